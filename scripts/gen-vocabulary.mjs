@@ -23,7 +23,14 @@ function header() {
   for (const [n, v] of Object.entries(vocab.flags)) out.push(`#define IPS_FLAG_${cName(n)} ${v}`);
   out.push('');
   for (const [e, values] of Object.entries(vocab.enums)) {
-    values.forEach((v, i) => out.push(`#define IPS_${cName(e)}_${cName(v)} ${i}`));
+    // `_exit` and `_Exit` map to one C name: the later one gets its value appended (IPS_EXIT_HOW__EXIT_2).
+    const seen = new Set();
+    values.forEach((v, i) => {
+      let n = cName(v);
+      if (seen.has(n)) n += `_${i}`;
+      seen.add(n);
+      out.push(`#define IPS_${cName(e)}_${n} ${i}`);
+    });
     out.push('');
   }
   let maxArgs = 0;

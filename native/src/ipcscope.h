@@ -4,7 +4,9 @@
 #ifndef IPCSCOPE_H
 #define IPCSCOPE_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <dlfcn.h>
