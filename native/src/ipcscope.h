@@ -14,6 +14,9 @@
 #include "events_gen.h"
 
 #define IPS_HIDDEN __attribute__((visibility("hidden")))
+#ifndef IPS_EXPORT
+#define IPS_EXPORT __attribute__((visibility("default"))) /* interposed libc functions (built with -fvisibility=hidden) */
+#endif
 #define IPS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define IPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define IPS_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
@@ -45,6 +48,11 @@ extern struct ips_config ips_cfg IPS_HIDDEN;
  * ips_hook_leave() clears the guard. Use ips_errno_keep() to capture the real call's errno before emitting. */
 int ips_hook_enter(void) IPS_HIDDEN;
 void ips_hook_leave(void) IPS_HIDDEN;
+/* Optional: right after the real call, keep its errno; ips_hook_leave() then sets errno back to it (ips_emit itself
+ * never changes errno, so a hook that emits nothing errno-changing between the real call and leave needs no keep). */
+int ips_errno_keep(void) IPS_HIDDEN;
+/* Nonzero for fds the shim itself owns (its socket, eventfd, perf fds): close/dup2 hooks should leave them alone. */
+int ips_internal_fd(int fd) IPS_HIDDEN;
 
 /* Resolve the real symbol once (thread-safe, async-signal-safe after the first call from the constructor). */
 void *ips_real(const char *name) IPS_HIDDEN;
@@ -83,6 +91,7 @@ struct ips_fdinfo {
   uint8_t cloexec;
   uint64_t dev, ino;
   uint64_t peer;  /* socket peer inode (Unix) or 0 */
+  uint8_t nonblock; /* O_NONBLOCK status flag as last seen (open flags, F_SETFL, SOCK_NONBLOCK, fstat miss) */
 };
 /* Looks the fd up, filling the cache with fstat (and getsockopt for sockets) on a miss. Returns 0 or -1 (bad fd). */
 int ips_fd_info(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
@@ -110,5 +119,91 @@ extern volatile int ips_pause_armed IPS_HIDDEN;
 void ips_pause_point_slow(uint16_t kind, uint64_t caller) IPS_HIDDEN;
 #define IPS_PAUSE_POINT(KIND, caller) \
   do { if (IPS_UNLIKELY(ips_pause_armed)) ips_pause_point_slow(IPS_EV_##KIND, (caller)); } while (0)
+
+/* ---- helpers shared by the IPC hook families (fdtable.c, hooks_*.c) ---- */
+/* Classify an fd from scratch (fstat, fstatfs, getsockopt, sock_diag for Unix peers); no caching. 0 or -1. */
+int ips_fd_probe(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
+/* Looks up fd; on a bad fd fills *out with zeros (otype unknown) so callers can always emit. */
+void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
+/* The peer inode of a Unix socket inode, from NETLINK_SOCK_DIAG (UDIAG_SHOW_PEER), or 0. */
+uint64_t ips_unix_peer_ino(uint64_t ino) IPS_HIDDEN;
+/* Packed IPv4 address for `addr`/`peer` arguments (docs/events.md), 0 when not AF_INET. */
+uint64_t ips_pack_sockaddr(const void *sa, unsigned salen) IPS_HIDDEN;
+/* Text form of a socket address (unix:/path, tcp:127.0.0.1:80, udp:[::1]:53) into buf; returns the length. */
+uint32_t ips_sockaddr_text(int type, const void *sa, unsigned salen, char *buf, uint32_t cap) IPS_HIDDEN;
+/* ips_emit with record flags (IPS_FLAG_PREVIEW_TRUNCATED, IPS_FLAG_NON_BLOCKING); weak so the hooks still link
+ * against a runtime that does not provide it yet (the flags are then lost, nothing else). */
+void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
+                    unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len)
+    IPS_HIDDEN __attribute__((weak));
+#define IPS_EMITF(KIND, phase, flags, result, err, caller, blob, blob_len, ...)                       \
+  do {                                                                                            \
+    const uint64_t ips_args_[] = {__VA_ARGS__};                                                   \
+    _Static_assert(sizeof(ips_args_) / 8 == IPS_EV_##KIND##_NARGS, "wrong arg count for " #KIND); \
+    if (ips_emit_flags)                                                                           \
+      ips_emit_flags(IPS_EV_##KIND, (phase), (flags), (int64_t)(result), (err), (caller),         \
+                     IPS_EV_##KIND##_NARGS, ips_args_, (blob), (blob_len));                       \
+    else                                                                                          \
+      ips_emit(IPS_EV_##KIND, (phase), (int64_t)(result), (err), (caller), IPS_EV_##KIND##_NARGS, \
+               ips_args_, (blob), (blob_len));                                                    \
+  } while (0)
+/* read/write events (same argument layout for both kinds) from an fd-table entry. */
+void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
+                 uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
+                 const void *blob, uint32_t blob_len) IPS_HIDDEN;
+/* Copies the first min(total, payload_bytes) bytes spread over iov into buf (>= payload_bytes); sets *truncated. */
+uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, int *truncated) IPS_HIDDEN;
+#define IPS_PREVIEW_MAX 4096
+/* Leave a hook returning r with errno e (the real call's), whatever our own work did to errno. */
+#define IPS_RETURN(r, e) do { ips_hook_leave(); errno = (e); return (r); } while (0)
+
+/* ---- runtime internals (runtime.c, ws.c, perf.c, pagemap.c, hooks_process.c, hooks_signal.c) ---- */
+#include <sys/types.h>
+struct ips_tls {
+  int in_hook;          /* recursion guard */
+  int is_sender;        /* the shim's sender thread: every hook passes straight through */
+  int saved_errno;
+  int errno_kept;
+  uint32_t tid;
+  int dead;             /* after the thread's key destructor ran: drop */
+  struct ips_ring *ring;
+  int perf_state;       /* 0 not tried, 1 open, -1 failed */
+  int sig_depth;        /* > 0 inside a traced signal handler */
+};
+extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
+extern const char ips_shim_version[] IPS_HIDDEN;
+int ips_sender_alive(void) IPS_HIDDEN;
+/* The whole image is ending normally (exit paths): proc_exit, exit snapshot, flush, BYE. Idempotent. */
+void ips_finish(int status, int how) IPS_HIDDEN;
+/* exec: announce the image end (BYE) when the exec will probably succeed; after a failed exec, reconnect. */
+void ips_exec_prepare(void) IPS_HIDDEN;
+void ips_exec_failed(void) IPS_HIDDEN;
+void ips_emit_mappings(int reason) IPS_HIDDEN;
+char **ips_spawn_env(char *const envp[]) IPS_HIDDEN;  /* like ips_exec_env, origin spawn */
+void ips_exec_env_free(char **env) IPS_HIDDEN;
+void ips_thread_init(void) IPS_HIDDEN;                /* per-thread setup (perf fds); cheap when done */
+/* ws.c: RFC 6455 client on 127.0.0.1:port. Returns the fd or -1 with a reason in err. */
+int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) IPS_HIDDEN;
+/* Sends one binary message: payload at buf + IPS_WS_HEADROOM, len bytes; buf's first IPS_WS_HEADROOM bytes are
+ * free for the frame header. Masks in place. Returns 0 or -1. */
+#define IPS_WS_HEADROOM 14
+int ips_ws_send(int fd, uint8_t *buf, size_t len) IPS_HIDDEN;
+int ips_ws_send_close(int fd) IPS_HIDDEN;
+/* Reads what is available (non-blocking); calls on_msg for each complete binary message; answers pings.
+ * Returns 0, or -1 when the connection is closed or broken. */
+int ips_ws_poll_read(int fd, void (*on_msg)(const uint8_t *msg, size_t len)) IPS_HIDDEN;
+/* perf.c */
+void ips_perf_init(void) IPS_HIDDEN;        /* process start: probe, remember the error */
+void ips_perf_thread_open(void) IPS_HIDDEN; /* current thread */
+void ips_perf_drain(void) IPS_HIDDEN;       /* sender thread */
+void ips_perf_fork_child(void) IPS_HIDDEN;  /* drop the parent's perf fds */
+int ips_perf_errno(void) IPS_HIDDEN;
+int ips_perf_is_fd(int fd) IPS_HIDDEN;
+/* pagemap.c */
+int ips_pfn_readable(void) IPS_HIDDEN;
+/* hooks_signal.c */
+void ips_signals_init(void) IPS_HIDDEN;     /* fatal-signal handlers where the program has none */
+/* raw syscalls that never go through any hook */
+long ips_sys(long n, long a, long b, long c, long d, long e, long f) IPS_HIDDEN;
 
 #endif

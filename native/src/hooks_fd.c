@@ -1,0 +1,531 @@
+/* fd hooks: open/close/dup/fcntl, pipes and FIFOs, the read and write families, ftruncate.
+ * Every hook follows the template in ipcscope.h; reads and writes are begin/end (they can block), the rest instant.
+ * The payload preview is the first ips_cfg.payload_bytes bytes, gathered across iovecs into a stack buffer. */
+#include "ipcscope.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define NO_OFFSET ((uint64_t)-1) /* read/write at the file position (not pread/pwrite) */
+
+void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
+                 uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
+                 const void *blob, uint32_t blob_len) {
+  if (fi->nonblock) flags |= IPS_FLAG_NON_BLOCKING;
+  const uint64_t args[] = {(uint64_t)(int64_t)fd, count, fi->otype, fi->dev, fi->ino, offset, how, peer};
+  _Static_assert(IPS_EV_READ_NARGS == 8 && IPS_EV_WRITE_NARGS == 8, "read/write layout");
+  if (ips_emit_flags)
+    ips_emit_flags(kind, phase, flags, result, err, caller, 8, args, blob, blob_len);
+  else
+    ips_emit(kind, phase, result, err, caller, 8, args, blob, blob_len);
+}
+
+uint32_t ips_gather_iov(const void *iovp, int iovcnt, size_t total, char *buf, int *truncated) {
+  const struct iovec *iov = iovp;
+  uint32_t want = ips_preview_len(total, truncated), got = 0;
+  for (int i = 0; i < iovcnt && got < want; i++) {
+    size_t n = iov[i].iov_len;
+    if (n > want - got) n = want - got;
+    if (n) memcpy(buf + got, iov[i].iov_base, n);
+    got += (uint32_t)n;
+  }
+  return got;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt) {
+  size_t t = 0;
+  for (int i = 0; iov && i < iovcnt; i++) t += iov[i].iov_len;
+  return t;
+}
+
+/* ---- reads and writes ---- */
+
+/* One body for every contiguous-buffer read/write: begin, pause point, real call, end with the preview. */
+#define IO_CONTIG(KIND, how, fd, buf, count, offset, call)                                              \
+  do {                                                                                                  \
+    uint64_t caller = IPS_CALLER();                                                                     \
+    struct ips_fdinfo fi;                                                                               \
+    ips_fd_info_or_zero(fd, &fi);                                                                       \
+    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, count, &fi, offset, how, fi.peer,  \
+                NULL, 0);                                                                               \
+    IPS_PAUSE_POINT(KIND, caller);                                                                      \
+    ssize_t r = call;                                                                                   \
+    int e = errno;                                                                                      \
+    int trunc = 0;                                                                                      \
+    uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                       \
+    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, \
+                caller, fd, count, &fi, offset, how, fi.peer, buf, pn);                                 \
+    IPS_RETURN(r, e);                                                                                   \
+  } while (0)
+
+#define IO_VEC(KIND, how, fd, iov, iovcnt, offset, call)                                                \
+  do {                                                                                                  \
+    uint64_t caller = IPS_CALLER();                                                                     \
+    struct ips_fdinfo fi;                                                                               \
+    ips_fd_info_or_zero(fd, &fi);                                                                       \
+    size_t total = iov_total(iov, iovcnt);                                                              \
+    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, total, &fi, offset, how, fi.peer,  \
+                NULL, 0);                                                                               \
+    IPS_PAUSE_POINT(KIND, caller);                                                                      \
+    ssize_t r = call;                                                                                   \
+    int e = errno;                                                                                      \
+    int trunc = 0;                                                                                      \
+    char pv[IPS_PREVIEW_MAX];                                                                           \
+    uint32_t pn = r > 0 ? ips_gather_iov(iov, iovcnt, (size_t)r, pv, &trunc) : 0;                       \
+    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, \
+                caller, fd, total, &fi, offset, how, fi.peer, pv, pn);                                  \
+    IPS_RETURN(r, e);                                                                                   \
+  } while (0)
+
+IPS_EXPORT ssize_t read(int fd, void *buf, size_t n) {
+  IPS_REAL_DECL(read, ssize_t, int, void *, size_t);
+  if (!ips_hook_enter()) return real_read(fd, buf, n);
+  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET, real_read(fd, buf, n));
+}
+
+IPS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
+  IPS_REAL_DECL(__read_chk, ssize_t, int, void *, size_t, size_t);
+  if (!ips_hook_enter()) return real___read_chk(fd, buf, n, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET, real___read_chk(fd, buf, n, buflen));
+}
+
+IPS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) {
+  IPS_REAL_DECL(pread, ssize_t, int, void *, size_t, off_t);
+  if (!ips_hook_enter()) return real_pread(fd, buf, n, off);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real_pread(fd, buf, n, off));
+}
+
+IPS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) {
+  IPS_REAL_DECL(pread64, ssize_t, int, void *, size_t, off64_t);
+  if (!ips_hook_enter()) return real_pread64(fd, buf, n, off);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real_pread64(fd, buf, n, off));
+}
+
+IPS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt) {
+  IPS_REAL_DECL(readv, ssize_t, int, const struct iovec *, int);
+  if (!ips_hook_enter()) return real_readv(fd, iov, iovcnt);
+  IO_VEC(READ, IPS_READ_HOW_READV, fd, iov, iovcnt, NO_OFFSET, real_readv(fd, iov, iovcnt));
+}
+
+IPS_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t off) {
+  IPS_REAL_DECL(preadv, ssize_t, int, const struct iovec *, int, off_t);
+  if (!ips_hook_enter()) return real_preadv(fd, iov, iovcnt, off);
+  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off, real_preadv(fd, iov, iovcnt, off));
+}
+
+IPS_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int iovcnt, off64_t off) {
+  IPS_REAL_DECL(preadv64, ssize_t, int, const struct iovec *, int, off64_t);
+  if (!ips_hook_enter()) return real_preadv64(fd, iov, iovcnt, off);
+  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off, real_preadv64(fd, iov, iovcnt, off));
+}
+
+IPS_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
+  IPS_REAL_DECL(write, ssize_t, int, const void *, size_t);
+  if (!ips_hook_enter()) return real_write(fd, buf, n);
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_WRITE, fd, buf, n, NO_OFFSET, real_write(fd, buf, n));
+}
+
+IPS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
+  IPS_REAL_DECL(pwrite, ssize_t, int, const void *, size_t, off_t);
+  if (!ips_hook_enter()) return real_pwrite(fd, buf, n, off);
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off, real_pwrite(fd, buf, n, off));
+}
+
+IPS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off) {
+  IPS_REAL_DECL(pwrite64, ssize_t, int, const void *, size_t, off64_t);
+  if (!ips_hook_enter()) return real_pwrite64(fd, buf, n, off);
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off, real_pwrite64(fd, buf, n, off));
+}
+
+IPS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
+  IPS_REAL_DECL(writev, ssize_t, int, const struct iovec *, int);
+  if (!ips_hook_enter()) return real_writev(fd, iov, iovcnt);
+  IO_VEC(WRITE, IPS_WRITE_HOW_WRITEV, fd, iov, iovcnt, NO_OFFSET, real_writev(fd, iov, iovcnt));
+}
+
+IPS_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off) {
+  IPS_REAL_DECL(pwritev, ssize_t, int, const struct iovec *, int, off_t);
+  if (!ips_hook_enter()) return real_pwritev(fd, iov, iovcnt, off);
+  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off, real_pwritev(fd, iov, iovcnt, off));
+}
+
+IPS_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt, off64_t off) {
+  IPS_REAL_DECL(pwritev64, ssize_t, int, const struct iovec *, int, off64_t);
+  if (!ips_hook_enter()) return real_pwritev64(fd, iov, iovcnt, off);
+  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off, real_pwritev64(fd, iov, iovcnt, off));
+}
+
+/* ---- open family ---- */
+
+static int open_has_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
+
+static int open_common(int dirfd, const char *path, int flags, mode_t mode, uint64_t caller, int r, int e) {
+  struct ips_fdinfo fi;
+  memset(&fi, 0, sizeof fi);
+  if (r >= 0 && ips_fd_probe(r, &fi) == 0) ips_fd_set(r, &fi);
+  uint32_t plen = path ? (uint32_t)strnlen(path, 4096) : 0;
+  IPS_EMIT(OPEN, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, path, plen, (uint64_t)(int64_t)dirfd,
+           (uint64_t)flags, mode, fi.otype, fi.dev, fi.ino);
+  IPS_RETURN(r, e);
+}
+
+#define OPEN_BODY(name, dirfd, call)                    \
+  do {                                                  \
+    uint64_t caller = IPS_CALLER();                     \
+    IPS_PAUSE_POINT(OPEN, caller);                      \
+    int r = call;                                       \
+    int e = errno;                                      \
+    return open_common(dirfd, path, flags, mode, caller, r, e); \
+  } while (0)
+
+IPS_EXPORT int open(const char *path, int flags, ...) {
+  IPS_REAL_DECL(open, int, const char *, int, ...);
+  mode_t mode = 0;
+  if (open_has_mode(flags)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
+  if (!ips_hook_enter()) return real_open(path, flags, mode);
+  OPEN_BODY(open, AT_FDCWD, real_open(path, flags, mode));
+}
+
+IPS_EXPORT int open64(const char *path, int flags, ...) {
+  IPS_REAL_DECL(open64, int, const char *, int, ...);
+  mode_t mode = 0;
+  if (open_has_mode(flags)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
+  if (!ips_hook_enter()) return real_open64(path, flags, mode);
+  OPEN_BODY(open64, AT_FDCWD, real_open64(path, flags, mode));
+}
+
+IPS_EXPORT int openat(int dirfd, const char *path, int flags, ...) {
+  IPS_REAL_DECL(openat, int, int, const char *, int, ...);
+  mode_t mode = 0;
+  if (open_has_mode(flags)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
+  if (!ips_hook_enter()) return real_openat(dirfd, path, flags, mode);
+  OPEN_BODY(openat, dirfd, real_openat(dirfd, path, flags, mode));
+}
+
+IPS_EXPORT int openat64(int dirfd, const char *path, int flags, ...) {
+  IPS_REAL_DECL(openat64, int, int, const char *, int, ...);
+  mode_t mode = 0;
+  if (open_has_mode(flags)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
+  if (!ips_hook_enter()) return real_openat64(dirfd, path, flags, mode);
+  OPEN_BODY(openat64, dirfd, real_openat64(dirfd, path, flags, mode));
+}
+
+IPS_EXPORT int creat(const char *path, mode_t mode) {
+  IPS_REAL_DECL(creat, int, const char *, mode_t);
+  if (!ips_hook_enter()) return real_creat(path, mode);
+  int flags = O_CREAT | O_WRONLY | O_TRUNC;
+  OPEN_BODY(creat, AT_FDCWD, real_creat(path, mode));
+}
+
+IPS_EXPORT int creat64(const char *path, mode_t mode) {
+  IPS_REAL_DECL(creat64, int, const char *, mode_t);
+  if (!ips_hook_enter()) return real_creat64(path, mode);
+  int flags = O_CREAT | O_WRONLY | O_TRUNC;
+  OPEN_BODY(creat64, AT_FDCWD, real_creat64(path, mode));
+}
+
+/* _FORTIFY_SOURCE variants (open without O_CREAT). */
+IPS_EXPORT int __open_2(const char *path, int flags) {
+  IPS_REAL_DECL(__open_2, int, const char *, int);
+  if (!ips_hook_enter()) return real___open_2(path, flags);
+  mode_t mode = 0;
+  OPEN_BODY(__open_2, AT_FDCWD, real___open_2(path, flags));
+}
+
+IPS_EXPORT int __open64_2(const char *path, int flags) {
+  IPS_REAL_DECL(__open64_2, int, const char *, int);
+  if (!ips_hook_enter()) return real___open64_2(path, flags);
+  mode_t mode = 0;
+  OPEN_BODY(__open64_2, AT_FDCWD, real___open64_2(path, flags));
+}
+
+IPS_EXPORT int __openat_2(int dirfd, const char *path, int flags) {
+  IPS_REAL_DECL(__openat_2, int, int, const char *, int);
+  if (!ips_hook_enter()) return real___openat_2(dirfd, path, flags);
+  mode_t mode = 0;
+  OPEN_BODY(__openat_2, dirfd, real___openat_2(dirfd, path, flags));
+}
+
+IPS_EXPORT int __openat64_2(int dirfd, const char *path, int flags) {
+  IPS_REAL_DECL(__openat64_2, int, int, const char *, int);
+  if (!ips_hook_enter()) return real___openat64_2(dirfd, path, flags);
+  mode_t mode = 0;
+  OPEN_BODY(__openat64_2, dirfd, real___openat64_2(dirfd, path, flags));
+}
+
+/* ---- close and dup ---- */
+
+IPS_EXPORT int close(int fd) {
+  IPS_REAL_DECL(close, int, int);
+  if (!ips_hook_enter()) return real_close(fd);
+  uint64_t caller = IPS_CALLER();
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  /* forget first: once the real close returns, another thread may get this number back from open */
+  ips_fd_forget(fd);
+  IPS_PAUSE_POINT(CLOSE, caller);
+  int r = real_close(fd);
+  int e = errno;
+  IPS_EMIT(CLOSE, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)fd, fi.otype, fi.dev,
+           fi.ino);
+  IPS_RETURN(r, e);
+}
+
+/* close_range/closefrom: no event kind of their own; keep the table honest so later lookups re-probe. */
+IPS_EXPORT int close_range(unsigned first, unsigned last, int flags) {
+  IPS_REAL_DECL(close_range, int, unsigned, unsigned, int);
+  if (!ips_hook_enter()) return real_close_range(first, last, flags);
+  int r = real_close_range(first, last, flags);
+  int e = errno;
+  if (r == 0) {
+    unsigned hi = last > first + (1u << 20) ? first + (1u << 20) : last;
+    for (unsigned fd = first; fd <= hi && fd < (1u << 20); fd++) ips_fd_forget((int)fd);
+  }
+  IPS_RETURN(r, e);
+}
+
+static void dup_common(uint64_t caller, int oldfd, int newfd_req, int r, int e, int flags, unsigned how) {
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(oldfd, &fi);
+  if (r >= 0) {
+    struct ips_fdinfo ni = fi;
+    ni.cloexec = (flags & O_CLOEXEC) != 0;
+    ips_fd_set(r, &ni);
+  }
+  (void)newfd_req;
+  IPS_EMIT(DUP, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)oldfd,
+           (uint64_t)(int64_t)r, (uint64_t)flags, how, fi.otype, fi.dev, fi.ino);
+}
+
+IPS_EXPORT int dup(int oldfd) {
+  IPS_REAL_DECL(dup, int, int);
+  if (!ips_hook_enter()) return real_dup(oldfd);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(DUP, caller);
+  int r = real_dup(oldfd);
+  int e = errno;
+  dup_common(caller, oldfd, -1, r, e, 0, IPS_DUP_HOW_DUP);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int dup2(int oldfd, int newfd) {
+  IPS_REAL_DECL(dup2, int, int, int);
+  if (!ips_hook_enter()) return real_dup2(oldfd, newfd);
+  uint64_t caller = IPS_CALLER();
+  struct ips_fdinfo fi;
+  if (oldfd != newfd && ips_fd_info(oldfd, &fi) == 0) ips_fd_forget(newfd); /* target is closed implicitly */
+  IPS_PAUSE_POINT(DUP, caller);
+  int r = real_dup2(oldfd, newfd);
+  int e = errno;
+  if (r >= 0 && oldfd == newfd) {
+    IPS_EMIT(DUP, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, (uint64_t)(int64_t)oldfd, (uint64_t)(int64_t)r, 0,
+             IPS_DUP_HOW_DUP2, 0, 0, 0);
+  } else {
+    dup_common(caller, oldfd, newfd, r, e, 0, IPS_DUP_HOW_DUP2);
+  }
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int dup3(int oldfd, int newfd, int flags) {
+  IPS_REAL_DECL(dup3, int, int, int, int);
+  if (!ips_hook_enter()) return real_dup3(oldfd, newfd, flags);
+  uint64_t caller = IPS_CALLER();
+  struct ips_fdinfo fi;
+  if (oldfd != newfd && ips_fd_info(oldfd, &fi) == 0) ips_fd_forget(newfd);
+  IPS_PAUSE_POINT(DUP, caller);
+  int r = real_dup3(oldfd, newfd, flags);
+  int e = errno;
+  dup_common(caller, oldfd, newfd, r, e, flags, IPS_DUP_HOW_DUP3);
+  IPS_RETURN(r, e);
+}
+
+/* ---- fcntl ---- */
+
+static int is_lock_cmd(int cmd) {
+  return cmd == F_SETLK || cmd == F_SETLKW || cmd == F_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW ||
+         cmd == F_OFD_GETLK;
+}
+
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg, uint64_t caller) {
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+    IPS_PAUSE_POINT(DUP, caller);
+    int r = real(fd, cmd, arg);
+    int e = errno;
+    dup_common(caller, fd, -1, r, e, cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0,
+               cmd == F_DUPFD_CLOEXEC ? IPS_DUP_HOW_FCNTL_DUPFD_CLOEXEC : IPS_DUP_HOW_FCNTL_DUPFD);
+    IPS_RETURN(r, e);
+  }
+  if (is_lock_cmd(cmd)) {
+    struct flock *fl = arg;
+    uint64_t type = fl ? (uint64_t)fl->l_type : 0, whence = fl ? (uint64_t)fl->l_whence : 0;
+    uint64_t start = fl ? (uint64_t)fl->l_start : 0, len = fl ? (uint64_t)fl->l_len : 0;
+    IPS_EMIT(FCNTL_LOCK, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)fd, (uint64_t)cmd, type, whence,
+             start, len, fi.dev, fi.ino);
+    IPS_PAUSE_POINT(FCNTL_LOCK, caller);
+    int r = real(fd, cmd, arg);
+    int e = errno;
+    if (fl && r == 0) { /* F_GETLK fills in the conflicting lock (or F_UNLCK) */
+      type = (uint64_t)fl->l_type;
+      whence = (uint64_t)fl->l_whence;
+      start = (uint64_t)fl->l_start;
+      len = (uint64_t)fl->l_len;
+    }
+    IPS_EMIT(FCNTL_LOCK, IPS_PHASE_END, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)fd, (uint64_t)cmd, type,
+             whence, start, len, fi.dev, fi.ino);
+    IPS_RETURN(r, e);
+  }
+  IPS_PAUSE_POINT(FCNTL, caller);
+  int r = real(fd, cmd, arg);
+  int e = errno;
+  if (r >= 0 && cmd == F_SETFD) {
+    fi.cloexec = ((uintptr_t)arg & FD_CLOEXEC) != 0;
+    ips_fd_set(fd, &fi);
+  } else if (r >= 0 && cmd == F_SETFL) {
+    fi.nonblock = ((uintptr_t)arg & O_NONBLOCK) != 0;
+    ips_fd_set(fd, &fi);
+  }
+  IPS_EMIT(FCNTL, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)fd, (uint64_t)cmd,
+           (uint64_t)(uintptr_t)arg, fi.otype, fi.dev, fi.ino);
+  IPS_RETURN(r, e);
+}
+
+/* The third argument is an int, a long or a pointer depending on cmd; on x86-64 and aarch64 all travel in one
+ * register/slot, which is why glibc itself reads it as void *. */
+IPS_EXPORT int fcntl(int fd, int cmd, ...) {
+  IPS_REAL_DECL(fcntl, int, int, int, ...);
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  if (!ips_hook_enter()) return real_fcntl(fd, cmd, arg);
+  return fcntl_common(real_fcntl, fd, cmd, arg, IPS_CALLER());
+}
+
+IPS_EXPORT int fcntl64(int fd, int cmd, ...) {
+  IPS_REAL_DECL(fcntl64, int, int, int, ...);
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  if (!ips_hook_enter()) return real_fcntl64(fd, cmd, arg);
+  return fcntl_common(real_fcntl64, fd, cmd, arg, IPS_CALLER());
+}
+
+/* ---- pipes and FIFOs ---- */
+
+static int pipe_common(int *fds, int flags, int r, int e, uint64_t caller) {
+  struct ips_fdinfo fi;
+  memset(&fi, 0, sizeof fi);
+  if (r == 0 && ips_fd_probe(fds[0], &fi) == 0) {
+    fi.otype = IPS_OTYPE_PIPE;
+    fi.cloexec = (flags & O_CLOEXEC) != 0;
+    fi.nonblock = (flags & O_NONBLOCK) != 0;
+    ips_fd_set(fds[0], &fi);
+    ips_fd_set(fds[1], &fi);
+  }
+  IPS_EMIT(PIPE, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, r == 0 ? (uint64_t)(int64_t)fds[0] : (uint64_t)-1,
+           r == 0 ? (uint64_t)(int64_t)fds[1] : (uint64_t)-1, (uint64_t)flags, fi.dev, fi.ino);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int pipe(int fds[2]) {
+  IPS_REAL_DECL(pipe, int, int *);
+  if (!ips_hook_enter()) return real_pipe(fds);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(PIPE, caller);
+  int r = real_pipe(fds);
+  int e = errno;
+  return pipe_common(fds, 0, r, e, caller);
+}
+
+IPS_EXPORT int pipe2(int fds[2], int flags) {
+  IPS_REAL_DECL(pipe2, int, int *, int);
+  if (!ips_hook_enter()) return real_pipe2(fds, flags);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(PIPE, caller);
+  int r = real_pipe2(fds, flags);
+  int e = errno;
+  return pipe_common(fds, flags, r, e, caller);
+}
+
+static int mkfifo_emit(int dirfd, const char *path, mode_t mode, int r, int e, uint64_t caller) {
+  IPS_EMIT(MKFIFO, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, path, path ? (uint32_t)strnlen(path, 4096) : 0,
+           (uint64_t)(int64_t)dirfd, mode);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int mkfifo(const char *path, mode_t mode) {
+  IPS_REAL_DECL(mkfifo, int, const char *, mode_t);
+  if (!ips_hook_enter()) return real_mkfifo(path, mode);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(MKFIFO, caller);
+  int r = real_mkfifo(path, mode);
+  int e = errno;
+  return mkfifo_emit(AT_FDCWD, path, mode, r, e, caller);
+}
+
+IPS_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode) {
+  IPS_REAL_DECL(mkfifoat, int, int, const char *, mode_t);
+  if (!ips_hook_enter()) return real_mkfifoat(dirfd, path, mode);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(MKFIFO, caller);
+  int r = real_mkfifoat(dirfd, path, mode);
+  int e = errno;
+  return mkfifo_emit(dirfd, path, mode, r, e, caller);
+}
+
+IPS_EXPORT int mknod(const char *path, mode_t mode, dev_t dev) {
+  IPS_REAL_DECL(mknod, int, const char *, mode_t, dev_t);
+  if (!S_ISFIFO(mode) || !ips_hook_enter()) return real_mknod(path, mode, dev);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(MKFIFO, caller);
+  int r = real_mknod(path, mode, dev);
+  int e = errno;
+  return mkfifo_emit(AT_FDCWD, path, mode, r, e, caller);
+}
+
+IPS_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev) {
+  IPS_REAL_DECL(mknodat, int, int, const char *, mode_t, dev_t);
+  if (!S_ISFIFO(mode) || !ips_hook_enter()) return real_mknodat(dirfd, path, mode, dev);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(MKFIFO, caller);
+  int r = real_mknodat(dirfd, path, mode, dev);
+  int e = errno;
+  return mkfifo_emit(dirfd, path, mode, r, e, caller);
+}
+
+/* ---- ftruncate (sizing shared memory objects) ---- */
+
+static int ftruncate_emit(int fd, uint64_t len, int r, int e, uint64_t caller) {
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  IPS_EMIT(FTRUNCATE, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)fd, len, fi.otype,
+           fi.dev, fi.ino);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int ftruncate(int fd, off_t len) {
+  IPS_REAL_DECL(ftruncate, int, int, off_t);
+  if (!ips_hook_enter()) return real_ftruncate(fd, len);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(FTRUNCATE, caller);
+  int r = real_ftruncate(fd, len);
+  int e = errno;
+  return ftruncate_emit(fd, (uint64_t)len, r, e, caller);
+}
+
+IPS_EXPORT int ftruncate64(int fd, off64_t len) {
+  IPS_REAL_DECL(ftruncate64, int, int, off64_t);
+  if (!ips_hook_enter()) return real_ftruncate64(fd, len);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(FTRUNCATE, caller);
+  int r = real_ftruncate64(fd, len);
+  int e = errno;
+  return ftruncate_emit(fd, (uint64_t)len, r, e, caller);
+}
