@@ -1,0 +1,316 @@
+// The collector: a websocket server on 127.0.0.1 that every traced process image connects to (docs/protocol.md).
+// It checks the secret and Origin before the upgrade, answers HELLO with WELCOME, stores EVENTS in the EventStore and
+// streams them to the .ipctrace file, and matches COMMAND/REPLY. A malformed message costs only its own connection
+// (ERROR, close 1007, a note); the session and every other connection carry on.
+import { EventEmitter } from 'node:events';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import {
+  decodeMessage, encodeCommand, encodeJson, MessageType, ProtocolError, MAX_MESSAGE_BYTES, SECRET_HEADER, SUBPROTOCOL,
+  type HelloJson,
+} from './protocol';
+import { EventStore, type ClosedInfo, type EndSummary, type SessionNote } from './store';
+import type { ConnectionInfo } from './traceEvent';
+import { TraceFileWriter } from './traceFile';
+import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
+import { shimPath } from './launcher';
+import { version as packageVersion } from '../../package.json';
+
+export type { SessionNote } from './store';
+
+export interface CollectorOptions {
+  port?: number; sessionId?: string; payloadBytes?: number; pageFaults?: boolean; snapshots?: boolean;
+  /** Stream the .ipctrace here while recording. */
+  traceFile?: string; maxEvents?: number; meta?: Record<string, unknown>;
+}
+
+export const TOOL_VERSION: string = packageVersion;
+const WS_PATH = '/ipcscope';
+const FORK = kindId('fork');
+const SPAWN = kindId('spawn');
+const DROPPED = kindId('dropped');
+const SPAWN_PID_ARG = 0;
+const DROPPED_TOTAL_ARG = 1;
+
+interface Pending { resolve: (v: { status: number; json: unknown }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface ConnState {
+  id: number; ws: WebSocket; info?: ConnectionInfo; seqIn: number; seqOut: number;
+  bye?: { emitted: bigint; dropped: bigint }; shimDropped: number; pending: Map<bigint, Pending>; failed?: string; open: boolean;
+}
+
+export class Collector extends EventEmitter {
+  readonly store: EventStore;
+  readonly sessionId: string;
+  private readonly secret: Buffer;
+  private readonly secretHex: string;
+  private server!: WebSocketServer;
+  private _port = 0;
+  private nextConn = 1;
+  private nextRequest = 1n;
+  private readonly conns = new Map<number, ConnState>();
+  private readonly _notes: SessionNote[] = [];
+  private writer: TraceFileWriter | undefined;
+  private storeFullNoted = false;
+  private readonly forked = new Set<number>();
+  private readonly rate: { t: number; n: number }[] = [];
+  private closing: Promise<void> | undefined;
+  /** Filled in by the owner (CLI) before close() so the END chunk carries the target's fate. */
+  exitInfo: { code: number | null; signal: string | null } = { code: null, signal: null };
+
+  private constructor(private readonly opts: CollectorOptions) {
+    super();
+    this.store = new EventStore({ maxEvents: opts.maxEvents });
+    this.sessionId = opts.sessionId ?? randomBytes(8).toString('hex');
+    this.secret = randomBytes(32);
+    this.secretHex = this.secret.toString('hex');
+  }
+
+  static async start(opts: CollectorOptions = {}): Promise<Collector> {
+    const c = new Collector(opts);
+    if (opts.traceFile) {
+      c.writer = await TraceFileWriter.open(opts.traceFile, {
+        session: c.sessionId, created: new Date().toISOString(), command: [], cwd: process.cwd(), host: hostname(),
+        tool: `ipc-scope ${TOOL_VERSION}`, vocabulary: VOCABULARY_VERSION, ...opts.meta,
+      });
+      c.writer.onError = (err) => c.note('error',
+        `trace file ${opts.traceFile}: write failed (${(err as NodeJS.ErrnoException).code ?? err.message}: ${err.message}); recording continues in memory only`);
+    }
+    await c.listen(opts.port ?? 0);
+    return c;
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server = new WebSocketServer({
+        host: '127.0.0.1', port, path: WS_PATH, maxPayload: 4 * MAX_MESSAGE_BYTES, perMessageDeflate: false,
+        verifyClient: (info, cb) => this.verify(info.req, cb),
+        handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      });
+      this.server.once('error', reject);
+      this.server.once('listening', () => {
+        this.server.off('error', reject);
+        this.server.on('error', (e) => this.note('error', `collector server: ${e.message}`));
+        const addr = this.server.address();
+        this._port = typeof addr === 'object' && addr ? addr.port : port;
+        resolve();
+      });
+      this.server.on('connection', (ws) => this.accept(ws));
+    });
+  }
+
+  private verify(req: IncomingMessage, cb: (ok: boolean, code?: number, message?: string) => void): void {
+    // Browsers always send Origin: refusing it keeps every web page out, whatever it guesses.
+    if (req.headers.origin !== undefined) { cb(false, 403, 'Origin not allowed'); return; }
+    const given = req.headers[SECRET_HEADER];
+    const got = Buffer.from(typeof given === 'string' ? given : '', 'utf8');
+    const want = Buffer.from(this.secretHex, 'utf8');
+    // timingSafeEqual needs equal lengths; compare against ourselves on a length mismatch to keep the time flat.
+    const ok = got.length === want.length ? timingSafeEqual(got, want) : (timingSafeEqual(want, want), false);
+    if (!ok) { cb(false, 401, 'Unauthorized'); return; }
+    const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+    if (!protos.includes(SUBPROTOCOL)) { cb(false, 400, `subprotocol ${SUBPROTOCOL} required`); return; }
+    cb(true);
+  }
+
+  get port(): number { return this._port; }
+  get notes(): readonly SessionNote[] { return this._notes; }
+
+  /** The environment for a traced program: LD_PRELOAD (shim prepended) and IPCSCOPE. */
+  envFor(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+    const pre = env.LD_PRELOAD;
+    env.LD_PRELOAD = pre ? `${shimPath()}:${pre}` : shimPath();
+    const o = this.opts;
+    env.IPCSCOPE = [
+      `port=${this._port}`, `secret=${this.secretHex}`, `session=${this.sessionId}`, `payload=${o.payloadBytes ?? 64}`,
+      `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
+    ].join(';');
+    return env;
+  }
+
+  note(level: SessionNote['level'], message: string, conn?: number): void {
+    const n: SessionNote = { ts: process.hrtime.bigint(), level, message, ...(conn !== undefined ? { conn } : {}) };
+    this._notes.push(n);
+    this.writer?.note(n);
+    this.emit('note', n);
+  }
+
+  private accept(ws: WebSocket): void {
+    const st: ConnState = { id: this.nextConn++, ws, seqIn: 0, seqOut: 0, shimDropped: 0, pending: new Map(), open: true };
+    this.conns.set(st.id, st);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(st, data, isBinary));
+    ws.on('error', (err) => {
+      if (!st.failed) { st.failed = err.message; this.note('error', `connection ${st.id}${st.info ? ` (pid ${st.info.pid})` : ''}: ${err.message}`, st.id); }
+    });
+    ws.on('close', (code, reason) => this.onClose(st, code, reason.toString()));
+  }
+
+  private reject(st: ConnState, message: string): void {
+    st.failed = message;
+    const who = st.info ? `pid ${st.info.pid} (connection ${st.id})` : `connection ${st.id}`;
+    this.note('error', `${who} sent a malformed message, connection closed: ${message}`, st.id);
+    try {
+      st.ws.send(encodeJson(MessageType.Error, st.seqOut++, { message }));
+      st.ws.close(1007, message.slice(0, 120));
+    } catch { st.ws.terminate(); }
+  }
+
+  private onMessage(st: ConnState, data: RawData, isBinary: boolean): void {
+    if (st.failed) return;
+    if (!isBinary) { this.reject(st, 'text message: every message must be binary'); return; }
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    let msg;
+    try { msg = decodeMessage(buf, 'shim'); } catch (e) {
+      if (e instanceof ProtocolError) { this.reject(st, e.message); return; }
+      throw e;
+    }
+    if (msg.seq !== st.seqIn)
+      this.note('warning', `connection ${st.id}: message sequence ${msg.seq}, expected ${st.seqIn}: ${msg.seq - st.seqIn} messages lost`, st.id);
+    st.seqIn = msg.seq + 1;
+    if (!st.info && msg.type !== MessageType.Hello) { this.reject(st, `${MessageType[msg.type].toUpperCase()} before HELLO: HELLO must be the first message`); return; }
+    switch (msg.type) {
+      case MessageType.Hello: {
+        if (st.info) { this.reject(st, 'a second HELLO on one connection'); return; }
+        this.onHello(st, msg.hello, msg.json);
+        break;
+      }
+      case MessageType.Events: {
+        const info = st.info!;
+        this.writer?.events(st.id, info.pid, msg.body);
+        const first = this.store.count;
+        const stored = this.store.appendEventsBody(st.id, info.pid, msg.body);
+        if (stored < msg.count && !this.storeFullNoted) {
+          this.storeFullNoted = true;
+          this.note('warning', `the store is full (${this.opts.maxEvents} events): further events are counted as dropped, not stored`);
+        }
+        if (stored) { this.scan(st, first, stored); this.emit('events', first, stored); }
+        this.sampleRate();
+        break;
+      }
+      case MessageType.Bye: st.bye = { emitted: msg.emitted, dropped: msg.dropped }; break;
+      case MessageType.Reply: {
+        const p = st.pending.get(msg.requestId);
+        if (!p) { this.note('warning', `connection ${st.id}: REPLY to unknown request ${msg.requestId}`, st.id); break; }
+        st.pending.delete(msg.requestId);
+        clearTimeout(p.timer);
+        p.resolve({ status: msg.status, json: msg.json });
+        break;
+      }
+      default: break;
+    }
+  }
+
+  private onHello(st: ConnState, h: HelloJson, json: string): void {
+    const info: ConnectionInfo = {
+      conn: st.id, pid: h.pid, ppid: h.ppid, tid: h.tid, origin: h.origin, session: h.session, exe: h.exe, cwd: h.cwd,
+      argv: h.argv, startNs: BigInt(h.startNs), shim: h.shim,
+    };
+    if (h.session && h.session !== this.sessionId) this.note('warning', `pid ${h.pid} says session ${h.session}, this is ${this.sessionId}`, st.id);
+    st.info = info;
+    this.store.addConnection(info);
+    this.writer?.connection(info, json);
+    st.ws.send(encodeJson(MessageType.Welcome, st.seqOut++, {
+      session: this.sessionId, connection: st.id, payloadBytes: this.opts.payloadBytes ?? 64, pageFaults: this.opts.pageFaults !== false,
+    }));
+    this.emit('connection', info);
+  }
+
+  /** Picks out what the collector itself needs from new events: children forked (to stop trees) and shim drops. */
+  private scan(st: ConnState, first: number, count: number): void {
+    const s = this.store;
+    for (let i = first; i < first + count; i++) {
+      const k = s.kindAt(i);
+      if (k === FORK) { const r = Number(s.resultAt(i)); if (r > 0) this.forked.add(r); }
+      else if (k === SPAWN) { if (s.resultAt(i) === 0n) this.forked.add(Number(s.argAt(i, SPAWN_PID_ARG))); }
+      else if (k === DROPPED) st.shimDropped = Math.max(st.shimDropped, Number(s.argAt(i, DROPPED_TOTAL_ARG)));
+    }
+  }
+
+  private onClose(st: ConnState, code: number, reason: string): void {
+    st.open = false;
+    for (const p of st.pending.values()) { clearTimeout(p.timer); p.reject(new Error(`connection ${st.id} closed before it replied`)); }
+    st.pending.clear();
+    if (st.bye) st.shimDropped = Math.max(st.shimDropped, Number(st.bye.dropped));
+    if (!st.info) return; // never said HELLO: nothing to account for
+    const why = st.failed ?? (st.bye ? 'bye' : `closed without BYE (code ${code}${reason ? `: ${reason}` : ''}): the process ended abnormally`);
+    const closed: ClosedInfo = { reason: why, bye: Boolean(st.bye), emitted: String(st.bye?.emitted ?? 0n), dropped: String(st.bye?.dropped ?? 0n) };
+    this.store.closed.set(st.id, closed);
+    this.writer?.closed(st.id, closed);
+    this.emit('closed', st.id, { bye: Boolean(st.bye), reason: why });
+  }
+
+  liveConnections(): readonly ConnectionInfo[] {
+    return [...this.conns.values()].filter((c) => c.open && c.info).map((c) => c.info!);
+  }
+  /** Connections that are open but have not said HELLO yet (a new process connecting). */
+  pendingConnections(): number {
+    return [...this.conns.values()].filter((c) => c.open && !c.info).length;
+  }
+  /** Child pids announced by fork/spawn events, for stopping whole trees before their own connection arrives. */
+  forkedPids(): readonly number[] { return [...this.forked]; }
+  /** Whether some connection (open or closed) came from this pid. */
+  hasSeenPid(pid: number): boolean {
+    for (const c of this.conns.values()) if (c.info?.pid === pid) return true;
+    return false;
+  }
+
+  sendCommand(conn: number, command: string, args: bigint[] = [], timeoutMs = 30_000): Promise<{ status: number; json: unknown }> {
+    const st = this.conns.get(conn);
+    const code = ENUMS.command.indexOf(command);
+    if (code < 1) return Promise.reject(new Error(`unknown command '${command}' (known: ${ENUMS.command.slice(1).join(', ')})`));
+    if (!st || !st.open || !st.info) return Promise.reject(new Error(`connection ${conn} is not open`));
+    const id = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { st.pending.delete(id); reject(new Error(`command ${command} to connection ${conn}: no REPLY in ${timeoutMs} ms`)); }, timeoutMs);
+      st.pending.set(id, { resolve, reject, timer });
+      st.ws.send(encodeCommand(st.seqOut++, code, id, args));
+    });
+  }
+
+  private sampleRate(): void {
+    const t = Date.now();
+    const last = this.rate[this.rate.length - 1];
+    if (last && t - last.t < 100) return;
+    this.rate.push({ t, n: this.store.count });
+    while (this.rate.length > 2 && t - this.rate[1].t > 1000) this.rate.shift();
+  }
+
+  /** Shim-reported drops (dropped events / BYE) plus events the store refused. */
+  totalDropped(): number {
+    let d = this.store.dropped;
+    for (const c of this.conns.values()) d += c.shimDropped;
+    return d;
+  }
+
+  stats(): { events: number; dropped: number; connections: number; eventsPerSecond: number; bytesPerEvent: number } {
+    this.sampleRate();
+    const a = this.rate[0], b = this.rate[this.rate.length - 1];
+    const eps = a && b && b.t > a.t ? ((b.n - a.n) * 1000) / (b.t - a.t) : 0;
+    return { events: this.store.count, dropped: this.totalDropped(), connections: this.liveConnections().length,
+      eventsPerSecond: eps, bytesPerEvent: this.store.bytesPerEvent() };
+  }
+
+  /** Stops the server (closing every connection) and finishes the trace file with its END chunk. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const c of this.conns.values()) if (c.open) c.ws.terminate();
+      await new Promise<void>((r) => this.server.close(() => r()));
+      // Let the 'close' events of terminated sockets run so their CLOSED chunks precede END.
+      await new Promise((r) => setImmediate(r));
+      if (this.writer) {
+        const end: EndSummary = { events: this.store.count, dropped: this.totalDropped(), exitCode: this.exitInfo.code,
+          signal: this.exitInfo.signal, endNs: process.hrtime.bigint().toString() };
+        this.writer.end(end);
+        await this.writer.close();
+      }
+    })();
+    return this.closing;
+  }
+
+  /** The trace file path, when streaming one. */
+  get traceFile(): string | undefined { return this.opts.traceFile; }
+  /** Whether writing the trace file failed (the recording is then only in memory). */
+  get traceFileFailed(): Error | undefined { return this.writer?.failed; }
+}
