@@ -31,6 +31,7 @@
 #define ANON_INODE_FS_MAGIC 0x09041934
 #endif
 
+#define PEER_TRIES 8
 #define CHUNK_SHIFT 10
 #define CHUNK_SLOTS (1u << CHUNK_SHIFT)
 #define MAX_CHUNKS 1024 /* 1M fds */
@@ -188,6 +189,7 @@ int ips_fd_probe(int fd, struct ips_fdinfo *out) {
     if (dom == AF_UNIX) {
       out->otype = IPS_OTYPE_SOCKET_UNIX;
       out->peer = ips_unix_peer_ino(st.st_ino);
+      out->peer_tries = PEER_TRIES;
     } else if (dom == AF_INET || dom == AF_INET6) {
       out->otype = type == SOCK_STREAM ? IPS_OTYPE_SOCKET_TCP
                    : type == SOCK_DGRAM ? IPS_OTYPE_SOCKET_UDP : IPS_OTYPE_SOCKET_OTHER;
@@ -220,7 +222,14 @@ int ips_fd_probe(int fd, struct ips_fdinfo *out) {
 }
 
 int ips_fd_info(int fd, struct ips_fdinfo *out) {
-  if (slot_read(fd, out)) return 0;
+  if (slot_read(fd, out)) {
+    if (IPS_UNLIKELY(out->otype == IPS_OTYPE_SOCKET_UNIX && !out->peer && out->peer_tries)) {
+      out->peer_tries--;
+      out->peer = ips_unix_peer_ino(out->ino);
+      slot_write(fd, out, 1);
+    }
+    return 0;
+  }
   if (ips_fd_probe(fd, out) != 0) return -1;
   slot_write(fd, out, 1);
   return 0;
@@ -271,9 +280,9 @@ uint64_t ips_unix_peer_ino(uint64_t ino) {
   memset(&sa, 0, sizeof sa);
   sa.nl_family = AF_NETLINK;
   uint64_t peer = 0;
-  if (raw(SYS_sendto, nl, (long)&msg, sizeof msg, 0, (long)&sa) == (long)sizeof msg) {
+  if (syscall(SYS_sendto, nl, &msg, sizeof msg, 0, &sa, sizeof sa) == (long)sizeof msg) {
     long buf[512]; /* 4 KiB, aligned for nlmsghdr */
-    long r = raw(SYS_recvfrom, nl, (long)buf, sizeof buf, 0, 0);
+    long r = syscall(SYS_recvfrom, nl, buf, sizeof buf, 0, NULL, NULL);
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; r > 0 && NLMSG_OK(h, (unsigned long)r); h = NLMSG_NEXT(h, r)) {
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) break; /* NLMSG_ERROR: no such socket (or no unix_diag) */
       struct unix_diag_msg *m = NLMSG_DATA(h);

@@ -92,6 +92,8 @@ struct ips_fdinfo {
   uint64_t dev, ino;
   uint64_t peer;  /* socket peer inode (Unix) or 0 */
   uint8_t nonblock; /* O_NONBLOCK status flag as last seen (open flags, F_SETFL, SOCK_NONBLOCK, fstat miss) */
+  uint8_t peer_tries; /* sock_diag lookups left for a Unix peer not known yet (a connect()ed socket's peer has
+                        no inode until the server accept()s it) */
 };
 /* Looks the fd up, filling the cache with fstat (and getsockopt for sockets) on a miss. Returns 0 or -1 (bad fd). */
 int ips_fd_info(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
@@ -179,6 +181,10 @@ void ips_finish(int status, int how) IPS_HIDDEN;
 void ips_exec_prepare(void) IPS_HIDDEN;
 void ips_exec_failed(void) IPS_HIDDEN;
 void ips_emit_mappings(int reason) IPS_HIDDEN;
+void ips_emit_shim_info(void) IPS_HIDDEN;
+void ips_note_exit(int status, int how) IPS_HIDDEN;   /* exit hooks: status and how for proc_exit */
+enum { IPS_MSG_HELLO = 1, IPS_MSG_WELCOME = 2, IPS_MSG_EVENTS = 3, IPS_MSG_COMMAND = 4, IPS_MSG_BYE = 5,
+       IPS_MSG_ERROR = 6, IPS_MSG_REPLY = 7 };
 char **ips_spawn_env(char *const envp[]) IPS_HIDDEN;  /* like ips_exec_env, origin spawn */
 void ips_exec_env_free(char **env) IPS_HIDDEN;
 void ips_thread_init(void) IPS_HIDDEN;                /* per-thread setup (perf fds); cheap when done */
