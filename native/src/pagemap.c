@@ -1,0 +1,2 @@
+#include "ipcscope.h"
+int ips_pfn_readable(void) { return 0; }

@@ -1,0 +1,1006 @@
+/* IPC Scope shim runtime: configuration, per-thread event rings, ips_emit, the sender thread (websocket or file
+ * sink), flushing, process start/end, fork and exec support. Wire format: docs/protocol.md.
+ *
+ * Hot path (ips_emit): a thread appends a finished wire record to its own single-producer ring (Tracy-style); the
+ * sender thread, started with every signal blocked (heaptrack-style), drains all rings every millisecond into
+ * EVENTS messages. No malloc, lock or stdio on the hot path; rings come from mmap and are recycled after their
+ * thread exits. Re-entry from a signal handler on the same thread nests: records are reserved with an atomic add and
+ * the ring's head only moves when the outermost append finishes. */
+#include "ipcscope.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+const char ips_shim_version[] = "0.1.0";
+struct ips_config ips_cfg;
+volatile int ips_pause_armed;
+__thread struct ips_tls ips_tls __attribute__((tls_model("initial-exec")));
+
+/* ---------------------------------------------------------------- small helpers (no libc state, no hooks) */
+
+long ips_sys(long n, long a, long b, long c, long d, long e, long f) { return syscall(n, a, b, c, d, e, f); }
+#define SYS3(n, a, b, c) syscall((n), (long)(a), (long)(b), (long)(c))
+
+static int raw_open(const char *path, int flags, int mode) { return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode); }
+static void raw_close(int fd) { syscall(SYS_close, fd); }
+static ssize_t raw_read(int fd, void *b, size_t n) { return syscall(SYS_read, fd, b, n); }
+static int raw_write_all(int fd, const void *b, size_t n) {
+  const char *p = b;
+  while (n) {
+    ssize_t w = syscall(SYS_write, fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w; n -= (size_t)w;
+  }
+  return 0;
+}
+static void *raw_mmap(size_t len) {
+  void *p = (void *)syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+static void raw_munmap(void *p, size_t len) { syscall(SYS_munmap, p, len); }
+static int futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns) {
+  struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+  return (int)syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, 0, 0);
+}
+static void futex_wake(_Atomic uint32_t *addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0); }
+static void sleep_ns(long ns) {
+  struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+  syscall(SYS_nanosleep, &ts, 0);
+}
+/* Internal fds live high up, away from the numbers a program expects (fd 1 when stdout is closed). */
+static int move_fd_high(int fd) {
+  if (fd < 0) return fd;
+  int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900);
+  if (hi < 0) return fd;
+  raw_close(fd);
+  return hi;
+}
+
+uint64_t ips_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO */
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+uint32_t ips_tid(void) {
+  if (IPS_UNLIKELY(!ips_tls.tid)) ips_tls.tid = (uint32_t)syscall(SYS_gettid);
+  return ips_tls.tid;
+}
+
+void *ips_real(const char *name) {
+  void *p = dlsym(RTLD_NEXT, name);
+  if (!p) p = dlsym(RTLD_DEFAULT, name);
+  return p;
+}
+void *ips_real_versioned(const char *name, const char *version) {
+  void *p = dlvsym(RTLD_NEXT, name, version);
+  return p ? p : ips_real(name);
+}
+
+/* ---------------------------------------------------------------- recursion guard */
+
+int ips_hook_enter(void) {
+  if (IPS_UNLIKELY(!ips_cfg.enabled)) return 0;
+  if (ips_tls.in_hook || ips_tls.is_sender) return 0;
+  ips_tls.in_hook = 1;
+  ips_tls.saved_errno = errno;
+  ips_tls.errno_kept = 0;
+  if (IPS_UNLIKELY(!ips_tls.perf_state) && ips_cfg.page_faults) ips_thread_init();
+  return 1;
+}
+int ips_errno_keep(void) {
+  ips_tls.saved_errno = errno;
+  ips_tls.errno_kept = 1;
+  return ips_tls.saved_errno;
+}
+void ips_hook_leave(void) {
+  if (ips_tls.errno_kept) errno = ips_tls.saved_errno;
+  ips_tls.errno_kept = 0;
+  ips_tls.in_hook = 0;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+static char cfg_secret[80], cfg_session[128], cfg_file[PATH_MAX], cfg_raw[1024];
+static int cfg_port, cfg_from_origin = IPS_ORIGIN_INITIAL;
+static char shim_path[PATH_MAX];
+
+static void parse_config(const char *s) {
+  /* Keep the original (minus from=) for the environment of children. */
+  size_t rl = 0;
+  ips_cfg.payload_bytes = 64;
+  ips_cfg.page_faults = 1;
+  ips_cfg.snapshots = 1;
+  const char *p = s;
+  while (*p) {
+    const char *end = strchr(p, ';');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char item[PATH_MAX + 16];
+    if (len >= sizeof item) len = sizeof item - 1;
+    memcpy(item, p, len);
+    item[len] = 0;
+    char *eq = strchr(item, '=');
+    if (eq) {
+      *eq = 0;
+      const char *k = item, *v = eq + 1;
+      if (!strcmp(k, "port")) cfg_port = atoi(v);
+      else if (!strcmp(k, "secret")) snprintf(cfg_secret, sizeof cfg_secret, "%s", v);
+      else if (!strcmp(k, "session")) snprintf(cfg_session, sizeof cfg_session, "%s", v);
+      else if (!strcmp(k, "payload")) { long n = atol(v); ips_cfg.payload_bytes = n < 0 ? 0 : n > 4096 ? 4096 : (unsigned)n; }
+      else if (!strcmp(k, "faults")) ips_cfg.page_faults = atoi(v) != 0;
+      else if (!strcmp(k, "snapshots")) ips_cfg.snapshots = atoi(v) != 0;
+      else if (!strcmp(k, "pause")) ips_cfg.pause_enabled = atoi(v) != 0;
+      else if (!strcmp(k, "file")) snprintf(cfg_file, sizeof cfg_file, "%s", v);
+      else if (!strcmp(k, "from")) {
+        /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
+        long pid = atol(strchr(v, ':') ? strchr(v, ':') + 1 : "0");
+        if (!strncmp(v, "exec:", 5) && pid == getpid()) cfg_from_origin = IPS_ORIGIN_EXEC;
+        else if (!strncmp(v, "spawn:", 6) && pid == getppid()) cfg_from_origin = IPS_ORIGIN_SPAWN;
+      }
+      if (strcmp(k, "from") && rl + len + 2 < sizeof cfg_raw) {
+        if (rl) cfg_raw[rl++] = ';';
+        memcpy(cfg_raw + rl, p, len);
+        rl += len;
+        cfg_raw[rl] = 0;
+      }
+    }
+    if (!end) break;
+    p = end + 1;
+  }
+}
+
+/* ---------------------------------------------------------------- per-thread rings */
+
+#define RING_SIZE (1u << 19) /* 512 KiB per thread */
+#define RING_MASK (RING_SIZE - 1)
+enum { RING_FREE = 0, RING_LIVE = 1, RING_DEAD = 2 };
+struct ips_ring {
+  struct ips_ring *next;
+  _Atomic uint64_t head;    /* committed end (producer) */
+  _Atomic uint64_t tail;    /* consumed end (sender) */
+  _Atomic uint64_t reserve; /* reserved end (producer and its signal handlers) */
+  _Atomic int depth;
+  _Atomic int state;
+  _Atomic uint64_t dropped;
+  uint64_t dropped_reported; /* sender only */
+  uint32_t tid;
+  uint8_t data[RING_SIZE];
+};
+static struct ips_ring *_Atomic ring_list;
+static pthread_key_t ring_key;
+static _Atomic uint64_t dropped_noring;
+static _Atomic uint64_t total_dropped;
+
+/* Sender wake-up: an eventfd the producers write when a ring is half full or when the sender sleeps long. */
+static int wake_fd = -1;
+static _Atomic int wake_pending, sender_idle;
+static _Atomic int sender_running; /* 1 while a sender thread drains */
+
+static void wake_sender(void) {
+  if (wake_fd < 0) return;
+  if (atomic_exchange(&wake_pending, 1)) return;
+  uint64_t one = 1;
+  syscall(SYS_write, wake_fd, &one, 8);
+}
+
+static void ring_thread_gone(void *p) {
+  struct ips_ring *r = p;
+  if (r && ips_tls.ring == r) {
+    ips_tls.ring = NULL;
+    ips_tls.dead = 1;
+    atomic_store(&r->state, RING_DEAD);
+  }
+}
+
+static struct ips_ring *ring_get(void) {
+  struct ips_ring *r = ips_tls.ring;
+  if (IPS_LIKELY(r)) return r;
+  if (ips_tls.dead) return NULL;
+  for (r = atomic_load(&ring_list); r; r = r->next) {
+    int expect = RING_FREE;
+    if (atomic_compare_exchange_strong(&r->state, &expect, RING_LIVE)) break;
+  }
+  if (!r) {
+    r = raw_mmap(sizeof *r);
+    if (!r) return NULL;
+    atomic_store(&r->state, RING_LIVE);
+    struct ips_ring *h = atomic_load(&ring_list);
+    do r->next = h; while (!atomic_compare_exchange_weak(&ring_list, &h, r));
+  }
+  r->tid = ips_tid();
+  ips_tls.ring = r;
+  pthread_setspecific(ring_key, r);
+  return r;
+}
+
+static inline void ring_put(struct ips_ring *r, uint64_t pos, const void *src, size_t len) {
+  size_t off = pos & RING_MASK, first = RING_SIZE - off;
+  if (len <= first) memcpy(r->data + off, src, len);
+  else {
+    memcpy(r->data + off, src, first);
+    memcpy(r->data, (const char *)src + first, len - first);
+  }
+}
+static inline void ring_get_bytes(struct ips_ring *r, uint64_t pos, void *dst, size_t len) {
+  size_t off = pos & RING_MASK, first = RING_SIZE - off;
+  if (len <= first) memcpy(dst, r->data + off, len);
+  else {
+    memcpy(dst, r->data + off, first);
+    memcpy((char *)dst + first, r->data, len - first);
+  }
+}
+
+struct rec_header {
+  uint16_t kind;
+  uint8_t phase, nargs;
+  uint16_t blob_len, flags;
+  uint32_t tid;
+  int32_t err;
+  uint64_t ts;
+  int64_t result;
+  uint64_t caller;
+};
+_Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
+
+static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
+
+static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
+                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+  if (IPS_UNLIKELY(!ips_cfg.enabled)) return;
+  int saved = errno;
+  if (blob_len > 65535) blob_len = 65535;
+  if (!blob) blob_len = 0;
+  struct ips_ring *r = ring_get();
+  if (IPS_UNLIKELY(!r)) {
+    atomic_fetch_add(&dropped_noring, 1);
+    errno = saved;
+    return;
+  }
+  size_t size = rec_size(nargs, blob_len);
+  int depth = atomic_fetch_add_explicit(&r->depth, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  /* Back-pressure: wait (yielding, a few ms) for the sender, then drop and count. Never wait when nested in a
+   * signal handler (the interrupted append holds the head back) or on the sender thread itself. */
+  uint64_t pos;
+  int waited = 0;
+  for (;;) {
+    uint64_t res = atomic_load_explicit(&r->reserve, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (res - tail + size <= RING_SIZE) {
+      pos = atomic_fetch_add_explicit(&r->reserve, size, memory_order_relaxed);
+      /* A signal handler may have reserved in between: re-check that our range still fits. */
+      if (pos + size - tail <= RING_SIZE) break;
+      /* It does not: give the bytes back only if nobody reserved after us (handlers finish before we resume). */
+      uint64_t want = pos + size;
+      if (atomic_compare_exchange_strong(&r->reserve, &want, pos)) { /* retried below */ }
+      else goto drop;
+    }
+    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) || waited >= 50) goto drop;
+    wake_sender();
+    sleep_ns(100000); /* 0.1 ms, at most 50 times = 5 ms */
+    waited++;
+  }
+  struct rec_header h = {kind, phase, (uint8_t)nargs, (uint16_t)blob_len,
+                         (uint16_t)(ips_tls.sig_depth > 0 ? IPS_FLAG_IN_SIGNAL_HANDLER : 0), tid, err, ts, result, caller};
+  if (IPS_UNLIKELY(kind == IPS_EV_PAGE_FAULT)) h.flags = 0;
+  ring_put(r, pos, &h, 40);
+  if (nargs) ring_put(r, pos + 40, args, 8 * (size_t)nargs);
+  if (blob_len) {
+    ring_put(r, pos + 40 + 8 * nargs, blob, blob_len);
+    static const uint8_t zeros[8];
+    uint32_t pad = ((blob_len + 7u) & ~7u) - blob_len;
+    if (pad) ring_put(r, pos + 40 + 8 * nargs + blob_len, zeros, pad);
+  }
+  goto commit;
+drop:
+  atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+commit:
+  atomic_signal_fence(memory_order_seq_cst);
+  if (atomic_fetch_sub_explicit(&r->depth, 1, memory_order_release) == 1) {
+    /* Outermost: publish everything reserved so far (monotonic max; a handler may have published already). */
+    uint64_t h0 = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t rv = atomic_load_explicit(&r->reserve, memory_order_relaxed);
+    while (rv > h0 && !atomic_compare_exchange_weak_explicit(&r->head, &h0, rv, memory_order_release, memory_order_relaxed))
+      rv = atomic_load_explicit(&r->reserve, memory_order_relaxed);
+    uint64_t used = rv - atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (used > RING_SIZE / 2 || atomic_load_explicit(&sender_idle, memory_order_relaxed)) wake_sender();
+  }
+  errno = saved;
+}
+
+void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
+              const uint64_t *args, const void *blob, uint32_t blob_len) {
+  emit_raw(ips_now_ns(), ips_tid(), kind, phase, result, err, caller, nargs, args, blob, blob_len);
+}
+void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
+                 unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+  emit_raw(ts, tid, kind, phase, result, err, caller, nargs, args, blob, blob_len);
+}
+
+/* ---------------------------------------------------------------- the sink: websocket or file */
+
+#define MSG_MAX (256u * 1024u) /* body bytes per EVENTS message before it is sent */
+#define MSG_BUF (IPS_WS_HEADROOM + 16 + 8 + MSG_MAX + 70000)
+enum { CONN_NONE, CONN_UP, CONN_BYE_SENT, CONN_FAILED };
+static int sink_fd = -1, sink_is_file;
+static _Atomic int conn_state;
+static _Atomic uint32_t conn_result; /* futex: 0 pending, 1 up, 2 failed */
+static char conn_error[256];
+static uint32_t out_seq;
+static uint8_t *msg_buf;  /* IPS_WS_HEADROOM + header + body */
+static size_t msg_len;    /* body bytes after the 8-byte EVENTS prefix */
+static uint32_t msg_count;
+static uint64_t sent_events;
+static int hello_origin = IPS_ORIGIN_INITIAL;
+static _Atomic uint32_t flush_req, flush_done, bye_req, bye_done, reconnect_req;
+static pthread_t sender_thread;
+
+static int sink_send(uint16_t type, const void *body, size_t len, int body_in_place) {
+  /* body_in_place: the body already sits at msg_buf + HEADROOM + 16. */
+  uint8_t *buf = msg_buf;
+  static uint8_t small[IPS_WS_HEADROOM + 16 + 4096];
+  if (!body_in_place) {
+    if (len > sizeof small - IPS_WS_HEADROOM - 16) return -1;
+    buf = small;
+    memcpy(buf + IPS_WS_HEADROOM + 16, body, len);
+  }
+  uint8_t *h = buf + IPS_WS_HEADROOM;
+  uint32_t magic = 0x53435049, blen = (uint32_t)len, seq = out_seq++;
+  uint16_t ver = 1;
+  memcpy(h, &magic, 4);
+  memcpy(h + 4, &ver, 2);
+  memcpy(h + 6, &type, 2);
+  memcpy(h + 8, &blen, 4);
+  memcpy(h + 12, &seq, 4);
+  if (sink_fd < 0) return -1;
+  if (sink_is_file) return raw_write_all(sink_fd, h, 16 + len);
+  return ips_ws_send(sink_fd, buf, 16 + len);
+}
+
+static int msg_flush(void) {
+  if (!msg_count) return 0;
+  uint8_t *b = msg_buf + IPS_WS_HEADROOM + 16;
+  uint32_t zero = 0;
+  memcpy(b, &msg_count, 4);
+  memcpy(b + 4, &zero, 4);
+  int r = sink_send(IPS_MSG_EVENTS, NULL, 8 + msg_len, 1);
+  sent_events += msg_count;
+  msg_count = 0;
+  msg_len = 0;
+  return r;
+}
+static uint8_t *msg_reserve(size_t size) {
+  if (msg_len + size > MSG_MAX) msg_flush();
+  uint8_t *p = msg_buf + IPS_WS_HEADROOM + 16 + 8 + msg_len;
+  msg_len += size;
+  msg_count++;
+  return p;
+}
+
+/* Events the sender makes itself (dropped counts) go straight into the message. */
+static void msg_add(uint32_t tid, uint16_t kind, unsigned nargs, const uint64_t *args) {
+  uint8_t *p = msg_reserve(rec_size(nargs, 0));
+  struct rec_header h = {kind, 0, (uint8_t)nargs, 0, 0, tid, 0, ips_now_ns(), 0, 0};
+  memcpy(p, &h, 40);
+  memcpy(p + 40, args, 8 * nargs);
+}
+
+/* Moves every committed record of every ring into messages. */
+static void drain_rings(void) {
+  for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next) {
+    int st = atomic_load(&r->state);
+    if (st == RING_FREE) continue;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    while (tail < head) {
+      struct rec_header h;
+      ring_get_bytes(r, tail, &h, 40);
+      size_t size = rec_size(h.nargs, h.blob_len);
+      ring_get_bytes(r, tail, msg_reserve(size), size);
+      tail += size;
+      atomic_store_explicit(&r->tail, tail, memory_order_release);
+    }
+    uint64_t d = atomic_load_explicit(&r->dropped, memory_order_relaxed);
+    if (d != r->dropped_reported) {
+      uint64_t n = d - r->dropped_reported, tot = atomic_fetch_add(&total_dropped, n) + n;
+      r->dropped_reported = d;
+      const uint64_t a[2] = {n, tot};
+      msg_add(r->tid, IPS_EV_DROPPED, 2, a);
+    }
+    if (st == RING_DEAD && atomic_load(&r->head) == tail) {
+      atomic_store(&r->head, 0);
+      atomic_store(&r->tail, 0);
+      atomic_store(&r->reserve, 0);
+      atomic_store(&r->state, RING_FREE);
+    }
+  }
+  static uint64_t noring_reported;
+  uint64_t d = atomic_load(&dropped_noring);
+  if (d != noring_reported) {
+    uint64_t n = d - noring_reported, tot = atomic_fetch_add(&total_dropped, n) + n;
+    noring_reported = d;
+    const uint64_t a[2] = {n, tot};
+    msg_add(ips_tid(), IPS_EV_DROPPED, 2, a);
+  }
+}
+
+/* ---------------------------------------------------------------- HELLO */
+
+static size_t json_str(char *out, size_t cap, size_t o, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (o < cap) out[o++] = '"';
+  for (size_t i = 0; i < n && o + 8 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
+    else if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; }
+    else if (c < 0x20 || c == 0x7f) {
+      out[o++] = '\\'; out[o++] = 'u'; out[o++] = '0'; out[o++] = '0';
+      out[o++] = hex[c >> 4]; out[o++] = hex[c & 15];
+    } else out[o++] = (char)c;
+  }
+  if (o < cap) out[o++] = '"';
+  return o;
+}
+static size_t read_small_file(const char *path, char *buf, size_t cap) {
+  int fd = raw_open(path, O_RDONLY, 0);
+  if (fd < 0) return 0;
+  size_t n = 0;
+  ssize_t r;
+  while (n < cap && (r = raw_read(fd, buf + n, cap - n)) > 0) n += (size_t)r;
+  raw_close(fd);
+  return n;
+}
+static char proc_exe[PATH_MAX], proc_cwd[PATH_MAX], proc_cmdline[8192];
+static size_t proc_cmdline_len;
+static uint64_t start_ns;
+
+static void read_proc_identity(void) {
+  ssize_t n = syscall(SYS_readlink, "/proc/self/exe", proc_exe, sizeof proc_exe - 1);
+  proc_exe[n > 0 ? n : 0] = 0;
+  if (syscall(SYS_getcwd, proc_cwd, sizeof proc_cwd) < 0) proc_cwd[0] = 0;
+  proc_cmdline_len = read_small_file("/proc/self/cmdline", proc_cmdline, sizeof proc_cmdline - 1);
+  proc_cmdline[proc_cmdline_len] = 0;
+}
+
+static int send_hello(void) {
+  static char j[16384];
+  size_t o = 0, cap = sizeof j - 64;
+  o += (size_t)snprintf(j + o, cap - o, "{\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"origin\":\"%s\",\"session\":", (int)getpid(),
+                        (int)getppid(), (int)getpid(),
+                        hello_origin == IPS_ORIGIN_FORK ? "fork" : hello_origin == IPS_ORIGIN_EXEC ? "exec"
+                                                          : hello_origin == IPS_ORIGIN_SPAWN ? "spawn" : "initial");
+  o = json_str(j, cap, o, cfg_session, strlen(cfg_session));
+  o += (size_t)snprintf(j + o, cap - o, ",\"vocabulary\":%d,\"exe\":", IPS_VOCABULARY_VERSION);
+  o = json_str(j, cap, o, proc_exe, strlen(proc_exe));
+  o += (size_t)snprintf(j + o, cap - o, ",\"cwd\":");
+  o = json_str(j, cap, o, proc_cwd, strlen(proc_cwd));
+  o += (size_t)snprintf(j + o, cap - o, ",\"argv\":[");
+  for (size_t i = 0, first = 1; i < proc_cmdline_len; first = 0) {
+    size_t l = strlen(proc_cmdline + i);
+    if (!first && o < cap) j[o++] = ',';
+    o = json_str(j, cap, o, proc_cmdline + i, l);
+    i += l + 1;
+  }
+  o += (size_t)snprintf(j + o, sizeof j - o, "],\"startNs\":\"%llu\",\"shim\":\"%s\"}", (unsigned long long)start_ns,
+                        ips_shim_version);
+  return sink_send(IPS_MSG_HELLO, j, o, 0);
+}
+
+/* ---------------------------------------------------------------- commands from the collector */
+
+void ips_snapshot(int reason) __attribute__((weak));
+static uint8_t rx_pending_cmd[64];
+static _Atomic int rx_has_cmd;
+static int welcome_seen;
+
+static void on_ws_message(const uint8_t *m, size_t len) {
+  if (len < 16) return;
+  uint16_t type;
+  memcpy(&type, m + 6, 2);
+  if (type == IPS_MSG_WELCOME) welcome_seen = 1;
+  else if (type == IPS_MSG_COMMAND && len >= 16 + 48) {
+    memcpy(rx_pending_cmd, m + 16, 48);
+    atomic_store(&rx_has_cmd, 1);
+  } else if (type == IPS_MSG_ERROR) {
+    char buf[300];
+    size_t n = len - 16 < 250 ? len - 16 : 250;
+    int k = snprintf(buf, sizeof buf, "ipcscope: collector error for pid %d: ", (int)getpid());
+    memcpy(buf + k, m + 16, n);
+    buf[k + n] = '\n';
+    raw_write_all(2, buf, (size_t)k + n + 1);
+  }
+}
+
+static void reply(uint64_t id, int32_t status, const char *json) {
+  uint8_t b[256];
+  size_t jl = strlen(json);
+  uint32_t zero = 0;
+  memcpy(b, &id, 8);
+  memcpy(b + 8, &status, 4);
+  memcpy(b + 12, &zero, 4);
+  memcpy(b + 16, json, jl);
+  sink_send(IPS_MSG_REPLY, b, 16 + jl, 0);
+}
+
+static void handle_command(void) {
+  if (!atomic_exchange(&rx_has_cmd, 0)) return;
+  uint32_t cmd;
+  uint64_t id, arg0;
+  memcpy(&cmd, rx_pending_cmd, 4);
+  memcpy(&id, rx_pending_cmd + 8, 8);
+  memcpy(&arg0, rx_pending_cmd + 16, 8);
+  if (cmd == IPS_COMMAND_SNAPSHOT) {
+    /* The snapshot's events go into the sender's own ring; drain them before replying. */
+    if (ips_snapshot) ips_snapshot(arg0 <= IPS_SNAPSHOT_REASON_START ? (int)arg0 : IPS_SNAPSHOT_REASON_REQUEST);
+    drain_rings();
+    msg_flush();
+    reply(id, ips_snapshot ? 0 : ENOSYS, "{}");
+  } else if (cmd == IPS_COMMAND_FLUSH) {
+    drain_rings();
+    msg_flush();
+    reply(id, 0, "{}");
+  } else {
+    reply(id, ENOTSUP, "{\"message\":\"command not supported by this shim\"}");
+  }
+}
+
+/* ---------------------------------------------------------------- connecting */
+
+static int sink_connect(void) {
+  out_seq = 0;
+  if (cfg_file[0]) {
+    /* One file per process (PATH.PID): messages of one connection stay together, exactly as sent. */
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s.%d", cfg_file, (int)getpid());
+    int fd = raw_open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0) {
+      snprintf(conn_error, sizeof conn_error, "cannot open %.200s: %s", path, strerror(errno));
+      return -1;
+    }
+    sink_fd = move_fd_high(fd);
+    sink_is_file = 1;
+    return send_hello();
+  }
+  if (!cfg_port || !cfg_secret[0]) {
+    snprintf(conn_error, sizeof conn_error, "IPCSCOPE has neither port+secret nor file");
+    return -1;
+  }
+  int fd = ips_ws_connect(cfg_port, cfg_secret, conn_error, sizeof conn_error);
+  if (fd < 0) return -1;
+  sink_fd = move_fd_high(fd);
+  sink_is_file = 0;
+  if (send_hello() < 0) {
+    snprintf(conn_error, sizeof conn_error, "sending HELLO failed: %s", strerror(errno));
+    return -1;
+  }
+  /* Bounded wait for WELCOME. */
+  welcome_seen = 0;
+  uint64_t deadline = ips_now_ns() + 2000000000ull;
+  while (!welcome_seen) {
+    uint64_t now = ips_now_ns();
+    if (now >= deadline) {
+      snprintf(conn_error, sizeof conn_error, "no WELCOME from the collector within 2 s");
+      return -1;
+    }
+    struct pollfd p = {sink_fd, POLLIN, 0};
+    struct timespec ts = {0, 50000000};
+    syscall(SYS_ppoll, &p, 1, &ts, NULL, 8);
+    if (ips_ws_poll_read(sink_fd, on_ws_message) < 0) {
+      snprintf(conn_error, sizeof conn_error, "the collector closed the connection before WELCOME");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void sink_close(void) {
+  if (sink_fd >= 0) {
+    if (!sink_is_file) ips_ws_send_close(sink_fd);
+    raw_close(sink_fd);
+  }
+  sink_fd = -1;
+}
+
+static void send_bye(void) {
+  uint64_t b[2] = {sent_events, atomic_load(&total_dropped)};
+  sink_send(IPS_MSG_BYE, b, 16, 0);
+}
+
+/* ---------------------------------------------------------------- the sender thread */
+
+static void *sender_main(void *arg) {
+  (void)arg;
+  ips_tls.is_sender = 1;
+  ips_tls.tid = 0;
+  ips_tid();
+  if (sink_connect() < 0) {
+    sink_close();
+    atomic_store(&conn_state, CONN_FAILED);
+    atomic_store(&conn_result, 2);
+    futex_wake(&conn_result);
+    atomic_store(&sender_running, 0);
+    return NULL;
+  }
+  atomic_store(&conn_state, CONN_UP);
+  atomic_store(&conn_result, 1);
+  futex_wake(&conn_result);
+  int idle_rounds = 0;
+  for (;;) {
+    struct pollfd p[2] = {{wake_fd, POLLIN, 0}, {sink_is_file ? -1 : sink_fd, POLLIN, 0}};
+    long timeout_ns = atomic_load(&sender_idle) ? 200000000L : 1000000L;
+    struct timespec ts = {0, timeout_ns};
+    int n = (int)syscall(SYS_ppoll, p, 2, &ts, NULL, 8);
+    if (n > 0 && (p[0].revents & POLLIN)) {
+      uint64_t v;
+      raw_read(wake_fd, &v, 8);
+    }
+    atomic_store(&wake_pending, 0);
+    atomic_store(&sender_idle, 0);
+    if (n > 0 && p[1].revents) {
+      if (ips_ws_poll_read(sink_fd, on_ws_message) < 0) {
+        /* The collector went away: stop tracing this process quietly (the program keeps running). */
+        ips_cfg.enabled = 0;
+        sink_close();
+        atomic_store(&conn_state, CONN_FAILED);
+      }
+    }
+    if (atomic_load(&reconnect_req)) {
+      atomic_store(&reconnect_req, 0);
+      sink_close();
+      hello_origin = IPS_ORIGIN_EXEC;
+      if (sink_connect() < 0) { sink_close(); ips_cfg.enabled = 0; atomic_store(&conn_state, CONN_FAILED); }
+      else atomic_store(&conn_state, CONN_UP);
+    }
+    uint32_t freq = atomic_load(&flush_req), breq = atomic_load(&bye_req);
+    ips_perf_drain();
+    handle_command();
+    uint32_t before = msg_count;
+    drain_rings();
+    int had = msg_count != 0 || before;
+    if (atomic_load(&conn_state) == CONN_UP || atomic_load(&conn_state) == CONN_BYE_SENT) msg_flush();
+    else { msg_count = 0; msg_len = 0; }
+    if (freq != atomic_load(&flush_done)) {
+      atomic_store(&flush_done, freq);
+      futex_wake(&flush_done);
+    }
+    if (breq != atomic_load(&bye_done)) {
+      if (atomic_load(&conn_state) == CONN_UP) {
+        send_bye();
+        atomic_store(&conn_state, CONN_BYE_SENT);
+      }
+      atomic_store(&bye_done, breq);
+      futex_wake(&bye_done);
+    }
+    if (had) idle_rounds = 0;
+    else if (++idle_rounds > 100) {
+      /* Nothing for 100 ms: sleep longer; the next producer wakes us at once. Check once more to not miss one. */
+      atomic_store(&sender_idle, 1);
+      int any = 0;
+      for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next)
+        if (atomic_load(&r->head) != atomic_load(&r->tail)) any = 1;
+      if (any) atomic_store(&sender_idle, 0);
+    }
+  }
+  return NULL;
+}
+
+int ips_sender_alive(void) { return atomic_load(&sender_running); }
+
+static int start_sender(void) {
+  static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  if (!real_create) real_create = ips_real("pthread_create");
+  if (wake_fd >= 0) raw_close(wake_fd);
+  wake_fd = move_fd_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!msg_buf) msg_buf = raw_mmap(MSG_BUF);
+  if (!msg_buf) return -1;
+  msg_len = msg_count = 0;
+  atomic_store(&conn_result, 0);
+  atomic_store(&conn_state, CONN_NONE);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  atomic_store(&sender_running, 1);
+  int rc = real_create(&sender_thread, &attr, sender_main, NULL);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) atomic_store(&sender_running, 0);
+  return rc ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- flushing */
+
+static int wait_counter(_Atomic uint32_t *done, uint32_t want, long budget_ns) {
+  uint64_t deadline = ips_now_ns() + (uint64_t)budget_ns;
+  for (;;) {
+    uint32_t d = atomic_load(done);
+    if ((int32_t)(d - want) >= 0) return 0;
+    if (!atomic_load(&sender_running)) return -1;
+    uint64_t now = ips_now_ns();
+    if (now >= deadline) return -1;
+    long left = (long)(deadline - now);
+    futex_wait(done, d, left < 5000000 ? left : 5000000);
+  }
+}
+
+void ips_flush_sync(void) {
+  if (!ips_cfg.enabled || ips_tls.is_sender || !atomic_load(&sender_running)) return;
+  /* Counters, not flags: a flush asked for after the sender read the request is not confused with an older one. */
+  uint32_t want = atomic_fetch_add(&flush_req, 1) + 1;
+  atomic_store(&wake_pending, 0);
+  wake_sender();
+  wait_counter(&flush_done, want, 1000000000L);
+}
+
+static void request_bye(void) {
+  if (ips_tls.is_sender || !atomic_load(&sender_running)) return;
+  uint32_t want = atomic_fetch_add(&bye_req, 1) + 1;
+  atomic_store(&wake_pending, 0);
+  wake_sender();
+  wait_counter(&bye_done, want, 1000000000L);
+}
+
+static _Atomic int finished;
+static int exit_status_known, exit_status_value, exit_how = IPS_EXIT_HOW_RETURN_FROM_MAIN;
+
+void ips_finish(int status, int how) {
+  if (!ips_cfg.enabled) return;
+  if (atomic_exchange(&finished, 1)) return;
+  int saved = ips_tls.in_hook;
+  ips_tls.in_hook = 1;
+  if (ips_cfg.snapshots && ips_snapshot) ips_snapshot(IPS_SNAPSHOT_REASON_EXIT);
+  IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)(int64_t)status, (uint64_t)how);
+  request_bye();
+  ips_tls.in_hook = saved;
+}
+
+void ips_note_exit(int status, int how) {
+  exit_status_known = 1;
+  exit_status_value = status;
+  exit_how = how;
+}
+
+/* exec: BYE closes this image's connection; if the exec fails, the same image reconnects (origin exec). */
+static int exec_bye_sent;
+void ips_exec_prepare(void) {
+  if (!ips_cfg.enabled) return;
+  request_bye();
+  exec_bye_sent = 1;
+}
+void ips_exec_failed(void) {
+  if (!exec_bye_sent) return;
+  exec_bye_sent = 0;
+  atomic_store(&reconnect_req, 1);
+  wake_sender();
+}
+
+/* ---------------------------------------------------------------- environment for children */
+
+static char **build_env(char *const envp[], const char *origin) {
+  static const char ld[] = "LD_PRELOAD=", ic[] = "IPCSCOPE=";
+  size_t n = 0, bytes = 0;
+  const char *old_ld = NULL;
+  if (envp)
+    for (; envp[n]; n++)
+      if (!strncmp(envp[n], ld, sizeof ld - 1)) old_ld = envp[n] + sizeof ld - 1;
+  bytes = (n + 3) * sizeof(char *) + strlen(shim_path) + (old_ld ? strlen(old_ld) : 0) + sizeof cfg_raw + 128;
+  /* mmap, not malloc: exec may be called in a fork child of a threaded program. The size leads the block. */
+  size_t *blk = raw_mmap(bytes + 16);
+  if (!blk) return (char **)envp;
+  blk[0] = bytes + 16;
+  char **out = (char **)(blk + 2);
+  char *str = (char *)(out + n + 3);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(envp[i], ld, sizeof ld - 1) && strncmp(envp[i], ic, sizeof ic - 1)) out[k++] = envp[i];
+  /* LD_PRELOAD: keep the program's value, with the shim first unless it is already there. */
+  out[k++] = str;
+  if (old_ld && strstr(old_ld, shim_path)) str += sprintf(str, "%s%s", ld, old_ld) + 1;
+  else str += sprintf(str, "%s%s%s%s", ld, shim_path, old_ld && *old_ld ? ":" : "", old_ld ? old_ld : "") + 1;
+  out[k++] = str;
+  sprintf(str, "%s%s;from=%s:%d", ic, cfg_raw, origin, (int)getpid());
+  out[k] = NULL;
+  return out;
+}
+char **ips_exec_env(char *const envp[]) { return build_env(envp, "exec"); }
+char **ips_spawn_env(char *const envp[]) { return build_env(envp, "spawn"); }
+void ips_exec_env_free(char **env) {
+  if (!env) return;
+  size_t *blk = (size_t *)env - 2;
+  /* Only free what build_env made (it always ends with our IPCSCOPE entry). */
+  size_t n = 0;
+  while (env[n]) n++;
+  if (n && !strncmp(env[n - 1], "IPCSCOPE=", 9) && strstr(env[n - 1], ";from=")) raw_munmap(blk, blk[0]);
+}
+
+/* ---------------------------------------------------------------- stepping hook point (issue 6) */
+
+void ips_pause_point_slow(uint16_t kind, uint64_t caller) { (void)kind; (void)caller; }
+
+/* ---------------------------------------------------------------- internal fds */
+
+int ips_internal_fd(int fd) {
+  return fd >= 0 && (fd == sink_fd || fd == wake_fd || ips_perf_is_fd(fd));
+}
+
+/* ---------------------------------------------------------------- mappings (/proc/self/maps) */
+
+void ips_emit_mappings(int reason) {
+  int fd = raw_open("/proc/self/maps", O_RDONLY, 0);
+  if (fd < 0) return;
+  static char buf[65536];
+  static char line[PATH_MAX + 256];
+  size_t ll = 0;
+  ssize_t n;
+  while ((n = raw_read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] != '\n') {
+        if (ll < sizeof line - 1) line[ll++] = buf[i];
+        continue;
+      }
+      line[ll] = 0;
+      ll = 0;
+      unsigned long long start, end, off, ino;
+      unsigned maj, mn;
+      char perms[8];
+      int pathpos = 0;
+      if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj, &mn, &ino, &pathpos) < 7) continue;
+      uint64_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 4 : 0);
+      const char *path = pathpos ? line + pathpos : "";
+      IPS_EMIT(MAPPING, IPS_PHASE_INSTANT, 0, 0, 0, path, (uint32_t)strlen(path), start, end, off, prot,
+               (uint64_t)(perms[3] == 's'), (uint64_t)makedev(maj, mn), ino, (uint64_t)reason);
+    }
+  }
+  raw_close(fd);
+}
+
+/* ---------------------------------------------------------------- process start */
+
+static void emit_proc_start(int origin) {
+  static char blob[PATH_MAX * 2 + sizeof proc_cmdline];
+  size_t o = 0, el = strlen(proc_exe), cl = strlen(proc_cwd);
+  memcpy(blob + o, proc_exe, el + 1); o += el + 1;
+  memcpy(blob + o, proc_cwd, cl + 1); o += cl + 1;
+  memcpy(blob + o, proc_cmdline, proc_cmdline_len); o += proc_cmdline_len;
+  if (o && blob[o - 1] == 0) o--; /* NUL-separated, not NUL-terminated */
+  IPS_EMIT(PROC_START, IPS_PHASE_INSTANT, 0, 0, 0, blob, (uint32_t)o, (uint64_t)getppid(), (uint64_t)origin,
+           (uint64_t)getuid());
+}
+
+void ips_emit_shim_info(void) {
+  char note[256];
+  int perr = ips_perf_errno();
+  int pfn = ips_pfn_readable();
+  int n = snprintf(note, sizeof note, "shim %s; page faults: %s%s%s; pagemap frames: %s", ips_shim_version,
+                   !ips_cfg.page_faults ? "off" : perr ? "unavailable (perf_event_open: " : "on",
+                   ips_cfg.page_faults && perr ? strerror(perr) : "", ips_cfg.page_faults && perr ? ")" : "",
+                   pfn ? "readable" : "not readable (need root)");
+  IPS_EMIT(SHIM_INFO, IPS_PHASE_INSTANT, 0, 0, 0, note, (uint32_t)n, ips_cfg.payload_bytes,
+           (uint64_t)(ips_cfg.page_faults && !perr), (uint64_t)perr, (uint64_t)pfn);
+}
+
+static void image_start(int origin, int wait_connect) {
+  start_ns = ips_now_ns();
+  read_proc_identity();
+  hello_origin = origin;
+  if (start_sender() < 0) {
+    snprintf(conn_error, sizeof conn_error, "cannot start the sender thread");
+    goto fail;
+  }
+  if (wait_connect) {
+    uint64_t deadline = ips_now_ns() + 2500000000ull;
+    while (atomic_load(&conn_result) == 0 && ips_now_ns() < deadline) futex_wait(&conn_result, 0, 100000000L);
+    if (atomic_load(&conn_result) != 1) goto fail;
+  }
+  return;
+fail:;
+  char msg[400];
+  int n = snprintf(msg, sizeof msg, "ipcscope: not tracing pid %d: %s\n", (int)getpid(),
+                   conn_error[0] ? conn_error : "no answer from the collector");
+  raw_write_all(2, msg, (size_t)n);
+  ips_cfg.enabled = 0;
+}
+
+__attribute__((constructor(101))) static void ips_init(void) {
+  const char *env = getenv("IPCSCOPE");
+  if (!env || !*env) return;
+  ips_tls.in_hook = 1; /* nothing the runtime does here is traced */
+  ips_tid();
+  parse_config(env);
+  Dl_info di;
+  if (dladdr((void *)ips_init, &di) && di.dli_fname) {
+    if (!realpath(di.dli_fname, shim_path)) snprintf(shim_path, sizeof shim_path, "%s", di.dli_fname);
+  }
+  pthread_key_create(&ring_key, ring_thread_gone);
+  ips_cfg.enabled = 1;     /* events made before WELCOME are buffered in this thread's ring */
+  ips_perf_init();
+  image_start(cfg_from_origin, 1);
+  if (!ips_cfg.enabled) { ips_tls.in_hook = 0; return; }
+  emit_proc_start(cfg_from_origin);
+  ips_emit_shim_info();
+  ips_emit_mappings(cfg_from_origin == IPS_ORIGIN_EXEC ? IPS_MAPPING_REASON_EXEC : IPS_MAPPING_REASON_START);
+  ips_signals_init();
+  ips_tls.in_hook = 0;
+  if (ips_cfg.page_faults) ips_perf_thread_open();
+}
+
+__attribute__((destructor(101))) static void ips_fini(void) {
+  if (!ips_cfg.enabled) return;
+  ips_finish(exit_status_known ? exit_status_value : 0, exit_how);
+}
+
+/* ---------------------------------------------------------------- fork */
+
+static sigset_t fork_saved_mask;
+void ips_fork_prepare(void) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &fork_saved_mask);
+}
+void ips_fork_parent(void) { pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL); }
+
+void ips_fork_child(void) {
+  /* Only this thread survives: forget other threads' rings and every unsent parent event (the parent sends them). */
+  ips_tls.tid = 0;
+  ips_tid();
+  for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next) {
+    atomic_store(&r->head, 0);
+    atomic_store(&r->tail, 0);
+    atomic_store(&r->reserve, 0);
+    atomic_store(&r->depth, 0);
+    r->dropped_reported = atomic_load(&r->dropped);
+    atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
+    if (r == ips_tls.ring) r->tid = ips_tls.tid;
+  }
+  atomic_store(&total_dropped, 0);
+  atomic_store(&flush_req, 0);
+  atomic_store(&flush_done, 0);
+  atomic_store(&bye_req, 0);
+  atomic_store(&bye_done, 0);
+  atomic_store(&reconnect_req, 0);
+  atomic_store(&finished, 0);
+  atomic_store(&wake_pending, 0);
+  atomic_store(&sender_idle, 0);
+  atomic_store(&rx_has_cmd, 0);
+  exec_bye_sent = 0;
+  exit_status_known = 0;
+  exit_how = IPS_EXIT_HOW_RETURN_FROM_MAIN;
+  sent_events = 0;
+  if (sink_fd >= 0) raw_close(sink_fd); /* the parent's connection: never write to it here */
+  sink_fd = -1;
+  ips_perf_fork_child();
+  /* The copied ring of this thread may hold half-written records of an append the fork interrupted: none, since
+   * fork is called from a hook with no append in progress. */
+  image_start(IPS_ORIGIN_FORK, 0);
+  if (ips_cfg.enabled) {
+    int saved = ips_tls.in_hook;
+    ips_tls.in_hook = 1;
+    emit_proc_start(IPS_ORIGIN_FORK);
+    ips_tls.in_hook = saved;
+  }
+  pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+}
+
+void ips_thread_init(void) {
+  if (ips_tls.perf_state || ips_tls.is_sender) return;
+  ips_perf_thread_open();
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Decode the shim's file sink (IPCSCOPE=file=PATH writes PATH.<pid>, one file per process, the raw messages of
+docs/protocol.md back to back) into one line per event, and check those lines against an expectation file.
+
+  decode.py PATH                 print every event of PATH.* merged by timestamp
+  decode.py PATH --check EXPECT  print, then check (exit 1 and say which line failed)
+
+Line format (what expectation regexes match):
+  pid=P tid=T kind=write phase=end result=5 err=0 flags=0 fd=4 count=5 otype=pipe ... blob="hello"
+  pid=P kind=hello origin=fork ppid=Q exe=/path argv=a,b
+  pid=P kind=bye emitted=N dropped=N
+Enumerated arguments print as names (origin=fork, how=waitpid); blobs as a quoted, escaped string (\\0 for NUL)
+or blob_len=N for binary page snapshots.
+Raw format errors (bad magic, wrong record size, unknown kind, nargs mismatch) are reported as errors."""
+import glob
+import json
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VOCAB = json.load(open(os.path.join(HERE, '..', '..', 'src', 'common', 'events.json')))
+KINDS = {k['id']: k for k in VOCAB['kinds']}
+PHASES = {v: k for k, v in VOCAB['phases'].items()}
+ENUMS = VOCAB['enums']
+HEXISH = re.compile(r'^(start|end|addr|ip|handler|startRoutine|mapStart|mapEnd|mutex|cond|rwlock|lock|sem|handle)$')
+BINARY_BLOB_KINDS = {'page_snapshot', 'select', 'poll', 'epoll_wait', 'semop'}
+
+
+class DecodeError(Exception):
+    pass
+
+
+def esc(b):
+    out = []
+    for c in b:
+        if c == 0:
+            out.append('\\0')
+        elif c == 0x22 or c == 0x5c:
+            out.append('\\' + chr(c))
+        elif 0x20 <= c < 0x7f:
+            out.append(chr(c))
+        elif c == 10:
+            out.append('\\n')
+        else:
+            out.append('\\x%02x' % c)
+    return ''.join(out)
+
+
+def fmt_arg(name_spec, value):
+    name, _, enum = name_spec.partition(':')
+    if enum and enum in ENUMS:
+        vals = ENUMS[enum]
+        return '%s=%s' % (name, vals[value] if value < len(vals) else str(value))
+    if HEXISH.search(name):
+        return '%s=0x%x' % (name, value)
+    if value >= 1 << 63:
+        value -= 1 << 64
+    return '%s=%d' % (name, value)
+
+
+def decode_records(body, pid, out):
+    count, _ = struct.unpack_from('<II', body, 0)
+    off = 8
+    for i in range(count):
+        if off + 40 > len(body):
+            raise DecodeError('record %d runs past the message' % i)
+        kind, phase, nargs, blen, flags, tid, err, ts, result, caller = struct.unpack_from('<HBBHHIiQqQ', body, off)
+        size = 40 + 8 * nargs + ((blen + 7) & ~7)
+        if off + size > len(body):
+            raise DecodeError('record %d (kind %d) runs past the message' % (i, kind))
+        k = KINDS.get(kind)
+        if not k:
+            raise DecodeError('unknown kind %d' % kind)
+        if nargs != len(k['args']):
+            raise DecodeError('kind %s has %d args, record says %d' % (k['name'], len(k['args']), nargs))
+        if phase not in PHASES:
+            raise DecodeError('bad phase %d' % phase)
+        args = struct.unpack_from('<%dQ' % nargs, body, off + 40)
+        blob = body[off + 40 + 8 * nargs: off + 40 + 8 * nargs + blen]
+        parts = ['pid=%d' % pid, 'tid=%d' % tid, 'kind=%s' % k['name'], 'phase=%s' % PHASES[phase],
+                 'result=%d' % result, 'err=%d' % err, 'flags=%d' % flags]
+        parts += [fmt_arg(a, v) for a, v in zip(k['args'], args)]
+        if blen:
+            if k['name'] in BINARY_BLOB_KINDS:
+                parts.append('blob_len=%d' % blen)
+            else:
+                parts.append('blob="%s"' % esc(blob))
+        out.append((ts, ' '.join(parts), blob if k['name'] == 'page_snapshot' else None))
+        off += size
+    if off != len(body):
+        raise DecodeError('%d trailing bytes after %d records' % (len(body) - off, count))
+
+
+def decode_file(path):
+    data = open(path, 'rb').read()
+    off = 0
+    out = []
+    pid = None
+    last_ts = 0
+    expect_seq = 0
+    while off < len(data):
+        if off + 16 > len(data):
+            raise DecodeError('%s: cut-off message header at %d' % (path, off))
+        magic, ver, mtype, blen, seq = struct.unpack_from('<IHHII', data, off)
+        if magic != 0x53435049 or ver != 1:
+            raise DecodeError('%s: bad magic/version at offset %d' % (path, off))
+        body = data[off + 16: off + 16 + blen]
+        if len(body) != blen:
+            raise DecodeError('%s: cut-off message body at %d' % (path, off))
+        if mtype == 1:
+            expect_seq = 0
+            h = json.loads(body.decode('utf-8'))
+            pid = h['pid']
+            last_ts = int(h['startNs'])
+            out.append((last_ts, 'pid=%d tid=%d kind=hello origin=%s ppid=%d exe=%s argv=%s' % (
+                pid, h['tid'], h['origin'], h['ppid'], h['exe'], ','.join(h['argv'])), None))
+        elif pid is None:
+            raise DecodeError('%s: message type %d before HELLO' % (path, mtype))
+        elif mtype == 3:
+            evs = []
+            decode_records(body, pid, evs)
+            out.extend(evs)
+            if evs:
+                last_ts = max(last_ts, max(e[0] for e in evs))
+        elif mtype == 5:
+            emitted, dropped = struct.unpack_from('<QQ', body, 0)
+            out.append((last_ts, 'pid=%d kind=bye emitted=%d dropped=%d' % (pid, emitted, dropped), None))
+        elif mtype == 7:
+            out.append((last_ts, 'pid=%d kind=reply' % pid, None))
+        else:
+            raise DecodeError('%s: unexpected message type %d' % (path, mtype))
+        if seq != expect_seq:
+            raise DecodeError('%s: sequence %d, expected %d (lost message)' % (path, seq, expect_seq))
+        expect_seq += 1
+        off += 16 + blen
+    return out
+
+
+def decode(prefix):
+    files = sorted(f for f in glob.glob(glob.escape(prefix) + '.*') if re.search(r'\.\d+$', f))
+    events = []
+    for f in files:
+        events.extend(decode_file(f))
+    events.sort(key=lambda e: e[0])  # stable: one thread's order is kept
+    return events
+
+
+def check(lines, expect_path):
+    """Expectation file: one rule a line; blank lines and lines starting with # are ignored.
+      REGEX          some event line matches, after the line matched by the previous such rule (in order)
+      !REGEX         no event line matches
+      count>=N REGEX at least N lines match (also count<=N, count==N)
+    Rules for the run itself (read by run.sh, ignored here): exit N, stderr REGEX, env K=V, noenv, args …"""
+    failures = []
+    pos = 0
+    for raw in open(expect_path):
+        rule = raw.rstrip('\n')
+        if not rule.strip() or rule.startswith('#') or re.match(r'^(exit|stderr|env|noenv|args|nostderr)\b', rule):
+            continue
+        m = re.match(r'^count(>=|<=|==)(\d+)\s+(.*)$', rule)
+        if m:
+            op, n, rx = m.group(1), int(m.group(2)), re.compile(m.group(3))
+            c = sum(1 for l in lines if rx.search(l))
+            ok = c >= n if op == '>=' else c <= n if op == '<=' else c == n
+            if not ok:
+                failures.append('%s: %d lines match' % (rule, c))
+            continue
+        if rule.startswith('!'):
+            rx = re.compile(rule[1:])
+            bad = [l for l in lines if rx.search(l)]
+            if bad:
+                failures.append('%s: matched %s' % (rule, bad[0]))
+            continue
+        rx = re.compile(rule)
+        for i in range(pos, len(lines)):
+            if rx.search(lines[i]):
+                pos = i + 1
+                break
+        else:
+            earlier = any(rx.search(l) for l in lines[:pos])
+            failures.append('%s: no matching line%s' % (rule, ' after the previous rule (one matches earlier)' if earlier else ''))
+    return failures
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    try:
+        events = decode(argv[1])
+    except (DecodeError, ValueError, KeyError) as e:
+        print('decode error: %s' % e)
+        return 1
+    lines = [e[1] for e in events]
+    out = sys.stdout
+    if '--out' in argv:
+        out = open(argv[argv.index('--out') + 1], 'w')
+    for l in lines:
+        out.write(l + '\n')
+    if '--check' in argv:
+        fails = check(lines, argv[argv.index('--check') + 1])
+        for f in fails:
+            print('expectation failed: %s' % f)
+        return 1 if fails else 0
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
