@@ -1,0 +1,60 @@
+// IPC Scope extension host entry: thin wiring of sessions, views, commands, the custom editor and the status bar.
+// Everything that needs no editor lives in src/common/.
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { SessionManager } from './host/sessionManager';
+import { SessionsProvider, ProcessesProvider, ObjectsProvider, FindingsProvider } from './host/views';
+import { SessionStatusBar } from './host/statusBar';
+import { registerCommands } from './host/commands';
+import { TraceEditorProvider } from './host/traceEditor';
+import { createTimelineBridge } from './host/timelineBridge';
+import { initLog, log } from './host/log';
+import { readSettings } from './host/settings';
+
+/** What activate() returns: the extension-host tests inspect sessions and views through it. */
+export interface IpcScopeApi {
+  readonly sessions: SessionManager;
+  readonly views: { readonly sessions: SessionsProvider; readonly processes: ProcessesProvider; readonly objects: ObjectsProvider; readonly findings: FindingsProvider };
+}
+
+let manager: SessionManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): IpcScopeApi {
+  context.subscriptions.push(initLog());
+  const sessions = new SessionManager(context.workspaceState);
+  manager = sessions;
+  const timeline = createTimelineBridge(context);
+  const views = {
+    sessions: new SessionsProvider(sessions),
+    processes: new ProcessesProvider(sessions),
+    objects: new ObjectsProvider(sessions),
+    findings: new FindingsProvider(sessions),
+  };
+  context.subscriptions.push(
+    sessions, timeline, ...Object.values(views),
+    vscode.window.createTreeView('ipcScope.sessions', { treeDataProvider: views.sessions }),
+    vscode.window.createTreeView('ipcScope.processes', { treeDataProvider: views.processes }),
+    vscode.window.createTreeView('ipcScope.objects', { treeDataProvider: views.objects }),
+    vscode.window.createTreeView('ipcScope.findings', { treeDataProvider: views.findings }),
+    new SessionStatusBar(sessions),
+    TraceEditorProvider.register(sessions, timeline),
+  );
+  registerCommands(context, sessions, timeline);
+  log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
+  void traceOnStartup();
+  return { sessions, views };
+}
+
+// `npm start` opens the demos folder with ipcScope.traceOnStartup set, so the user sees a timeline at once.
+async function traceOnStartup(): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return;
+  const program = readSettings(folder.uri).traceOnStartup;
+  if (!program || !vscode.workspace.isTrusted) return;
+  await vscode.commands.executeCommand('ipcScope.traceProgram', { file: join(folder.uri.fsPath, program), cwd: folder.uri.fsPath });
+}
+
+export async function deactivate(): Promise<void> {
+  // Never leave traced programs running behind a closed window.
+  await manager?.stopAll();
+}

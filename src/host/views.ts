@@ -1,0 +1,158 @@
+// The four tree views of the IPC Scope container. Sessions lists every session; Processes, IPC Objects and
+// Findings show the current one. Selecting an item reveals it in the timeline (ipcScope.revealInTimeline,
+// implemented by the timeline panel, with a RevealTarget argument).
+import * as vscode from 'vscode';
+import type { RevealTarget } from '../common/webviewProtocol';
+import type { SessionManager } from './sessionManager';
+import type { TraceSession } from './session';
+import { ProcessTreeBuilder, type ProcessNode, type ObjectNode, type FindingNode } from './modelView';
+import { sessionObjects, sessionFindings } from './modelAdapter';
+
+const REVEAL = 'ipcScope.revealInTimeline';
+function revealCommand(target: RevealTarget, title: string): vscode.Command {
+  return { command: REVEAL, title, arguments: [target] };
+}
+
+const fmt = new Intl.NumberFormat('en-US');
+export function formatCount(n: number): string { return fmt.format(n); }
+
+export function stateLabel(s: TraceSession): string {
+  switch (s.state) {
+    case 'building': return vscode.l10n.t('building');
+    case 'running': return vscode.l10n.t('recording');
+    case 'stopping': return vscode.l10n.t('stopping');
+    case 'exited': return s.exit?.signal ? vscode.l10n.t('ended by {0}', s.exit.signal) : vscode.l10n.t('exited ({0})', String(s.exit?.code ?? '–'));
+    case 'failed': return vscode.l10n.t('failed');
+    case 'opened': return vscode.l10n.t('trace file');
+  }
+}
+
+abstract class BaseProvider<T> implements vscode.TreeDataProvider<T>, vscode.Disposable {
+  protected readonly emitter = new vscode.EventEmitter<T | undefined | void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+  constructor(protected readonly sessions: SessionManager) {
+    this.sub = sessions.onDidChange((s) => { if (this.follows(s)) this.emitter.fire(); });
+  }
+  /** Whether a change of session `s` (undefined = the list or the current session changed) affects this view. */
+  protected follows(s: TraceSession | undefined): boolean { return s === undefined || s === this.sessions.current; }
+  abstract getTreeItem(e: T): vscode.TreeItem;
+  abstract getChildren(e?: T): T[];
+  dispose(): void { this.sub.dispose(); this.emitter.dispose(); }
+}
+
+export class SessionsProvider extends BaseProvider<TraceSession> {
+  protected override follows(): boolean { return true; }
+  getChildren(e?: TraceSession): TraceSession[] { return e ? [] : [...this.sessions.sessions].reverse(); }
+  getTreeItem(s: TraceSession): vscode.TreeItem {
+    const item = new vscode.TreeItem(s.label, vscode.TreeItemCollapsibleState.None);
+    const st = s.stats();
+    item.id = s.id;
+    item.description = `${stateLabel(s)} · ${vscode.l10n.t('{0} events', formatCount(st.events))}${st.dropped ? ` · ${vscode.l10n.t('{0} dropped', formatCount(st.dropped))}` : ''}`;
+    item.tooltip = new vscode.MarkdownString([
+      `**${s.label}** — ${stateLabel(s)}`,
+      s.program ? `\`${[s.program.file, ...s.program.args].join(' ')}\`` : s.traceFile ?? '',
+      s.error ? `$(error) ${s.error}` : '',
+    ].filter(Boolean).join('\n\n'), true);
+    item.iconPath = new vscode.ThemeIcon(
+      s.state === 'failed' ? 'error' : s.running ? 'record' : s.live ? 'pass' : 'file',
+      s.running ? new vscode.ThemeColor('debugIcon.startForeground') : undefined);
+    item.contextValue = s.running ? 'session.live' : s.live ? 'session.done' : 'session.file';
+    item.command = { command: 'ipcScope.showTimeline', title: vscode.l10n.t('Show Timeline'), arguments: [s] };
+    if (s === this.sessions.current) item.label = { label: s.label, highlights: [[0, s.label.length]] };
+    return item;
+  }
+}
+
+type ProcessElement = { kind: 'process'; node: ProcessNode } | { kind: 'thread'; pid: number; tid: number };
+
+export class ProcessesProvider extends BaseProvider<ProcessElement> {
+  private readonly builders = new WeakMap<TraceSession, ProcessTreeBuilder>();
+  /** Current tree (rebuilt when the session changes); tests read it. */
+  roots(): ProcessNode[] {
+    const s = this.sessions.current;
+    if (!s?.store) return [];
+    let b = this.builders.get(s);
+    if (!b) { b = new ProcessTreeBuilder(s.store); this.builders.set(s, b); }
+    return b.roots();
+  }
+  getChildren(e?: ProcessElement): ProcessElement[] {
+    if (!e) return this.roots().map((node) => ({ kind: 'process', node }));
+    if (e.kind === 'thread') return [];
+    const threads: ProcessElement[] = e.node.threads.length > 1 ? e.node.threads.map((tid) => ({ kind: 'thread', pid: e.node.pid, tid })) : [];
+    return [...threads, ...e.node.children.map((node): ProcessElement => ({ kind: 'process', node }))];
+  }
+  getTreeItem(e: ProcessElement): vscode.TreeItem {
+    if (e.kind === 'thread') {
+      const item = new vscode.TreeItem(vscode.l10n.t('thread {0}', e.tid));
+      item.iconPath = new vscode.ThemeIcon('debug-stackframe-dot');
+      item.command = revealCommand({ type: 'process', pid: e.pid }, vscode.l10n.t('Reveal in Timeline'));
+      return item;
+    }
+    const n = e.node;
+    const hasKids = n.children.length > 0 || n.threads.length > 1;
+    const item = new vscode.TreeItem(`${n.name}`, hasKids ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = `pid-${n.pid}`;
+    item.description = `${vscode.l10n.t('pid {0}', n.pid)} · ${vscode.l10n.t('{0} events', formatCount(n.events))}`;
+    item.tooltip = `${n.argv.join(' ') || n.exe}\n${vscode.l10n.t('pid {0}', n.pid)}, ppid ${n.ppid}`;
+    item.iconPath = new vscode.ThemeIcon('server-process');
+    item.contextValue = 'process';
+    item.command = revealCommand({ type: 'process', pid: n.pid }, vscode.l10n.t('Reveal in Timeline'));
+    return item;
+  }
+}
+
+type ObjectElement = { kind: 'type'; type: string; objects: ObjectNode[] } | { kind: 'object'; node: ObjectNode } | { kind: 'user'; label: string; pid: number };
+
+export class ObjectsProvider extends BaseProvider<ObjectElement> {
+  objects(): ObjectNode[] {
+    const s = this.sessions.current;
+    return s ? sessionObjects(s) : [];
+  }
+  getChildren(e?: ObjectElement): ObjectElement[] {
+    if (!e) {
+      const byType = new Map<string, ObjectNode[]>();
+      for (const o of this.objects()) { const l = byType.get(o.type) ?? []; l.push(o); byType.set(o.type, l); }
+      return [...byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, objects]) => ({ kind: 'type', type, objects }));
+    }
+    if (e.kind === 'type') return e.objects.map((node) => ({ kind: 'object', node }));
+    if (e.kind === 'object') return e.node.users.map((u) => ({ kind: 'user', label: `${u.name} (${u.pid})${u.role ? ` — ${u.role}` : ''}`, pid: u.pid }));
+    return [];
+  }
+  getTreeItem(e: ObjectElement): vscode.TreeItem {
+    if (e.kind === 'type') {
+      const item = new vscode.TreeItem(e.type, vscode.TreeItemCollapsibleState.Expanded);
+      item.description = String(e.objects.length);
+      item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+      return item;
+    }
+    if (e.kind === 'user') {
+      const item = new vscode.TreeItem(e.label);
+      item.iconPath = new vscode.ThemeIcon('server-process');
+      item.command = revealCommand({ type: 'process', pid: e.pid }, vscode.l10n.t('Reveal in Timeline'));
+      return item;
+    }
+    const item = new vscode.TreeItem(e.node.label, e.node.users.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.description = vscode.l10n.t('{0} users', e.node.users.length);
+    item.iconPath = new vscode.ThemeIcon('symbol-interface');
+    item.contextValue = 'object';
+    item.command = revealCommand({ type: 'object', objectId: e.node.id }, vscode.l10n.t('Reveal in Timeline'));
+    return item;
+  }
+}
+
+export class FindingsProvider extends BaseProvider<FindingNode> {
+  findings(): FindingNode[] {
+    const s = this.sessions.current;
+    return s ? sessionFindings(s) : [];
+  }
+  getChildren(e?: FindingNode): FindingNode[] { return e ? [] : this.findings(); }
+  getTreeItem(f: FindingNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(f.title);
+    item.description = f.detail;
+    item.tooltip = `${f.title}\n${f.detail}`;
+    item.iconPath = new vscode.ThemeIcon(f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'info');
+    if (f.eventIndex !== undefined) item.command = revealCommand({ type: 'event', index: f.eventIndex }, vscode.l10n.t('Reveal in Timeline'));
+    return item;
+  }
+}
