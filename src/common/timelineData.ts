@@ -1,0 +1,897 @@
+// The timeline's data path (plain Node): turns an EventSource into lanes (processes in process-tree order, their
+// threads nested), items per lane (instant marks; spans for blocking calls, lock waits, lock holds and signal
+// handlers), flows (writer → reader arrows with byte counts, signal sender → handler, unlock → next lock) and answers
+// the webview's tile requests with packed typed arrays aggregated per power-of-two time bucket, so a 10M-event trace
+// never crosses whole: a tile is at most lanes × 1024 cells plus the spans and arrows wider than a bucket.
+//
+// Times: the origin and everything that leaves this module are bigint / BigInt64Array. Inside, per-lane offsets from
+// the origin are integer nanoseconds held in Float64Array (as EventStore.tsNumberAt does): doubles hold integers
+// exactly below 2^53 ns (104 days), no fractional arithmetic is done on them, and the conversion at the edges is exact.
+import type { ConnectionInfo, EventSource, TraceEvent } from './traceEvent';
+import { CLASSES, ENUMS, KINDS, MAX_KIND_ID, enumName, kindById, kindId, argIndex } from './vocabulary';
+import {
+  TILE_BUCKETS, SPAN_STYLE, type EventDetails, type LaneInfo, type ObjectInfo, type PackedTile, type SearchHit,
+  type TileFilter, type TileRequest, type TimelineHeader,
+} from './webviewProtocol';
+
+/** The column accessors EventStore offers; used when present so the hot loop allocates no TraceEvent. */
+interface Columns {
+  kindAt(i: number): number; phaseAt(i: number): number; pidAt(i: number): number; tidAt(i: number): number; tsAt(i: number): bigint;
+  argAt(i: number, j: number): bigint;
+  errAt?(i: number): number; resultAt?(i: number): bigint; flagsAt?(i: number): number; blobAt?(i: number): Uint8Array | undefined;
+}
+function columnsOf(s: EventSource): Columns | null {
+  const c = s as unknown as Partial<Columns>;
+  return typeof c.kindAt === 'function' && typeof c.tsAt === 'function' && typeof c.argAt === 'function' &&
+    typeof c.phaseAt === 'function' && typeof c.pidAt === 'function' && typeof c.tidAt === 'function' ? (c as Columns) : null;
+}
+
+const NONE = 0xffffffff;
+const INSTANT = 255;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const K = {
+  procStart: kindId('proc_start'), procExit: kindId('proc_exit'), threadStart: kindId('thread_start'), pythonLocation: kindId('python_location'),
+  mapping: kindId('mapping'), open: kindId('open'), mkfifo: kindId('mkfifo'), read: kindId('read'), write: kindId('write'),
+  mqOpen: kindId('mq_open'), mqSend: kindId('mq_send'), mqReceive: kindId('mq_receive'), msgsnd: kindId('msgsnd'), msgrcv: kindId('msgrcv'),
+  kill: kindId('kill'), tgkill: kindId('tgkill'), sigqueue: kindId('sigqueue'), signalHandler: kindId('signal_handler'),
+  mutexLock: kindId('mutex_lock'), mutexUnlock: kindId('mutex_unlock'), rwlockLock: kindId('rwlock_lock'), rwlockUnlock: kindId('rwlock_unlock'),
+  spinLock: kindId('spin_lock'), spinUnlock: kindId('spin_unlock'), semWait: kindId('sem_wait'), semPost: kindId('sem_post'),
+  condWait: kindId('cond_wait'), condSignal: kindId('cond_signal'), flock: kindId('flock'), fcntlLock: kindId('fcntl_lock'), lockf: kindId('lockf'),
+  semop: kindId('semop'), shmOpen: kindId('shm_open'), socketpair: kindId('socketpair'), accept: kindId('accept'), connect: kindId('connect'),
+} as const;
+const ARG = {
+  rwOtype: argIndex('read', 'otype'), rwDev: argIndex('read', 'dev'), rwIno: argIndex('read', 'ino'), rwPeer: argIndex('read', 'peer'),
+  mqDev: argIndex('mq_send', 'dev'), mqIno: argIndex('mq_send', 'ino'), mqRecvPrio: argIndex('mq_receive', 'prio'), mqSendPrio: argIndex('mq_send', 'prio'),
+  msgsndId: argIndex('msgsnd', 'msqid'), msgrcvId: argIndex('msgrcv', 'msqid'),
+  killPid: argIndex('kill', 'pid'), killSig: argIndex('kill', 'sig'), tgTid: argIndex('tgkill', 'tid'), tgSig: argIndex('tgkill', 'sig'),
+  sqPid: argIndex('sigqueue', 'pid'), sqSig: argIndex('sigqueue', 'sig'), hSig: argIndex('signal_handler', 'sig'), hSender: argIndex('signal_handler', 'senderPid'),
+  lockAddr: 0, // mutex, rwlock, spin lock, sem, cond: the first argument is the object's address
+};
+const OTYPE_SOCKET_UNIX = ENUMS.otype.indexOf('socket_unix');
+/** Kinds whose begin→end is a wait for a lock (drawn hatched), rather than a blocking call. */
+const LOCK_WAIT = new Set([K.mutexLock, K.rwlockLock, K.spinLock, K.semWait, K.condWait, K.flock, K.fcntlLock, K.lockf, K.semop]);
+/** Acquire → release pairs that make a "holding" span (per thread and lock address). */
+const HOLD_RELEASE = new Map([[K.mutexLock, K.mutexUnlock], [K.rwlockLock, K.rwlockUnlock], [K.spinLock, K.spinUnlock]]);
+const RELEASES = new Set(HOLD_RELEASE.values());
+/** Kinds whose args carry (dev, ino) of an object, by argument position. */
+const DEV_INO = new Map<number, [number, number]>();
+for (const k of KINDS) {
+  const d = k.args.indexOf('dev'), n = k.args.indexOf('ino');
+  if (d >= 0 && n >= 0) DEV_INO.set(k.id, [d, n]);
+}
+const CLASS_OF = new Uint8Array(MAX_KIND_ID + 1);
+for (const k of KINDS) CLASS_OF[k.id] = Math.max(0, CLASSES.indexOf(k.cls));
+
+const ERRNO: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
+  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 32: 'EPIPE', 35: 'EDEADLK', 38: 'ENOSYS',
+  104: 'ECONNRESET', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 115: 'EINPROGRESS',
+};
+
+/** A growable struct-of-arrays of one lane's items, in start order (per-thread arrival order is time order). */
+class LaneItems {
+  n = 0;
+  start = new Float64Array(64);
+  end = new Float64Array(64); // -1 while a span is open
+  kind = new Uint16Array(64);
+  style = new Uint8Array(64); // INSTANT or a SPAN_STYLE
+  flags = new Uint8Array(64); // 1 error
+  ev = new Uint32Array(64);
+  endEv = new Uint32Array(64);
+  obj = new Uint32Array(64); // 0 none
+  /** Items whose duration exceeds LONG_NS, in end order: found by a separate scan, not the start-order search. */
+  long: number[] = [];
+  /** Open spans (no end yet): drawn to the trace end. */
+  open = new Set<number>();
+  /** Pre-aggregated cells per power-of-two level (PYRAMID_LEVELS), kept up to date as items arrive in start order. */
+  readonly pyramid = PYRAMID_LEVELS.map((level) => new PyramidLevel(level));
+  push(start: number, kind: number, style: number, flags: number, ev: number, obj: number): number {
+    if (this.n === this.start.length) this.grow();
+    const i = this.n++;
+    this.start[i] = start; this.end[i] = style === INSTANT ? start : -1; this.kind[i] = kind; this.style[i] = style;
+    this.flags[i] = flags; this.ev[i] = ev; this.endEv[i] = NONE; this.obj[i] = obj;
+    if (style !== INSTANT) this.open.add(i);
+    if (style !== SPAN_STYLE.hold) {
+      const bit = 1 << CLASS_OF[kind], fl = flags | (style === INSTANT ? 0 : 2);
+      for (const p of this.pyramid) p.add(start, bit, fl, ev);
+    }
+    return i;
+  }
+  close(i: number, end: number, endEv: number, flags: number): void {
+    this.end[i] = Math.max(end, this.start[i]); this.endEv[i] = endEv; this.flags[i] |= flags;
+    this.open.delete(i);
+    if (this.end[i] - this.start[i] > LONG_NS) this.long.push(i);
+  }
+  private grow(): void {
+    const m = this.start.length * 2;
+    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(m); b.set(a); return b; };
+    this.start = g(this.start); this.end = g(this.end); this.kind = g(this.kind); this.style = g(this.style);
+    this.flags = g(this.flags); this.ev = g(this.ev); this.endEv = g(this.endEv); this.obj = g(this.obj);
+  }
+  /** First item with start ≥ t. */
+  lowerBound(t: number): number {
+    let lo = 0, hi = this.n;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.start[mid] < t) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+}
+const LONG_NS = 2 ** 22; // ~4 ms
+const MAX_TILE_FLOWS = 4096;
+
+/**
+ * Tiles at level ≥ PYRAMID_LEVELS[0] read these instead of the items: one entry per non-empty bucket of 2^level ns
+ * with the count, a bit per kind class and the first event. Levels 3 apart, so a tile merges at most 8 entries per
+ * bucket per lane whatever the trace size.
+ */
+const PYRAMID_LEVELS = [17, 20, 23, 26, 29, 32, 35, 38, 41];
+class PyramidLevel {
+  n = 0;
+  bucket = new Float64Array(16);
+  count = new Uint32Array(16);
+  mask = new Uint16Array(16);
+  flags = new Uint8Array(16);
+  ev = new Uint32Array(16);
+  private readonly scale: number;
+  constructor(readonly level: number) { this.scale = 2 ** -level; }
+  add(start: number, bit: number, flags: number, ev: number): void {
+    const b = Math.floor(start * this.scale);
+    const last = this.n - 1;
+    // Items come in start order per lane; an out-of-order one (clock skew) joins the last bucket.
+    if (last >= 0 && b <= this.bucket[last]) { this.count[last]++; this.mask[last] |= bit; this.flags[last] |= flags; return; }
+    if (this.n === this.bucket.length) {
+      const m = this.n * 2;
+      const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T): T => { const x = new (a.constructor as new (n: number) => T)(m); x.set(a); return x; };
+      this.bucket = g(this.bucket); this.count = g(this.count); this.mask = g(this.mask); this.flags = g(this.flags); this.ev = g(this.ev);
+    }
+    const i = this.n++;
+    this.bucket[i] = b; this.count[i] = 1; this.mask[i] = bit; this.flags[i] = flags; this.ev[i] = ev;
+  }
+  lowerBound(b: number): number {
+    let lo = 0, hi = this.n;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.bucket[mid] < b) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+}
+/** The class drawn for a bucket holding several classes: the most telling one first. */
+const CLASS_PRIORITY = ['lock', 'signal', 'pipe', 'socket', 'mq', 'shm', 'process', 'readiness', 'fd', 'memory', 'meta'].map((c) => CLASSES.indexOf(c)).filter((c) => c >= 0);
+const CLASS_OF_MASK = new Uint8Array(1 << 16);
+for (let m = 1; m < CLASS_OF_MASK.length; m++) CLASS_OF_MASK[m] = CLASS_PRIORITY.find((c) => m & (1 << c)) ?? 0;
+
+interface Lane {
+  id: number; kind: 'process' | 'thread'; pid: number; tid: number; label: string; processLane: number;
+  startRel: number; endRel: number | null; items: LaneItems;
+  /** Thread lanes: open blocking spans by kind (a stack: signal handlers nest inside blocking calls). */
+  stack: number[];
+  holds: Map<string, number>;
+}
+
+interface ObjectRec { id: number; type: string; label: string; key: string }
+
+/** A write (or send) waiting to be matched with reads (receives) of the same object. */
+interface StreamOp { lane: number; rel: number; ev: number; bytes: number; prio: number }
+
+interface FlowSet {
+  n: number; from: Uint16Array; to: Uint16Array; fromRel: Float64Array; toRel: Float64Array; bytes: Float64Array;
+  ev: Uint32Array; toEv: Uint32Array; byFrom: Uint32Array; byTo: Uint32Array;
+  /** Per PYRAMID_LEVELS level: flows merged per (from bucket, from lane, to lane), in bucket order. */
+  pyramid: FlowLevel[];
+}
+interface FlowLevel {
+  level: number; n: number; bucket: Float64Array; from: Uint16Array; to: Uint16Array; count: Uint32Array; bytes: Float64Array;
+  fromRel: Float64Array; toRel: Float64Array; ev: Uint32Array; toEv: Uint32Array;
+}
+
+function flowLevel(f: Omit<FlowSet, 'pyramid'>, level: number): FlowLevel {
+  const scale = 2 ** -level;
+  const idx: number[] = [];
+  const bucket: number[] = [], count: number[] = [], bytes: number[] = [];
+  let current = -1;
+  let group = new Map<number, number>();
+  for (let k = 0; k < f.n; k++) {
+    const j = f.byFrom[k];
+    const bk = Math.floor(f.fromRel[j] * scale);
+    if (bk !== current) { current = bk; group = new Map(); }
+    const key = f.from[j] * 65536 + f.to[j];
+    const at = group.get(key);
+    if (at !== undefined) { count[at]++; bytes[at] += f.bytes[j]; continue; }
+    group.set(key, idx.length);
+    idx.push(j); bucket.push(bk); count.push(1); bytes.push(f.bytes[j]);
+  }
+  const n = idx.length;
+  const L: FlowLevel = {
+    level, n, bucket: Float64Array.from(bucket), from: new Uint16Array(n), to: new Uint16Array(n), count: Uint32Array.from(count),
+    bytes: Float64Array.from(bytes), fromRel: new Float64Array(n), toRel: new Float64Array(n), ev: new Uint32Array(n), toEv: new Uint32Array(n),
+  };
+  idx.forEach((j, k) => { L.from[k] = f.from[j]; L.to[k] = f.to[j]; L.fromRel[k] = f.fromRel[j]; L.toRel[k] = f.toRel[j]; L.ev[k] = f.ev[j]; L.toEv[k] = f.toEv[j]; });
+  return L;
+}
+
+export interface TimelineDataOptions { title?: string; live?: boolean }
+
+export class TimelineData {
+  readonly source: EventSource;
+  private readonly cols: Columns | null;
+  private consumed = 0;
+  private origin: bigint | null = null;
+  private maxRel = 0;
+  private generation = 0;
+  private live: boolean;
+  private title: string;
+  private readonly lanes: Lane[] = [];
+  private readonly processLane = new Map<number, number>();
+  private readonly threadLane = new Map<number, number>();
+  private readonly ppid = new Map<number, number>();
+  private readonly exe = new Map<number, string>();
+  private readonly objects: ObjectRec[] = [{ id: 0, type: 'none', label: '', key: '' }];
+  private readonly objectByKey = new Map<string, number>();
+  private readonly pathOfDevIno = new Map<string, string>();
+  // Flow inputs, matched lazily (ensureFlows) because records of different processes arrive out of time order.
+  private readonly writes = new Map<string, StreamOp[]>();
+  private readonly reads = new Map<string, StreamOp[]>();
+  private readonly messageKeys = new Set<string>();
+  private readonly directFlows: { from: number; to: number; fromRel: number; toRel: number; bytes: number; ev: number; toEv: number }[] = [];
+  private readonly pendingSignals = new Map<string, { lane: number; rel: number; ev: number }[]>();
+  private readonly lastRelease = new Map<string, { lane: number; rel: number; ev: number }>();
+  private flowsDirty = true;
+  private flows: FlowSet | null = null;
+
+  constructor(source: EventSource, opts: TimelineDataOptions = {}) {
+    this.source = source;
+    this.cols = columnsOf(source);
+    this.live = opts.live ?? false;
+    this.title = opts.title ?? 'IPC Scope trace';
+    this.update();
+  }
+
+  get eventCount(): number { return this.consumed; }
+  get laneCount(): number { return this.lanes.length; }
+  get objectCount(): number { return this.objects.length - 1; }
+  setLive(live: boolean): void { if (this.live !== live) { this.live = live; this.generation++; } }
+
+  /** Consumes events appended since the last call; returns how many were new. `budget` limits the work per call. */
+  update(budget = Infinity): number {
+    const total = this.source.count;
+    const until = Math.min(total, this.consumed + budget);
+    if (until <= this.consumed) return 0;
+    if (this.origin === null) this.origin = this.findOrigin(this.consumed, until);
+    for (const c of this.source.connections()) this.noteConnection(c);
+    const from = this.consumed;
+    for (let i = from; i < until; i++) this.consume(i);
+    this.consumed = until;
+    this.generation++;
+    return until - from;
+  }
+
+  private findOrigin(from: number, until: number): bigint {
+    let min: bigint | null = null;
+    for (const c of this.source.connections()) if (c.startNs > 0n && (min === null || c.startNs < min)) min = c.startNs;
+    for (let i = from; i < until; i++) { const t = this.tsOf(i); if (min === null || t < min) min = t; }
+    return min ?? 0n;
+  }
+
+  private tsOf(i: number): bigint { return this.cols ? this.cols.tsAt(i) : this.source.get(i).ts; }
+
+  private noteConnection(c: ConnectionInfo): void {
+    if (!this.ppid.has(c.pid)) this.ppid.set(c.pid, c.ppid);
+    if (c.exe) this.exe.set(c.pid, c.exe);
+    const lane = this.processLane.get(c.pid);
+    if (lane !== undefined) this.lanes[lane].label = this.processLabel(c.pid);
+  }
+
+  private processLabel(pid: number): string {
+    const exe = this.exe.get(pid);
+    return `${exe ? exe.split('/').pop() : 'process'} ${pid}`;
+  }
+
+  private laneFor(pid: number, tid: number, rel: number): number {
+    let t = this.threadLane.get(tid);
+    if (t !== undefined && this.lanes[t].pid === pid) return t;
+    let p = this.processLane.get(pid);
+    if (p === undefined) {
+      p = this.lanes.length;
+      this.lanes.push({ id: p, kind: 'process', pid, tid: pid, label: this.processLabel(pid), processLane: p, startRel: rel, endRel: null,
+        items: new LaneItems(), stack: [], holds: new Map() });
+      this.processLane.set(pid, p);
+    }
+    t = this.lanes.length;
+    this.lanes.push({ id: t, kind: 'thread', pid, tid, label: tid === pid ? `main ${tid}` : `thread ${tid}`, processLane: p, startRel: rel,
+      endRel: null, items: new LaneItems(), stack: [], holds: new Map() });
+    this.threadLane.set(tid, t);
+    return t;
+  }
+
+  private objectId(key: string, type: string, label: string): number {
+    let id = this.objectByKey.get(key);
+    if (id === undefined) {
+      id = this.objects.length;
+      this.objects.push({ id, type, label, key });
+      this.objectByKey.set(key, id);
+    }
+    return id;
+  }
+
+  private consume(i: number): void {
+    const c = this.cols;
+    const e: TraceEvent | null = c ? null : this.source.get(i);
+    const kind = c ? c.kindAt(i) : e!.kind;
+    const phase = c ? c.phaseAt(i) : e!.phase;
+    const pid = c ? c.pidAt(i) : e!.pid;
+    const tid = c ? c.tidAt(i) : e!.tid;
+    const ts = c ? c.tsAt(i) : e!.ts;
+    const arg = (j: number): bigint => (c ? c.argAt(i, j) : e!.args[j]);
+    const err = c ? (c.errAt ? c.errAt(i) : this.source.get(i).err) : e!.err;
+    const resultOf = (): bigint => (c ? (c.resultAt ? c.resultAt(i) : this.source.get(i).result) : e!.result);
+    let rel = this.origin !== null && ts > this.origin ? Number(ts - this.origin) : 0;
+    if (rel > MAX_SAFE) throw new Error(`event ${i}: timestamp is more than 2^53 ns after the trace start; the trace is not one session`);
+    if (rel > this.maxRel) this.maxRel = rel;
+    const laneId = this.laneFor(pid, tid, rel);
+    const lane = this.lanes[laneId];
+    const proc = this.lanes[lane.processLane];
+    const items = lane.items;
+    const flags = err !== 0 ? 1 : 0;
+
+    if (kind === K.procStart) {
+      const ppid = Number(arg(0));
+      if (ppid > 0 && !this.ppid.has(pid)) this.ppid.set(pid, ppid);
+      if (proc.endRel !== null) proc.endRel = null; // exec: same pid, new image
+      const blob = c ? c.blobAt?.(i) : e!.blob;
+      if (blob) { const exe = new TextDecoder().decode(blob).split('\0')[0]; if (exe) { this.exe.set(pid, exe); proc.label = this.processLabel(pid); } }
+    } else if (kind === K.procExit) {
+      proc.endRel = rel; lane.endRel = rel;
+    }
+
+    // Object identity: (dev, ino) where the kind has them; lock address per process for pthread objects.
+    let obj = 0;
+    const di = DEV_INO.get(kind);
+    if (di) {
+      const dev = arg(di[0]), ino = arg(di[1]);
+      if (ino !== 0n) {
+        const key = `${dev}:${ino}`;
+        const otype = kind === K.read || kind === K.write ? enumName('otype', Number(arg(ARG.rwOtype))) : kindById(kind)!.cls;
+        obj = this.objectId(key, otype, this.pathOfDevIno.get(key) ?? `${otype}:[${ino}]`);
+        if ((kind === K.open || kind === K.mqOpen || kind === K.shmOpen) && err === 0) {
+          const blob = c ? c.blobAt?.(i) ?? this.source.get(i).blob : e!.blob;
+          if (blob && blob.length) {
+            const path = new TextDecoder().decode(blob);
+            this.pathOfDevIno.set(key, path);
+            this.objects[obj].label = path;
+          }
+        }
+      }
+    } else if (kindById(kind)?.cls === 'lock' && (kindById(kind)!.args[0] ?? '') !== '' && kind !== K.flock) {
+      const a = kindById(kind)!.args[0];
+      if (a === 'mutex' || a === 'rwlock' || a === 'lock' || a === 'sem' || a === 'cond') {
+        const addr = arg(0);
+        obj = this.objectId(`${a}:${pid}:${addr}`, a === 'lock' ? 'spinlock' : a, `${a} 0x${addr.toString(16)} (pid ${pid})`);
+      }
+    }
+
+    if (phase === 1) {
+      const style = kind === K.signalHandler ? SPAN_STYLE.handler : LOCK_WAIT.has(kind) ? SPAN_STYLE.wait : SPAN_STYLE.blocking;
+      const it = items.push(rel, kind, style, flags, i, obj);
+      lane.stack.push(it);
+      if (kind === K.signalHandler) this.matchSignal(pid, tid, Number(arg(ARG.hSig)), Number(arg(ARG.hSender)), laneId, rel, i);
+      return;
+    }
+    if (phase === 2) {
+      let it = -1;
+      for (let s = lane.stack.length - 1; s >= 0; s--) if (items.kind[lane.stack[s]] === kind) { it = lane.stack[s]; lane.stack.splice(s, 1); break; }
+      if (it < 0) it = items.push(rel, kind, INSTANT, flags, i, obj); // its begin predates the trace
+      else items.close(it, rel, i, flags);
+      if (err === 0) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, it, true);
+      return;
+    }
+    const it = items.push(rel, kind, INSTANT, flags, i, obj);
+    if (err === 0) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, it, false);
+  }
+
+  /** Flow inputs and lock holds, for calls that succeeded. */
+  private afterCall(kind: number, i: number, arg: (j: number) => bigint, resultOf: () => bigint, laneId: number, lane: Lane,
+    rel: number, obj: number, item: number, contended: boolean): void {
+    if (kind === K.write || kind === K.read) {
+      const bytes = Number(resultOf());
+      if (!(bytes > 0)) return;
+      const ino = arg(ARG.rwIno), dev = arg(ARG.rwDev);
+      if (ino === 0n) return;
+      const isUnixSocket = Number(arg(ARG.rwOtype)) === OTYPE_SOCKET_UNIX;
+      const peer = arg(ARG.rwPeer);
+      // A socket write goes to its peer's inode; a pipe or FIFO write to the object itself.
+      const key = kind === K.write && isUnixSocket && peer !== 0n ? `s:${peer}` : isUnixSocket ? `s:${ino}` : `${dev}:${ino}`;
+      const op: StreamOp = { lane: laneId, rel: kind === K.write ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes, prio: 0 };
+      this.pushOp(kind === K.write ? this.writes : this.reads, key, op);
+    } else if (kind === K.mqSend || kind === K.mqReceive) {
+      const key = `mq:${arg(ARG.mqDev)}:${arg(ARG.mqIno)}`;
+      this.messageKeys.add(key);
+      const prio = Number(arg(kind === K.mqSend ? ARG.mqSendPrio : ARG.mqRecvPrio));
+      this.pushOp(kind === K.mqSend ? this.writes : this.reads, key,
+        { lane: laneId, rel: kind === K.mqSend ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes: kind === K.mqSend ? Number(arg(1)) : Number(resultOf()), prio });
+    } else if (kind === K.msgsnd || kind === K.msgrcv) {
+      const key = `msg:${arg(kind === K.msgsnd ? ARG.msgsndId : ARG.msgrcvId)}`;
+      this.messageKeys.add(key);
+      this.pushOp(kind === K.msgsnd ? this.writes : this.reads, key,
+        { lane: laneId, rel: kind === K.msgsnd ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes: kind === K.msgsnd ? Number(arg(1)) : Number(resultOf()), prio: 0 });
+    } else if (kind === K.kill || kind === K.sigqueue || kind === K.tgkill) {
+      const target = Number(BigInt.asIntN(64, arg(kind === K.tgkill ? ARG.tgTid : kind === K.kill ? ARG.killPid : ARG.sqPid)));
+      const sig = Number(arg(kind === K.tgkill ? ARG.tgSig : kind === K.kill ? ARG.killSig : ARG.sqSig));
+      if (target > 0 && sig > 0) {
+        const key = `${target}:${sig}`;
+        const list = this.pendingSignals.get(key) ?? [];
+        list.push({ lane: laneId, rel, ev: i });
+        this.pendingSignals.set(key, list);
+      }
+    } else if (HOLD_RELEASE.has(kind)) {
+      const addr = arg(0).toString();
+      const releaseKey = `${lane.pid}:${addr}`;
+      const rel0 = this.lastRelease.get(releaseKey);
+      // Lock hand-off: the last release by another thread while this one was waiting for it.
+      if (contended && rel0 && rel0.lane !== laneId && rel0.rel >= lane.items.start[item] && rel0.rel <= rel)
+        this.directFlows.push({ from: rel0.lane, to: laneId, fromRel: rel0.rel, toRel: rel, bytes: 0, ev: rel0.ev, toEv: i });
+      const h = lane.items.push(rel, kind, SPAN_STYLE.hold, 0, i, obj);
+      lane.holds.set(addr, h);
+    } else if (RELEASES.has(kind)) {
+      const addr = arg(0).toString();
+      const h = lane.holds.get(addr);
+      if (h !== undefined) { lane.items.close(h, rel, i, 0); lane.holds.delete(addr); }
+      this.lastRelease.set(`${lane.pid}:${addr}`, { lane: laneId, rel, ev: i });
+    } else if (kind === K.semPost || kind === K.condSignal) {
+      this.lastRelease.set(`${lane.pid}:${arg(0)}`, { lane: laneId, rel, ev: i });
+    } else if ((kind === K.semWait || kind === K.condWait) && contended) {
+      const r = this.lastRelease.get(`${lane.pid}:${arg(0)}`);
+      if (r && r.lane !== laneId && r.rel >= lane.items.start[item] && r.rel <= rel)
+        this.directFlows.push({ from: r.lane, to: laneId, fromRel: r.rel, toRel: rel, bytes: 0, ev: r.ev, toEv: i });
+    }
+  }
+
+  private pushOp(map: Map<string, StreamOp[]>, key: string, op: StreamOp): void {
+    let list = map.get(key);
+    if (!list) { list = []; map.set(key, list); }
+    list.push(op);
+    this.flowsDirty = true;
+  }
+
+  private matchSignal(pid: number, tid: number, sig: number, sender: number, laneId: number, rel: number, ev: number): void {
+    for (const key of [`${tid}:${sig}`, `${pid}:${sig}`]) {
+      const list = this.pendingSignals.get(key);
+      if (!list?.length) continue;
+      let k = list.findIndex((s) => this.lanes[s.lane].pid === sender);
+      if (k < 0) k = 0;
+      const s = list.splice(k, 1)[0];
+      this.directFlows.push({ from: s.lane, to: laneId, fromRel: s.rel, toRel: rel, bytes: 0, ev: s.ev, toEv: ev });
+      this.flowsDirty = true;
+      return;
+    }
+  }
+
+  /** Matches writes to reads per object: bytes in stream order (writes by start time, reads by end time); messages one to one. */
+  private ensureFlows(): FlowSet {
+    if (this.flows && !this.flowsDirty) return this.flows;
+    const out: { from: number; to: number; fromRel: number; toRel: number; bytes: number; ev: number; toEv: number }[] = [...this.directFlows];
+    for (const [key, ws] of this.writes) {
+      const rs = this.reads.get(key);
+      if (!rs) continue;
+      const w = [...ws].sort((a, b) => a.rel - b.rel), r = [...rs].sort((a, b) => a.rel - b.rel);
+      if (this.messageKeys.has(key)) {
+        // One message per receive: the oldest queued message of the received priority sent before the receive.
+        const used = new Uint8Array(w.length);
+        let firstFree = 0;
+        for (const rd of r) {
+          while (firstFree < w.length && used[firstFree]) firstFree++;
+          let k = -1;
+          for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j] && w[j].prio === rd.prio) { k = j; break; }
+          if (k < 0) for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j]) { k = j; break; }
+          if (k < 0) continue;
+          used[k] = 1;
+          out.push({ from: w[k].lane, to: rd.lane, fromRel: w[k].rel, toRel: rd.rel, bytes: w[k].bytes, ev: w[k].ev, toEv: rd.ev });
+        }
+        continue;
+      }
+      let wi = 0, left = w.length ? w[0].bytes : 0;
+      for (const rd of r) {
+        let need = rd.bytes;
+        while (need > 0 && wi < w.length) {
+          const take = Math.min(need, left);
+          out.push({ from: w[wi].lane, to: rd.lane, fromRel: w[wi].rel, toRel: rd.rel, bytes: take, ev: w[wi].ev, toEv: rd.ev });
+          need -= take; left -= take;
+          if (left === 0) { wi++; left = wi < w.length ? w[wi].bytes : 0; }
+        }
+      }
+    }
+    const n = out.length;
+    const base = {
+      n, from: new Uint16Array(n), to: new Uint16Array(n), fromRel: new Float64Array(n), toRel: new Float64Array(n), bytes: new Float64Array(n),
+      ev: new Uint32Array(n), toEv: new Uint32Array(n), byFrom: new Uint32Array(n), byTo: new Uint32Array(n),
+    };
+    out.forEach((o, k) => { base.from[k] = o.from; base.to[k] = o.to; base.fromRel[k] = o.fromRel; base.toRel[k] = o.toRel; base.bytes[k] = o.bytes; base.ev[k] = o.ev; base.toEv[k] = o.toEv; });
+    const idx = new Uint32Array(n);
+    for (let k = 0; k < n; k++) idx[k] = k;
+    base.byFrom.set(idx.sort((a, b) => base.fromRel[a] - base.fromRel[b]));
+    base.byTo.set(idx.sort((a, b) => base.toRel[a] - base.toRel[b]));
+    const f: FlowSet = { ...base, pyramid: PYRAMID_LEVELS.map((l) => flowLevel(base, l)) };
+    this.flows = f;
+    this.flowsDirty = false;
+    return f;
+  }
+
+  /** Number of flows (matched arrows) so far. */
+  flowCount(): number { return this.ensureFlows().n; }
+
+  /** Lanes in display order: processes in process-tree order (children after their parent by start), threads nested. */
+  orderedLanes(): LaneInfo[] {
+    const procs = [...this.processLane.entries()].map(([pid, id]) => ({ pid, id }));
+    const known = new Set(procs.map((p) => p.pid));
+    const children = new Map<number, { pid: number; id: number }[]>();
+    const roots: { pid: number; id: number }[] = [];
+    for (const p of procs) {
+      const pp = this.ppid.get(p.pid);
+      if (pp !== undefined && known.has(pp) && pp !== p.pid) { const l = children.get(pp) ?? []; l.push(p); children.set(pp, l); } else roots.push(p);
+    }
+    const byStart = (a: { id: number }, b: { id: number }) => this.lanes[a.id].startRel - this.lanes[b.id].startRel || a.id - b.id;
+    const out: LaneInfo[] = [];
+    const o = this.origin ?? 0n;
+    const info = (l: Lane, depth: number): LaneInfo => ({
+      id: l.id, kind: l.kind, pid: l.pid, tid: l.tid, depth, label: l.label, processLane: l.processLane,
+      startNs: (o + BigInt(l.startRel)).toString(), endNs: l.endRel === null ? null : (o + BigInt(l.endRel)).toString(),
+    });
+    const seen = new Set<number>();
+    const visit = (p: { pid: number; id: number }, depth: number): void => {
+      if (seen.has(p.pid)) return;
+      seen.add(p.pid);
+      out.push(info(this.lanes[p.id], depth));
+      const threads = this.lanes.filter((l) => l.kind === 'thread' && l.processLane === p.id)
+        .sort((a, b) => (a.tid === a.pid ? -1 : b.tid === b.pid ? 1 : a.startRel - b.startRel || a.tid - b.tid));
+      for (const t of threads) out.push(info(t, depth + 1));
+      for (const c of (children.get(p.pid) ?? []).sort(byStart)) visit(c, depth + 1);
+    };
+    for (const r of roots.sort(byStart)) visit(r, 0);
+    return out;
+  }
+
+  header(): TimelineHeader {
+    return {
+      title: this.title, live: this.live, originNs: (this.origin ?? 0n).toString(), durationNs: BigInt(this.maxRel).toString(),
+      eventCount: this.consumed, lanes: this.orderedLanes(),
+      objects: this.objects.slice(1).map((o): ObjectInfo => ({ id: o.id, type: o.type, label: o.label })),
+      kinds: KINDS.map((k) => ({ id: k.id, name: k.name, cls: k.cls })), classes: CLASSES, generation: this.generation,
+    };
+  }
+
+  /**
+   * Builds one tile. Levels below the pyramid scan the lane's items in the tile's range (a tile there spans at most
+   * 1024 · 2^16 ns, so the scan is short); coarser levels merge pyramid entries, so the cost never depends on the
+   * event count. Spans at least one bucket wide travel as spans; everything narrower becomes a cell.
+   */
+  tile(req: TileRequest): PackedTile {
+    const B = 2 ** req.level;
+    const a = req.index * TILE_BUCKETS * B, b = a + TILE_BUCKETS * B;
+    const hide = filterMask(req.filter);
+    const objOk = req.filter.objects ? new Set(req.filter.objects) : null;
+    const hiddenClassBits = req.filter.hiddenClasses.reduce((m, c) => (CLASSES.indexOf(c) >= 0 ? m | (1 << CLASSES.indexOf(c)) : m), 0);
+    // The pyramid knows classes, not kinds or objects: a kind or object filter scans the items instead.
+    const pyramidOk = req.level >= PYRAMID_LEVELS[0] && !objOk && req.filter.hiddenKinds.length === 0;
+    const p = pyramidOk ? PYRAMID_LEVELS.filter((l) => l <= req.level).length - 1 : -1;
+    const cells = new CellBuilder(this.lanes.length);
+    const spans = new SpanBuilder();
+    const end = this.maxRel;
+    for (const lane of this.lanes) {
+      if (lane.kind !== 'thread') continue;
+      const it = lane.items;
+      const pl = lane.processLane;
+      const visit = (k: number, cellsToo: boolean): void => {
+        const kind = it.kind[k];
+        if (hide[kind] || (objOk && !objOk.has(it.obj[k]))) return;
+        const s = it.start[k];
+        const e = it.end[k] < 0 ? end : it.end[k];
+        if (e < a || s >= b) return;
+        const style = it.style[k];
+        if (style !== INSTANT && e - s >= B) {
+          spans.add(lane.id, style, CLASS_OF[kind], kind, s, e, it.ev[k], it.endEv[k]);
+          return;
+        }
+        if (!cellsToo || style === SPAN_STYLE.hold) return;
+        const bucket = s < a ? 0 : Math.floor((s - a) / B);
+        const fl = it.flags[k] | (style === INSTANT ? 0 : 2);
+        cells.add(lane.id, bucket, 1 << CLASS_OF[kind], 1, fl, it.ev[k]);
+        cells.add(pl, bucket, 1 << CLASS_OF[kind], 1, fl, it.ev[k]);
+      };
+      if (p >= 0) {
+        const py = it.pyramid[p];
+        const shift = 2 ** (req.level - py.level);
+        const first = a / 2 ** py.level, last = b / 2 ** py.level;
+        for (let k = py.lowerBound(first); k < py.n && py.bucket[k] < last; k++) {
+          const mask = py.mask[k] & ~hiddenClassBits;
+          if (!mask) continue;
+          const bucket = Math.floor((py.bucket[k] - first) / shift);
+          cells.add(lane.id, bucket, mask, py.count[k], py.flags[k], py.ev[k]);
+          cells.add(pl, bucket, mask, py.count[k], py.flags[k], py.ev[k]);
+        }
+        // Spans a bucket wide or wider are longer than LONG_NS (pyramid levels are above it): only those lists.
+        for (const k of it.long) visit(k, false);
+        for (const k of it.open) visit(k, false);
+      } else {
+        const from = it.lowerBound(a - LONG_NS);
+        const to = it.lowerBound(b);
+        for (let k = from; k < to; k++) visit(k, true);
+        for (const k of it.long) if (it.start[k] < a - LONG_NS) visit(k, true);
+        for (const k of it.open) if (it.start[k] < a - LONG_NS) visit(k, true);
+      }
+    }
+    const flows = req.filter.objects ? new FlowBuilder() : this.tileFlows(a, b, req.level);
+    return packTile(req, this.generation, cells, spans, flows);
+  }
+
+  /** Arrows that start or end in the tile, merged per (from lane, to lane, pixel column); coarse tiles read the flow pyramid. */
+  private tileFlows(a: number, b: number, level: number): FlowBuilder {
+    // Too many arrows to read: merge them per wider column (2×, 4×, …) until a tile carries at most MAX_TILE_FLOWS.
+    const f = this.ensureFlows();
+    let widen = 0;
+    // Skip widths that certainly merge too little: entries of the pyramid level in range bound the arrow count.
+    for (;;) {
+      const p = PYRAMID_LEVELS.filter((l) => l <= level + widen).length - 1;
+      if (p < 0 || p + 1 >= PYRAMID_LEVELS.length) break;
+      const py = f.pyramid[p];
+      const lo = lowerBoundF64(py.bucket, py.n, a / 2 ** py.level), hi = lowerBoundF64(py.bucket, py.n, b / 2 ** py.level);
+      if (hi - lo <= 4 * MAX_TILE_FLOWS) break;
+      widen = PYRAMID_LEVELS[p + 1] - level;
+    }
+    for (; ; widen += 2) {
+      const fb = this.tileFlowsAt(a, b, level, widen);
+      if (fb.n <= MAX_TILE_FLOWS || widen >= 10) return fb;
+    }
+  }
+
+  private tileFlowsAt(a: number, b: number, level: number, widen: number): FlowBuilder {
+    const f = this.ensureFlows();
+    const B = 2 ** (level + widen);
+    const fb = new FlowBuilder();
+    const p = PYRAMID_LEVELS.filter((l) => l <= level + widen).length - 1;
+    if (p >= 0) {
+      const py = f.pyramid[p];
+      const first = a / 2 ** py.level, last = b / 2 ** py.level;
+      let lo = 0, hi = py.n;
+      while (lo < hi) { const m = (lo + hi) >>> 1; if (py.bucket[m] < first) lo = m + 1; else hi = m; }
+      for (let k = lo; k < py.n && py.bucket[k] < last; k++)
+        fb.add(py.from[k], py.to[k], Math.floor((py.fromRel[k] - a) / B), py.count[k], py.bytes[k], py.fromRel[k], py.toRel[k], py.ev[k], py.toEv[k]);
+      return fb;
+    }
+    const add = (j: number) => fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
+    const lb = (order: Uint32Array, t: Float64Array, x: number) => { let lo = 0, hi = f.n; while (lo < hi) { const m = (lo + hi) >>> 1; if (t[order[m]] < x) lo = m + 1; else hi = m; } return lo; };
+    // Arrows that start in the tile, then those that only end in it.
+    for (let k = lb(f.byFrom, f.fromRel, a); k < f.n && f.fromRel[f.byFrom[k]] < b; k++) add(f.byFrom[k]);
+    for (let k = lb(f.byTo, f.toRel, a); k < f.n && f.toRel[f.byTo[k]] < b; k++) {
+      const j = f.byTo[k];
+      if (!(f.fromRel[j] >= a && f.fromRel[j] < b)) add(j);
+    }
+    return fb;
+  }
+
+  /** Async wrapper for hosts: rebuilds the flow index (the one costly step) on its own turn of the event loop. */
+  async tileAsync(req: TileRequest): Promise<PackedTile> {
+    if (this.flowsDirty) { await new Promise((r) => setImmediate(r)); this.ensureFlows(); await new Promise((r) => setImmediate(r)); }
+    return this.tile(req);
+  }
+
+  private laneOfEvent(index: number): { lane: Lane; item: number; endItem: boolean } | null {
+    if (index < 0 || index >= this.consumed) return null;
+    const e = this.source.get(index);
+    const laneId = this.threadLane.get(e.tid);
+    if (laneId === undefined) return null;
+    const lane = this.lanes[laneId];
+    const rel = this.origin !== null && e.ts > this.origin ? Number(e.ts - this.origin) : 0;
+    const it = lane.items;
+    // The item that begins with this event is at its start time; an end event belongs to a span that began earlier.
+    for (let k = it.lowerBound(rel); k < it.n && it.start[k] === rel; k++) if (it.ev[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, item: k, endItem: false };
+    // Spans nest, so the begin is usually a few items back; the scan is bounded all the same.
+    if (e.phase === 2) for (let k = it.lowerBound(rel + 1) - 1, n = 0; k >= 0 && n < 100_000; k--, n++)
+      if (it.endEv[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, item: k, endItem: true };
+    return null;
+  }
+
+  /** Where an event is: its lane and time range (for reveal and search navigation). */
+  locate(index: number): { lane: number; startNs: string; endNs: string } {
+    const f = this.laneOfEvent(index);
+    if (!f) throw new Error(`event ${index} is not on the timeline`);
+    const o = this.origin ?? 0n;
+    const it = f.lane.items;
+    const e = it.end[f.item] < 0 ? this.maxRel : it.end[f.item];
+    return { lane: f.lane.id, startNs: (o + BigInt(it.start[f.item])).toString(), endNs: (o + BigInt(e)).toString() };
+  }
+
+  details(index: number): EventDetails {
+    if (!Number.isInteger(index) || index < 0 || index >= this.consumed) throw new Error(`no event ${index} (the trace has ${this.consumed})`);
+    const found = this.laneOfEvent(index);
+    const first = found ? found.lane.items.ev[found.item] : index;
+    const endIdx = found && found.lane.items.endEv[found.item] !== NONE ? found.lane.items.endEv[found.item] : null;
+    const b = this.source.get(first);
+    const e = endIdx !== null ? this.source.get(endIdx) : b;
+    const info = kindById(b.kind);
+    const args = (info?.args ?? []).map((name, j) => {
+      const en = info!.argEnums[j];
+      const v = e.args[j] ?? b.args[j] ?? 0n;
+      return { name, value: en ? enumName(en, Number(v)) : formatArg(name, v) };
+    });
+    const blob = e.blob ?? b.blob;
+    const payload = blob && (b.kind === K.read || b.kind === K.write || info?.blob?.startsWith('payload')) ? blob : null;
+    const o = this.origin ?? 0n;
+    const open = found && found.lane.items.style[found.item] !== INSTANT && found.lane.items.end[found.item] < 0;
+    const objectId = found ? found.lane.items.obj[found.item] : 0;
+    const related: { index: number; label: string }[] = [];
+    const fl = this.ensureFlows();
+    for (let k = 0; k < fl.n && related.length < 20; k++) {
+      if (fl.ev[k] === first || fl.ev[k] === endIdx) related.push({ index: fl.toEv[k], label: `→ ${this.lanes[fl.to[k]].label}${fl.bytes[k] ? ` (${fl.bytes[k]} B)` : ''}` });
+      else if (fl.toEv[k] === first || fl.toEv[k] === endIdx) related.push({ index: fl.ev[k], label: `← ${this.lanes[fl.from[k]].label}${fl.bytes[k] ? ` (${fl.bytes[k]} B)` : ''}` });
+    }
+    return {
+      index: first, endIndex: endIdx, call: info?.name ?? `kind ${b.kind}`, cls: info?.cls ?? '?',
+      phase: b.phase === 0 || (endIdx === null && !open) ? 'instant' : open ? 'open span' : 'span',
+      startNs: b.ts.toString(), endNs: endIdx !== null ? e.ts.toString() : null,
+      durationNs: endIdx !== null ? (e.ts - b.ts).toString() : open ? (o + BigInt(this.maxRel) - b.ts).toString() : null,
+      args, result: BigInt.asIntN(64, e.result).toString(), errno: e.err, errnoName: e.err ? ERRNO[e.err] ?? `errno ${e.err}` : null,
+      payloadText: payload ? printable(payload) : null, payloadHex: payload ? hexDump(payload) : null,
+      payloadTruncated: Boolean(e.flags & 2),
+      object: objectId ? this.objects[objectId].label : null, objectId: objectId || null,
+      pid: b.pid, tid: b.tid, process: found ? this.lanes[found.lane.processLane].label : String(b.pid),
+      lane: found ? found.lane.id : -1, source: this.pythonSource(first, b.tid),
+      caller: `0x${b.caller.toString(16)}`, related,
+    };
+  }
+
+  /** The Python file:line announced just before this event on its thread (python_location), when there is one. */
+  private pythonSource(index: number, tid: number): { file: string; line: number } | null {
+    for (let j = index - 1, seen = 0; j >= 0 && seen < 4096; j--, seen++) {
+      const t = this.cols ? this.cols.tidAt(j) : this.source.get(j).tid;
+      if (t !== tid) continue;
+      const ev = this.source.get(j);
+      if (ev.kind !== K.pythonLocation) return null;
+      return { file: new TextDecoder().decode(ev.blob ?? new Uint8Array()), line: Number(ev.args[0]) };
+    }
+    return null;
+  }
+
+  /**
+   * Events matching a text: a kind name or class, `pid N`/`tid N`/a bare number (pid or tid), or part of an
+   * object's label (path, pipe:[ino]). Sorted by time, at most `limit`.
+   */
+  search(text: string, limit: number): { hits: SearchHit[]; total: number } {
+    const q = text.trim().toLowerCase();
+    if (!q) return { hits: [], total: 0 };
+    const kinds = new Uint8Array(MAX_KIND_ID + 1);
+    for (const k of KINDS) if (k.name.includes(q) || k.cls === q) kinds[k.id] = 1;
+    const objs = new Set(this.objects.filter((o) => o.id && o.label.toLowerCase().includes(q)).map((o) => o.id));
+    const num = /^(?:(pid|tid)\s*)?(\d+)$/.exec(q);
+    const hits: { rel: number; lane: number; ev: number; kind: number }[] = [];
+    let total = 0;
+    for (const lane of this.lanes) {
+      if (lane.kind !== 'thread') continue;
+      const laneMatch = num ? (num[1] === 'tid' ? lane.tid === +num[2] : num[1] === 'pid' ? lane.pid === +num[2] : lane.pid === +num[2] || lane.tid === +num[2]) : false;
+      const it = lane.items;
+      for (let k = 0; k < it.n; k++) {
+        if (it.style[k] === SPAN_STYLE.hold) continue;
+        if (laneMatch || kinds[it.kind[k]] || (objs.size && objs.has(it.obj[k]))) {
+          total++;
+          if (hits.length < limit * 4) hits.push({ rel: it.start[k], lane: lane.id, ev: it.ev[k], kind: it.kind[k] });
+        }
+      }
+    }
+    hits.sort((x, y) => x.rel - y.rel);
+    const o = this.origin ?? 0n;
+    return {
+      hits: hits.slice(0, limit).map((h) => ({ index: h.ev, lane: h.lane, ns: (o + BigInt(h.rel)).toString(), label: `${kindById(h.kind)?.name} · ${this.lanes[h.lane].label}` })),
+      total,
+    };
+  }
+}
+
+function lowerBoundF64(a: Float64Array, n: number, x: number): number {
+  let lo = 0, hi = n;
+  while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m] < x) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+function filterMask(f: TileFilter): Uint8Array {
+  const m = new Uint8Array(MAX_KIND_ID + 1);
+  const cls = new Set(f.hiddenClasses);
+  for (const k of KINDS) if (cls.has(k.cls)) m[k.id] = 1;
+  for (const k of f.hiddenKinds) if (k >= 0 && k <= MAX_KIND_ID) m[k] = 1;
+  return m;
+}
+
+class CellBuilder {
+  n = 0;
+  /** (lane · TILE_BUCKETS + bucket) → cell index + 1; dense, because a Map per add is the tile's hot spot. */
+  private readonly slot: Int32Array;
+  lane: number[] = []; bucket: number[] = []; count: number[] = []; mask: number[] = []; flags: number[] = []; ev: number[] = [];
+  constructor(lanes: number) { this.slot = new Int32Array(Math.max(1, lanes) * TILE_BUCKETS); }
+  add(lane: number, bucket: number, mask: number, count: number, flags: number, ev: number): void {
+    if (bucket >= TILE_BUCKETS || bucket < 0) return;
+    const key = lane * TILE_BUCKETS + bucket;
+    const at = this.slot[key] - 1;
+    if (at < 0) {
+      this.slot[key] = ++this.n;
+      this.lane.push(lane); this.bucket.push(bucket); this.count.push(count); this.mask.push(mask); this.flags.push(flags); this.ev.push(ev);
+    } else {
+      this.count[at] += count; this.flags[at] |= flags; this.mask[at] |= mask;
+      if (ev < this.ev[at]) this.ev[at] = ev;
+    }
+  }
+}
+class SpanBuilder {
+  n = 0; lane: number[] = []; style: number[] = []; cls: number[] = []; kind: number[] = []; start: number[] = []; end: number[] = []; ev: number[] = []; endEv: number[] = [];
+  add(lane: number, style: number, cls: number, kind: number, s: number, e: number, ev: number, endEv: number): void {
+    this.n++; this.lane.push(lane); this.style.push(style); this.cls.push(cls); this.kind.push(kind); this.start.push(s); this.end.push(e); this.ev.push(ev); this.endEv.push(endEv);
+  }
+}
+/** Arrows merged per (from lane, to lane, from bucket): a zoomed-out tile carries at most one arrow per pixel column and lane pair. */
+class FlowBuilder {
+  n = 0;
+  private readonly index = new Map<number, number>();
+  from: number[] = []; to: number[] = []; count: number[] = []; bytes: number[] = []; fromRel: number[] = []; toRel: number[] = []; ev: number[] = []; toEv: number[] = [];
+  add(from: number, to: number, bucket: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number): void {
+    const key = (from * 65536 + to) * 4096 + Math.max(-1024, Math.min(3071, bucket)) + 1024;
+    const at = this.index.get(key);
+    if (at !== undefined) { this.count[at] += count; this.bytes[at] += bytes; return; }
+    this.index.set(key, this.n++);
+    this.from.push(from); this.to.push(to); this.count.push(count); this.bytes.push(bytes);
+    this.fromRel.push(fromRel); this.toRel.push(toRel); this.ev.push(ev); this.toEv.push(toEv);
+  }
+}
+
+const big = (xs: number[]): ArrayBuffer => { const a = new BigInt64Array(xs.length); for (let i = 0; i < xs.length; i++) a[i] = BigInt(xs[i]); return a.buffer; };
+
+function packTile(req: TileRequest, generation: number, c: CellBuilder, s: SpanBuilder, f: FlowBuilder): PackedTile {
+  return {
+    level: req.level, index: req.index, generation, cellCount: c.n, spanCount: s.n, flowCount: f.n,
+    cellLane: Uint16Array.from(c.lane).buffer, cellBucket: Uint16Array.from(c.bucket).buffer, cellCounts: Uint32Array.from(c.count).buffer,
+    cellClass: Uint8Array.from(c.mask, (m) => CLASS_OF_MASK[m]).buffer, cellFlags: Uint8Array.from(c.flags).buffer, cellEvent: Uint32Array.from(c.ev).buffer,
+    spanLane: Uint16Array.from(s.lane).buffer, spanStyle: Uint8Array.from(s.style).buffer, spanClass: Uint8Array.from(s.cls).buffer,
+    spanKind: Uint16Array.from(s.kind).buffer, spanStart: big(s.start), spanEnd: big(s.end), spanBegin: Uint32Array.from(s.ev).buffer,
+    spanEndEvent: Uint32Array.from(s.endEv).buffer,
+    flowFrom: Uint16Array.from(f.from).buffer, flowTo: Uint16Array.from(f.to).buffer, flowCounts: Uint32Array.from(f.count).buffer,
+    flowBytes: big(f.bytes), flowFromNs: big(f.fromRel), flowToNs: big(f.toRel), flowEvent: Uint32Array.from(f.ev).buffer,
+    flowToEvent: Uint32Array.from(f.toEv).buffer,
+  };
+}
+
+function formatArg(name: string, v: bigint): string {
+  if (/addr|mutex|rwlock|cond|sem$|^lock$|handler|ip|start$|end$|routine/i.test(name)) return `0x${v.toString(16)}`;
+  const s = BigInt.asIntN(64, v);
+  return s < 0n && s > -4096n ? s.toString() : v.toString();
+}
+
+export function printable(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x === 10 ? '\u21b5' : x >= 32 && x < 127 ? String.fromCharCode(x) : '·';
+  return s;
+}
+
+export function hexDump(b: Uint8Array): string {
+  const lines: string[] = [];
+  for (let o = 0; o < b.length; o += 16) {
+    const row = b.subarray(o, o + 16);
+    const hex = [...row].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+    lines.push(`${o.toString(16).padStart(4, '0')}  ${hex.padEnd(47)}  ${printable(row)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Unpacks a tile's buffers into typed-array views (webview, tests and bench share this). */
+export function tileViews(t: PackedTile) {
+  return {
+    cellLane: new Uint16Array(t.cellLane), cellBucket: new Uint16Array(t.cellBucket), cellCount: new Uint32Array(t.cellCounts),
+    cellClass: new Uint8Array(t.cellClass), cellFlags: new Uint8Array(t.cellFlags), cellEvent: new Uint32Array(t.cellEvent),
+    spanLane: new Uint16Array(t.spanLane), spanStyle: new Uint8Array(t.spanStyle), spanClass: new Uint8Array(t.spanClass),
+    spanKind: new Uint16Array(t.spanKind), spanStart: new BigInt64Array(t.spanStart), spanEnd: new BigInt64Array(t.spanEnd),
+    spanBegin: new Uint32Array(t.spanBegin), spanEndEvent: new Uint32Array(t.spanEndEvent),
+    flowFrom: new Uint16Array(t.flowFrom), flowTo: new Uint16Array(t.flowTo), flowCount: new Uint32Array(t.flowCounts),
+    flowBytes: new BigInt64Array(t.flowBytes), flowFromNs: new BigInt64Array(t.flowFromNs), flowToNs: new BigInt64Array(t.flowToNs),
+    flowEvent: new Uint32Array(t.flowEvent), flowToEvent: new Uint32Array(t.flowToEvent),
+  };
+}
+export type TileViews = ReturnType<typeof tileViews>;
+
+/** Coarsest level whose single tile 0 covers `durationNs` (the zoomed-out overview). */
+export function levelCovering(durationNs: bigint): number {
+  let k = 0;
+  while ((BigInt(TILE_BUCKETS) << BigInt(k)) <= durationNs && k < 62) k++;
+  return k;
+}
