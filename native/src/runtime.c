@@ -259,8 +259,10 @@ _Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
 
 static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
 
-static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
-                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+static _Atomic int conn_state; /* CONN_NONE (0) while the sender is still connecting */
+
+static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
+                     uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return;
   int saved = errno;
   if (blob_len > 65535) blob_len = 65535;
@@ -290,13 +292,16 @@ static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, in
       if (atomic_compare_exchange_strong(&r->reserve, &want, pos)) { /* retried below */ }
       else goto drop;
     }
-    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) || waited >= 50) goto drop;
+    /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed. */
+    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
+        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 50))
+      goto drop;
     wake_sender();
     sleep_ns(100000); /* 0.1 ms, at most 50 times = 5 ms */
     waited++;
   }
   struct rec_header h = {kind, phase, (uint8_t)nargs, (uint16_t)blob_len,
-                         (uint16_t)(ips_tls.sig_depth > 0 ? IPS_FLAG_IN_SIGNAL_HANDLER : 0), tid, err, ts, result, caller};
+                         (uint16_t)(flags | (ips_tls.sig_depth > 0 ? IPS_FLAG_IN_SIGNAL_HANDLER : 0)), tid, err, ts, result, caller};
   if (IPS_UNLIKELY(kind == IPS_EV_PAGE_FAULT)) h.flags = 0;
   ring_put(r, pos, &h, 40);
   if (nargs) ring_put(r, pos + 40, args, 8 * (size_t)nargs);
@@ -325,11 +330,15 @@ commit:
 
 void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
               const uint64_t *args, const void *blob, uint32_t blob_len) {
-  emit_raw(ips_now_ns(), ips_tid(), kind, phase, result, err, caller, nargs, args, blob, blob_len);
+  emit_raw(ips_now_ns(), ips_tid(), kind, phase, 0, result, err, caller, nargs, args, blob, blob_len);
+}
+void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
+                    unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+  emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags, result, err, caller, nargs, args, blob, blob_len);
 }
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
                  unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
-  emit_raw(ts, tid, kind, phase, result, err, caller, nargs, args, blob, blob_len);
+  emit_raw(ts, tid, kind, phase, 0, result, err, caller, nargs, args, blob, blob_len);
 }
 
 /* ---------------------------------------------------------------- the sink: websocket or file */
@@ -504,7 +513,6 @@ static int send_hello(void) {
 
 /* ---------------------------------------------------------------- commands from the collector */
 
-void ips_snapshot(int reason) __attribute__((weak));
 static uint8_t rx_pending_cmd[64];
 static _Atomic int rx_has_cmd;
 static int welcome_seen;
@@ -547,10 +555,10 @@ static void handle_command(void) {
   memcpy(&arg0, rx_pending_cmd + 16, 8);
   if (cmd == IPS_COMMAND_SNAPSHOT) {
     /* The snapshot's events go into the sender's own ring; drain them before replying. */
-    if (ips_snapshot) ips_snapshot(arg0 <= IPS_SNAPSHOT_REASON_START ? (int)arg0 : IPS_SNAPSHOT_REASON_REQUEST);
+    ips_snapshot(arg0 <= IPS_SNAPSHOT_REASON_START ? (int)arg0 : IPS_SNAPSHOT_REASON_REQUEST);
     drain_rings();
     msg_flush();
-    reply(id, ips_snapshot ? 0 : ENOSYS, "{}");
+    reply(id, 0, "{}");
   } else if (cmd == IPS_COMMAND_FLUSH) {
     drain_rings();
     msg_flush();
@@ -700,6 +708,13 @@ static void *sender_main(void *arg) {
   return NULL;
 }
 
+/* Called on the sender thread by long work it does itself (a snapshot on command): move its events out. */
+void ips_sender_service(void) {
+  if (!ips_tls.is_sender) return;
+  drain_rings();
+  if (atomic_load(&conn_state) == CONN_UP) msg_flush();
+}
+
 int ips_sender_alive(void) { return atomic_load(&sender_running); }
 
 static int start_sender(void) {
@@ -767,7 +782,7 @@ void ips_finish(int status, int how) {
   if (atomic_exchange(&finished, 1)) return;
   int saved = ips_tls.in_hook;
   ips_tls.in_hook = 1;
-  if (ips_cfg.snapshots && ips_snapshot) ips_snapshot(IPS_SNAPSHOT_REASON_EXIT);
+  if (ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_EXIT);
   IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)(int64_t)status, (uint64_t)how);
   request_bye();
   ips_tls.in_hook = saved;

@@ -1,0 +1,397 @@
+/* Process and thread life cycle hooks: fork/vfork/_Fork, posix_spawn(p), the exec family, the wait family, the exit
+ * family, pthread_create/pthread_exit, dlopen, and __libc_start_main (to learn main's return value).
+ * clone() is not interposed: a raw clone child shares or copies the shim's state in ways no wrapper can repair
+ * (CLONE_VM without a new TLS); programs that use it directly are traced only in their original process. */
+#include "ipcscope.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---------------------------------------------------------------- fork */
+
+static pid_t fork_common(int how, uint64_t caller) {
+  IPS_REAL_DECL(fork, pid_t, void);
+  if (!ips_hook_enter()) return real_fork();
+  ips_fork_prepare();
+  pid_t pid = real_fork();
+  ips_errno_keep();
+  if (pid == 0) {
+    ips_fork_child();
+    if (ips_cfg.enabled && ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_FORK_CHILD);
+  } else {
+    ips_fork_parent();
+    IPS_EMIT(FORK, IPS_PHASE_INSTANT, pid, pid < 0 ? ips_errno_keep() : 0, caller, NULL, 0, (uint64_t)how);
+    if (pid > 0 && ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_FORK_PARENT);
+  }
+  ips_hook_leave();
+  return pid;
+}
+
+IPS_EXPORT pid_t fork(void) { return fork_common(IPS_FORK_HOW_FORK, IPS_CALLER()); }
+/* vfork runs as fork: a wrapper cannot share the parent's stack safely. */
+IPS_EXPORT pid_t vfork(void) { return fork_common(IPS_FORK_HOW_VFORK, IPS_CALLER()); }
+IPS_EXPORT pid_t _Fork(void) { return fork_common(IPS_FORK_HOW_FORK, IPS_CALLER()); }
+
+/* ---------------------------------------------------------------- posix_spawn */
+
+static int spawn_common(int how, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[], uint64_t caller) {
+  typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+                          char *const[], char *const[]);
+  static spawn_fn real_spawn, real_spawnp;
+  if (!real_spawn) real_spawn = (spawn_fn)ips_real("posix_spawn");
+  if (!real_spawnp) real_spawnp = (spawn_fn)ips_real("posix_spawnp");
+  spawn_fn fn = how == IPS_SPAWN_HOW_POSIX_SPAWNP ? real_spawnp : real_spawn;
+  if (!ips_hook_enter()) return fn(pid, path, fa, attr, argv, envp);
+  pid_t local;
+  if (!pid) pid = &local;
+  char **env = ips_spawn_env(envp ? envp : environ);
+  int r = fn(pid, path, fa, attr, argv, env);
+  ips_exec_env_free(env);
+  IPS_EMIT(SPAWN, IPS_PHASE_INSTANT, r ? -1 : 0, r, caller, path, (uint32_t)strlen(path), (uint64_t)(r ? 0 : *pid),
+           (uint64_t)how);
+  ips_hook_leave();
+  return r;
+}
+IPS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                char *const argv[], char *const envp[]) {
+  return spawn_common(IPS_SPAWN_HOW_POSIX_SPAWN, pid, path, fa, attr, argv, envp, IPS_CALLER());
+}
+IPS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                 char *const argv[], char *const envp[]) {
+  return spawn_common(IPS_SPAWN_HOW_POSIX_SPAWNP, pid, file, fa, attr, argv, envp, IPS_CALLER());
+}
+
+/* ---------------------------------------------------------------- exec */
+
+/* Would an exec of this file find an executable? Shells try every PATH entry with execve; only the one that will
+ * work ends the connection (BYE) first, the failing probes are just events. */
+static int executable(const char *path) { return syscall(SYS_faccessat, AT_FDCWD, path, X_OK) == 0; }
+static int exec_likely(const char *file, int search) {
+  if (!file || !*file) return 0;
+  if (!search || strchr(file, '/')) return executable(file);
+  const char *p = getenv("PATH");
+  if (!p) p = "/bin:/usr/bin";
+  char buf[PATH_MAX];
+  while (*p) {
+    const char *e = strchr(p, ':');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l + strlen(file) + 2 < sizeof buf) {
+      memcpy(buf, p, l);
+      if (!l) buf[l++] = '.';
+      buf[l] = '/';
+      strcpy(buf + l + 1, file);
+      if (executable(buf)) return 1;
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+static uint32_t exec_blob(char *blob, size_t cap, const char *path, char *const argv[]) {
+  size_t o = 0;
+  size_t l = path ? strlen(path) : 0;
+  if (l >= cap) l = cap - 1;
+  memcpy(blob, path ? path : "", l);
+  o = l;
+  for (size_t i = 0; argv && argv[i] && o + 1 < cap; i++) {
+    blob[o++] = 0;
+    size_t al = strlen(argv[i]);
+    if (al > cap - o) al = cap - o;
+    memcpy(blob + o, argv[i], al);
+    o += al;
+  }
+  return (uint32_t)o;
+}
+
+enum { EX_PATH, EX_SEARCH, EX_FD, EX_AT };
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+
+static int exec_common(int how, int kind, int fd, const char *path, char *const argv[], char *const envp[], int flags,
+                       uint64_t caller) {
+  static execve_fn real_execve, real_execvpe;
+  static fexecve_fn real_fexecve;
+  static execveat_fn real_execveat;
+  if (!real_execve) {
+    real_execve = (execve_fn)ips_real("execve");
+    real_execvpe = (execve_fn)ips_real("execvpe");
+    real_fexecve = (fexecve_fn)ips_real("fexecve");
+    real_execveat = (execveat_fn)ips_real("execveat");
+  }
+  int traced = ips_hook_enter();
+  char **env = (char **)envp;
+  if (traced) {
+    static __thread char blob[4096] __attribute__((tls_model("initial-exec")));
+    uint32_t bl = exec_blob(blob, sizeof blob, path, argv);
+    IPS_EMIT(EXEC, IPS_PHASE_BEGIN, 0, 0, caller, blob, bl, (uint64_t)how, (uint64_t)(int64_t)fd);
+    env = ips_exec_env(envp);
+    int likely = kind == EX_FD || kind == EX_AT ? 1 : exec_likely(path, kind == EX_SEARCH);
+    if (likely) ips_exec_prepare(); /* flush, then BYE: this image's connection ends here */
+    else ips_flush_sync();
+  } else if (ips_cfg.enabled) {
+    env = ips_exec_env(envp); /* still keep descendants traced */
+  }
+  int r;
+  if (kind == EX_SEARCH) r = real_execvpe(path, argv, env);
+  else if (kind == EX_FD) r = real_fexecve(fd, argv, env);
+  else if (kind == EX_AT) r = real_execveat(fd, path, argv, env, flags);
+  else r = real_execve(path, argv, env);
+  int e = errno;
+  if (env != envp) ips_exec_env_free(env);
+  if (traced) {
+    ips_exec_failed();
+    IPS_EMIT(EXEC, IPS_PHASE_END, r, e, caller, NULL, 0, (uint64_t)how, (uint64_t)(int64_t)fd);
+    ips_hook_leave();
+  }
+  errno = e;
+  return r;
+}
+
+IPS_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+  return exec_common(IPS_EXEC_HOW_EXECVE, EX_PATH, -1, path, argv, envp, 0, IPS_CALLER());
+}
+IPS_EXPORT int execv(const char *path, char *const argv[]) {
+  return exec_common(IPS_EXEC_HOW_EXECV, EX_PATH, -1, path, argv, environ, 0, IPS_CALLER());
+}
+IPS_EXPORT int execvp(const char *file, char *const argv[]) {
+  return exec_common(IPS_EXEC_HOW_EXECVP, EX_SEARCH, -1, file, argv, environ, 0, IPS_CALLER());
+}
+IPS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  return exec_common(IPS_EXEC_HOW_EXECVPE, EX_SEARCH, -1, file, argv, envp, 0, IPS_CALLER());
+}
+IPS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
+  return exec_common(IPS_EXEC_HOW_FEXECVE, EX_FD, fd, NULL, argv, envp, 0, IPS_CALLER());
+}
+IPS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
+  return exec_common(IPS_EXEC_HOW_EXECVEAT, EX_AT, dirfd, path, argv, envp, flags, IPS_CALLER());
+}
+
+#define MAX_LIST_ARGS 4096
+/* argv from an execl-style list (the first argument is passed separately); envp follows the NULL for execle. */
+static void collect_args(const char *first, va_list *ap, char **argv, char ***envp_out) {
+  size_t n = 0;
+  argv[n++] = (char *)first;
+  while (argv[n - 1] && n < MAX_LIST_ARGS - 1) argv[n++] = va_arg(*ap, char *);
+  argv[n] = NULL;
+  if (envp_out) *envp_out = va_arg(*ap, char **);
+}
+#define COLLECT_ARGS(first, ap, argv, envp_out) collect_args((first), &(ap), (argv), (envp_out))
+
+IPS_EXPORT int execl(const char *path, const char *arg, ...) {
+  char *argv[MAX_LIST_ARGS];
+  va_list ap;
+  va_start(ap, arg);
+  COLLECT_ARGS(arg, ap, argv, (char ***)NULL);
+  va_end(ap);
+  return exec_common(IPS_EXEC_HOW_EXECL, EX_PATH, -1, path, argv, environ, 0, IPS_CALLER());
+}
+IPS_EXPORT int execlp(const char *file, const char *arg, ...) {
+  char *argv[MAX_LIST_ARGS];
+  va_list ap;
+  va_start(ap, arg);
+  COLLECT_ARGS(arg, ap, argv, (char ***)NULL);
+  va_end(ap);
+  return exec_common(IPS_EXEC_HOW_EXECLP, EX_SEARCH, -1, file, argv, environ, 0, IPS_CALLER());
+}
+IPS_EXPORT int execle(const char *path, const char *arg, ...) {
+  char *argv[MAX_LIST_ARGS];
+  char **envp = NULL;
+  va_list ap;
+  va_start(ap, arg);
+  COLLECT_ARGS(arg, ap, argv, &envp);
+  va_end(ap);
+  return exec_common(IPS_EXEC_HOW_EXECLE, EX_PATH, -1, path, argv, envp, 0, IPS_CALLER());
+}
+
+/* ---------------------------------------------------------------- wait */
+
+#define WAIT_HOOK(how, pid_arg, opts, call, statusp)                                                          \
+  int st_ = 0;                                                                                                \
+  if (!statusp) statusp = &st_;                                                                               \
+  IPS_EMIT(WAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)(pid_arg), (uint64_t)(opts), 0,    \
+           (uint64_t)(how));                                                                                  \
+  pid_t r = call;                                                                                             \
+  int e = ips_errno_keep();                                                                                   \
+  IPS_EMIT(WAIT, IPS_PHASE_END, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)(pid_arg),              \
+           (uint64_t)(opts), (uint64_t)(r > 0 ? (uint32_t)*statusp : 0), (uint64_t)(how));                    \
+  ips_hook_leave();                                                                                           \
+  return r
+
+IPS_EXPORT pid_t wait(int *status) {
+  IPS_REAL_DECL(wait4, pid_t, pid_t, int *, int, struct rusage *);
+  if (!ips_hook_enter()) return real_wait4(-1, status, 0, NULL);
+  uint64_t caller = IPS_CALLER();
+  WAIT_HOOK(IPS_WAIT_HOW_WAIT, -1, 0, real_wait4(-1, status, 0, NULL), status);
+}
+IPS_EXPORT pid_t waitpid(pid_t pid, int *status, int options) {
+  IPS_REAL_DECL(waitpid, pid_t, pid_t, int *, int);
+  if (!ips_hook_enter()) return real_waitpid(pid, status, options);
+  uint64_t caller = IPS_CALLER();
+  WAIT_HOOK(IPS_WAIT_HOW_WAITPID, pid, options, real_waitpid(pid, status, options), status);
+}
+IPS_EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
+  IPS_REAL_DECL(wait4, pid_t, pid_t, int *, int, struct rusage *);
+  if (!ips_hook_enter()) return real_wait4(-1, status, options, ru);
+  uint64_t caller = IPS_CALLER();
+  WAIT_HOOK(IPS_WAIT_HOW_WAIT3, -1, options, real_wait4(-1, status, options, ru), status);
+}
+IPS_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  IPS_REAL_DECL(wait4, pid_t, pid_t, int *, int, struct rusage *);
+  if (!ips_hook_enter()) return real_wait4(pid, status, options, ru);
+  uint64_t caller = IPS_CALLER();
+  WAIT_HOOK(IPS_WAIT_HOW_WAIT4, pid, options, real_wait4(pid, status, options, ru), status);
+}
+IPS_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
+  IPS_REAL_DECL(waitid, int, idtype_t, id_t, siginfo_t *, int);
+  if (!ips_hook_enter()) return real_waitid(idtype, id, info, options);
+  uint64_t caller = IPS_CALLER();
+  int64_t pid_arg = idtype == P_PID ? (int64_t)id : idtype == P_PGID ? -(int64_t)id : -1;
+  IPS_EMIT(WAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)pid_arg, (uint64_t)options, 0,
+           (uint64_t)IPS_WAIT_HOW_WAITID);
+  siginfo_t local;
+  if (!info) info = &local;
+  info->si_pid = 0;
+  int r = real_waitid(idtype, id, info, options);
+  int e = ips_errno_keep();
+  /* Report the reaped child's pid as the result (0 when WNOHANG found none), status as si_status. */
+  IPS_EMIT(WAIT, r < 0 ? IPS_PHASE_END : IPS_PHASE_END, r < 0 ? -1 : info->si_pid, r < 0 ? e : 0, caller, NULL, 0,
+           (uint64_t)pid_arg, (uint64_t)options, (uint64_t)(r == 0 ? (uint32_t)info->si_status : 0),
+           (uint64_t)IPS_WAIT_HOW_WAITID);
+  ips_hook_leave();
+  return r;
+}
+
+/* ---------------------------------------------------------------- exit */
+
+static void exit_event(int status, int how, uint64_t caller) {
+  if (!ips_cfg.enabled || ips_tls.is_sender) return;
+  int saved = ips_tls.in_hook;
+  ips_tls.in_hook = 1;
+  IPS_EMIT(EXIT, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)status, (uint64_t)how);
+  ips_note_exit(status, how);
+  ips_tls.in_hook = saved;
+}
+
+IPS_EXPORT void exit(int status) {
+  IPS_REAL_DECL(exit, void, int);
+  exit_event(status, IPS_EXIT_HOW_EXIT, IPS_CALLER());
+  real_exit(status); /* atexit handlers, then our destructor sends proc_exit and BYE */
+  __builtin_unreachable();
+}
+IPS_EXPORT void _exit(int status) {
+  IPS_REAL_DECL(_exit, void, int);
+  exit_event(status, IPS_EXIT_HOW__EXIT, IPS_CALLER());
+  ips_finish(status, IPS_EXIT_HOW__EXIT);
+  real__exit(status);
+  __builtin_unreachable();
+}
+IPS_EXPORT void _Exit(int status) {
+  IPS_REAL_DECL(_Exit, void, int);
+  exit_event(status, IPS_EXIT_HOW__EXIT_2, IPS_CALLER());
+  ips_finish(status, IPS_EXIT_HOW__EXIT_2);
+  real__Exit(status);
+  __builtin_unreachable();
+}
+IPS_EXPORT void quick_exit(int status) {
+  IPS_REAL_DECL(quick_exit, void, int);
+  exit_event(status, IPS_EXIT_HOW_QUICK_EXIT, IPS_CALLER());
+  ips_finish(status, IPS_EXIT_HOW_QUICK_EXIT);
+  real_quick_exit(status);
+  __builtin_unreachable();
+}
+
+/* main's return value: the status of a process that returns from main (exit() is called inside libc, unhooked). */
+typedef int (*main_fn)(int, char **, char **);
+static main_fn real_main;
+static int main_wrapper(int argc, char **argv, char **envp) {
+  int r = real_main(argc, argv, envp);
+  if (ips_cfg.enabled) ips_note_exit(r, IPS_EXIT_HOW_RETURN_FROM_MAIN);
+  return r;
+}
+IPS_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end) {
+  typedef int (*lsm_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
+  lsm_fn real = (lsm_fn)ips_real("__libc_start_main");
+  real_main = main;
+  return real(ips_cfg.enabled ? main_wrapper : main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+struct thread_start {
+  void *(*fn)(void *);
+  void *arg;
+  uint32_t creator;
+};
+static void *thread_trampoline(void *p) {
+  struct thread_start s = *(struct thread_start *)p;
+  free(p);
+  if (ips_cfg.enabled) {
+    ips_thread_init();
+    int saved = ips_tls.in_hook;
+    ips_tls.in_hook = 1;
+    IPS_EMIT(THREAD_START, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, s.creator, (uint64_t)(uintptr_t)s.fn);
+    ips_tls.in_hook = saved;
+  }
+  void *r = s.fn(s.arg);
+  if (ips_cfg.enabled) {
+    int saved = ips_tls.in_hook;
+    ips_tls.in_hook = 1;
+    IPS_EMIT(THREAD_EXIT, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)(uintptr_t)r);
+    ips_tls.in_hook = saved;
+  }
+  return r;
+}
+IPS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+  IPS_REAL_DECL(pthread_create, int, pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  if (!ips_cfg.enabled || ips_tls.is_sender) return real_pthread_create(t, attr, fn, arg);
+  struct thread_start *s = malloc(sizeof *s);
+  if (!s) return real_pthread_create(t, attr, fn, arg);
+  s->fn = fn;
+  s->arg = arg;
+  s->creator = ips_tid();
+  int r = real_pthread_create(t, attr, thread_trampoline, s);
+  if (r) free(s);
+  return r;
+}
+IPS_EXPORT void pthread_exit(void *retval) {
+  IPS_REAL_DECL(pthread_exit, void, void *);
+  if (ips_cfg.enabled && !ips_tls.is_sender) {
+    int saved = ips_tls.in_hook;
+    ips_tls.in_hook = 1;
+    IPS_EMIT(THREAD_EXIT, IPS_PHASE_INSTANT, 0, 0, IPS_CALLER(), NULL, 0, (uint64_t)(uintptr_t)retval);
+    ips_tls.in_hook = saved;
+  }
+  real_pthread_exit(retval);
+  __builtin_unreachable();
+}
+
+/* ---------------------------------------------------------------- dlopen */
+
+IPS_EXPORT void *dlopen(const char *file, int flags) {
+  IPS_REAL_DECL(dlopen, void *, const char *, int);
+  if (!ips_hook_enter()) return real_dlopen(file, flags);
+  uint64_t caller = IPS_CALLER();
+  void *h = real_dlopen(file, flags);
+  ips_errno_keep();
+  IPS_EMIT(DLOPEN, IPS_PHASE_INSTANT, h ? 0 : -1, 0, caller, file, file ? (uint32_t)strlen(file) : 0,
+           (uint64_t)(uintptr_t)h, (uint64_t)flags);
+  if (h) ips_emit_mappings(IPS_MAPPING_REASON_DLOPEN);
+  ips_hook_leave();
+  return h;
+}
