@@ -174,13 +174,20 @@ export function buildLocksData(source: EventSource, opts: ResolveOptions = {}): 
   const pthreadName = (type: string, conn: number, addr: bigint) => opts.resolveData?.(conn, addr) ?? `${type} ${hex(addr)}`;
   const fileKey = (dev: bigint, ino: bigint) => `file:${dev}:${ino}`;
 
-  const acquire = (e: TraceEvent, lock: string, waitStart: bigint, contended: boolean, caller: bigint, counted = true, rw?: number) => {
+  // Lock order: taking (or starting to wait for) `lock` while holding others; a deadlocked wait never ends, so the
+  // attempt counts.
+  const noteOrder = (e: TraceEvent, lock: string, caller: bigint) => {
+    if (locks.get(lock)?.type === 'semaphore') return;
     const t = threadId(e.pid, e.tid);
-    const a: Acq = { lock, conn: e.conn, pid: e.pid, tid: e.tid, waitStart, acquired: e.ts, released: NONE, caller, contended, counted, rw };
     for (const h of held.get(t) ?? []) if (h.lock !== lock && locks.get(h.lock)?.type !== 'semaphore') {
       const k = `${h.lock}\n${lock}`;
       if (!order.has(k)) order.set(k, { tid: t, pid: e.pid, site: caller, conn: e.conn, ts: e.ts });
     }
+  };
+  const acquire = (e: TraceEvent, lock: string, waitStart: bigint, contended: boolean, caller: bigint, counted = true, rw?: number) => {
+    const t = threadId(e.pid, e.tid);
+    const a: Acq = { lock, conn: e.conn, pid: e.pid, tid: e.tid, waitStart, acquired: e.ts, released: NONE, caller, contended, counted, rw };
+    noteOrder(e, lock, caller);
     acqs.push(a);
     if (locks.get(lock)?.type !== 'semaphore') (held.get(t) ?? held.set(t, []).get(t)!).push(a);
   };
@@ -201,7 +208,7 @@ export function buildLocksData(source: EventSource, opts: ResolveOptions = {}): 
   const lockCall = (e: TraceEvent, lock: string, ok: boolean, fileLock: boolean, rw?: number) => {
     const t = threadId(e.pid, e.tid);
     const info = locks.get(lock)!;
-    if (e.phase === PHASE.begin) { pendingLock.set(t, { lock, ts: e.ts, caller: e.caller, rw }); return; }
+    if (e.phase === PHASE.begin) { pendingLock.set(t, { lock, ts: e.ts, caller: e.caller, rw }); noteOrder(e, lock, e.caller); return; }
     if (e.phase === PHASE.instant) {
       if (ok) acquire(e, lock, e.ts, false, e.caller, true, rw); else info.tryFails++;
       return;

@@ -1,0 +1,134 @@
+// Code and data addresses of a traced image to "function file:line" and variable names, with binutils' addr2line
+// and nm (one run per binary for all addresses at once). Mappings come from the trace's `mapping` events; a PIE or
+// shared object is relocated through its ELF program headers.
+import { execFile } from 'node:child_process';
+import { closeSync, openSync, readSync, existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { EventSource } from '../traceEvent';
+import { argIndex, kindId } from '../vocabulary';
+import type { SourceLine } from './locks';
+
+const run = promisify(execFile);
+interface Mapping { start: bigint; end: bigint; offset: bigint; path: string }
+
+interface ElfInfo { dyn: boolean; loads: { offset: bigint; vaddr: bigint; filesz: bigint; memsz: bigint }[] }
+/** ELF type and PT_LOAD segments (64-bit little-endian only: the shim runs on x86-64/aarch64 Linux). */
+export function readElf(path: string): ElfInfo | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const h = Buffer.alloc(64);
+    if (readSync(fd, h, 0, 64, 0) < 64 || h.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 2 || h[5] !== 1) return undefined;
+    const type = h.readUInt16LE(16), phoff = h.readBigUInt64LE(32), phentsize = h.readUInt16LE(54), phnum = h.readUInt16LE(56);
+    const ph = Buffer.alloc(phentsize * phnum);
+    readSync(fd, ph, 0, ph.length, Number(phoff));
+    const loads: ElfInfo['loads'] = [];
+    for (let i = 0; i < phnum; i++) {
+      const o = i * phentsize;
+      if (ph.readUInt32LE(o) === 1) loads.push({ offset: ph.readBigUInt64LE(o + 8), vaddr: ph.readBigUInt64LE(o + 16), filesz: ph.readBigUInt64LE(o + 32), memsz: ph.readBigUInt64LE(o + 40) });
+    }
+    return { dyn: type === 3, loads };
+  } catch { return undefined; } finally { if (fd !== undefined) closeSync(fd); }
+}
+
+export class Symbolizer {
+  private maps = new Map<number, Mapping[]>();
+  private code = new Map<string, SourceLine>();
+  private data = new Map<string, string>();
+  private elf = new Map<string, ElfInfo | undefined>();
+  private nmCache = new Map<string, { addr: bigint; size: bigint; name: string }[]>();
+
+  constructor(source: EventSource) {
+    const k = kindId('mapping');
+    const [s, e, off] = [argIndex('mapping', 'start'), argIndex('mapping', 'end'), argIndex('mapping', 'offset')];
+    for (let i = 0; i < source.count; i++) {
+      const ev = source.get(i);
+      if (ev.kind !== k || !ev.blob) continue;
+      const path = new TextDecoder().decode(ev.blob);
+      if (!path.startsWith('/')) continue;
+      const list = this.maps.get(ev.conn) ?? this.maps.set(ev.conn, []).get(ev.conn)!;
+      if (!list.some((m) => m.start === ev.args[s])) list.push({ start: ev.args[s], end: ev.args[e], offset: ev.args[off], path });
+    }
+  }
+
+  /** Binary path and link-time address of a runtime address, or undefined. */
+  locate(conn: number, addr: bigint): { path: string; vaddr: bigint } | undefined {
+    const list = this.maps.get(conn) ?? [];
+    // .bss past the last file page lives in an anonymous mapping right after the binary's: use the binary below it.
+    const m = list.find((x) => addr >= x.start && addr < x.end)
+      ?? list.filter((x) => x.start <= addr && addr - x.start < 1n << 24n).sort((x, y) => (x.start > y.start ? -1 : 1))[0];
+    if (!m) return undefined;
+    if (!this.elf.has(m.path)) this.elf.set(m.path, existsSync(m.path) ? readElf(m.path) : undefined);
+    const elf = this.elf.get(m.path);
+    if (!elf) return undefined;
+    const fileOff = addr - m.start + m.offset;
+    if (!elf.dyn) return { path: m.path, vaddr: addr };
+    const seg = elf.loads.find((l) => fileOff >= l.offset && fileOff < l.offset + l.memsz);
+    return { path: m.path, vaddr: seg ? fileOff - seg.offset + seg.vaddr : fileOff };
+  }
+
+  /**
+   * Resolves return addresses (code) and object addresses (data) in a few addr2line/nm runs. Return addresses
+   * point after the call, so the line of `addr - 1` is the calling line.
+   */
+  async prepare(code: { conn: number; addr: bigint }[], data: { conn: number; addr: bigint }[] = []): Promise<void> {
+    const byPath = new Map<string, { key: string; vaddr: bigint }[]>();
+    for (const c of code) {
+      const key = `${c.conn}:${c.addr}`;
+      if (this.code.has(key)) continue;
+      const loc = this.locate(c.conn, c.addr - 1n);
+      if (!loc) { this.code.set(key, {}); continue; }
+      (byPath.get(loc.path) ?? byPath.set(loc.path, []).get(loc.path)!).push({ key, vaddr: loc.vaddr });
+    }
+    await Promise.all([...byPath].map(async ([path, list]) => {
+      try {
+        const { stdout } = await run('addr2line', ['-f', '-C', '-e', path, ...list.map((l) => `0x${l.vaddr.toString(16)}`)], { maxBuffer: 64 << 20 });
+        const lines = stdout.split('\n');
+        list.forEach((l, i) => {
+          const func = lines[i * 2], where = lines[i * 2 + 1] ?? '';
+          const m = /^(.*):(\d+)/.exec(where);
+          this.code.set(l.key, { func: func && func !== '??' ? func : undefined, file: m && m[1] !== '??' ? m[1] : undefined, line: m ? Number(m[2]) : undefined });
+        });
+      } catch { for (const l of list) this.code.set(l.key, {}); }
+    }));
+    for (const d of data) {
+      const key = `${d.conn}:${d.addr}`;
+      if (this.data.has(key)) continue;
+      const loc = this.locate(d.conn, d.addr);
+      if (!loc) continue;
+      let syms = this.nmCache.get(loc.path);
+      if (!syms) {
+        syms = [];
+        try {
+          const { stdout } = await run('nm', ['-C', '-S', '--defined-only', loc.path], { maxBuffer: 64 << 20 });
+          for (const line of stdout.split('\n')) {
+            const m = /^([0-9a-f]+) ([0-9a-f]+) [bBdDrRgGsS] (.+)$/.exec(line);
+            if (m) syms.push({ addr: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`), name: m[3] });
+          }
+        } catch { /* stripped or not a binary: no names */ }
+        this.nmCache.set(loc.path, syms);
+      }
+      const s = syms.find((x) => loc.vaddr >= x.addr && loc.vaddr < x.addr + x.size);
+      if (s) this.data.set(key, loc.vaddr === s.addr ? s.name : `${s.name}+${loc.vaddr - s.addr}`);
+    }
+  }
+
+  resolveCode = (conn: number, addr: bigint): SourceLine | undefined => this.code.get(`${conn}:${addr}`);
+  resolveData = (conn: number, addr: bigint): string | undefined => this.data.get(`${conn}:${addr}`);
+}
+
+/** The code and data addresses the lock panel will ask about, so they can be resolved up front. */
+export function lockAddresses(source: EventSource): { code: { conn: number; addr: bigint }[]; data: { conn: number; addr: bigint }[] } {
+  const kinds = new Map<number, number>([['mutex_lock', 'mutex'], ['rwlock_lock', 'rwlock'], ['spin_lock', 'lock'], ['sem_wait', 'sem'],
+    ['flock', 'fd'], ['fcntl_lock', 'fd'], ['lockf', 'fd']].map(([k, a]) => [kindId(k), argIndex(k, a)]));
+  const fileKinds = new Set(['flock', 'fcntl_lock', 'lockf'].map(kindId));
+  const code = new Map<string, { conn: number; addr: bigint }>(), data = new Map<string, { conn: number; addr: bigint }>();
+  for (let i = 0; i < source.count; i++) {
+    const e = source.get(i);
+    const a = kinds.get(e.kind);
+    if (a === undefined) continue;
+    if (e.caller) code.set(`${e.conn}:${e.caller}`, { conn: e.conn, addr: e.caller });
+    if (!fileKinds.has(e.kind)) data.set(`${e.conn}:${e.args[a]}`, { conn: e.conn, addr: e.args[a] });
+  }
+  return { code: [...code.values()], data: [...data.values()] };
+}

@@ -1,0 +1,147 @@
+// Page-table panel data: replaying page states fault by fault over a copy-on-write run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { buildPagesData, classifyPagemapEntry, countersAt, PageGridReplay, PageState, PAGE_STATE_NAMES, type PagesData } from '../../src/common/panels/pages';
+import { TraceBuilder, pagemapBlob, PM } from './panels-fixture';
+import { kindId } from '../../src/common/vocabulary';
+import { ROOT, recordProgram, whyNoShim } from '../helpers/record';
+
+const A = 0x7f0000000000n, PAGES = 8;
+function counts(data: PagesData, mappingId: string, ts: bigint): Record<string, number> {
+  const r = new PageGridReplay(data.grids.get(mappingId)!);
+  r.seek(ts);
+  return Object.fromEntries(PAGE_STATE_NAMES.map((n, i) => [n, r.counts[i]]).filter(([, c]) => c));
+}
+
+/** Parent touches 8 pages, forks; child writes 4 of them. With or without the shim's fork snapshots. */
+function cowTrace(withSnapshots: boolean) {
+  const b = new TraceBuilder();
+  const parent = b.image(100, { exe: '/demo/cow' });
+  const child = b.image(101, { ppid: 100, origin: 'fork', exe: '/demo/cow', startNs: 200n });
+  b.ev(parent, 100, 'mmap', 10n, { addr: 0, length: PAGES * 4096, prot: 3, flags: 0x22, fd: -1 }, { result: A });
+  for (let i = 0; i < PAGES; i++) b.ev(parent, 100, 'page_fault', 100n + BigInt(i), { addr: A + BigInt(i) * 4096n + 12n, ip: 0x401234n, major: 0 });
+  b.ev(parent, 100, 'fork', 200n, { how: 0 }, { result: 101 });
+  if (withSnapshots) {
+    const shared = Array.from({ length: PAGES }, (_, i) => PM.present | BigInt(1000 + i)); // present, not exclusive, frame 1000+i
+    b.ev(parent, 100, 'page_snapshot', 201n, { mapStart: A, mapEnd: A + BigInt(PAGES) * 4096n, firstPage: 0, pageCount: PAGES, hasPfn: 1, reason: 0, seq: 1, hasMapcount: 1 },
+      { blob: pagemapBlob(shared, shared.map(() => 2)) });
+    b.ev(parent, 100, 'snapshot_done', 202n, { seq: 1, mappings: 1, pages: PAGES, reason: 0 });
+    b.ev(child, 101, 'mapping', 205n, { start: A, end: A + BigInt(PAGES) * 4096n, prot: 3, shared: 0 });
+    b.ev(child, 101, 'page_snapshot', 206n, { mapStart: A, mapEnd: A + BigInt(PAGES) * 4096n, firstPage: 0, pageCount: PAGES, hasPfn: 1, reason: 1, seq: 1, hasMapcount: 1 },
+      { blob: pagemapBlob(shared, shared.map(() => 2)) });
+    b.ev(child, 101, 'snapshot_done', 207n, { seq: 1, mappings: 1, pages: PAGES, reason: 1 });
+  }
+  for (let i = 0; i < 4; i++) b.ev(child, 101, 'page_fault', 300n + BigInt(i), { addr: A + BigInt(i) * 4096n, ip: 0x401300n, major: 0 });
+  return { store: b.build(), parent, child };
+}
+
+for (const withSnapshots of [true, false]) {
+  test(`copy-on-write replay, fault by fault (${withSnapshots ? 'with fork snapshots' : 'inferred from fork, no snapshots'})`, () => {
+    const { store, parent, child } = cowTrace(withSnapshots);
+    const data = buildPagesData(store);
+    const pm = `${parent}:0x${A.toString(16)}`, cm = `${child}:0x${A.toString(16)}`;
+    const p = data.processes.find((x) => x.conn === parent)!;
+    assert.deepEqual(p.forkChildren, [child]);
+    assert.equal(data.processes.find((x) => x.conn === child)!.forkParent, parent);
+    assert.ok(p.mappings.some((m) => m.id === pm && m.pageCount === PAGES && m.perms === 'rw-p'));
+
+    assert.deepEqual(counts(data, pm, 50n), { notPresent: 8 }, 'before the first touch');
+    assert.deepEqual(counts(data, pm, 103n), { notPresent: 4, private: 4 }, 'four first-touch faults');
+    assert.deepEqual(counts(data, pm, 150n), { private: 8 });
+    assert.deepEqual(counts(data, pm, 250n), { shared: 8 }, 'after fork every page is shared');
+    assert.deepEqual(counts(data, cm, 250n), { shared: 8 });
+    assert.deepEqual(counts(data, cm, 302n), { shared: 5, copied: 3 }, 'three CoW faults in the child');
+    assert.deepEqual(counts(data, pm, 302n), { shared: 5, private: 3 }, 'the parent keeps the originals alone');
+    assert.deepEqual(counts(data, cm, 400n), { shared: 4, copied: 4 });
+
+    // Scrubbing back and forth gives the same states as a fresh replay.
+    const r = new PageGridReplay(data.grids.get(cm)!);
+    r.seek(400n); r.seek(250n);
+    assert.deepEqual([...r.counts], [0, 0, 8, 0, 0, 0]);
+    assert.equal(r.seek(301n), 2, 'two changes crossed');
+    assert.equal(r.states[0], PageState.Copied);
+    assert.equal(r.states[2], PageState.Shared);
+    r.seek(400n);
+    const d = r.detail(1);
+    assert.equal(d.address, A + 4096n);
+    assert.equal(d.faultTs, 301n);
+    assert.equal(d.faultIp, 0x401300n);
+    if (withSnapshots) { assert.equal(d.pfn, 1001n); assert.equal(d.mapcount, 2); }
+
+    const pc = countersAt(data.counters.get(parent)!, 1000n)!, cc = countersAt(data.counters.get(child)!, 1000n)!;
+    assert.equal(pc.minorFaults, 8);
+    assert.equal(cc.minorFaults, 4);
+    assert.equal(cc.resident, 8);
+    assert.equal(cc.private, 4);
+    assert.equal(pc.shared, 4);
+    if (withSnapshots) assert.equal(countersAt(data.counters.get(parent)!, 202n)!.pss, 4, 'PSS: 8 pages mapped twice');
+  });
+}
+
+test('pagemap entries are classified by what backs the mapping', () => {
+  const anon = { fileBacked: false, shared: false }, file = { fileBacked: true, shared: false };
+  assert.equal(classifyPagemapEntry(0n, undefined, anon), PageState.NotPresent);
+  assert.equal(classifyPagemapEntry(PM.present | PM.exclusive, undefined, anon), PageState.Private);
+  assert.equal(classifyPagemapEntry(PM.present, undefined, anon), PageState.Shared);
+  assert.equal(classifyPagemapEntry(PM.present, 1, anon), PageState.Private, 'map count wins over the exclusive bit');
+  assert.equal(classifyPagemapEntry(PM.present | PM.file, undefined, file), PageState.FileClean);
+  assert.equal(classifyPagemapEntry(PM.present, undefined, file), PageState.FileDirty, 'anonymous copy of a file page');
+  assert.equal(classifyPagemapEntry(PM.present | PM.file, undefined, { fileBacked: false, shared: true }), PageState.Shared);
+});
+
+test('a malformed page_snapshot is reported and skipped, the rest still replays', () => {
+  const b = new TraceBuilder();
+  const c = b.image(7);
+  b.ev(c, 7, 'mmap', 1n, { length: 2 * 4096, prot: 3, flags: 0x22 }, { result: A });
+  b.ev(c, 7, 'page_snapshot', 2n, { mapStart: A, mapEnd: A + 8192n, firstPage: 0, pageCount: 2 }, { blob: new Uint8Array(3) });
+  b.ev(c, 7, 'page_fault', 3n, { addr: A, ip: 1 });
+  const data = buildPagesData(b.build());
+  assert.match(data.processes[0].notes.join('\n'), /malformed/);
+  assert.deepEqual(counts(data, `${c}:0x${A.toString(16)}`, 10n), { notPresent: 1, private: 1 });
+});
+
+test('a 25,600-page grid replays every fault in order', () => {
+  const b = new TraceBuilder();
+  const c = b.image(9);
+  const n = 25_600;
+  b.ev(c, 9, 'mmap', 1n, { length: n * 4096, prot: 3, flags: 0x22 }, { result: A });
+  for (let i = 0; i < n; i++) b.ev(c, 9, 'page_fault', 10n + BigInt(i), { addr: A + BigInt(i) * 4096n, ip: 5 });
+  const data = buildPagesData(b.build());
+  const r = new PageGridReplay(data.grids.get(`${c}:0x${A.toString(16)}`)!);
+  r.seek(10n + 12_799n);
+  assert.equal(r.counts[PageState.Private], 12_800);
+  r.seek(1n << 40n);
+  assert.equal(r.counts[PageState.Private], n);
+  r.seek(0n);
+  assert.equal(r.counts[PageState.NotPresent], n);
+});
+
+// The seed's experiment under the real shim: demos/cow maps 4 MiB, touches it, forks, and the child writes it all.
+test('recorded CoW demo: the child grid goes from all shared to all copied', async (t) => {
+  const why = whyNoShim();
+  const bin = join(ROOT, 'demos/cow/build/cow');
+  if (why || !existsSync(bin)) return t.skip(why ?? `${bin} not built (make -C demos)`);
+  const r = await recordProgram(bin, ['4']);
+  try {
+    assert.equal(r.exit.status, 0, r.stderr);
+    const kinds = new Set<number>(); for (let i = 0; i < r.store.count; i++) kinds.add(r.store.kindAt(i));
+    const missing = ['fork', 'page_fault'].filter((k) => !kinds.has(kindId(k)));
+    if (missing.length) return t.skip(`the shim does not record ${missing.join(', ')} yet`);
+    const data = buildPagesData(r.store);
+    const child = data.processes.find((p) => p.origin === 'fork');
+    assert.ok(child, 'the child image is in the trace');
+    const m = child.mappings.find((x) => x.pageCount === 1024 && x.perms.startsWith('rw'));
+    assert.ok(m, `the 4 MiB mapping is listed for the child: ${child.mappings.map((x) => `${x.start} ${x.pageCount}`).join(', ')}`);
+    const grid = data.grids.get(m.id)!;
+    const replay = new PageGridReplay(grid);
+    replay.seek(grid.changeTs.length ? grid.changeTs[0] : 0n);
+    // Right after fork: every page of the child's mapping is shared (write-protected) with the parent.
+    const firstFault = grid.faultTs.length ? grid.faultTs[0] : 1n << 62n;
+    replay.seek(firstFault - 1n);
+    assert.equal(replay.counts[PageState.Shared], 1024, 'all shared right after fork');
+    replay.seek(1n << 62n);
+    assert.ok(replay.counts[PageState.Copied] >= 1000, `the child's writes copied the pages: ${[...replay.counts]}`);
+  } finally { r.cleanup(); }
+});
