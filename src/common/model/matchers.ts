@@ -1,0 +1,168 @@
+// The exact flow matchers: pure algorithms over "a side put something in" / "a side took something out",
+// independent of how events arrive. Each side is appended in its own order (writes in completion order, reads in
+// completion order); a flow is emitted as soon as both of its endpoints are known, so interleaved arrival from
+// several connections does not matter.
+
+/** One endpoint of a flow: the event that wrote/sent/released and the one that read/received/acquired. */
+export interface Endpoint { readonly index: number; readonly pid: number; readonly tid: number; readonly ts: bigint }
+
+interface Span { ep: Endpoint; start: number; end: number }
+
+/**
+ * Byte-stream matching (pipes, FIFOs, stream sockets): every write occupies the next byte range of the stream,
+ * every read consumes the next range; a flow is the overlap of a write's range and a read's range. One write split
+ * across two reads gives two flows; two writes merged into one read give two flows.
+ */
+export class ByteStreamMatcher {
+  private writes: Span[] = [];
+  private reads: Span[] = [];
+  private wi = 0;
+  private ri = 0;
+  private written = 0;
+  private consumed = 0;
+  constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number, streamOffset: number) => void) {}
+
+  write(ep: Endpoint, bytes: number): void {
+    if (bytes <= 0) return;
+    this.writes.push({ ep, start: this.written, end: this.written + bytes });
+    this.written += bytes;
+    this.match();
+  }
+  read(ep: Endpoint, bytes: number): void {
+    if (bytes <= 0) return;
+    this.reads.push({ ep, start: this.consumed, end: this.consumed + bytes });
+    this.consumed += bytes;
+    this.match();
+  }
+  /** Bytes written that no read has consumed (yet). */
+  get unread(): number { return Math.max(0, this.written - this.consumed); }
+  get totalWritten(): number { return this.written; }
+  get totalRead(): number { return this.consumed; }
+
+  private match(): void {
+    while (this.wi < this.writes.length && this.ri < this.reads.length) {
+      const w = this.writes[this.wi], r = this.reads[this.ri];
+      const lo = Math.max(w.start, r.start), hi = Math.min(w.end, r.end);
+      if (hi > lo) this.emit(w.ep, r.ep, hi - lo, lo);
+      if (w.end <= r.end) this.wi++;
+      if (r.end <= w.end) this.ri++;
+    }
+    // Drop consumed spans now and then so a long stream does not keep every span alive.
+    if (this.wi > 1024) { this.writes.splice(0, this.wi); this.wi = 0; }
+    if (this.ri > 1024) { this.reads.splice(0, this.ri); this.ri = 0; }
+  }
+}
+
+/** Message matching (datagrams, System V queues): the n-th message sent is the n-th received, one to one. */
+export class MessageMatcher {
+  private sends: { ep: Endpoint; bytes: number }[] = [];
+  private recvs: { ep: Endpoint; bytes: number }[] = [];
+  private si = 0;
+  private rj = 0;
+  constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number) => void) {}
+  send(ep: Endpoint, bytes: number): void { this.sends.push({ ep, bytes }); this.match(); }
+  receive(ep: Endpoint, bytes: number): void { this.recvs.push({ ep, bytes }); this.match(); }
+  get pending(): number { return this.sends.length - this.si; }
+  private match(): void {
+    while (this.si < this.sends.length && this.rj < this.recvs.length) {
+      const r = this.recvs[this.rj++];
+      this.emit(this.sends[this.si++].ep, r.ep, r.bytes);
+    }
+    if (this.si > 1024) { this.sends.splice(0, this.si); this.si = 0; }
+    if (this.rj > 1024) { this.recvs.splice(0, this.rj); this.rj = 0; }
+  }
+}
+
+/**
+ * POSIX message queue matching: a receive takes the oldest message of the highest priority present. The receive
+ * reports the priority it got, so the matcher takes the oldest queued message of exactly that priority; a receive
+ * whose message is not known yet (events arrived out of order) waits for the next send of that priority.
+ * Call in time order (the model feeds events merged by timestamp).
+ */
+export class PriorityQueueMatcher {
+  private queued = new Map<number, { ep: Endpoint; bytes: number }[]>();
+  private waiting = new Map<number, Endpoint[]>();
+  private count = 0;
+  /** Receives that took a message while a higher-priority one was queued (impossible for a POSIX queue: a sign of lost events). */
+  orderViolations = 0;
+  constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number, prio: number) => void) {}
+  send(ep: Endpoint, bytes: number, prio: number): void {
+    const w = this.waiting.get(prio);
+    if (w && w.length) { this.emit(ep, w.shift()!, bytes, prio); return; }
+    let q = this.queued.get(prio);
+    if (!q) this.queued.set(prio, (q = []));
+    q.push({ ep, bytes });
+    this.count++;
+  }
+  receive(ep: Endpoint, bytes: number, prio: number): void {
+    const q = this.queued.get(prio);
+    if (q && q.length) {
+      for (const [p, other] of this.queued) if (p > prio && other.length) { this.orderViolations++; break; }
+      const m = q.shift()!;
+      this.count--;
+      this.emit(m.ep, ep, bytes, prio);
+      return;
+    }
+    let w = this.waiting.get(prio);
+    if (!w) this.waiting.set(prio, (w = []));
+    w.push(ep);
+  }
+  get pending(): number { return this.count; }
+  /** Priorities of queued messages in the order a receiver would get them (highest priority first, FIFO within). */
+  order(): { prio: number; from: Endpoint }[] {
+    return [...this.queued.entries()].sort((a, b) => b[0] - a[0]).flatMap(([prio, q]) => q.map((m) => ({ prio, from: m.ep })));
+  }
+}
+
+/** Strongly connected components (Tarjan, iterative) of a directed graph given as adjacency lists. */
+export function stronglyConnected<N>(nodes: Iterable<N>, next: (n: N) => Iterable<N>): N[][] {
+  const index = new Map<N, number>(), low = new Map<N, number>(), onStack = new Set<N>();
+  const stack: N[] = [], out: N[][] = [];
+  let counter = 0;
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const work: { n: N; it: Iterator<N> }[] = [{ n: root, it: next(root)[Symbol.iterator]() }];
+    index.set(root, counter); low.set(root, counter); counter++; stack.push(root); onStack.add(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const step = top.it.next();
+      if (!step.done) {
+        const m = step.value;
+        if (!index.has(m)) {
+          index.set(m, counter); low.set(m, counter); counter++; stack.push(m); onStack.add(m);
+          work.push({ n: m, it: next(m)[Symbol.iterator]() });
+        } else if (onStack.has(m)) low.set(top.n, Math.min(low.get(top.n)!, index.get(m)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) { const p = work[work.length - 1].n; low.set(p, Math.min(low.get(p)!, low.get(top.n)!)); }
+      if (low.get(top.n) === index.get(top.n)) {
+        const comp: N[] = [];
+        let m: N;
+        do { m = stack.pop()!; onStack.delete(m); comp.push(m); } while (m !== top.n);
+        out.push(comp);
+      }
+    }
+  }
+  return out;
+}
+
+/** One cycle through `start` inside the node set `within` (BFS back to start), or undefined. */
+export function cycleThrough<N>(start: N, within: Set<N>, next: (n: N) => Iterable<N>): N[] | undefined {
+  const prev = new Map<N, N>();
+  const queue: N[] = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const n = queue[i];
+    for (const m of next(n)) {
+      if (!within.has(m)) continue;
+      if (m === start) {
+        const path = [n];
+        let c = n;
+        while (c !== start) { c = prev.get(c)!; path.push(c); }
+        return path.reverse();
+      }
+      if (!prev.has(m)) { prev.set(m, n); queue.push(m); }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,860 @@
+// The trace model: turns the event stream of a recording (live or from a .ipctrace file) into processes, fds, IPC
+// objects, exactly matched flows, waits, lock statistics, page states and findings. Incremental: update() consumes
+// only events it has not seen. Events from different processes arrive interleaved and not in time order; each
+// batch is merged by timestamp (live sources hold back the newest `lagNs` so late connections can catch up), and
+// every matcher keeps per-object state that tolerates the rest.
+import type { EventSource, TraceEvent } from '../traceEvent';
+import { kindById, PHASE, EVENT_FLAG } from '../vocabulary';
+import {
+  K, OTYPE, EXIT_HOW_FATAL, ORIGIN_EXEC, FD_PASS_SEND, RW_WRITE, DUP_CLOEXEC, O_ACCMODE, O_WRONLY, O_RDWR, O_CLOEXEC,
+  SOCK_TYPE_MASK, SOCK_DGRAM, F_SETFD, FD_CLOEXEC, MAP_SHARED, EINTR, LOCK_UN, LOCK_SH, F_GETLK, F_OFD_GETLK, F_UNLCK, F_RDLCK,
+  F_ULOCK, isSocketOtype, F_SETLKW, F_OFD_SETLKW,
+} from './kinds';
+import { ByteStreamMatcher, MessageMatcher, PriorityQueueMatcher, type Endpoint } from './matchers';
+import { LaneIndex } from './lanes';
+import { PageModel } from './pages';
+import type {
+  Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats,
+} from './types';
+
+export interface TraceModelOptions {
+  /** Live source: hold back events newer than the newest timestamp minus lagNs until later updates (default false). */
+  live?: boolean;
+  /** How far behind the newest event a live model processes (default 100 ms). */
+  lagNs?: bigint;
+  /** Follow source.onAppend and update automatically (default false: call update()). */
+  follow?: boolean;
+}
+
+interface LockState {
+  stats: LockStats;
+  /** Current holders: thread key (pid/tid; pid for file locks) → since. */
+  holders: Map<string, { pid: number; tid: number; since: bigint; index: number }>;
+  lastRelease?: Endpoint;
+  /** Condition variables: the mutex last used with it. */
+}
+
+interface MappingRange { start: bigint; end: bigint; key: string; offset: bigint }
+export interface ImageMapping { start: bigint; end: bigint; offset: bigint; path: string; dev: bigint; ino: bigint }
+
+interface ProcState {
+  fds: Map<number, FdInterval>;
+  shared: MappingRange[];
+  sems: Map<bigint, string>;
+  /** Executable mappings of the current image (for call sites). */
+  maps: ImageMapping[];
+  pendingExec?: { index: number; argv: string[] };
+  fdsCopied: boolean;
+}
+
+export const threadKey = (pid: number, tid: number): string => `${pid}/${tid}`;
+const hex = (a: bigint): string => '0x' + a.toString(16);
+const s64 = (v: bigint): number => Number(BigInt.asIntN(64, v));
+const decoder = new TextDecoder();
+const blobStrings = (b?: Uint8Array): string[] => (b && b.length ? decoder.decode(b).split('\0').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : []);
+const blobText = (b?: Uint8Array): string => (b ? decoder.decode(b).replace(/\0+$/, '') : '');
+const NO_FD = 0xffffffffffffffffn;
+
+export class TraceModel {
+  readonly processes = new Map<number, ProcessInfo>();
+  readonly objects = new Map<string, IpcObject>();
+  readonly flows: Flow[] = [];
+  readonly waits: Wait[] = [];
+  readonly locks = new Map<string, LockState>();
+  readonly pages = new PageModel();
+  readonly byKind = new Map<number, number>();
+  readonly bytesByKind = new Map<FlowKind, number>();
+  readonly signals = new Map<number, SignalStats>();
+  /** Python file:line of an event, where the shim sent a python_location before it. */
+  readonly pythonLocations = new Map<number, { file: string; line: number }>();
+  /** Lock-order graph: lock key → lock key acquired while holding it → first evidence. */
+  readonly lockOrder = new Map<string, Map<string, { pid: number; tid: number; held: number; acquired: number }>>();
+  /** Evidence the findings pass reads (kept small: only suspicious events). */
+  readonly evidence = {
+    leakedExec: [] as { pid: number; fd: number; object: string; exec: number; start: number; opened: number }[],
+    unsafeInHandler: [] as number[],
+    eintr: [] as { index: number; retried: boolean }[],
+    condNoMutex: [] as { index: number; cond: string; mutex: string }[],
+    lostWakeups: [] as { signal: number; wait: number }[],
+    largePipeWrites: new Map<string, number[]>(),
+    pipeWriters: new Map<string, Set<number>>(),
+    readerHoldsWriteEnd: new Map<string, { pid: number; read: number; object: string }>(),
+    mqOrderViolations: 0,
+  };
+  dropped = 0;
+  eventsProcessed = 0;
+  firstNs?: bigint;
+  lastNs?: bigint;
+
+  private seen = 0;
+  private pending: { ts: bigint; index: number }[] = [];
+  private state = new Map<number, ProcState>();
+  private lanes = new Map<string, LaneIndex>();
+  private openBegins = new Map<string, { e: TraceEvent; wait?: Wait }[]>();
+  private waitByEnd = new Map<number, Wait>();
+  private byteStreams = new Map<string, ByteStreamMatcher>();
+  private msgStreams = new Map<string, MessageMatcher>();
+  private mqs = new Map<string, PriorityQueueMatcher>();
+  private pendingSignals = new Map<string, Endpoint[]>();
+  private pendingFdPass = new Map<string, Endpoint[]>();
+  private heldLocks = new Map<string, Map<string, number>>();
+  private condMutex = new Map<string, string>();
+  private condWaiters = new Map<string, number>();
+  private lastCondSignal = new Map<string, { index: number; ts: bigint; waiters: number; tid: number }>();
+  private lastReadOn = new Map<string, Endpoint>();
+  private lastEintr = new Map<string, TraceEvent>();
+  private pyPending = new Map<string, { file: string; line: number }>();
+  private boundAddr = new Map<string, string>();
+  private socketByLocal = new Map<string, string>();
+  private pendingPeer = new Map<string, string>();
+  private knownConns = 0;
+  private flowsSorted = true;
+  private maxFlowSpan = 0n;
+  private unsubscribe?: () => void;
+
+  constructor(readonly source: EventSource, private readonly opts: TraceModelOptions = {}) {
+    if (opts.follow && source.onAppend) this.unsubscribe = source.onAppend(() => this.update());
+  }
+  dispose(): void { this.unsubscribe?.(); }
+
+  /** Consume new events. `flush` processes everything held back (end of a live session). */
+  update(opts: { flush?: boolean } = {}): void {
+    this.readConnections();
+    const count = this.source.count;
+    const st = this.source as EventSource & { tsAt?(i: number): bigint };
+    for (let i = this.seen; i < count; i++) this.pending.push({ ts: st.tsAt ? st.tsAt(i) : this.source.get(i).ts, index: i });
+    this.seen = count;
+    if (!this.pending.length) return;
+    this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index));
+    let upto = this.pending.length;
+    if (this.opts.live && !opts.flush) {
+      const watermark = this.pending[this.pending.length - 1].ts - (this.opts.lagNs ?? 100_000_000n);
+      upto = 0;
+      while (upto < this.pending.length && this.pending[upto].ts <= watermark) upto++;
+    }
+    for (let k = 0; k < upto; k++) this.handle(this.source.get(this.pending[k].index));
+    this.pending = this.pending.slice(upto);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  process(pid: number): ProcessInfo | undefined { return this.processes.get(pid); }
+  lane(pid: number, tid: number): LaneIndex | undefined { return this.lanes.get(threadKey(pid, tid)); }
+  laneList(): LaneIndex[] { return [...this.lanes.values()]; }
+  /** The executable mappings of a process's current image (call-site resolution). */
+  imageMappings(pid: number): readonly ImageMapping[] { return this.state.get(pid)?.maps ?? []; }
+
+  /** Flows with an endpoint in [t0, t1). */
+  flowsInRange(t0: bigint, t1: bigint): Flow[] {
+    if (!this.flowsSorted) { this.flows.sort((a, b) => (a.from.ts < b.from.ts ? -1 : a.from.ts > b.from.ts ? 1 : a.id - b.id)); this.flowsSorted = true; }
+    let lo = 0, hi = this.flows.length;
+    const start = t0 - this.maxFlowSpan;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.flows[m].from.ts < start) lo = m + 1; else hi = m; }
+    const out: Flow[] = [];
+    for (let i = lo; i < this.flows.length && this.flows[i].from.ts < t1; i++) {
+      const f = this.flows[i];
+      if ((f.from.ts >= t0 && f.from.ts < t1) || (f.to.ts >= t0 && f.to.ts < t1) || (f.from.ts < t0 && f.to.ts >= t1)) out.push(f);
+    }
+    return out;
+  }
+
+  /** A process at time `ts`: alive, its open fds, and what each thread was blocked on. */
+  processAt(pid: number, ts: bigint): { alive: boolean; fds: FdInterval[]; blocked: Wait[] } | undefined {
+    const p = this.processes.get(pid);
+    if (!p) return undefined;
+    const alive = p.startNs <= ts && (p.endNs === undefined || ts < p.endNs);
+    const fds: FdInterval[] = [];
+    for (const o of this.objectsOf(pid)) for (const f of o.fds) if (f.pid === pid && f.from <= ts && (f.to === undefined || ts < f.to)) fds.push(f);
+    const blocked = this.waits.filter((w) => w.pid === pid && w.t0 <= ts && (w.t1 === undefined || ts < w.t1));
+    return { alive, fds: fds.sort((a, b) => a.fd - b.fd), blocked };
+  }
+  private objectsOf(pid: number): IpcObject[] { return [...this.objects.values()].filter((o) => o.pids.has(pid)); }
+
+  /** Fd intervals of an object open at `ts`. */
+  holdersAt(object: string, ts: bigint): FdInterval[] {
+    const o = this.objects.get(object);
+    return o ? o.fds.filter((f) => f.from <= ts && (f.to === undefined || ts < f.to)) : [];
+  }
+
+  lockStats(): LockStats[] { return [...this.locks.values()].map((l) => l.stats); }
+  lockHolders(key: string): { pid: number; tid: number; since: bigint }[] { return [...(this.locks.get(key)?.holders.values() ?? [])]; }
+  signalStats(): SignalStats[] { return [...this.signals.values()].sort((a, b) => a.sig - b.sig); }
+  threads(): ThreadInfo[] { return [...this.processes.values()].flatMap((p) => [...p.threads.values()]); }
+
+  // ---------------------------------------------------------------- ingestion
+
+  private readConnections(): void {
+    const conns = this.source.connections();
+    for (let i = this.knownConns; i < conns.length; i++) {
+      const c = conns[i];
+      const p = this.proc(c.pid, c.startNs);
+      if (c.origin !== 'exec' || p.ppid === 0) p.ppid = c.ppid;
+      if (!p.images.some((im) => im.conn === c.conn)) {
+        p.images.push({ conn: c.conn, exe: c.exe, cwd: c.cwd, argv: [...c.argv], startNs: c.startNs });
+        p.images.sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+        const last = p.images[p.images.length - 1];
+        p.argv = [...last.argv]; p.exe = last.exe;
+      }
+      if (c.startNs < p.startNs) p.startNs = c.startNs;
+      this.linkChild(c.ppid, c.pid);
+    }
+    this.knownConns = conns.length;
+  }
+
+  private proc(pid: number, ts: bigint): ProcessInfo {
+    let p = this.processes.get(pid);
+    if (!p) {
+      p = { pid, ppid: 0, argv: [], exe: '', images: [], startNs: ts, children: [], threads: new Map() };
+      this.processes.set(pid, p);
+      this.state.set(pid, { fds: new Map(), shared: [], sems: new Map(), maps: [], fdsCopied: false });
+    }
+    return p;
+  }
+  private ps(pid: number): ProcState { this.proc(pid, 0n); return this.state.get(pid)!; }
+  private linkChild(ppid: number, pid: number): void {
+    const pp = this.processes.get(ppid);
+    if (pp && !pp.children.includes(pid)) pp.children.push(pid);
+  }
+  private thread(pid: number, tid: number, ts: bigint): ThreadInfo {
+    const p = this.proc(pid, ts);
+    let t = p.threads.get(tid);
+    if (!t) p.threads.set(tid, (t = { pid, tid, startNs: ts }));
+    return t;
+  }
+  private obj(key: string, type: ObjectType, ts: bigint, name = ''): IpcObject {
+    let o = this.objects.get(key);
+    if (!o) this.objects.set(key, (o = { key, type, name, firstNs: ts, lastNs: ts, pids: new Set(), events: [], fds: [] }));
+    else if (o.type === 'other' || o.type === 'file') { if (type !== 'other') o.type = type; }
+    if (name && !o.name) o.name = name;
+    return o;
+  }
+  private touch(o: IpcObject, e: TraceEvent): void {
+    o.pids.add(e.pid);
+    if (e.ts > o.lastNs) o.lastNs = e.ts;
+    if (e.ts < o.firstNs) o.firstNs = e.ts;
+    if (o.events[o.events.length - 1] !== e.index) o.events.push(e.index);
+  }
+
+  private handle(e: TraceEvent): void {
+    this.eventsProcessed++;
+    this.byKind.set(e.kind, (this.byKind.get(e.kind) ?? 0) + 1);
+    if (this.firstNs === undefined || e.ts < this.firstNs) this.firstNs = e.ts;
+    if (this.lastNs === undefined || e.ts > this.lastNs) this.lastNs = e.ts;
+    const th = this.thread(e.pid, e.tid, e.ts);
+    if (e.ts < th.startNs) th.startNs = e.ts;
+    const lk = threadKey(e.pid, e.tid);
+    let lane = this.lanes.get(lk);
+    if (!lane) this.lanes.set(lk, (lane = new LaneIndex(e.pid, e.tid)));
+    lane.add(e.ts, e.index);
+
+    if (e.kind === K.pythonLocation) { this.pyPending.set(lk, { file: blobText(e.blob), line: Number(e.args[0]) }); return; }
+    const py = this.pyPending.get(lk);
+    if (py) { this.pythonLocations.set(e.index, py); this.pyPending.delete(lk); }
+
+    if ((e.flags & EVENT_FLAG.inSignalHandler) && e.phase !== PHASE.end && isSignalUnsafe(e)) this.evidence.unsafeInHandler.push(e.index);
+    this.checkEintr(e, lk);
+
+    // Blocking calls: begin opens a wait, end closes it (signal handler spans and exec are not waits).
+    let wait: Wait | undefined;
+    const info = kindById(e.kind);
+    if (info?.blocking && e.kind !== K.signalHandler && e.kind !== K.exec) {
+      let stack = this.openBegins.get(lk);
+      if (e.phase === PHASE.begin) {
+        wait = { pid: e.pid, tid: e.tid, kind: e.kind, object: this.waitObject(e), begin: e.index, end: -1, t0: e.ts };
+        this.waits.push(wait);
+        if (!stack) this.openBegins.set(lk, (stack = []));
+        stack.push({ e, wait });
+      } else if (e.phase === PHASE.end && stack) {
+        for (let i = stack.length - 1; i >= 0; i--) if (stack[i].e.kind === e.kind) {
+          wait = stack[i].wait;
+          stack.splice(i, 1);
+          if (wait) { wait.end = e.index; wait.t1 = e.ts; this.waitByEnd.set(e.index, wait); }
+          break;
+        }
+      }
+    }
+    this.dispatch(e, wait);
+  }
+
+  private waitObject(e: TraceEvent): string | undefined {
+    const a = e.args;
+    switch (e.kind) {
+      case K.read: case K.write: return a[4] ? `${a[3]}:${a[4]}` : undefined;
+      case K.accept: return a[2] ? `${a[5]}:${a[2]}` : undefined;
+      case K.mqSend: case K.mqReceive: return `${a[3]}:${a[4]}`;
+      case K.msgsnd: case K.msgrcv: return `sysvmsg:${a[0]}`;
+      case K.mutexLock: case K.rwlockLock: case K.spinLock: return this.lockKey(e.pid, a[0]);
+      case K.condWait: return 'cond:' + this.lockKey(e.pid, a[0]);
+      case K.semWait: return this.semKey(e.pid, a[0]);
+      case K.semop: return `sysvsem:${a[0]}`;
+      case K.flock: return `${a[2]}:${a[3]}`;
+      case K.fcntlLock: return `${a[6]}:${a[7]}`;
+      case K.lockf: return `${a[3]}:${a[4]}`;
+      case K.wait: return s64(a[0]) > 0 ? `pid:${s64(a[0])}` : undefined;
+      default: return undefined;
+    }
+  }
+
+  private dispatch(e: TraceEvent, wait: Wait | undefined): void {
+    const a = e.args;
+    const ok = e.err === 0 && s64(e.result) >= 0;
+    const isEnd = e.phase === PHASE.end, isInstant = e.phase === PHASE.instant;
+    const done = isEnd || isInstant;
+    switch (e.kind) {
+      case K.dropped: this.dropped += Number(a[0]); return;
+      case K.procStart: return this.onProcStart(e);
+      case K.procExit: return this.onProcExit(e, Number(a[0]), Number(a[1]));
+      case K.fatalSignal: { const p = this.proc(e.pid, e.ts); p.signal = Number(a[0]); return; }
+      case K.threadStart: return;
+      case K.threadExit: { const t = this.thread(e.pid, e.tid, e.ts); t.endNs = e.ts; return; }
+      case K.fork: if (ok && s64(e.result) > 0) this.onFork(e, s64(e.result)); return;
+      case K.spawn: if (ok) { const c = this.proc(Number(a[0]), e.ts); c.ppid = e.pid; this.linkChild(e.pid, c.pid); } return;
+      case K.exec: if (e.phase === PHASE.begin) this.ps(e.pid).pendingExec = { index: e.index, argv: blobStrings(e.blob).slice(1) }; else this.ps(e.pid).pendingExec = undefined; return;
+      case K.wait: if (isEnd && ok && s64(e.result) > 0) this.onReaped(s64(e.result), Number(a[2]), e); if (wait && isEnd && s64(e.result) > 0) wait.by = this.procEndpoint(s64(e.result), e.ts); return;
+      case K.mapping: return this.onMapping(e);
+      case K.open: if (ok) this.addFd(e, s64(e.result), this.inodeObj(e, Number(a[3]), a[4], a[5], blobText(e.blob)), accEnd(Number(a[1])), (Number(a[1]) & O_CLOEXEC) !== 0, 'open'); return;
+      case K.close: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
+      case K.dup: if (ok) this.onDup(e); return;
+      case K.fcntl: if (ok && Number(a[1]) === F_SETFD) { const f = this.ps(e.pid).fds.get(Number(a[0])); if (f) f.cloexec = (Number(a[2]) & FD_CLOEXEC) !== 0; } return;
+      case K.pipe: if (ok) {
+        const o = this.inodeObj(e, OTYPE.pipe, a[3], a[4], '');
+        const cl = (Number(a[2]) & O_CLOEXEC) !== 0;
+        this.addFd(e, Number(a[0]), o, 'r', cl, 'pipe'); this.addFd(e, Number(a[1]), o, 'w', cl, 'pipe');
+      } return;
+      case K.read: case K.write: if (done) this.onReadWrite(e, ok, wait); return;
+      case K.socket: if (ok) { const o = this.sockObj(e, a[3], a[4], Number(a[1])); this.addFd(e, s64(e.result), o, 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'socket'); } return;
+      case K.socketpair: if (ok) {
+        const o0 = this.sockObj(e, a[7], a[5], Number(a[1])), o1 = this.sockObj(e, a[7], a[6], Number(a[1]));
+        o0.peer = o1.key; o1.peer = o0.key;
+        const cl = (Number(a[1]) & O_CLOEXEC) !== 0;
+        this.addFd(e, Number(a[3]), o0, 'rw', cl, 'socketpair'); this.addFd(e, Number(a[4]), o1, 'rw', cl, 'socketpair');
+      } return;
+      case K.bind: if (ok) { const key = this.fdObjKey(e.pid, Number(a[0])); const text = blobText(e.blob); if (key) { this.boundAddr.set(key, a[2] ? `a${a[2]}` : text); if (text) this.objects.get(key)!.name ||= text; if (a[2]) this.boundAddr.set(`a${a[2]}`, key); } } return;
+      case K.listen: return;
+      case K.accept: if (isEnd && ok) {
+        const lst = this.fdObjKey(e.pid, Number(a[0]));
+        const o = this.sockObj(e, a[5], a[3], this.objects.get(lst ?? '')?.sockType ?? 1);
+        this.addFd(e, s64(e.result), o, 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'accept');
+        this.linkPeer(o.key, a[4] ? `${a[5]}:${a[4]}` : undefined, blobText(e.blob));
+        if (wait && o.peer) { const owner = this.objects.get(o.peer)?.fds[0]; if (owner) wait.by = { index: owner.fromIndex, pid: owner.pid, tid: owner.pid, ts: owner.from }; }
+      } return;
+      case K.connect: if (isEnd || isInstant) if (ok) { const k = this.fdObjKey(e.pid, Number(a[0])) ?? `${a[3]}:${a[1]}`; this.linkPeer(k, a[2] ? `${a[3]}:${a[2]}` : undefined, blobText(e.blob)); } return;
+      case K.fdPass: if (ok) this.onFdPass(e); return;
+      case K.mqOpen: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'mq', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'mq_open'); return;
+      case K.mqClose: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
+      case K.mqSend: case K.mqReceive: if (done && ok) this.onMq(e, wait); return;
+      case K.msgsnd: case K.msgrcv: if (done && ok) this.onSysvMsg(e, wait); return;
+      case K.shmOpen: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'shm', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'shm_open'); return;
+      case K.mmap: if (ok) this.onMmap(e); return;
+      case K.munmap: if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
+      case K.epollCreate: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[1]}:${a[2]}`, 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
+      case K.eventfd: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'eventfd', e.ts), 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'eventfd'); return;
+      case K.kill: case K.sigqueue: if (ok) this.onSignalSent(e, s64(a[0]), 0, Number(a[1])); return;
+      case K.tgkill: if (ok) this.onSignalSent(e, s64(a[0]), Number(a[1]), Number(a[2])); return;
+      case K.raise: if (ok) this.onSignalSent(e, e.pid, e.tid, Number(a[0])); return;
+      case K.signalHandler: if (e.phase === PHASE.begin) this.onSignalDelivered(e, Number(a[0]), s64(a[1])); return;
+      case K.sigwait: if (isEnd && ok) this.onSignalDelivered(e, Number(a[1]), 0, wait); return;
+      case K.mutexLock: case K.spinLock: case K.rwlockLock:
+        if (done && ok && e.result === 0n) this.acquire(this.lockFor(e, a[0]), e, wait, e.kind === K.rwlockLock && Number(a[1]) !== RW_WRITE);
+        else if (e.phase === PHASE.begin && wait) wait.holders = this.holdersOf(this.lockFor(e, a[0]));
+        return;
+      case K.mutexUnlock: case K.spinUnlock: case K.rwlockUnlock: if (e.result === 0n) this.release(this.lockFor(e, a[0]), e); return;
+      case K.mutexInit: if (a[2] !== NO_FD) this.lockFor(e, a[0]); return;
+      case K.condWait: return this.onCondWait(e, wait);
+      case K.condSignal: return this.onCondSignal(e);
+      case K.semOpen: if (ok) { const name = blobText(e.blob); this.ps(e.pid).sems.set(e.result, `sem:${name}`); this.lockFor(e, e.result, 'semaphore').stats.name = `sem ${name}`; } return;
+      case K.semInit: this.lockFor(e, a[0], 'semaphore'); return;
+      case K.semWait:
+        if (done && ok) this.acquire(this.lockFor(e, a[0], 'semaphore'), e, wait, false);
+        else if (e.phase === PHASE.begin && wait) wait.holders = this.holdersOf(this.lockFor(e, a[0], 'semaphore'));
+        return;
+      case K.semPost: if (ok) this.release(this.lockFor(e, a[0], 'semaphore'), e, true); return;
+      case K.flock: case K.fcntlLock: case K.lockf: return this.onFileLock(e, wait);
+      case K.pageFault: this.pages.fault(e.pid, e.ts, e.index, a[0], a[2] !== 0n); return;
+      case K.pageSnapshot: this.pages.chunk(e.pid, e.ts, e.index, a, e.blob); return;
+      case K.snapshotDone: this.pages.done(e.pid, a[0]); return;
+      default: return;
+    }
+  }
+
+  // ---------------------------------------------------------------- processes and fds
+
+  private onProcStart(e: TraceEvent): void {
+    const p = this.proc(e.pid, e.ts);
+    const origin = Number(e.args[1]);
+    const strs = blobStrings(e.blob);
+    if (strs.length >= 3) {
+      const argv = strs.slice(2);
+      if (!p.images.some((im) => im.startNs === e.ts)) {
+        p.images.push({ conn: e.conn, exe: strs[0], cwd: strs[1], argv, startNs: e.ts });
+        p.images.sort((x, y) => (x.startNs < y.startNs ? -1 : 1));
+      }
+      const last = p.images[p.images.length - 1];
+      p.argv = [...last.argv]; p.exe = last.exe;
+    }
+    if (origin !== ORIGIN_EXEC) { p.ppid = Number(e.args[0]); this.linkChild(p.ppid, p.pid); }
+    const ps = this.ps(e.pid);
+    if (origin === ORIGIN_EXEC) this.onExecDone(e, ps);
+    else if (!ps.fdsCopied && p.ppid) this.inherit(p.ppid, e.pid, e);
+  }
+
+  private onFork(e: TraceEvent, child: number): void {
+    const c = this.proc(child, e.ts);
+    c.ppid = e.pid;
+    this.linkChild(e.pid, child);
+    if (!this.ps(child).fdsCopied) this.inherit(e.pid, child, e);
+  }
+
+  /** A forked child starts with its parent's fds, shared mappings and named semaphores. */
+  private inherit(ppid: number, pid: number, e: TraceEvent): void {
+    const from = this.state.get(ppid), to = this.ps(pid);
+    to.fdsCopied = true;
+    if (!from) return;
+    for (const f of from.fds.values()) {
+      const o = this.objects.get(f.object);
+      if (o) this.addFdTo(pid, f.fd, o, f.end, f.cloexec, 'fork', e.ts, e.index);
+    }
+    to.shared = from.shared.map((m) => ({ ...m }));
+    for (const [k, v] of from.sems) to.sems.set(k, v);
+    to.maps = from.maps.map((m) => ({ ...m }));
+  }
+
+  /** A new image: close-on-exec fds close; IPC fds that stay open without O_CLOEXEC are candidate leaks. */
+  private onExecDone(e: TraceEvent, ps: ProcState): void {
+    const exec = ps.pendingExec?.index ?? e.index;
+    ps.pendingExec = undefined;
+    ps.shared = []; ps.sems = new Map(); ps.maps = [];
+    for (const f of [...ps.fds.values()]) {
+      if (f.cloexec) { this.closeFd(e.pid, f.fd, e); continue; }
+      const o = this.objects.get(f.object);
+      if (f.fd > 2 && o && isIpcType(o.type)) this.evidence.leakedExec.push({ pid: e.pid, fd: f.fd, object: f.object, exec, start: e.index, opened: f.fromIndex });
+    }
+  }
+
+  private onProcExit(e: TraceEvent, status: number, how: number): void {
+    const p = this.proc(e.pid, e.ts);
+    p.endNs = e.ts;
+    if (how === EXIT_HOW_FATAL) { p.signal = status; p.endHow = 'fatal_signal'; }
+    else { p.exitCode = status; p.endHow = 'exit'; }
+    for (const t of p.threads.values()) if (t.endNs === undefined) t.endNs = e.ts;
+    for (const f of [...this.ps(e.pid).fds.values()]) this.closeFd(e.pid, f.fd, e);
+    for (const [k, l] of this.locks) if (l.stats.kind === 'filelock' && l.holders.has(String(e.pid))) { l.holders.delete(String(e.pid)); void k; }
+  }
+
+  private onReaped(pid: number, status: number, e: TraceEvent): void {
+    const c = this.proc(pid, e.ts);
+    if ((status & 0x7f) === 0) { if (c.exitCode === undefined && c.signal === undefined) c.exitCode = (status >> 8) & 0xff; }
+    else if (c.signal === undefined) { c.signal = status & 0x7f; c.endHow ??= 'killed'; }
+    if (c.endNs === undefined) c.endNs = e.ts;
+  }
+  private procEndpoint(pid: number, ts: bigint): Endpoint { return { index: -1, pid, tid: pid, ts: this.processes.get(pid)?.endNs ?? ts }; }
+
+  private onMapping(e: TraceEvent): void {
+    const [start, end, offset, prot, shared, dev, ino] = e.args;
+    const path = blobText(e.blob);
+    const ps = this.ps(e.pid);
+    if ((prot & 4n) && path && !path.startsWith('[')) {
+      const i = ps.maps.findIndex((m) => m.start === start);
+      const m = { start, end, offset, path, dev, ino };
+      if (i >= 0) ps.maps[i] = m; else ps.maps.push(m);
+    }
+    if (shared && ino) {
+      const key = `${dev}:${ino}`;
+      if (!ps.shared.some((m) => m.start === start)) ps.shared.push({ start, end, key, offset });
+      const o = this.obj(key, path.startsWith('/dev/shm/sem.') ? 'semaphore' : 'shared-mapping', e.ts, path);
+      this.touch(o, e);
+    }
+  }
+
+  private onMmap(e: TraceEvent): void {
+    const [, length, , flags, fd, offset, , dev, ino] = e.args;
+    if (!(Number(flags) & MAP_SHARED)) return;
+    const addr = e.result;
+    const key = fd !== NO_FD && ino ? `${dev}:${ino}` : `anon:${e.pid}:${hex(addr)}`;
+    const o = this.obj(key, fd !== NO_FD && ino ? 'shm' : 'shared-mapping', e.ts, fd !== NO_FD ? '' : `shared anonymous ${hex(addr)} (pid ${e.pid})`);
+    this.touch(o, e);
+    const ps = this.ps(e.pid);
+    ps.shared = ps.shared.filter((m) => m.end <= addr || m.start >= addr + length);
+    ps.shared.push({ start: addr, end: addr + length, key, offset: fd !== NO_FD ? offset : 0n });
+  }
+
+  private inodeObj(e: TraceEvent, otype: number, dev: bigint, ino: bigint, name: string): IpcObject {
+    const type: ObjectType = otype === OTYPE.pipe ? 'pipe' : otype === OTYPE.fifo ? 'fifo' : isSocketOtype(otype) ? 'socket'
+      : otype === OTYPE.mqueue ? 'mq' : otype === OTYPE.shm ? 'shm' : otype === OTYPE.eventfd ? 'eventfd' : otype === OTYPE.epoll ? 'epoll'
+      : otype === OTYPE.file ? 'file' : 'other';
+    return this.obj(ino ? `${dev}:${ino}` : `fd:${e.pid}:${e.index}`, type, e.ts, name);
+  }
+  private sockObj(e: TraceEvent, dev: bigint, ino: bigint, type: number): IpcObject {
+    const o = this.obj(ino ? `${dev}:${ino}` : `sock:${e.pid}:${e.index}`, 'socket', e.ts);
+    if (o.sockType === undefined) o.sockType = type & SOCK_TYPE_MASK;
+    return o;
+  }
+  private fdObjKey(pid: number, fd: number): string | undefined { return this.state.get(pid)?.fds.get(fd)?.object; }
+
+  private addFd(e: TraceEvent, fd: number, o: IpcObject, end: FdEnd, cloexec: boolean, how: string): void {
+    this.touch(o, e);
+    this.addFdTo(e.pid, fd, o, end, cloexec, how, e.ts, e.index);
+  }
+  private addFdTo(pid: number, fd: number, o: IpcObject, end: FdEnd, cloexec: boolean, how: string, ts: bigint, index: number): void {
+    const ps = this.ps(pid);
+    const old = ps.fds.get(fd);
+    if (old && old.to === undefined) { old.to = ts; old.toIndex = index; }
+    const f: FdInterval = { pid, fd, object: o.key, end, cloexec, from: ts, fromIndex: index, how };
+    ps.fds.set(fd, f);
+    o.fds.push(f);
+    o.pids.add(pid);
+  }
+  private closeFd(pid: number, fd: number, e: TraceEvent): void {
+    const ps = this.state.get(pid);
+    const f = ps?.fds.get(fd);
+    if (!f) return;
+    f.to = e.ts; f.toIndex = e.index;
+    ps!.fds.delete(fd);
+    const o = this.objects.get(f.object);
+    if (o && e.kind === K.close) this.touch(o, e);
+  }
+  private onDup(e: TraceEvent): void {
+    const [oldfd, , flags, how, otype, dev, ino] = e.args;
+    const ps = this.ps(e.pid);
+    const src = ps.fds.get(Number(oldfd));
+    const o = src ? this.objects.get(src.object)! : this.inodeObj(e, Number(otype), dev, ino, '');
+    const cloexec = Number(how) === DUP_CLOEXEC || (Number(flags) & O_CLOEXEC) !== 0;
+    this.addFd(e, s64(e.result), o, src?.end ?? 'rw', cloexec, 'dup');
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): Flow {
+    const f: Flow = { id: this.flows.length + 1, kind, object, from, to, bytes, detail };
+    const last = this.flows[this.flows.length - 1];
+    if (last && from.ts < last.from.ts) this.flowsSorted = false;
+    this.flows.push(f);
+    const span = to.ts - from.ts;
+    if (span > this.maxFlowSpan) this.maxFlowSpan = span;
+    this.bytesByKind.set(kind, (this.bytesByKind.get(kind) ?? 0) + bytes);
+    // The reader waited for this writer: the first bytes it got name whom it waited for.
+    const w = this.waitByEnd.get(to.index);
+    if (w && !w.by) w.by = from;
+    return f;
+  }
+
+  private onReadWrite(e: TraceEvent, ok: boolean, wait: Wait | undefined): void {
+    const a = e.args;
+    const isWrite = e.kind === K.write;
+    const otype = Number(a[2]);
+    const fdKey = this.fdObjKey(e.pid, Number(a[0]));
+    const key = a[4] ? `${a[3]}:${a[4]}` : fdKey;
+    if (!key) return;
+    const o = this.objects.get(key) ?? this.inodeObj(e, otype, a[3], a[4], '');
+    this.touch(o, e);
+    const n = ok ? s64(e.result) : 0;
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    if (o.type === 'pipe' || o.type === 'fifo') {
+      const kind: FlowKind = o.type;
+      if (isWrite) {
+        let ws = this.evidence.pipeWriters.get(key);
+        if (!ws) this.evidence.pipeWriters.set(key, (ws = new Set()));
+        ws.add(e.pid);
+        if (n > 4096) { let l = this.evidence.largePipeWrites.get(key); if (!l) this.evidence.largePipeWrites.set(key, (l = [])); if (l.length < 16) l.push(e.index); }
+        const r = this.lastReadOn.get(key);
+        if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r;
+      } else {
+        this.lastReadOn.set(key, ep);
+        const ps = this.state.get(e.pid);
+        if (ps && o.type === 'pipe' && !this.evidence.readerHoldsWriteEnd.has(`${e.pid}/${key}`)) {
+          for (const f of ps.fds.values()) if (f.object === key && f.end === 'w') { this.evidence.readerHoldsWriteEnd.set(`${e.pid}/${key}`, { pid: e.pid, read: e.index, object: key }); break; }
+        }
+      }
+      if (n > 0) {
+        let m = this.byteStreams.get(key);
+        if (!m) this.byteStreams.set(key, (m = new ByteStreamMatcher((f, t, b) => this.addFlow(kind, key, f, t, b))));
+        if (isWrite) m.write(ep, n); else m.read(ep, n);
+      }
+      return;
+    }
+    if (o.type !== 'socket' || n <= 0) return;
+    if (o.sockType === SOCK_DGRAM || otype === OTYPE.socketUdp) {
+      // Datagrams: queue per receiver (its bound address, else its inode); one send is one receive.
+      const peerArg = a[7];
+      let rk: string;
+      if (isWrite) {
+        if (peerArg && peerArg !== NO_FD && (peerArg >> 48n) & 1n) rk = this.boundAddr.get(`a${peerArg}`) ?? `a${peerArg}`;
+        else rk = o.peer ?? `${key}>?`;
+      } else rk = key;
+      let m = this.msgStreams.get(rk);
+      if (!m) this.msgStreams.set(rk, (m = new MessageMatcher((f, t, b) => this.addFlow('socket', rk, f, t, b))));
+      if (isWrite) m.send(ep, n); else m.receive(ep, n);
+      return;
+    }
+    // Stream sockets: one byte stream per direction, named by the sending end.
+    let sk: string;
+    if (isWrite) sk = `${key}>${o.peer ?? '?'}`;
+    else {
+      const peer = o.peer ?? (a[7] && a[7] !== NO_FD ? `${a[3]}:${a[7]}` : '?');
+      sk = `${peer}>${key}`;
+    }
+    let m = this.byteStreams.get(sk);
+    if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', key, f, t, b))));
+    if (isWrite) m.write(ep, n); else m.read(ep, n);
+  }
+
+  private linkPeer(key: string, peerKey: string | undefined, addrs: string): void {
+    const [local, remote] = addrs.split('|');
+    if (!peerKey && local) {
+      this.socketByLocal.set(local, key);
+      const waiting = this.pendingPeer.get(local);
+      if (waiting) { peerKey = waiting; this.pendingPeer.delete(local); }
+      else if (remote) { const other = this.socketByLocal.get(remote); if (other && other !== key) peerKey = other; else this.pendingPeer.set(remote, key); }
+    }
+    if (!peerKey) return;
+    const o = this.objects.get(key), p = this.objects.get(peerKey);
+    if (o) o.peer = peerKey;
+    if (p) p.peer = key;
+  }
+
+  private onMq(e: TraceEvent, wait: Wait | undefined): void {
+    const a = e.args;
+    const key = `${a[3]}:${a[4]}`;
+    const o = this.obj(key, 'mq', e.ts);
+    this.touch(o, e);
+    let m = this.mqs.get(key);
+    if (!m) this.mqs.set(key, (m = new PriorityQueueMatcher((f, t, b, prio) => this.addFlow('mq', key, f, t, b, prio))));
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    const before = m.orderViolations;
+    if (e.kind === K.mqSend) {
+      m.send(ep, Number(a[1]), Number(a[2]));
+      const r = this.lastReadOn.get(key);
+      if (wait && r && r.ts >= wait.t0) wait.by = r;
+    } else { m.receive(ep, s64(e.result), Number(a[2])); this.lastReadOn.set(key, ep); }
+    this.evidence.mqOrderViolations += m.orderViolations - before;
+  }
+
+  private onSysvMsg(e: TraceEvent, _wait: Wait | undefined): void {
+    const a = e.args;
+    const send = e.kind === K.msgsnd;
+    const key = `sysvmsg:${a[0]}`;
+    const o = this.obj(key, 'sysv-mq', e.ts, `System V queue ${a[0]}`);
+    this.touch(o, e);
+    const mtype = send ? a[2] : a[3];
+    const mk = `${key}/${mtype}`;
+    let m = this.msgStreams.get(mk);
+    if (!m) this.msgStreams.set(mk, (m = new MessageMatcher((f, t, b) => this.addFlow('mq', key, f, t, b, Number(mtype)))));
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    if (send) m.send(ep, Number(a[1])); else m.receive(ep, s64(e.result));
+  }
+
+  private onFdPass(e: TraceEvent): void {
+    const [direction, fd, otype, dev, ino] = e.args;
+    const key = ino ? `${dev}:${ino}` : `fd:${e.pid}:${fd}`;
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    let q = this.pendingFdPass.get(key);
+    if (!q) this.pendingFdPass.set(key, (q = []));
+    if (Number(direction) === FD_PASS_SEND) { q.push(ep); this.touch(this.objects.get(key) ?? this.inodeObj(e, Number(otype), dev, ino, ''), e); return; }
+    const o = this.objects.get(key) ?? this.inodeObj(e, Number(otype), dev, ino, '');
+    const srcFd = q.length ? this.state.get(q[0].pid) : undefined;
+    let end: FdEnd = 'rw';
+    if (srcFd) for (const f of srcFd.fds.values()) if (f.object === key) { end = f.end; break; }
+    this.addFd(e, Number(fd), o, end, false, 'scm_rights');
+    const from = q.shift();
+    if (from) this.addFlow('fd', key, from, ep, 0);
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  private onSignalSent(e: TraceEvent, pid: number, tid: number, sig: number): void {
+    if (pid <= 0 || sig === 0) return;
+    this.sigStats(sig).sent++;
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    const k = `${pid}/${sig}`;
+    let q = this.pendingSignals.get(k);
+    if (!q) this.pendingSignals.set(k, (q = []));
+    q.push(ep);
+    void tid;
+  }
+  private sigStats(sig: number): SignalStats {
+    let s = this.signals.get(sig);
+    if (!s) this.signals.set(sig, (s = { sig, sent: 0, delivered: 0 }));
+    return s;
+  }
+  /**
+   * Delivery: matched to the oldest pending send from that sender (or any sender when unknown). Standard signals
+   * coalesce, so sends that stay pending when a later one from the same sender is delivered were merged into it.
+   */
+  private onSignalDelivered(e: TraceEvent, sig: number, sender: number, wait?: Wait): void {
+    this.sigStats(sig).delivered++;
+    const q = this.pendingSignals.get(`${e.pid}/${sig}`);
+    const to: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    if (!q || !q.length) return;
+    let i = sender > 0 ? q.findIndex((s) => s.pid === sender) : 0;
+    if (i < 0) i = 0;
+    // Sends before this one from the same sender that were not delivered separately coalesced: they end here too.
+    const from = q[i];
+    if (from.ts > e.ts) return;
+    const coalesced = sig < 32 ? q.filter((s, j) => j > i && s.pid === from.pid && s.ts <= e.ts) : [];
+    q.splice(i, 1);
+    const last = coalesced.length ? coalesced[coalesced.length - 1] : from;
+    for (const c of coalesced) q.splice(q.indexOf(c), 1);
+    this.addFlow('signal', `pid:${e.pid}`, last, to, 0, sig);
+    if (wait) wait.by = last;
+  }
+
+  // ---------------------------------------------------------------- locks
+
+  /** A lock's identity: its address inside a shared mapping (process-shared) or inside its process. */
+  lockKey(pid: number, addr: bigint): string {
+    const ps = this.state.get(pid);
+    if (ps) {
+      for (const m of ps.shared) if (addr >= m.start && addr < m.end) return `${m.key}+${hex(addr - m.start + m.offset)}`;
+    }
+    return `${pid}:${hex(addr)}`;
+  }
+  private semKey(pid: number, addr: bigint): string { return this.state.get(pid)?.sems.get(addr) ?? this.lockKey(pid, addr); }
+
+  private lockFor(e: TraceEvent, addr: bigint, kindOverride?: LockStats['kind']): LockState {
+    const kind: LockStats['kind'] = kindOverride ?? (e.kind === K.rwlockLock || e.kind === K.rwlockUnlock ? 'rwlock'
+      : e.kind === K.spinLock || e.kind === K.spinUnlock ? 'spinlock' : 'mutex');
+    const key = kind === 'semaphore' ? this.semKey(e.pid, addr) : this.lockKey(e.pid, addr);
+    return this.lockByKey(key, kind, `${kind} ${hex(addr)} (pid ${e.pid})`, e);
+  }
+  private lockByKey(key: string, kind: LockStats['kind'], name: string, e: TraceEvent): LockState {
+    let l = this.locks.get(key);
+    if (!l) {
+      l = { holders: new Map(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
+      this.locks.set(key, l);
+      const o = this.obj(key, kind === 'spinlock' ? 'spinlock' : kind === 'filelock' ? 'filelock' : kind, e.ts, name);
+      void o;
+    }
+    this.touch(this.objects.get(key)!, e);
+    return l;
+  }
+  private holdersOf(l: LockState): { pid: number; tid: number }[] { return [...l.holders.values()].map((h) => ({ pid: h.pid, tid: h.tid })); }
+
+  private acquire(l: LockState, e: TraceEvent, wait: Wait | undefined, shared: boolean, holderKey = threadKey(e.pid, e.tid)): void {
+    const s = l.stats;
+    s.acquisitions++;
+    const c = s.callers.get(e.caller);
+    if (c) c.count++; else s.callers.set(e.caller, { pid: e.pid, count: 1, index: e.index });
+    if (wait && wait.t1 !== undefined) {
+      const w = wait.t1 - wait.t0;
+      s.contended++; s.waitNs += w; if (w > s.maxWaitNs) s.maxWaitNs = w;
+      const tk = threadKey(e.pid, e.tid);
+      const ws = s.waiters.get(tk);
+      if (ws) { ws.count++; ws.waitNs += w; } else s.waiters.set(tk, { pid: e.pid, tid: e.tid, count: 1, waitNs: w });
+    }
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    // Hand-off: the last release by another thread or process flows to this acquisition.
+    if (l.lastRelease && (l.lastRelease.pid !== e.pid || l.lastRelease.tid !== e.tid)) {
+      this.addFlow('lock', s.key, l.lastRelease, ep, 0);
+      if (wait && !wait.by) wait.by = l.lastRelease;
+    }
+    l.lastRelease = undefined;
+    if (s.kind !== 'semaphore') {
+      // Lock order: every lock this thread holds now precedes this one.
+      const tk = threadKey(e.pid, e.tid);
+      let held = this.heldLocks.get(tk);
+      if (!held) this.heldLocks.set(tk, (held = new Map()));
+      for (const [h, idx] of held) {
+        if (h === s.key) continue;
+        let m = this.lockOrder.get(h);
+        if (!m) this.lockOrder.set(h, (m = new Map()));
+        if (!m.has(s.key)) m.set(s.key, { pid: e.pid, tid: e.tid, held: idx, acquired: e.index });
+      }
+      held.set(s.key, e.index);
+    }
+    l.holders.set(holderKey + (shared ? `#${e.index}` : ''), { pid: e.pid, tid: e.tid, since: e.ts, index: e.index });
+  }
+
+  private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = threadKey(e.pid, e.tid)): void {
+    const s = l.stats;
+    let hk: string | undefined = l.holders.has(holderKey) ? holderKey : undefined;
+    if (!hk) for (const k of l.holders.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
+    if (!hk && semaphore) hk = l.holders.keys().next().value;
+    const h = hk ? l.holders.get(hk) : undefined;
+    if (h && hk && (!semaphore || (h.pid === e.pid && h.tid === e.tid))) {
+      const d = e.ts - h.since;
+      s.holdNs += d; if (d > s.maxHoldNs) s.maxHoldNs = d;
+      const hs = s.holders.get(threadKey(h.pid, h.tid));
+      if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(threadKey(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
+    }
+    if (hk) l.holders.delete(hk);
+    this.heldLocks.get(threadKey(e.pid, e.tid))?.delete(s.key);
+    l.lastRelease = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+  }
+
+  private onCondWait(e: TraceEvent, wait: Wait | undefined): void {
+    const [cond, mutex] = e.args;
+    const ck = 'cond:' + this.lockKey(e.pid, cond);
+    const o = this.obj(ck, 'condvar', e.ts, `condvar ${hex(cond)} (pid ${e.pid})`);
+    this.touch(o, e);
+    const ml = this.lockFor({ ...e, kind: K.mutexLock }, mutex);
+    this.condMutex.set(ck, ml.stats.key);
+    if (e.phase === PHASE.begin) {
+      this.condWaiters.set(ck, (this.condWaiters.get(ck) ?? 0) + 1);
+      // A signal that found no waiter, followed by this wait: the wakeup may have been lost.
+      const sig = this.lastCondSignal.get(ck);
+      if (sig && sig.waiters === 0 && sig.tid !== e.tid) { this.evidence.lostWakeups.push({ signal: sig.index, wait: e.index }); this.lastCondSignal.delete(ck); }
+      this.release(ml, e);
+    } else {
+      this.condWaiters.set(ck, Math.max(0, (this.condWaiters.get(ck) ?? 1) - 1));
+      const sig = this.lastCondSignal.get(ck);
+      if (wait && sig && sig.ts >= wait.t0) wait.by = { index: sig.index, pid: e.pid, tid: sig.tid, ts: sig.ts };
+      this.acquire(ml, e, undefined, false);
+    }
+  }
+  private onCondSignal(e: TraceEvent): void {
+    const ck = 'cond:' + this.lockKey(e.pid, e.args[0]);
+    const o = this.obj(ck, 'condvar', e.ts, `condvar ${hex(e.args[0])} (pid ${e.pid})`);
+    this.touch(o, e);
+    const mk = this.condMutex.get(ck);
+    if (mk && !this.heldLocks.get(threadKey(e.pid, e.tid))?.has(mk)) this.evidence.condNoMutex.push({ index: e.index, cond: ck, mutex: mk });
+    this.lastCondSignal.set(ck, { index: e.index, ts: e.ts, waiters: this.condWaiters.get(ck) ?? 0, tid: e.tid });
+  }
+
+  /** flock/fcntl/lockf: a file lock held by a process (its holder key is the pid). */
+  private onFileLock(e: TraceEvent, wait: Wait | undefined): void {
+    const a = e.args;
+    let dev: bigint, ino: bigint, unlock = false, shared = false, query = false;
+    if (e.kind === K.flock) { dev = a[2]; ino = a[3]; const op = Number(a[1]); unlock = (op & LOCK_UN) !== 0; shared = (op & 3) === LOCK_SH; }
+    else if (e.kind === K.fcntlLock) {
+      dev = a[6]; ino = a[7]; const cmd = Number(a[1]); query = cmd === F_GETLK || cmd === F_OFD_GETLK;
+      unlock = Number(a[2]) === F_UNLCK; shared = Number(a[2]) === F_RDLCK; void F_SETLKW; void F_OFD_SETLKW;
+    } else { dev = a[3]; ino = a[4]; const cmd = Number(a[1]); unlock = cmd === F_ULOCK; query = cmd === 3; }
+    if (query || !ino) return;
+    const key = `${dev}:${ino}`;
+    const o = this.objects.get(key);
+    const l = this.lockByKey(key, 'filelock', `file lock ${o?.name || key}`, e);
+    if (o && o.type === 'file') o.type = 'filelock';
+    if (unlock) { if (e.phase !== PHASE.begin && e.err === 0) this.release(l, e, false, String(e.pid)); return; }
+    if (e.phase === PHASE.begin) { if (wait) wait.holders = this.holdersOf(l); return; }
+    if (e.err === 0 && s64(e.result) >= 0) this.acquire(l, e, wait, shared, String(e.pid));
+  }
+
+  private checkEintr(e: TraceEvent, lk: string): void {
+    if (e.flags & EVENT_FLAG.inSignalHandler || e.kind === K.signalHandler) return;
+    const prev = this.lastEintr.get(lk);
+    if (prev) {
+      this.lastEintr.delete(lk);
+      const retried = e.kind === prev.kind && (e.args.length === 0 || e.args[0] === prev.args[0]);
+      this.evidence.eintr.push({ index: prev.index, retried });
+    }
+    if (e.phase === PHASE.end && e.err === EINTR) this.lastEintr.set(lk, e);
+  }
+}
+
+function accEnd(flags: number): FdEnd {
+  const acc = flags & O_ACCMODE;
+  return acc === O_WRONLY ? 'w' : acc === O_RDWR ? 'rw' : 'r';
+}
+function isIpcType(t: ObjectType): boolean {
+  return t === 'pipe' || t === 'fifo' || t === 'socket' || t === 'mq' || t === 'shm' || t === 'eventfd';
+}
+/** Calls POSIX does not list as async-signal-safe (signal-safety(7)) among those the shim records. */
+const UNSAFE_IN_HANDLER = new Set<number>([
+  K.mutexLock, K.mutexUnlock, K.mutexInit, K.rwlockLock, K.rwlockUnlock, K.condWait, K.condSignal, K.spinLock, K.spinUnlock,
+  K.semWait, K.semOpen, K.semInit, K.semClose, K.mqOpen, K.mqSend, K.mqReceive, K.mqClose, K.mqUnlink, K.msgsnd, K.msgrcv,
+  K.shmOpen, K.mmap, K.munmap, K.epollWait, K.epollCreate, K.flock, K.lockf, K.threadStart,
+]);
+function isSignalUnsafe(e: TraceEvent): boolean {
+  if (e.kind === K.exit) return Number(e.args[1]) === 0 || Number(e.args[1]) === 3; // exit() and quick_exit() run handlers; _exit is safe
+  return UNSAFE_IN_HANDLER.has(e.kind);
+}
