@@ -18,7 +18,7 @@ if pid == 0:
     # The child reads the value, doubles it and writes it back into the shared page.
     data = int.from_bytes(shared_memory[0:8], sys.byteorder)
     data *= 2
-    shared_memory[0:8] = data.to_bytes(8, sys.byteorder)
+    shared_memory[0:8] = data.to_bytes(8, sys.byteorder)  # <- the child writes 2000 into the shared page
     sys.exit(0)
 
 _, status = os.waitpid(pid, 0)  # the note ignored the child's status
