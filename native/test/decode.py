@@ -152,13 +152,20 @@ def check(lines, expect_path):
       REGEX          some event line matches, after the line matched by the previous such rule (in order)
       !REGEX         no event line matches
       count>=N REGEX at least N lines match (also count<=N, count==N)
+    Named groups (?P<name>…) of a matched in-order rule are remembered; later rules say ${name} for that text.
     Rules for the run itself (read by run.sh, ignored here): exit N, stderr REGEX, env K=V, noenv, args …"""
     failures = []
     pos = 0
+    captured = {}  # (?P<name>…) groups of matched in-order rules; later rules use them as ${name}
     for raw in open(expect_path):
         rule = raw.rstrip('\n')
         if not rule.strip() or rule.startswith('#') or re.match(r'^(exit|stderr|env|noenv|args|nostderr)\b', rule):
             continue
+        missing = [n for n in re.findall(r'\$\{(\w+)\}', rule) if n not in captured]
+        if missing:
+            failures.append('%s: ${%s} was not captured by an earlier rule' % (rule, missing[0]))
+            continue
+        rule = re.sub(r'\$\{(\w+)\}', lambda m: re.escape(captured[m.group(1)]), rule)
         m = re.match(r'^count(>=|<=|==)(\d+)\s+(.*)$', rule)
         if m:
             op, n, rx = m.group(1), int(m.group(2)), re.compile(m.group(3))
@@ -175,8 +182,10 @@ def check(lines, expect_path):
             continue
         rx = re.compile(rule)
         for i in range(pos, len(lines)):
-            if rx.search(lines[i]):
+            m = rx.search(lines[i])
+            if m:
                 pos = i + 1
+                captured.update({k: v for k, v in m.groupdict().items() if v is not None})
                 break
         else:
             earlier = any(rx.search(l) for l in lines[:pos])
