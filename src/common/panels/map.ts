@@ -96,6 +96,7 @@ export function buildMapData(source: EventSource): MapData {
   const use = (from: string, to: string, kind: MapEdge['use'], bytes: bigint, messages: number, ts: bigint) => {
     const id = `${from}->${to}`;
     const x = edges.get(id) ?? edges.set(id, { id, from, to, use: kind, bytes: 0n, messages: 0, first: ts, last: ts }).get(id)!;
+    if (x.use === 'open' && kind !== 'open') { x.use = kind; x.first = ts; }
     x.bytes += bytes; x.messages += messages; if (ts > x.last) x.last = ts;
   };
   const fifoPath = new Map<string, string>();

@@ -229,6 +229,12 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
     g.changeTs.push(ts); g.changePage.push(page); g.changeState.push(state); g.changeFault.push(fault);
   };
 
+  // After a copy-on-write break, the one other image that shared the page now maps the original alone.
+  const partnerKeepsPage = (conn: number, m: LiveMapping, page: number, ts: bigint) => {
+    const rel = [forkParent.get(conn), ...(forkChildren.get(conn) ?? [])].filter((x): x is number => x !== undefined)
+      .map((r) => findMapping(r, m.info.start)).filter((r): r is LiveMapping => !!r?.grid && r.cur.length === m.cur.length && r.cur[page] === PageState.Shared);
+    if (rel.length === 1) { setState(rel[0], page, PageState.Private, ts, -1); point(rel[0].info.conn, ts); }
+  };
   const findMapping = (conn: number, addr: bigint): LiveMapping | undefined => {
     const list = live.get(conn);
     if (!list) return undefined;
@@ -357,12 +363,7 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
           else if (before === PageState.FileClean && m.info.fileBacked && !m.info.shared && m.info.perms[1] === 'w') after = PageState.FileDirty;
           if (after !== before) setState(m, page, after, e.ts, fault);
           else { g.changeTs.push(e.ts); g.changePage.push(page); g.changeState.push(after); g.changeFault.push(fault); }
-          if (before === PageState.Shared && after === PageState.Copied) {
-            // The one other image that shared this page now maps it alone.
-            const rel = [forkParent.get(conn), ...(forkChildren.get(conn) ?? [])].filter((x): x is number => x !== undefined)
-              .map((r) => findMapping(r, m.info.start)).filter((r): r is LiveMapping => !!r?.grid && r.cur.length === m.cur.length && r.cur[page] === PageState.Shared);
-            if (rel.length === 1) { setState(rel[0], page, PageState.Private, e.ts, -1); point(rel[0].info.conn, e.ts); }
-          }
+          if (before === PageState.Shared && after === PageState.Copied) partnerKeepsPage(conn, m, page, e.ts);
         }
         point(conn, e.ts);
         break;
@@ -399,7 +400,19 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
           flags[page] = pageFlags(entry);
           if (pfn.length && entry & PM_PRESENT) pfn[page] = entry & PM_PFN_MASK;
           if (mc.length && mapcount !== undefined) mc[page] = mapcount;
-          setState(m, page, classifyPagemapEntry(entry, mapcount, m.info), e.ts, -1);
+          let st: number = classifyPagemapEntry(entry, mapcount, m.info);
+          if (st === PageState.Private && !m.info.shared && !m.info.fileBacked) {
+            const before = m.cur[page];
+            if (before === PageState.Copied) st = PageState.Copied; // a copy stays a copy
+            else if (before === PageState.Shared) {
+              // Shared at the last look, private now: a copy-on-write break happened in between (faults unseen). The
+              // side that got a new frame made the copy; without frames, the forked child is the one that copies.
+              const prev = row > 0 && g.snapPfn[row - 1].length ? g.snapPfn[row - 1][page] : undefined;
+              const copied = prev !== undefined && pfn.length ? prev !== pfn[page] : forkParent.has(conn);
+              if (copied) { st = PageState.Copied; setState(m, page, st, e.ts, -1); partnerKeepsPage(conn, m, page, e.ts); }
+            }
+          }
+          setState(m, page, st, e.ts, -1);
         }
         snapshotTouched.add(conn);
         point(conn, e.ts);
