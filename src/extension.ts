@@ -2,6 +2,7 @@
 // Everything that needs no editor lives in src/common/.
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { SessionManager } from './host/sessionManager';
 import { SessionsProvider, ProcessesProvider, ObjectsProvider, FindingsProvider } from './host/views';
 import { SessionStatusBar } from './host/statusBar';
@@ -45,13 +46,16 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
   return { sessions, views };
 }
 
-// `npm start` opens the demos folder with ipcScope.traceOnStartup set, so the user sees a timeline at once.
+// `npm start` opens the demos folder with IPCSCOPE_TRACE_ON_STARTUP set (or a user sets ipcScope.traceOnStartup),
+// so a timeline is on screen at once.
 async function traceOnStartup(): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return;
-  const program = readSettings(folder.uri).traceOnStartup;
+  const program = process.env.IPCSCOPE_TRACE_ON_STARTUP || readSettings(folder.uri).traceOnStartup;
   if (!program || !vscode.workspace.isTrusted) return;
-  await vscode.commands.executeCommand('ipcScope.traceProgram', { file: join(folder.uri.fsPath, program), cwd: folder.uri.fsPath });
+  const file = join(folder.uri.fsPath, program);
+  if (!existsSync(file)) { log.warn(`trace on startup: ${file} does not exist`); return; }
+  await vscode.commands.executeCommand('ipcScope.traceProgram', { file, cwd: folder.uri.fsPath });
 }
 
 export async function deactivate(): Promise<void> {

@@ -3,7 +3,8 @@
 // Shared by scripts/e2e/setup.mjs, test/e2e/launcher, the browser tests and scripts/start.mjs.
 // No import.meta here: the browser tests bundle this file to CommonJS.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, createWriteStream, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -102,6 +103,21 @@ export const QUIET_SETTINGS = {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Pids of every process whose environment carries IPCSCOPE_EDITOR_TOKEN=token. code-server passes its environment
+ * to its extension hosts and they to the programs IPC Scope traces, which run in their own process groups (and may
+ * setsid): the token finds all of them, where ending code-server's group would miss them.
+ */
+export function pidsWithToken(token) {
+  const needle = Buffer.from(`IPCSCOPE_EDITOR_TOKEN=${token}\0`);
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try { if (readFileSync(`/proc/${d}/environ`).includes(needle)) out.push(Number(d)); } catch { /* gone or not ours */ }
+  }
+  return out;
+}
+
+/**
  * Starts code-server on 127.0.0.1 in its own process group with throw-away config, data and temp folders.
  * opts: { port?, trust? (default true: --disable-workspace-trust), settings?, env?, logFile?, stdio? }
  * Returns { port, base, root, userDataDir, extensionsDir, workbenchUrl({folder, extensionDevelopmentPath, extensionTestsPath}), stop() }.
@@ -119,7 +135,14 @@ export async function startCodeServer(opts = {}) {
     '--disable-update-check', '--disable-getting-started-override', '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext,
     '--vscode-option', 'enable-smoke-test-driver'];
   if (opts.trust !== false) argv.push('--disable-workspace-trust');
-  const env = { ...process.env, ...(opts.env ?? {}), XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, TMPDIR: dirs.tmp };
+  const token = randomBytes(8).toString('hex');
+  const env = { ...process.env, ...(opts.env ?? {}), XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, TMPDIR: dirs.tmp,
+    IPCSCOPE_EDITOR_TOKEN: token };
+  // Installed like a user's extension (no smoke-test payload needed): a link named publisher.name-version.
+  if (opts.installExtension) {
+    const pkg = JSON.parse(readFileSync(join(opts.installExtension, 'package.json'), 'utf8'));
+    symlinkSync(resolve(opts.installExtension), join(dirs.ext, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
+  }
   // code-server must not inherit a test runner's VSCODE_* variables (they confuse its extension host).
   for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
   const log = opts.logFile ? createWriteStream(opts.logFile) : null;
@@ -141,7 +164,7 @@ export async function startCodeServer(opts = {}) {
   const remote = (abs) => `vscode-remote://127.0.0.1:${port}${resolve(abs)}`;
   let stopped = false;
   return {
-    port, base, root, userDataDir: dirs.ud, extensionsDir: dirs.ext, pid: child.pid,
+    port, base, root, userDataDir: dirs.ud, extensionsDir: dirs.ext, pid: child.pid, token,
     output: () => output,
     /** The workbench URL; extension paths go in the smoke-test payload as vscode-remote URIs (plain paths are ignored). */
     workbenchUrl({ folder, extensionDevelopmentPath, extensionTestsPath } = {}) {
@@ -160,6 +183,13 @@ export async function startCodeServer(opts = {}) {
       try { process.kill(-child.pid, 'SIGTERM'); } catch {}
       await Promise.race([exitedP, sleep(3000)]);
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      // Then everything that inherited the token: lingering helpers and traced programs in their own groups.
+      for (let round = 0; round < 20; round++) {
+        const left = pidsWithToken(token);
+        if (!left.length) break;
+        for (const pid of left) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+        await sleep(50);
+      }
       log?.end();
       if (!opts.keep) rmSync(root, { recursive: true, force: true, maxRetries: 3 });
     },

@@ -2,7 +2,8 @@
 // arguments are optional: from the palette they ask with quick picks and dialogs.
 import * as vscode from 'vscode';
 import { copyFile } from 'node:fs/promises';
-import { dirname, basename, relative } from 'node:path';
+import { dirname, basename, relative, extname } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { SessionManager } from './sessionManager';
 import type { TraceSession } from './session';
 import type { ProgramSpec } from './programs';
@@ -18,12 +19,19 @@ function cwdFor(file: string): string {
   return folder?.uri.fsPath ?? dirname(file);
 }
 
+function isExecutable(file: string): boolean {
+  try { return statSync(file).isFile() && (accessSync(file, constants.X_OK), true); } catch { return false; }
+}
+
 async function pickProgram(): Promise<string | undefined> {
   type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
   const items: Item[] = [];
   const active = vscode.window.activeTextEditor?.document;
   if (active?.uri.scheme === 'file') items.push({ label: `$(file-code) ${basename(active.uri.fsPath)}`, description: vscode.l10n.t('active editor'), file: active.uri.fsPath });
   const found = await vscode.workspace.findFiles('**/*.{c,py,sh}', '**/{node_modules,out,.git,build}/**', 500);
+  // Built programs (e.g. demos/*/build/*) are offered too: executable files without an extension.
+  for (const u of await vscode.workspace.findFiles('**/{build,bin}/*', '**/{node_modules,.git}/**', 500))
+    if (!extname(u.fsPath) && isExecutable(u.fsPath)) found.push(u);
   found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   for (const u of found) {
     if (u.fsPath === active?.uri.fsPath) continue;

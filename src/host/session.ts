@@ -10,6 +10,7 @@ import { TracedProcess, type ExitInfo } from '../common/launcher';
 import type { EventStore } from '../common/store';
 import { readTraceFile } from '../common/traceFile';
 import type { ConnectionInfo } from '../common/traceEvent';
+import { TraceModel } from '../common/model';
 import { planLaunch, runBuild, type ProgramSpec } from './programs';
 import { ProgramTerminal } from './programTerminal';
 import type { IpcScopeSettings } from './settings';
@@ -43,6 +44,8 @@ export class TraceSession implements vscode.Disposable {
   private finishing: Promise<void> | undefined;
   private readonly tempDir: string | undefined;
   private mainExited = false;
+  private model: TraceModel | undefined;
+  private modelFlushed = false;
 
   private constructor(readonly label: string, readonly live: boolean, readonly program?: ProgramSpec, tempDir?: string) {
     this.state = live ? 'building' : 'opened';
@@ -167,6 +170,19 @@ export class TraceSession implements vscode.Disposable {
     return new Promise((r) => { const d = this.onDidEnd(() => { d.dispose(); r(); }); });
   }
 
+  /**
+   * The trace model, brought up to date with the events so far (views call this when they refresh, so the model
+   * work happens at most at the views' pace). A live model lags the newest events slightly; once the recording
+   * has ended it is flushed and complete.
+   */
+  currentModel(): TraceModel | undefined {
+    if (!this.store) return undefined;
+    this.model ??= new TraceModel(this.store, { live: this.live });
+    if (this.running || !this.live) this.model.update();
+    else if (!this.modelFlushed) { this.model.update({ flush: true }); this.modelFlushed = true; }
+    return this.model;
+  }
+
   stats(): SessionStats {
     if (this.collector && this.running) {
       const s = this.collector.stats();
@@ -186,6 +202,7 @@ export class TraceSession implements vscode.Disposable {
     clearTimeout(this.changeTimer);
     this.changeEmitter.dispose();
     this.endEmitter.dispose();
+    this.model?.dispose();
     if (this.tempDir) void this.whenEnded().then(() => rmSync(this.tempDir!, { recursive: true, force: true }));
   }
 }

@@ -5,8 +5,7 @@ import * as vscode from 'vscode';
 import type { RevealTarget } from '../common/webviewProtocol';
 import type { SessionManager } from './sessionManager';
 import type { TraceSession } from './session';
-import { ProcessTreeBuilder, type ProcessNode, type ObjectNode, type FindingNode } from './modelView';
-import { sessionObjects, sessionFindings } from './modelAdapter';
+import { processTree, ipcObjects, findingNodes, type ProcessNode, type ObjectNode, type FindingNode } from './modelView';
 
 const REVEAL = 'ipcScope.revealInTimeline';
 function revealCommand(target: RevealTarget, title: string): vscode.Command {
@@ -67,14 +66,10 @@ export class SessionsProvider extends BaseProvider<TraceSession> {
 type ProcessElement = { kind: 'process'; node: ProcessNode } | { kind: 'thread'; pid: number; tid: number };
 
 export class ProcessesProvider extends BaseProvider<ProcessElement> {
-  private readonly builders = new WeakMap<TraceSession, ProcessTreeBuilder>();
-  /** Current tree (rebuilt when the session changes); tests read it. */
+  /** The current session's process tree; tests read it. */
   roots(): ProcessNode[] {
-    const s = this.sessions.current;
-    if (!s?.store) return [];
-    let b = this.builders.get(s);
-    if (!b) { b = new ProcessTreeBuilder(s.store); this.builders.set(s, b); }
-    return b.roots();
+    const m = this.sessions.current?.currentModel();
+    return m ? processTree(m) : [];
   }
   getChildren(e?: ProcessElement): ProcessElement[] {
     if (!e) return this.roots().map((node) => ({ kind: 'process', node }));
@@ -93,8 +88,8 @@ export class ProcessesProvider extends BaseProvider<ProcessElement> {
     const hasKids = n.children.length > 0 || n.threads.length > 1;
     const item = new vscode.TreeItem(`${n.name}`, hasKids ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `pid-${n.pid}`;
-    item.description = `${vscode.l10n.t('pid {0}', n.pid)} · ${vscode.l10n.t('{0} events', formatCount(n.events))}`;
-    item.tooltip = `${n.argv.join(' ') || n.exe}\n${vscode.l10n.t('pid {0}', n.pid)}, ppid ${n.ppid}`;
+    item.description = `${vscode.l10n.t('pid {0}', n.pid)} · ${n.running ? vscode.l10n.t('running') : n.status}${n.threads.length > 1 ? ` · ${vscode.l10n.t('{0} threads', n.threads.length)}` : ''}`;
+    item.tooltip = `${n.argv.join(' ') || n.name}\n${vscode.l10n.t('pid {0}', n.pid)}, ppid ${n.ppid}`;
     item.iconPath = new vscode.ThemeIcon('server-process');
     item.contextValue = 'process';
     item.command = revealCommand({ type: 'process', pid: n.pid }, vscode.l10n.t('Reveal in Timeline'));
@@ -106,8 +101,8 @@ type ObjectElement = { kind: 'type'; type: string; objects: ObjectNode[] } | { k
 
 export class ObjectsProvider extends BaseProvider<ObjectElement> {
   objects(): ObjectNode[] {
-    const s = this.sessions.current;
-    return s ? sessionObjects(s) : [];
+    const m = this.sessions.current?.currentModel();
+    return m ? ipcObjects(m) : [];
   }
   getChildren(e?: ObjectElement): ObjectElement[] {
     if (!e) {
@@ -133,18 +128,19 @@ export class ObjectsProvider extends BaseProvider<ObjectElement> {
       return item;
     }
     const item = new vscode.TreeItem(e.node.label, e.node.users.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.description = vscode.l10n.t('{0} users', e.node.users.length);
+    item.description = `${vscode.l10n.t('{0} users', e.node.users.length)} · ${vscode.l10n.t('{0} events', formatCount(e.node.eventCount))}`;
+    item.id = `object-${e.node.key}`;
     item.iconPath = new vscode.ThemeIcon('symbol-interface');
     item.contextValue = 'object';
-    item.command = revealCommand({ type: 'object', objectId: e.node.id }, vscode.l10n.t('Reveal in Timeline'));
+    if (e.node.firstEvent !== undefined) item.command = revealCommand({ type: 'event', index: e.node.firstEvent }, vscode.l10n.t('Reveal in Timeline'));
     return item;
   }
 }
 
 export class FindingsProvider extends BaseProvider<FindingNode> {
   findings(): FindingNode[] {
-    const s = this.sessions.current;
-    return s ? sessionFindings(s) : [];
+    const m = this.sessions.current?.currentModel();
+    return m ? findingNodes(m) : [];
   }
   getChildren(e?: FindingNode): FindingNode[] { return e ? [] : this.findings(); }
   getTreeItem(f: FindingNode): vscode.TreeItem {
