@@ -24,7 +24,7 @@ VOCAB = json.load(open(os.path.join(HERE, '..', '..', 'src', 'common', 'events.j
 KINDS = {k['id']: k for k in VOCAB['kinds']}
 PHASES = {v: k for k, v in VOCAB['phases'].items()}
 ENUMS = VOCAB['enums']
-HEXISH = re.compile(r'^(start|end|addr|ip|handler|startRoutine|mapStart|mapEnd|mutex|cond|rwlock|lock|sem|handle)$')
+HEXISH = re.compile(r'^(start|end|addr|ip|handler|oldHandler|startRoutine|mapStart|mapEnd|mutex|cond|rwlock|lock|sem|handle)$')
 BINARY_BLOB_KINDS = {'page_snapshot', 'select', 'poll', 'epoll_wait', 'semop'}
 
 
