@@ -13,6 +13,8 @@ export interface ExportFormat { write(store: EventStore, out: Writable): Promise
 
 const FORMATS: Record<string, { description: string; load: () => Promise<ExportFormat> }> = {
   jsonl: { description: 'one JSON object per event, in time order', load: async () => ({ write: writeJsonl }) },
+  perfetto: { description: 'Perfetto protobuf TrackEvent trace with flow arrows (ui.perfetto.dev)', load: async () => (await import('./exportModel')).perfetto },
+  chrome: { description: 'Chrome trace-event JSON (chrome://tracing, ui.perfetto.dev; no arrows in Perfetto)', load: async () => (await import('./exportModel')).chrome },
 };
 
 const HELP = `usage: ipcscope export --format FORMAT FILE.ipctrace [-o OUT]
@@ -26,9 +28,14 @@ Writes to OUT, or to stdout without -o.
 const PRINTABLE = /^[\x20-\x7e\t\n\r\u00a0-\uffff]*$/u;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A u64/i64 as a JSON number when exact, else a decimal string (never a rounded float). */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * A u64/i64 as a JSON number when exact, else a decimal string (never a rounded float). Arguments travel as u64:
+ * one within 2^53 of 2^64 is a small negative number (fd -1, pid -1 for a group) and is shown as such.
+ */
 function num(v: bigint): number | string {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v >= 1n << 63n && (1n << 64n) - v <= MAX_SAFE) return Number(v - (1n << 64n));
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
 }
 
 /** The JSON object of event i: ts (decimal string), pid, tid, kind, phase, result, errno, caller, arguments by name, blob. */
