@@ -235,6 +235,13 @@ int ips_fd_info(int fd, struct ips_fdinfo *out) {
   return 0;
 }
 
+void ips_fd_refresh_peer(int fd, struct ips_fdinfo *fi) {
+  if (IPS_UNLIKELY(fi->otype == IPS_OTYPE_SOCKET_UNIX && !fi->peer && fi->peer_tries)) {
+    struct ips_fdinfo now;
+    if (ips_fd_info(fd, &now) == 0 && now.ino == fi->ino) fi->peer = now.peer;
+  }
+}
+
 void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) {
   if (ips_fd_info(fd, out) != 0) memset(out, 0, sizeof *out);
 }

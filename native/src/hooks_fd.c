@@ -55,6 +55,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
+    ips_fd_refresh_peer(fd, &fi);                                                                       \
     int trunc = 0;                                                                                      \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                       \
     ips_emit_io(IPS_EV_##KIND, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, \
@@ -73,6 +74,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
+    ips_fd_refresh_peer(fd, &fi);                                                                       \
     int trunc = 0;                                                                                      \
     char pv[IPS_PREVIEW_MAX];                                                                           \
     uint32_t pn = r > 0 ? ips_gather_iov(iov, iovcnt, (size_t)r, pv, &trunc) : 0;                       \

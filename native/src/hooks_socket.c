@@ -218,17 +218,21 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
   }
 }
 
-#define SEND_CONTIG(how, fd, buf, len, flags, peer, call)                                                     \
+#define SEND_CONTIG(how, fd, buf, len, flags, peer_expr, call)                                                     \
   do {                                                                                                        \
     uint64_t caller = IPS_CALLER();                                                                           \
     struct ips_fdinfo fi;                                                                                     \
     ips_fd_info_or_zero(fd, &fi);                                                                             \
-    uint64_t pr = (peer);                                                                                     \
+    uint64_t pr = (peer_expr);                                                                                \
     ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, len, &fi, (uint64_t)-1, \
                 how, pr, NULL, 0);                                                                            \
     IPS_PAUSE_POINT(WRITE, caller);                                                                           \
     ssize_t r = call;                                                                                         \
     int e = errno;                                                                                            \
+    if (!pr) {                                                                                                \
+      ips_fd_refresh_peer(fd, &fi);                                                                           \
+      pr = fi.peer;                                                                                           \
+    }                                                                                                         \
     int trunc = 0;                                                                                            \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
     ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r, \
@@ -268,6 +272,8 @@ IPS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   IPS_PAUSE_POINT(WRITE, caller);
   ssize_t r = real_sendmsg(fd, m, flags);
   int e = errno;
+  ips_fd_refresh_peer(fd, &fi);
+  if (!peer) peer = fi.peer;
   int trunc = 0;
   char pv[IPS_PREVIEW_MAX];
   uint32_t pn = r > 0 ? ips_gather_iov(m->msg_iov, (int)m->msg_iovlen, (size_t)r, pv, &trunc) : 0;
@@ -316,6 +322,7 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
     IPS_PAUSE_POINT(READ, caller);                                                                            \
     ssize_t r = call;                                                                                         \
     int e = errno;                                                                                            \
+    ips_fd_refresh_peer(fd, &fi);                                                                             \
     uint64_t pr = fi.peer;                                                                                    \
     if (r >= 0 && (from) && (fromlen)) {                                                                      \
       uint64_t p = ips_pack_sockaddr((from), *(fromlen));                                                     \
@@ -374,6 +381,7 @@ IPS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
   IPS_PAUSE_POINT(READ, caller);
   ssize_t r = real_recvmsg(fd, m, flags);
   int e = errno;
+  ips_fd_refresh_peer(fd, &fi);
   uint64_t peer = fi.peer;
   if (r >= 0 && m->msg_name) {
     uint64_t p = ips_pack_sockaddr(m->msg_name, m->msg_namelen);

@@ -127,6 +127,9 @@ void ips_pause_point_slow(uint16_t kind, uint64_t caller) IPS_HIDDEN;
 int ips_fd_probe(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
 /* Looks up fd; on a bad fd fills *out with zeros (otype unknown) so callers can always emit. */
 void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
+/* A blocking read/write on a connect()ed Unix socket may have outlived the server's accept: look the peer up again
+ * (bounded by peer_tries) so the end event names it. */
+void ips_fd_refresh_peer(int fd, struct ips_fdinfo *fi) IPS_HIDDEN;
 /* The peer inode of a Unix socket inode, from NETLINK_SOCK_DIAG (UDIAG_SHOW_PEER), or 0. */
 uint64_t ips_unix_peer_ino(uint64_t ino) IPS_HIDDEN;
 /* Packed IPv4 address for `addr`/`peer` arguments (docs/events.md), 0 when not AF_INET. */
@@ -206,6 +209,10 @@ void ips_perf_drain(void) IPS_HIDDEN;       /* sender thread */
 void ips_perf_fork_child(void) IPS_HIDDEN;  /* drop the parent's perf fds */
 int ips_perf_errno(void) IPS_HIDDEN;
 int ips_perf_is_fd(int fd) IPS_HIDDEN;
+void ips_perf_thread_gone(uint32_t tid) IPS_HIDDEN;
+struct pollfd;
+int ips_perf_poll_fds(struct pollfd *out, int cap) IPS_HIDDEN; /* fds the sender polls (woken at half full) */
+void ips_count_dropped(uint64_t n) IPS_HIDDEN;                   /* lost elsewhere (perf ring overflow) */
 /* pagemap.c */
 int ips_pfn_readable(void) IPS_HIDDEN;
 /* hooks_signal.c */
