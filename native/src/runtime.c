@@ -191,6 +191,8 @@ static int wake_fd = -1;
 static _Atomic int wake_pending, sender_idle;
 static _Atomic int sender_running; /* 1 while a sender thread drains */
 
+void ips_count_dropped(uint64_t n) { atomic_fetch_add(&dropped_noring, n); }
+
 static void wake_sender(void) {
   if (wake_fd < 0) return;
   if (atomic_exchange(&wake_pending, 1)) return;
@@ -203,6 +205,7 @@ static void ring_thread_gone(void *p) {
   if (r && ips_tls.ring == r) {
     ips_tls.ring = NULL;
     ips_tls.dead = 1;
+    ips_perf_thread_gone(r->tid);
     atomic_store(&r->state, RING_DEAD);
   }
 }
@@ -650,10 +653,11 @@ static void *sender_main(void *arg) {
   futex_wake(&conn_result);
   int idle_rounds = 0;
   for (;;) {
-    struct pollfd p[2] = {{wake_fd, POLLIN, 0}, {sink_is_file ? -1 : sink_fd, POLLIN, 0}};
+    struct pollfd p[2 + 64] = {{wake_fd, POLLIN, 0}, {sink_is_file ? -1 : sink_fd, POLLIN, 0}};
+    int np = 2 + ips_perf_poll_fds(p + 2, 64);
     long timeout_ns = atomic_load(&sender_idle) ? 200000000L : 1000000L;
     struct timespec ts = {0, timeout_ns};
-    int n = (int)syscall(SYS_ppoll, p, 2, &ts, NULL, 8);
+    int n = (int)syscall(SYS_ppoll, p, np, &ts, NULL, 8);
     if (n > 0 && (p[0].revents & POLLIN)) {
       uint64_t v;
       raw_read(wake_fd, &v, 8);
@@ -951,11 +955,11 @@ __attribute__((constructor(101))) static void ips_init(void) {
   image_start(cfg_from_origin, 1);
   if (!ips_cfg.enabled) { ips_tls.in_hook = 0; return; }
   emit_proc_start(cfg_from_origin);
+  if (ips_cfg.page_faults) ips_perf_thread_open(); /* before shim_info, which reports whether it worked */
   ips_emit_shim_info();
   ips_emit_mappings(cfg_from_origin == IPS_ORIGIN_EXEC ? IPS_MAPPING_REASON_EXEC : IPS_MAPPING_REASON_START);
   ips_signals_init();
   ips_tls.in_hook = 0;
-  if (ips_cfg.page_faults) ips_perf_thread_open();
 }
 
 __attribute__((destructor(101))) static void ips_fini(void) {

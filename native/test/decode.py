@@ -85,6 +85,14 @@ def decode_records(body, pid, out):
         if blen:
             if k['name'] in BINARY_BLOB_KINDS:
                 parts.append('blob_len=%d' % blen)
+            if k['name'] == 'page_snapshot':
+                # Summaries of the raw entries: pages present (bit 63), swapped (bit 62), and mapped more than once.
+                n = args[3]
+                ents = struct.unpack_from('<%dQ' % n, blob, 0) if len(blob) >= 8 * n else ()
+                parts.append('present=%d' % sum(1 for e in ents if e >> 63))
+                parts.append('swapped=%d' % sum(1 for e in ents if (e >> 62) & 1))
+                if args[7] and len(blob) >= 9 * n:
+                    parts.append('multimapped=%d' % sum(1 for c in blob[8 * n: 9 * n] if c > 1))
             else:
                 parts.append('blob="%s"' % esc(blob))
         out.append((ts, ' '.join(parts), blob if k['name'] == 'page_snapshot' else None))
