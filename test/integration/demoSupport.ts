@@ -1,0 +1,106 @@
+// Shared by test/integration/demo*.test.ts: build the demos, record one (or one part of one) with the real
+// `ipcscope record` and the real shim, and hand back the trace with the trace model run over it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT, blobText, events, recordProgram, whyNoShim, type RecordOptions, type RecordResult } from '../helpers/record';
+import { TraceModel, summarize, type Summary, type ProcessInfo } from '../../src/common/model';
+
+export const DEMOS = join(ROOT, 'demos');
+
+/** The real python3 binary: a version-manager shim (pyenv's is a bash script that forks a dozen helpers) would
+ * bury the demo's processes in its own; its directory goes first in PATH for the recorded run. */
+const PYTHON = (() => {
+  try { return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(); } catch { return 'python3'; }
+})();
+const PATH = `${dirname(PYTHON)}:${process.env.PATH ?? ''}`;
+
+export interface DemoManifest {
+  id: string; topic: string; title: { en: string; ko: string };
+  run: { command: string[]; cwd: string };
+  observation: { en: string; ko: string };
+  panel: string;
+  stopAt: { file: string; line: number; why: { en: string; ko: string } };
+  long: boolean;
+  parts?: { id: string; title: { en: string; ko: string }; command: string[]; long?: boolean }[];
+}
+
+export function demoIds(): string[] {
+  return readdirSync(DEMOS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(DEMOS, d.name, 'demo.json'))).map((d) => d.name).sort();
+}
+
+export function manifest(id: string): DemoManifest {
+  return JSON.parse(readFileSync(join(DEMOS, id, 'demo.json'), 'utf8')) as DemoManifest;
+}
+
+/** The command of part `partId` of demo `id` (throws on a typo, so a renamed part fails loudly). */
+export function partCommand(id: string, partId: string): string[] {
+  const p = manifest(id).parts?.find((x) => x.id === partId);
+  if (!p) throw new Error(`demo ${id} has no part ${partId}`);
+  return p.command;
+}
+
+let built = false;
+/** `make -C demos`, once per test process; serialized across processes (two test files may build at once). */
+export function buildDemos(): void {
+  if (built) return;
+  execFileSync('flock', ['/tmp/ipcscope-demos-make.lock', 'make', '-s', '-C', DEMOS], { stdio: 'pipe' });
+  built = true;
+}
+
+/** Why the demo tests cannot run here (no shim, no CLI), or undefined. */
+export function whyNoDemos(): string | undefined { return whyNoShim(); }
+
+/** Long demos (and long parts) run only when IPCSCOPE_LONG_DEMOS=1 (.ci/run-style full runs). */
+export const LONG = process.env.IPCSCOPE_LONG_DEMOS === '1';
+
+export interface DemoRun extends RecordResult { model: TraceModel; summary: Summary }
+
+/** Records `command` (argv) from the demo's folder and runs the trace model over the trace. */
+export async function recordDemo(id: string, command: string[], opts: RecordOptions = {}): Promise<DemoRun> {
+  buildDemos();
+  const cmd = command[0] === 'python3' ? PYTHON : command[0];
+  const r = await recordProgram(cmd, command.slice(1), { cwd: join(DEMOS, id), timeoutMs: 60_000, ...opts, env: { PATH, ...opts.env } });
+  const model = new TraceModel(r.store);
+  model.update({ flush: true });
+  return Object.assign(r, { model, summary: summarize(model, { callSites: false }) });
+}
+
+/** Processes whose argv matches (any argv element ends with `name`). */
+export function procs(run: DemoRun, name: string): ProcessInfo[] {
+  return [...run.model.processes.values()].filter((p) => p.argv.some((a) => a === name || a.endsWith('/' + name)));
+}
+
+/** The one process whose argv matches and whose parent's does not (a forked copy of it is not a second match). */
+export function proc(run: DemoRun, name: string): ProcessInfo {
+  const all = procs(run, name);
+  const pids = new Set(all.map((p) => p.pid));
+  const found = all.filter((p) => !pids.has(p.ppid));
+  if (found.length !== 1) throw new Error(`expected one process '${name}', found ${found.length}: ${describeProcesses(run)}`);
+  return found[0];
+}
+
+/** Forked copies of `parent` (children running the same argv). */
+export function forkedChildren(run: DemoRun, parent: ProcessInfo): ProcessInfo[] {
+  return childrenOf(run, parent).filter((p) => p.argv.join('\0') === parent.argv.join('\0'));
+}
+
+/** The children of `parent` (by ppid). */
+export function childrenOf(run: DemoRun, parent: ProcessInfo): ProcessInfo[] {
+  return [...run.model.processes.values()].filter((p) => p.ppid === parent.pid && p.pid !== parent.pid);
+}
+
+export function describeProcesses(run: DemoRun): string {
+  return [...run.model.processes.values()].map((p) => `${p.pid}<${p.ppid} [${p.argv.join(' ')}]`).join(', ');
+}
+
+/** A readable context for assertion messages: exit, the end of stderr (ipcscope's summary) and the processes. */
+export function context(run: DemoRun): string {
+  return `exit ${JSON.stringify(run.exit)}\nstdout:\n${run.stdout.slice(-1500)}\nstderr:\n${run.stderr.slice(-2500)}\nprocesses: ${describeProcesses(run)}`;
+}
+
+/** The shim_info notes of the trace (why page faults or frames are missing), for assertion messages. */
+export function shimInfo(run: DemoRun): string {
+  return [...new Set(events(run.store, 'shim_info').map((e) => `pid ${e.pid}: ${blobText(e)}`))].join('; ');
+}
