@@ -145,6 +145,12 @@ export async function startCodeServer(opts = {}) {
   }
   // code-server must not inherit a test runner's VSCODE_* variables (they confuse its extension host).
   for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
+  // A packaged extension goes in the way a user installs it: code-server --install-extension into our clean folder.
+  if (opts.vsix) {
+    const r = spawnSync(p.node, [p.codeServerEntry, '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', resolve(opts.vsix)],
+      { env, encoding: 'utf8', timeout: 120000 });
+    if (r.status !== 0) throw new Error(`code-server --install-extension ${opts.vsix} failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  }
   const log = opts.logFile ? createWriteStream(opts.logFile) : null;
   const child = spawn(p.node, argv, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

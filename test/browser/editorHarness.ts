@@ -1,0 +1,80 @@
+// Drives the real workbench (code-server + Debian chromium, scripts/e2e/editor.mjs) for the browser tests:
+// start it with IPC Scope loaded, run palette commands like a person (F1, type the title, Enter), read views,
+// and save screenshots under test-results/ for a person to look at.
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Page, FrameLocator } from 'playwright-core';
+import { startCodeServer, launchChromium, type CodeServer } from '../../scripts/e2e/editor.mjs';
+
+export const ROOT = resolve(__dirname, '../../..');
+export const RESULTS = join(ROOT, 'test-results');
+
+export interface Editor {
+  readonly server: CodeServer;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly workspace: string;
+  close(): Promise<void>;
+}
+
+/** A fresh workspace (copy of test/e2e/fixtures) opened in code-server with IPC Scope under development or installed from a vsix. */
+export async function openEditor(opts: { vsix?: string; settings?: Record<string, unknown> } = {}): Promise<Editor> {
+  const base = mkdtempSync(join(tmpdir(), 'ipcscope-browser-'));
+  const workspace = join(base, 'workspace');
+  cpSync(join(ROOT, 'test/e2e/fixtures'), workspace, { recursive: true });
+  mkdirSync(RESULTS, { recursive: true });
+  const server = await startCodeServer({
+    vsix: opts.vsix, settings: { 'workbench.colorTheme': 'Default Light Modern', ...opts.settings },
+    logFile: join(RESULTS, `code-server-browser${opts.vsix ? '-vsix' : ''}.log`),
+  });
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  await page.goto(server.workbenchUrl({ folder: workspace, extensionDevelopmentPath: opts.vsix ? undefined : ROOT }));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.activitybar [aria-label^="IPC Scope"]').first().waitFor({ timeout: 60_000 });
+  return {
+    server, context: browser.context, page, workspace,
+    async close() {
+      await browser.close();
+      await server.stop();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** F1, the command's title, Enter — the way a person runs a command. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Types into the open quick pick and accepts the first match of `label`. */
+export async function pickQuick(page: Page, filter: string, label = filter): Promise<void> {
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(filter);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The active webview's content frame (a webview is two nested iframes). */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const path = join(RESULTS, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** Rows of a tree view in the IPC Scope container, as their visible text. */
+export async function treeRows(page: Page, viewTitle: string): Promise<string[]> {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: viewTitle }) });
+  return pane.locator('.monaco-list-row').allInnerTexts();
+}
