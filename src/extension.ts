@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { SessionManager } from './host/sessionManager';
-import { SessionsProvider, ProcessesProvider, ObjectsProvider, FindingsProvider } from './host/views';
+import { SessionsProvider, ProcessesProvider, ObjectsProvider, FindingsProvider, emptyMessage } from './host/views';
 import { SessionStatusBar } from './host/statusBar';
 import { registerCommands } from './host/commands';
 import { TraceEditorProvider } from './host/traceEditor';
@@ -31,12 +31,21 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     objects: new ObjectsProvider(sessions),
     findings: new FindingsProvider(sessions),
   };
+  const trees = {
+    processes: vscode.window.createTreeView('ipcScope.processes', { treeDataProvider: views.processes }),
+    objects: vscode.window.createTreeView('ipcScope.objects', { treeDataProvider: views.objects }),
+    findings: vscode.window.createTreeView('ipcScope.findings', { treeDataProvider: views.findings }),
+  };
+  const updateMessages = () => {
+    trees.processes.message = emptyMessage('processes', sessions, views.processes.roots().length === 0);
+    trees.objects.message = emptyMessage('objects', sessions, views.objects.objects().length === 0);
+    trees.findings.message = emptyMessage('findings', sessions, views.findings.findings().length === 0);
+  };
+  updateMessages();
   context.subscriptions.push(
-    sessions, timeline, ...Object.values(views),
+    sessions, timeline, ...Object.values(views), ...Object.values(trees),
     vscode.window.createTreeView('ipcScope.sessions', { treeDataProvider: views.sessions }),
-    vscode.window.createTreeView('ipcScope.processes', { treeDataProvider: views.processes }),
-    vscode.window.createTreeView('ipcScope.objects', { treeDataProvider: views.objects }),
-    vscode.window.createTreeView('ipcScope.findings', { treeDataProvider: views.findings }),
+    sessions.onDidChange(updateMessages),
     new SessionStatusBar(sessions),
     TraceEditorProvider.register(sessions, timeline),
   );

@@ -65,7 +65,7 @@ export function ipcObjects(m: TraceModel): ObjectNode[] {
       const p = m.processes.get(pid);
       return { pid, name: basename(p?.argv[0] || p?.exe || String(pid)), role: [...(roles.get(pid) ?? [])].join(', ') };
     });
-    out.push({ key: o.key, type: o.type, label: o.name || o.key, users, firstEvent: o.events[0], eventCount: o.events.length });
+    out.push({ key: o.key, type: o.type, label: o.name || `${o.type} ${o.key}`, users, firstEvent: o.events[0], eventCount: o.events.length });
   }
   return out;
 }

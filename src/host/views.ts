@@ -40,6 +40,16 @@ abstract class BaseProvider<T> implements vscode.TreeDataProvider<T>, vscode.Dis
   dispose(): void { this.sub.dispose(); this.emitter.dispose(); }
 }
 
+/** The text a view shows when it has no rows, or undefined when it has some. */
+export function emptyMessage(view: 'processes' | 'objects' | 'findings', sessions: SessionManager, empty: boolean): string | undefined {
+  if (!empty) return undefined;
+  const s = sessions.current;
+  if (!s) return vscode.l10n.t('Trace a program or open a trace file to see it here.');
+  if (view === 'findings') return s.running ? vscode.l10n.t('Findings appear as the program runs.') : vscode.l10n.t('No findings in {0}: no deadlock, lock-order cycle, leak or misuse was seen.', s.label);
+  if (view === 'objects') return vscode.l10n.t('{0} used no IPC objects (yet).', s.label);
+  return undefined;
+}
+
 export class SessionsProvider extends BaseProvider<TraceSession> {
   protected override follows(): boolean { return true; }
   getChildren(e?: TraceSession): TraceSession[] { return e ? [] : [...this.sessions.sessions].reverse(); }
@@ -138,9 +148,15 @@ export class ObjectsProvider extends BaseProvider<ObjectElement> {
 }
 
 export class FindingsProvider extends BaseProvider<FindingNode> {
+  // The analysis walks the whole model; redo it only when the session or its event count changed.
+  private cache: { session: TraceSession; count: number; nodes: FindingNode[] } | undefined;
   findings(): FindingNode[] {
-    const m = this.sessions.current?.currentModel();
-    return m ? findingNodes(m) : [];
+    const s = this.sessions.current;
+    const m = s?.currentModel();
+    if (!s || !m) return [];
+    const count = s.stats().events;
+    if (this.cache?.session !== s || this.cache.count !== count) this.cache = { session: s, count, nodes: findingNodes(m) };
+    return this.cache.nodes;
   }
   getChildren(e?: FindingNode): FindingNode[] { return e ? [] : this.findings(); }
   getTreeItem(f: FindingNode): vscode.TreeItem {
