@@ -15,12 +15,13 @@
 // Options: cwd, env (added to the environment), recordArgs (e.g. ['--no-page-faults']), stdin (string written
 // then closed), timeoutMs (default 30 s; the whole tree is killed then and the promise rejects), signalAfterMs + signal
 // (send a signal to `ipcscope record` itself after a delay: tests of interruption).
+// A run that wrote no trace file (command not found) gives an empty store whose cutOff says so.
 // The CLI must have been built (node esbuild.mjs cli; npm test does it) and the shim linked (make -C native).
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { EventStore } from '../../src/common/store';
+import { EventStore } from '../../src/common/store';
 import type { TraceEvent } from '../../src/common/traceEvent';
 import { readTraceFile } from '../../src/common/traceFile';
 import { argIndex, kindByName, kindId, PHASE, enumValue, type EnumName } from '../../src/common/vocabulary';
@@ -67,6 +68,8 @@ export function compileC(src: string, opts: { out?: string; flags?: string[] } =
 export interface RecordOptions {
   cwd?: string; env?: NodeJS.ProcessEnv; recordArgs?: string[]; stdin?: string; timeoutMs?: number;
   signalAfterMs?: number; signal?: NodeJS.Signals; out?: string;
+  /** Send `signal` (SIGINT) to `ipcscope record` once the program's stdout matches this. */
+  signalOnStdout?: RegExp;
   /** Called with the pid of `ipcscope record` once it started. */
   onSpawn?: (pid: number) => void;
 }
@@ -84,7 +87,11 @@ export async function recordProgram(cmd: string, args: string[] = [], opts: Reco
   });
   opts.onSpawn?.(child.pid!);
   let stdout = '', stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  let signalled = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    if (opts.signalOnStdout && !signalled && opts.signalOnStdout.test(stdout)) { signalled = true; child.kill(opts.signal ?? 'SIGINT'); }
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   child.stdin.on('error', () => undefined);
   if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
@@ -96,7 +103,9 @@ export async function recordProgram(cmd: string, args: string[] = [], opts: Reco
   const [code, signal] = await new Promise<[number | null, string | null]>((res) => child.on('close', (c, s) => res([c, s])));
   timers.forEach(clearTimeout);
   if (timedOut) throw new Error(`ipcscope record ${cmd} timed out after ${opts.timeoutMs ?? 30_000} ms; stderr:\n${stderr}`);
-  const store = await readTraceFile(tracePath);
+  let store: EventStore;
+  if (existsSync(tracePath)) store = await readTraceFile(tracePath);
+  else { store = new EventStore(); store.cutOff = 'no trace file was written'; }
   return {
     exit: { code, signal, status: code ?? 128 }, stdout, stderr, store, tracePath,
     cleanup: () => rmSync(tracePath, { force: true }),
@@ -150,6 +159,13 @@ export function arg(ev: TraceEvent, kind: string, name: string): bigint {
 /** Blob as UTF-8 text. */
 export function blobText(ev: TraceEvent): string {
   return ev.blob ? Buffer.from(ev.blob).toString('utf8') : '';
+}
+
+/** The pid of the recorded command itself (the first process image that connected). */
+export function rootPid(store: EventStore): number {
+  const c = store.connections()[0];
+  if (!c) throw new Error('the trace has no process: did the shim connect?');
+  return c.pid;
 }
 
 /** pids of the trace's process images, in connection order, with their argv. */

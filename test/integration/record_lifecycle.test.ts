@@ -1,0 +1,121 @@
+// `ipcscope record` and process lifecycles: exec, SIGKILL, a closed stdout, a missing program, SIGINT to the
+// recorder (the whole tree goes, the trace stays valid), page faults after fork.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { arg, blobText, CLI, compileC, events, recordProgram, rootPid, tempDir, whyNoShim } from '../helpers/record';
+import { readTraceFile } from '../../src/common/traceFile';
+
+const skip = whyNoShim();
+const FIX = 'test/fixtures/record';
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+test('a program that execs another: one pid, two images, the exec recorded, the exit status passed on', { skip }, async () => {
+  const r = await recordProgram(compileC(`${FIX}/exec_other.c`), ['sh', '-c', 'echo after exec; exit 3']);
+  assert.equal(r.exit.status, 3, r.stderr);
+  assert.equal(r.stdout, 'before exec\nafter exec\n');
+  const s = r.store;
+  const pid = rootPid(s);
+  const images = s.connections().filter((c) => c.pid === pid);
+  assert.deepEqual(images.map((c) => c.origin), ['initial', 'exec']);
+  assert.deepEqual(images[1].argv, ['sh', '-c', 'echo after exec; exit 3']);
+  const [ex] = events(s, 'exec', { pid, phase: 'begin' });
+  assert.ok(ex, 'exec begin in the first image');
+  assert.equal(ex.conn, images[0].conn);
+  assert.deepEqual(blobText(ex).split('\0').slice(1, 4), ['sh', '-c', 'echo after exec; exit 3']);
+  assert.equal(s.closed.get(images[0].conn)?.bye, true, 'the first image said BYE before exec');
+  r.cleanup();
+});
+
+test('a program killed by SIGKILL: exit 137, events before the kill are in the trace, no BYE', { skip }, async () => {
+  const r = await recordProgram(compileC(`${FIX}/killed.c`));
+  assert.equal(r.exit.status, 137, r.stderr);
+  const s = r.store;
+  const pid = rootPid(s);
+  assert.deepEqual(events(s, 'write', { pid, phase: 'end' }).map((e) => e.result), [11n, 11n, 11n]);
+  const conn = s.connections()[0].conn;
+  assert.equal(s.closed.get(conn)?.bye, false);
+  assert.equal(s.cutOff, undefined, 'the trace itself is complete');
+  assert.equal(s.end?.signal, 'SIGKILL');
+  assert.match(r.stderr, /killed by SIGKILL/);
+  r.cleanup();
+});
+
+test('a target whose stdout is closed: its write to fd 1 fails with EBADF and does not disturb the recording', { skip }, async () => {
+  const bin = compileC(`${FIX}/stdout_closed.c`);
+  const out = join(tempDir(), 'stdout-closed.ipctrace');
+  const child = spawn('sh', ['-c', `exec 1>&-; exec "${process.execPath}" "${CLI}" record --out "${out}" -- "${bin}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 0, stderr);
+  const s = await readTraceFile(out);
+  const pid = rootPid(s);
+  const w1 = events(s, 'write', { pid, phase: 'end', args: { fd: 1 } });
+  assert.equal(w1.length, 1);
+  assert.equal(w1[0].err, 9, 'EBADF');
+  assert.deepEqual(events(s, 'write', { pid, phase: 'end', args: { otype: 'pipe' } }).map((e) => e.result), [10n]);
+  assert.deepEqual(s.notes.filter((n) => n.level === 'error'), []);
+  assert.equal(s.closed.get(s.connections()[0].conn)?.bye, true);
+});
+
+test('a missing program: exit 127, a clear message, no trace file left', async () => {
+  const r = await recordProgram('ipcscope-no-such-program', ['x']);
+  assert.equal(r.exit.status, 127);
+  assert.match(r.stderr, /ipcscope record: ipcscope-no-such-program: command not found/);
+  assert.equal(existsSync(r.tracePath), false);
+  const r2 = await recordProgram('./not/here');
+  assert.equal(r2.exit.status, 127);
+  assert.match(r2.stderr, /\.\/not\/here: no such file/);
+});
+
+test('bad usage exits 2 with a message', async () => {
+  const run = (args: string[]) => new Promise<[number | null, string]>((res) => {
+    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let e = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => { e += d; });
+    c.on('close', (code) => res([code, e]));
+  });
+  assert.deepEqual(await run(['record']), [2, 'ipcscope record: no command to record (usage: ipcscope record [options] -- CMD [ARGS...])\n']);
+  const [c2, e2] = await run(['record', '--payload-bytes', 'lots', '--', 'true']);
+  assert.equal(c2, 2);
+  assert.match(e2, /--payload-bytes must be an integer from 0 to 4096, got 'lots'/);
+  const [c3, e3] = await run(['frobnicate']);
+  assert.equal(c3, 2);
+  assert.match(e3, /unknown command 'frobnicate'/);
+  const [c4, e4] = await run(['export', 'x.ipctrace']);
+  assert.equal(c4, 2);
+  assert.match(e4, /--format is required/);
+});
+
+test('SIGINT to ipcscope record: the whole tree is gone (even a setsid() grandchild) and the trace is valid', { skip }, async () => {
+  const r = await recordProgram(compileC(`${FIX}/tree_sleep.c`), [], { signalOnStdout: /ready/, signal: 'SIGINT', timeoutMs: 20_000 });
+  const s = r.store;
+  assert.equal(s.cutOff, undefined, 'END chunk written');
+  assert.ok(s.end);
+  const pids = [...new Set(s.connections().map((c) => c.pid))];
+  assert.equal(pids.length, 3, `three processes connected: ${pids}`);
+  for (const p of pids) assert.equal(alive(p), false, `pid ${p} still running`);
+  assert.equal(r.exit.status, 128 + 15, 'the target was stopped with SIGTERM');
+  assert.ok(s.notes.some((n) => /got SIGINT: stopping the traced tree/.test(n.message)));
+  r.cleanup();
+});
+
+test('page faults after fork: the child writing every page of a 16 MiB private mapping records ≥ 4096 minor faults', { skip }, async () => {
+  const r = await recordProgram(compileC(`${FIX}/cow_faults.c`), [], { recordArgs: ['--no-snapshots'] });
+  assert.equal(r.exit.status, 0, r.stderr);
+  const s = r.store;
+  const parent = rootPid(s);
+  const child = Number(events(s, 'fork', { pid: parent })[0].result);
+  const [info] = events(s, 'shim_info', { pid: child });
+  assert.ok(info, 'shim_info from the child');
+  assert.equal(arg(info, 'shim_info', 'pageFaults'), 1n, `the child samples faults (${blobText(info)})`);
+  const faults = events(s, 'page_fault', { pid: child, args: { major: 0 } });
+  assert.ok(faults.length >= 4096, `${faults.length} minor faults in the child`);
+  r.cleanup();
+});
