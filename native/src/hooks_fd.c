@@ -263,6 +263,7 @@ IPS_EXPORT int __openat64_2(int dirfd, const char *path, int flags) {
 
 IPS_EXPORT int close(int fd) {
   IPS_REAL_DECL(close, int, int);
+  if (IPS_UNLIKELY(fd >= 900) && ips_internal_fd(fd)) return 0; /* the shim's own fd: the program never had it */
   if (!ips_hook_enter()) return real_close(fd);
   uint64_t caller = IPS_CALLER();
   struct ips_fdinfo fi;
@@ -280,8 +281,9 @@ IPS_EXPORT int close(int fd) {
 /* close_range/closefrom: no event kind of their own; keep the table honest so later lookups re-probe. */
 IPS_EXPORT int close_range(unsigned first, unsigned last, int flags) {
   IPS_REAL_DECL(close_range, int, unsigned, unsigned, int);
-  if (!ips_hook_enter()) return real_close_range(first, last, flags);
-  int r = real_close_range(first, last, flags);
+  if (!ips_hook_enter()) return ips_cfg.enabled ? ips_close_range_sparing(first, last, flags, real_close_range)
+                                                 : real_close_range(first, last, flags);
+  int r = ips_close_range_sparing(first, last, flags, real_close_range); /* keeps the shim's own fds */
   int e = errno;
   if (r == 0) {
     unsigned hi = last > first + (1u << 20) ? first + (1u << 20) : last;

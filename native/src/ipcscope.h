@@ -53,6 +53,8 @@ void ips_hook_leave(void) IPS_HIDDEN;
 int ips_errno_keep(void) IPS_HIDDEN;
 /* Nonzero for fds the shim itself owns (its socket, eventfd, perf fds): close/dup2 hooks should leave them alone. */
 int ips_internal_fd(int fd) IPS_HIDDEN;
+/* close_range through `real` for [first, last] minus the shim's own fds. */
+int ips_close_range_sparing(unsigned first, unsigned last, int flags, int (*real)(unsigned, unsigned, int)) IPS_HIDDEN;
 
 /* Resolve the real symbol once (thread-safe, async-signal-safe after the first call from the constructor). */
 void *ips_real(const char *name) IPS_HIDDEN;

@@ -187,17 +187,17 @@ static _Atomic uint64_t dropped_noring;
 static _Atomic uint64_t total_dropped;
 
 /* Sender wake-up: an eventfd the producers write when a ring is half full or when the sender sleeps long. */
-static int wake_fd = -1;
+/* A futex word, not an eventfd: producers must never write to an fd number the program may have closed and reused. */
+static _Atomic uint32_t wake_word;
 static _Atomic int wake_pending, sender_idle;
 static _Atomic int sender_running; /* 1 while a sender thread drains */
 
 void ips_count_dropped(uint64_t n) { atomic_fetch_add(&dropped_noring, n); }
 
 static void wake_sender(void) {
-  if (wake_fd < 0) return;
   if (atomic_exchange(&wake_pending, 1)) return;
-  uint64_t one = 1;
-  syscall(SYS_write, wake_fd, &one, 8);
+  atomic_fetch_add(&wake_word, 1);
+  futex_wake(&wake_word);
 }
 
 static void ring_thread_gone(void *p) {
@@ -350,6 +350,8 @@ void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_
 #define MSG_BUF (IPS_WS_HEADROOM + 16 + 8 + MSG_MAX + 70000)
 enum { CONN_NONE, CONN_UP, CONN_BYE_SENT, CONN_FAILED };
 static int sink_fd = -1, sink_is_file;
+static uint64_t sink_dev, sink_ino;
+static int sink_open_file(void);
 static _Atomic int conn_state;
 static _Atomic uint32_t conn_result; /* futex: 0 pending, 1 up, 2 failed */
 static char conn_error[256];
@@ -380,7 +382,14 @@ static int sink_send(uint16_t type, const void *body, size_t len, int body_in_pl
   memcpy(h + 8, &blen, 4);
   memcpy(h + 12, &seq, 4);
   if (sink_fd < 0) return -1;
-  if (sink_is_file) return raw_write_all(sink_fd, h, 16 + len);
+  if (sink_is_file) {
+    struct stat st;
+    if (syscall(SYS_fstat, sink_fd, &st) != 0 || st.st_dev != sink_dev || st.st_ino != sink_ino) {
+      sink_fd = -1; /* not ours any more: never write to (or close) that number */
+      if (sink_open_file() < 0) return -1;
+    }
+    return raw_write_all(sink_fd, h, 16 + len);
+  }
   return ips_ws_send(sink_fd, buf, 16 + len);
 }
 
@@ -573,19 +582,26 @@ static void handle_command(void) {
 
 /* ---------------------------------------------------------------- connecting */
 
+static int sink_open_file(void) {
+  /* One file per process (PATH.PID): messages of one connection stay together, exactly as sent. */
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s.%d", cfg_file, (int)getpid());
+  int fd = raw_open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) {
+    snprintf(conn_error, sizeof conn_error, "cannot open %.200s: %s", path, strerror(errno));
+    return -1;
+  }
+  sink_fd = move_fd_high(fd);
+  sink_is_file = 1;
+  struct stat st;
+  if (syscall(SYS_fstat, sink_fd, &st) == 0) { sink_dev = st.st_dev; sink_ino = st.st_ino; }
+  return 0;
+}
+
 static int sink_connect(void) {
   out_seq = 0;
   if (cfg_file[0]) {
-    /* One file per process (PATH.PID): messages of one connection stay together, exactly as sent. */
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s.%d", cfg_file, (int)getpid());
-    int fd = raw_open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd < 0) {
-      snprintf(conn_error, sizeof conn_error, "cannot open %.200s: %s", path, strerror(errno));
-      return -1;
-    }
-    sink_fd = move_fd_high(fd);
-    sink_is_file = 1;
+    if (sink_open_file() < 0) return -1;
     return send_hello();
   }
   if (!cfg_port || !cfg_secret[0]) {
@@ -653,16 +669,15 @@ static void *sender_main(void *arg) {
   futex_wake(&conn_result);
   int idle_rounds = 0;
   for (;;) {
-    struct pollfd p[2 + 64] = {{wake_fd, POLLIN, 0}, {sink_is_file ? -1 : sink_fd, POLLIN, 0}};
-    int np = 2 + ips_perf_poll_fds(p + 2, 64);
-    long timeout_ns = atomic_load(&sender_idle) ? 200000000L : 1000000L;
-    struct timespec ts = {0, timeout_ns};
-    int n = (int)syscall(SYS_ppoll, p, np, &ts, NULL, 8);
-    if (n > 0 && (p[0].revents & POLLIN)) {
-      uint64_t v;
-      raw_read(wake_fd, &v, 8);
-    }
+    /* Sleep on the futex (1 ms while busy, 20 ms when idle; producers wake it at half full or after idling), then
+     * look at the socket and the perf rings without waiting. */
+    uint32_t w = atomic_load(&wake_word);
+    if (!atomic_exchange(&wake_pending, 0)) futex_wait(&wake_word, w, atomic_load(&sender_idle) ? 20000000L : 1000000L);
     atomic_store(&wake_pending, 0);
+    struct pollfd p[2 + 64] = {{-1, 0, 0}, {sink_is_file ? -1 : sink_fd, POLLIN, 0}};
+    int np = 2 + ips_perf_poll_fds(p + 2, 64);
+    struct timespec ts = {0, 0};
+    int n = (int)syscall(SYS_ppoll, p, np, &ts, NULL, 8);
     atomic_store(&sender_idle, 0);
     if (n > 0 && p[1].revents) {
       if (ips_ws_poll_read(sink_fd, on_ws_message) < 0) {
@@ -724,8 +739,6 @@ int ips_sender_alive(void) { return atomic_load(&sender_running); }
 static int start_sender(void) {
   static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
   if (!real_create) real_create = ips_real("pthread_create");
-  if (wake_fd >= 0) raw_close(wake_fd);
-  wake_fd = move_fd_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!msg_buf) msg_buf = raw_mmap(MSG_BUF);
   if (!msg_buf) return -1;
   msg_len = msg_count = 0;
@@ -858,7 +871,21 @@ void ips_pause_point_slow(uint16_t kind, uint64_t caller) { (void)kind; (void)ca
 /* ---------------------------------------------------------------- internal fds */
 
 int ips_internal_fd(int fd) {
-  return fd >= 0 && (fd == sink_fd || fd == wake_fd || ips_perf_is_fd(fd));
+  if (fd < 900) return 0; /* every internal fd is moved to 900 or above */
+  return fd >= 0 && (fd == sink_fd || ips_perf_is_fd(fd));
+}
+
+/* close_range that leaves the shim's own fds open (programs close "every fd" before exec: Python's subprocess). */
+int ips_close_range_sparing(unsigned first, unsigned last, int flags, int (*real)(unsigned, unsigned, int)) {
+  unsigned lo = first;
+  int r = 0;
+  for (unsigned fd = 900; fd < 1200 && fd <= last; fd++) { /* internal fds live from 900 up */
+    if (fd < first || !ips_internal_fd((int)fd)) continue;
+    if (fd > lo && real(lo, fd - 1, flags) != 0) r = -1;
+    lo = fd + 1;
+  }
+  if (lo <= last && lo >= first && real(lo, last, flags) != 0) r = -1;
+  return r;
 }
 
 /* ---------------------------------------------------------------- mappings (/proc/self/maps) */

@@ -67,7 +67,7 @@ for name in $names; do
       # shellcheck disable=SC2086
       timeout 60 python3 -c "$CLOSEFDS" env LD_PRELOAD="$LIB" IPCSCOPE="$ipcscope" "$exe_abs" $args >"$out/stdout" 2>"$out/stderr" </dev/null
     fi
-  )
+  ) 2>/dev/null  # the shell's own "Killed" notice when a test ends by SIGKILL on purpose
   code=$?
   why=""
   if [ "$code" != "$want_exit" ]; then why="exit status $code, expected $want_exit"; fi
