@@ -2,12 +2,20 @@
  *   pipe-eof correct : the reader child closes its inherited copy of the write end, sees EOF after the data.
  *   pipe-eof bug     : the classic bug — the reader keeps its own copy of the write end open. The writer finishes
  *                      and closes, yet read() blocks forever, because the reader itself still holds a write end.
- *                      (A 1 s alarm ends the wait here so the demo terminates; a real program would hang.) */
+ *                      (A 1 s alarm ends the process here so the demo terminates; a real program would hang.) */
 #include "demo.h"
 #include <signal.h>
 #include <sys/wait.h>
 
-static void on_alarm(int sig) { (void)sig; } /* only there to interrupt read() with EINTR */
+/* The bug's read() would block forever: after 1 s the alarm handler reports it and ends the process right there,
+ * from inside the blocked read (write and _exit are async-signal-safe). */
+static void on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "reader: NO EOF after 1 s: a write end is still open (in this very process)\n";
+  ssize_t n = write(STDOUT_FILENO, msg, sizeof msg - 1);
+  (void)n;
+  _exit(3);
+}
 
 int main(int argc, char **argv) {
   int bug = argc > 1 && !strcmp(argv[1], "bug");
@@ -19,7 +27,7 @@ int main(int argc, char **argv) {
   if (reader == 0) {
     if (!bug) CHECK(close(fds[1])); /* <- the fix; the bug is forgetting this line */
     struct sigaction sa = { 0 };
-    sa.sa_handler = on_alarm; /* no SA_RESTART: the blocked read() returns EINTR */
+    sa.sa_handler = on_alarm;
     sigemptyset(&sa.sa_mask);
     CHECK(sigaction(SIGALRM, &sa, NULL));
     alarm(1);
@@ -29,12 +37,7 @@ int main(int argc, char **argv) {
       ssize_t n = read(fds[0], buf, sizeof buf);
       if (n > 0) { total += (size_t)n; continue; }
       if (n == 0) { printf("reader: got %zu bytes, then EOF\n", total); fflush(stdout); _exit(0); }
-      if (errno == EINTR) {
-        printf("reader: got %zu bytes, then NO EOF after 1 s: a write end is still open (in this very process)\n", total);
-        fflush(stdout);
-        _exit(3);
-      }
-      die("read");
+      if (errno != EINTR) die("read");
     }
   }
   CHECK(close(fds[0]));

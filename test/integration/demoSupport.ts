@@ -1,10 +1,13 @@
 // Shared by test/integration/demo*.test.ts: build the demos, record one (or one part of one) with the real
 // `ipcscope record` and the real shim, and hand back the trace with the trace model run over it.
 import { execFileSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT, blobText, events, recordProgram, whyNoShim, type RecordOptions, type RecordResult } from '../helpers/record';
-import { TraceModel, summarize, type Summary, type ProcessInfo } from '../../src/common/model';
+import { ROOT, arg, blobText, events, recordProgram, whyNoShim, type EventFilter, type RecordOptions, type RecordResult } from '../helpers/record';
+import type { TraceEvent } from '../../src/common/traceEvent';
+import { TraceModel, summarize, type Flow, type FlowKind, type Summary, type ProcessInfo } from '../../src/common/model';
 
 export const DEMOS = join(ROOT, 'demos');
 
@@ -103,4 +106,41 @@ export function context(run: DemoRun): string {
 /** The shim_info notes of the trace (why page faults or frames are missing), for assertion messages. */
 export function shimInfo(run: DemoRun): string {
   return [...new Set(events(run.store, 'shim_info').map((e) => `pid ${e.pid}: ${blobText(e)}`))].join('; ');
+}
+
+/** Events of one kind in the demo's trace (arrival order), filtered as in helpers/record.ts. */
+export function evs(run: DemoRun, kind: string, f: EventFilter = {}): TraceEvent[] {
+  return events(run.store, kind, f);
+}
+/** An argument as a JS number (fine for fds, sizes, signal numbers; not for addresses). */
+export function num(e: TraceEvent, kind: string, name: string): number {
+  return Number(BigInt.asIntN(64, arg(e, kind, name)));
+}
+export const byTime = (a: TraceEvent, b: TraceEvent): number => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index);
+export const ms = (ns: bigint): number => Number(ns / 1000n) / 1000;
+
+/** Model flows of a kind, optionally between two pids. */
+export function flows(run: DemoRun, kind: FlowKind, from?: number, to?: number): Flow[] {
+  return run.model.flows.filter((f) => f.kind === kind && (from === undefined || f.from.pid === from) && (to === undefined || f.to.pid === to));
+}
+export const bytesOf = (fs: Flow[]): number => fs.reduce((s, f) => s + f.bytes, 0);
+
+/** Successful read/write end events of a pid, summed. */
+export function ioBytes(run: DemoRun, kind: 'read' | 'write', pid: number, pred: (e: TraceEvent) => boolean = () => true): number {
+  return evs(run, kind, { pid }).filter((e) => e.phase !== 1 && e.err === 0 && e.result > 0n && pred(e)).reduce((s, e) => s + Number(e.result), 0);
+}
+
+export const EINTR = 4, EAGAIN = 11, EINVAL = 22;
+
+/**
+ * Inside a describe(): record `command` of demo `id` once (before), clean up after, and give the tests a getter.
+ * Adds the first test: the demo itself ran correctly (exit status 0).
+ */
+export function recorded(id: string, command: string[], body: (run: () => DemoRun) => void, opts: RecordOptions = {}): void {
+  let r: DemoRun | undefined;
+  before(async () => { r = await recordDemo(id, command, opts); });
+  after(() => r?.cleanup());
+  const get = (): DemoRun => { if (!r) throw new Error(`demo ${id} was not recorded`); return r; };
+  test('the demo runs correctly under the tracer (exit status 0)', () => assert.equal(get().exit.code, 0, context(get())));
+  body(get);
 }

@@ -112,9 +112,9 @@ test('page faults after fork: the child writing every page of a 16 MiB private m
   const s = r.store;
   const parent = rootPid(s);
   const child = Number(events(s, 'fork', { pid: parent })[0].result);
-  const [info] = events(s, 'shim_info', { pid: child });
-  assert.ok(info, 'shim_info from the child');
-  assert.equal(arg(info, 'shim_info', 'pageFaults'), 1n, `the child samples faults (${blobText(info)})`);
+  const [info] = events(s, 'shim_info', { pid: parent });
+  assert.ok(info, 'shim_info from the parent');
+  assert.equal(arg(info, 'shim_info', 'pageFaults'), 1n, `the shim samples faults (${blobText(info)})`);
   const faults = events(s, 'page_fault', { pid: child, args: { major: 0 } });
   assert.ok(faults.length >= 4096, `${faults.length} minor faults in the child`);
   r.cleanup();
