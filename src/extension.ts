@@ -16,6 +16,7 @@ import { readSettings } from './host/settings';
 export interface IpcScopeApi {
   readonly sessions: SessionManager;
   readonly views: { readonly sessions: SessionsProvider; readonly processes: ProcessesProvider; readonly objects: ObjectsProvider; readonly findings: FindingsProvider };
+  readonly statusBar: SessionStatusBar;
 }
 
 let manager: SessionManager | undefined;
@@ -42,17 +43,18 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     trees.findings.message = emptyMessage('findings', sessions, views.findings.findings().length === 0);
   };
   updateMessages();
+  const statusBar = new SessionStatusBar(sessions);
   context.subscriptions.push(
     sessions, timeline, ...Object.values(views), ...Object.values(trees),
     vscode.window.createTreeView('ipcScope.sessions', { treeDataProvider: views.sessions }),
     sessions.onDidChange(updateMessages),
-    new SessionStatusBar(sessions),
+    statusBar,
     TraceEditorProvider.register(sessions, timeline),
   );
   registerCommands(context, sessions, timeline);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
-  return { sessions, views };
+  return { sessions, views, statusBar };
 }
 
 // `npm start` opens the demos folder with IPCSCOPE_TRACE_ON_STARTUP set (or a user sets ipcScope.traceOnStartup),

@@ -1,6 +1,8 @@
 // Export Trace: the .ipctrace itself (a copy of the file the session streamed to or was opened from), or the
 // Perfetto / Chrome JSON formats through the model's exporters (src/common/model/export*.ts).
 import * as vscode from 'vscode';
+import { writeFile } from 'node:fs/promises';
+import { TraceModel, encodePerfetto, chromeTrace } from '../common/model';
 import type { TraceSession } from './session';
 
 export type ExportFormat = 'ipctrace' | 'perfetto' | 'chrome';
@@ -17,5 +19,10 @@ export async function exportSession(s: TraceSession, format: ExportFormat, targe
     if (s.traceFile !== target) await copy(s.traceFile, target);
     return;
   }
-  throw new Error(vscode.l10n.t('{0} export is not available in this build', format));
+  if (!s.store) throw new Error(vscode.l10n.t('this session has no events'));
+  // A model of its own, flushed: the view model of a live session holds back its newest events.
+  const m = new TraceModel(s.store);
+  m.update({ flush: true });
+  if (format === 'perfetto') await writeFile(target, encodePerfetto(m).bytes);
+  else await writeFile(target, JSON.stringify(chromeTrace(m)));
 }

@@ -5,6 +5,7 @@
 // Two runs: the main suite in a trusted workspace, and the restricted-mode suite in an untrusted one.
 // Prints the summed "N passed, N failed" line that scripts/run-tests.mjs reads.
 import { runTests } from '@vscode/test-electron';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -51,6 +52,10 @@ async function main(): Promise<number> {
     for (const suite of ['main', 'untrusted'] as const) {
       const workspace = join(base, suite, 'workspace');
       cpSync(join(root, 'test/e2e/fixtures'), workspace, { recursive: true });
+      // A trace recorded by the CLI, for the suites that open .ipctrace files (the untrusted one may not record).
+      const rec = spawnSync(process.execPath, [join(root, 'out/cli/ipcscope.js'), 'record', '-o', join(workspace, 'recorded.ipctrace'), '--', 'sh', '-c', 'echo hello | cat'],
+        { encoding: 'utf8', timeout: 60_000 });
+      if (rec.status !== 0) console.log(`ipcscope record failed (exit ${rec.status}): ${rec.stderr}`);
       const r = await runSuite(suite, workspace);
       passed += r.passed; failed += r.failed; failures.push(...r.failures.map((f) => `${suite}: ${f}`));
     }

@@ -2,7 +2,8 @@
 // the session terminal, stop, export, the .ipctrace custom editor.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { decodePerfetto } from '../../../src/common/model';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TraceSession } from '../../../src/host/session';
@@ -68,10 +69,15 @@ describe('tracing programs', function () {
     assert.ok(pids.every(alive), 'all started');
     a.sessions.setCurrent(s);
     assert.equal(a.views.processes.roots().length, 1);
+    a.statusBar.update();
+    assert.match(a.statusBar.item.text, /tree\.sh: [\d,]+ events · [\d.]+k?\/s/);
+    assert.equal(a.statusBar.item.command, 'ipcScope.showTimeline');
     const stopped = await vscode.commands.executeCommand<TraceSession>('ipcScope.stopSession', s);
     assert.equal(stopped, s);
     assert.equal(s.state, 'exited');
     await waitFor('every pid to be gone', () => pids.every((p) => !alive(p)), 5000);
+    a.statusBar.update();
+    assert.equal(a.sessions.running.length, 0);
   });
 
   it('exports the .ipctrace and opens it in the custom editor', async () => {
@@ -89,6 +95,19 @@ describe('tracing programs', function () {
     assert.equal((tab.input as vscode.TabInputCustom).viewType, 'ipcScope.traceViewer');
     assert.equal(a.sessions.current, opened);
     assert.equal(a.views.processes.roots().length, 1);
+  });
+
+  it('exports Perfetto and Chrome JSON through the model exporters', async () => {
+    const base = join(tmpdir(), `ipcscope-e2e-${process.pid}`);
+    const perfetto = await vscode.commands.executeCommand<string>('ipcScope.exportTrace', pipeSession, vscode.Uri.file(`${base}.perfetto-trace`), 'perfetto');
+    assert.equal(perfetto, `${base}.perfetto-trace`);
+    const packets = decodePerfetto(readFileSync(perfetto)).packet;
+    assert.ok(packets.length > 4, `only ${packets.length} packets`);
+    const chrome = await vscode.commands.executeCommand<string>('ipcScope.exportTrace', pipeSession, vscode.Uri.file(`${base}.json`), 'chrome');
+    const json = JSON.parse(readFileSync(chrome, 'utf8')) as { traceEvents: { ph: string; pid: number; name?: string }[] };
+    const pids = new Set(json.traceEvents.filter((e) => e.ph !== 'M').map((e) => e.pid));
+    assert.equal(pids.size, 2, `pids in the chrome trace: ${[...pids].join(', ')}`);
+    assert.ok(json.traceEvents.some((e) => e.name === 'write') && json.traceEvents.some((e) => e.name === 'read'));
   });
 
   it('opens a broken trace file with a clear error instead of losing the editor', async () => {

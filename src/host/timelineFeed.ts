@@ -1,0 +1,176 @@
+// The host side of one timeline webview, without vscode: answers the webview's requests from a TimelineData and
+// feeds a live session into it. New events are consumed in slices of a few milliseconds between turns of the event
+// loop and announced (`grow`) at most FEED_HZ times a second, so a 200k events/s recording never blocks the
+// extension host for long. The VS Code panel (timelinePanel.ts), the browser-test harness and the bench all drive
+// the webview through this class.
+import { randomBytes } from 'node:crypto';
+import type { EventSource } from '../common/traceEvent';
+import { TimelineData } from '../common/timelineData';
+import {
+  WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type RevealTarget, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
+} from '../common/webviewProtocol';
+
+/** At most this many `grow` messages per second while recording. */
+export const FEED_HZ = 10;
+/** A slice of event consumption stops after this many ms and yields to the event loop. */
+export const SLICE_MS = 12;
+
+export interface TimelineSessionOptions {
+  source: EventSource;
+  title: string;
+  live: boolean;
+  /** Delivers a message to the webview (VS Code: webview.postMessage). */
+  post: (m: ToWebviewMessage) => unknown;
+  onOpenSource?: (file: string, line: number) => void;
+  onSelected?: (index: number | null) => void;
+  onLog?: (level: 'info' | 'warning' | 'error', message: string) => void;
+}
+
+export interface FeedStats { slices: number; maxSliceMs: number; grows: number; consumed: number }
+
+export class TimelineSession {
+  readonly data: TimelineData;
+  private readonly opts: TimelineSessionOptions;
+  private ready = false;
+  private live: boolean;
+  private unsubscribe: (() => void) | undefined;
+  private pumping = false;
+  private pendingGrow: NodeJS.Timeout | undefined;
+  private lastGrow = 0;
+  private pendingReveal: RevealTarget | null = null;
+  private disposed = false;
+  readonly stats: FeedStats = { slices: 0, maxSliceMs: 0, grows: 0, consumed: 0 };
+
+  constructor(opts: TimelineSessionOptions) {
+    this.opts = opts;
+    this.live = opts.live;
+    this.data = new TimelineData(opts.source, { title: opts.title, live: opts.live });
+    this.stats.consumed = this.data.eventCount;
+    if (opts.live && opts.source.onAppend) this.unsubscribe = opts.source.onAppend(() => this.pump());
+    if (opts.source.count > this.data.eventCount) this.pump();
+  }
+
+  /** Handles one message from the webview; malformed input is logged and dropped, never thrown at the host. */
+  handle(raw: unknown): void {
+    let m: FromWebviewMessage;
+    try { m = parseFromWebview(raw); } catch (e) { this.opts.onLog?.('warning', `timeline webview: ${(e as Error).message}`); return; }
+    switch (m.type) {
+      case 'ready':
+        if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.opts.onLog?.('warning', `timeline webview speaks protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}`);
+        this.ready = true;
+        this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.data.header() });
+        if (this.pendingReveal) { this.opts.post({ type: 'reveal', target: this.pendingReveal }); this.pendingReveal = null; }
+        if (!this.live) this.opts.post({ type: 'sessionEnded' });
+        break;
+      case 'request': void this.answer(m.messageId, m.request); break;
+      case 'openSource': this.opts.onOpenSource?.(m.file, m.line); break;
+      case 'selected': this.opts.onSelected?.(m.index); break;
+      case 'log': this.opts.onLog?.(m.level, `timeline webview: ${m.message}`); break;
+    }
+  }
+
+  private async answer(messageId: number, r: WebviewRequest): Promise<void> {
+    try {
+      let reply: WebviewReply;
+      switch (r.type) {
+        case 'tile': reply = { type: 'tile', tile: await this.data.tileAsync(r.tile) }; break;
+        case 'details': reply = { type: 'details', details: this.data.details(r.index) }; break;
+        case 'locate': reply = { type: 'locate', ...this.data.locate(r.index) }; break;
+        case 'search': { const s = this.data.search(r.text, Math.max(1, Math.min(10_000, r.limit))); reply = { type: 'search', hits: s.hits, total: s.total }; break; }
+      }
+      if (!this.disposed) this.opts.post({ type: 'reply', inReplyTo: messageId, reply });
+    } catch (e) {
+      if (!this.disposed) this.opts.post({ type: 'replyError', inReplyTo: messageId, message: (e as Error).message });
+    }
+  }
+
+  /** Shows a process, object, event or time range (the tree views' "Reveal in Timeline"); queued until ready. */
+  reveal(target: RevealTarget): void {
+    if (this.ready) this.opts.post({ type: 'reveal', target }); else this.pendingReveal = target;
+  }
+
+  /** The webview was reloaded (or replaced): it will say `ready` again. */
+  webviewReset(): void { this.ready = false; }
+
+  /** The recording ended: consume the rest and tell the webview. */
+  end(): void {
+    this.live = false;
+    this.data.setLive(false);
+    this.pump();
+  }
+
+  /** Consumes new events in time-bounded slices, yielding between them; announces growth at a bounded rate. */
+  private pump(): void {
+    if (this.pumping || this.disposed) return;
+    this.pumping = true;
+    const step = (): void => {
+      if (this.disposed) { this.pumping = false; return; }
+      const t0 = performance.now();
+      // Chunks small enough to check the clock often: consumption costs ~1 µs per event.
+      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(4096);
+      const ms = performance.now() - t0;
+      this.stats.slices++;
+      if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
+      this.stats.consumed = this.data.eventCount;
+      if (this.data.eventCount < this.opts.source.count) { setImmediate(step); return; }
+      this.pumping = false;
+      this.scheduleGrow();
+    };
+    setImmediate(step);
+  }
+
+  private scheduleGrow(): void {
+    if (this.pendingGrow || !this.ready) {
+      if (!this.ready) return; // init will carry the header
+      return;
+    }
+    const wait = Math.max(0, this.lastGrow + 1000 / FEED_HZ - Date.now());
+    this.pendingGrow = setTimeout(() => {
+      this.pendingGrow = undefined;
+      if (this.disposed || !this.ready) return;
+      this.lastGrow = Date.now();
+      this.stats.grows++;
+      this.opts.post({ type: 'grow', header: this.data.header() });
+      if (!this.live) this.opts.post({ type: 'sessionEnded' });
+    }, wait);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.unsubscribe?.();
+    if (this.pendingGrow) clearTimeout(this.pendingGrow);
+  }
+}
+
+/** A nonce for the webview's CSP, from crypto (never Math.random). */
+export function makeNonce(): string { return randomBytes(18).toString('base64'); }
+
+export interface TimelineHtmlOptions { scriptUri: string; styleUri: string; cspSource: string; nonce: string; title?: string }
+
+/**
+ * The timeline page: CSP default-src 'none'; scripts only with the nonce; styles from the extension's own files
+ * (and the constructable stylesheets @vscode-elements uses); no inline event handlers. The webview builds its DOM.
+ */
+export function timelineHtml(o: TimelineHtmlOptions): string {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const csp = [
+    "default-src 'none'",
+    `img-src ${o.cspSource} data:`,
+    `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
+    `font-src ${o.cspSource}`,
+    `script-src 'nonce-${o.nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${esc(o.styleUri)}" nonce="${esc(o.nonce)}">
+<title>${esc(o.title ?? 'IPC Scope Timeline')}</title>
+</head>
+<body>
+<script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
+</body>
+</html>`;
+}
