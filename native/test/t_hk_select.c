@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 static void later_write(int fd, const char *s) {
-  struct timespec t = {0, 50 * 1000 * 1000};
+  struct timespec t = {0, 200 * 1000 * 1000};
   nanosleep(&t, NULL);
   if (write(fd, s, 1) != 1) _exit(10);
 }

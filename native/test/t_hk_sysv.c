@@ -32,7 +32,7 @@ int main(void) {
     if (semop(sem, &post, 1) != 0) _exit(12);
     _exit(0);
   }
-  struct timespec t = {0, 50 * 1000 * 1000}; /* the child is waiting in msgrcv by now */
+  struct timespec t = {0, 200 * 1000 * 1000}; /* the child is waiting in msgrcv by now */
   nanosleep(&t, NULL);
   struct msg m1 = {1, "first"}, m2 = {2, "second"};
   if (msgsnd(q, &m1, 6, 0) != 0 || msgsnd(q, &m2, 7, 0) != 0) return 3;
