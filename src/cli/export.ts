@@ -25,6 +25,7 @@ ${Object.entries(FORMATS).map(([n, f]) => `  ${n.padEnd(10)} ${f.description}`).
 Writes to OUT, or to stdout without -o.
 `;
 
+const HEADER_KEYS = new Set(['ts', 'pid', 'tid', 'kind', 'phase', 'result', 'errno', 'caller', 'flags', 'blob', 'blobBase64']);
 const PRINTABLE = /^[\x20-\x7e\t\n\r\u00a0-\uffff]*$/u;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -53,7 +54,8 @@ export function eventJson(store: EventStore, i: number): Record<string, unknown>
     info.args.forEach((name, j) => {
       const v = store.argAt(i, j);
       const e = info.argEnums[j];
-      o[name] = e ? enumName(e, Number(v)) : num(v);
+      // An argument named like a header field (wait's pid, tgkill's tid, open's flags) must not overwrite it.
+      o[HEADER_KEYS.has(name) ? `arg.${name}` : name] = e ? enumName(e, Number(v)) : num(v);
     });
   }
   const blob = store.blobAt(i);

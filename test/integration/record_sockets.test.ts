@@ -8,7 +8,7 @@ const FIX = 'test/fixtures/record';
 const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
 
 for (const kind of ['unix', 'tcp'] as const) {
-  test(`a ${kind} socket echo: connect and accept name each other's inodes, 5 bytes each way`, { skip }, async () => {
+  test(`a ${kind} socket echo: connect and accept name each other (${kind === 'unix' ? 'peer inodes' : 'mirrored addresses'}), 5 bytes each way`, { skip }, async () => {
     const r = await recordProgram(compileC(`${FIX}/echo_socket.c`), [kind]);
     assert.equal(r.exit.status, 0, r.stderr);
     const s = r.store;
@@ -23,8 +23,15 @@ for (const kind of ['unix', 'tcp'] as const) {
     const srvIno = arg(acc, 'accept', 'ino'), cliIno = arg(con, 'connect', 'ino');
     assert.notEqual(srvIno, 0n);
     assert.notEqual(cliIno, 0n);
-    assert.equal(arg(acc, 'accept', 'peerIno'), cliIno, 'accept names the client socket');
-    assert.equal(arg(con, 'connect', 'peerIno'), srvIno, 'connect names the accepted socket');
+    if (kind === 'unix') {
+      // events.md: accept and connect record the peer's inode (Unix sockets, from sock_diag)
+      assert.equal(arg(acc, 'accept', 'peerIno'), cliIno, 'accept names the client socket');
+      assert.equal(arg(con, 'connect', 'peerIno'), srvIno, 'connect names the accepted socket');
+    } else {
+      // TCP ends are matched by address: the accepted socket's local|remote is the connecting one's remote|local
+      assert.match(blobText(con), /^tcp:127\.0\.0\.1:\d+\|tcp:127\.0\.0\.1:\d+$/);
+      assert.equal(blobText(acc), blobText(con).split('|').reverse().join('|'));
+    }
     const otype = kind === 'unix' ? 'socket_unix' : 'socket_tcp';
     const cw = events(s, 'write', { pid: client, phase: 'end', args: { ino: cliIno, otype } });
     const sr = events(s, 'read', { pid: server, phase: 'end', args: { ino: srvIno, otype } });
