@@ -136,7 +136,8 @@ def decode_file(path):
             emitted, dropped = struct.unpack_from('<QQ', body, 0)
             out.append((last_ts, 'pid=%d kind=bye emitted=%d dropped=%d' % (pid, emitted, dropped), None))
         elif mtype == 7:
-            out.append((last_ts, 'pid=%d kind=reply' % pid, None))
+            rid, status = struct.unpack_from('<Qi', body, 0)
+            out.append((last_ts, 'pid=%d kind=reply id=%d status=%d json=%s' % (pid, rid, status, body[16:].decode('utf-8')), None))
         else:
             raise DecodeError('%s: unexpected message type %d' % (path, mtype))
         if seq != expect_seq:
@@ -167,7 +168,7 @@ def check(lines, expect_path):
     captured = {}  # (?P<name>…) groups of matched in-order rules; later rules use them as ${name}
     for raw in open(expect_path):
         rule = raw.rstrip('\n')
-        if not rule.strip() or rule.startswith('#') or re.match(r'^(exit|stderr|env|noenv|args|nostderr)\b', rule):
+        if not rule.strip() or rule.startswith('#') or re.match(r'^(exit|stderr|env|noenv|args|nostderr|notrace|ipcscope|collector)\b', rule):
             continue
         missing = [n for n in re.findall(r'\$\{(\w+)\}', rule) if n not in captured]
         if missing:

@@ -15,6 +15,10 @@
 #     noenv             run without IPCSCOPE at all (the shim must do nothing)
 #     notrace           expect no trace files at all
 #     args A B …        arguments for the program
+#     collector [badsecret] [snapshot|flush]
+#                       send over a real websocket to test/ws_server.mjs (npm ws) instead of the file sink; it
+#                       writes what it receives to the same OUT/trace.PID files. badsecret: a wrong secret (401).
+#                       snapshot/flush: the server sends that COMMAND right after WELCOME.
 # The program runs as LD_PRELOAD=build/libipcscope.so IPCSCOPE="file=OUT/trace;payload=64;faults=1;snapshots=1"
 # with its working directory in a fresh scratch directory ($IPS_TEST_DIR, also exported). The shim writes one file
 # per process (OUT/trace.PID); test/decode.py prints one line per event, merged by timestamp, e.g.
@@ -52,6 +56,20 @@ for name in $names; do
   custom=$(sed -n 's/^ipcscope[[:space:]]\{1,\}//p' "$expect" | tail -1)
   [ -n "$custom" ] && ipcscope="$custom"
   envs=$(sed -n 's/^env[[:space:]]\{1,\}//p' "$expect")
+  spid=""
+  if grep -Eq '^collector([[:space:]]|$)' "$expect"; then
+    copts=$(sed -n 's/^collector//p' "$expect" | tail -1)
+    cmdopt=""
+    case "$copts" in *snapshot*) cmdopt="--command snapshot" ;; *flush*) cmdopt="--command flush" ;; esac
+    # shellcheck disable=SC2086
+    node test/ws_server.mjs "$out/trace" $cmdopt >"$out/server.txt" 2>"$out/server.err" &
+    spid=$!
+    i=0
+    while [ ! -s "$out/server.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    read -r port secret <"$out/server.txt"
+    case "$copts" in *badsecret*) secret=0000000000000000000000000000000000000000000000000000000000000000 ;; esac
+    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1"
+  fi
   exe_abs="$(pwd)/$exe"
   noenv=""
   grep -qx 'noenv' "$expect" && noenv=1
@@ -67,8 +85,11 @@ for name in $names; do
       # shellcheck disable=SC2086
       timeout 60 python3 -c "$CLOSEFDS" env LD_PRELOAD="$LIB" IPCSCOPE="$ipcscope" "$exe_abs" $args >"$out/stdout" 2>"$out/stderr" </dev/null
     fi
-  ) 2>/dev/null  # the shell's own "Killed" notice when a test ends by SIGKILL on purpose
+    rc=$?
+    exit $rc
+  ) 2>/dev/null  # the subshell waits (not exec) so its "Killed" notice for a test that ends by SIGKILL goes nowhere
   code=$?
+  if [ -n "$spid" ]; then kill -TERM "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; fi
   why=""
   if [ "$code" != "$want_exit" ]; then why="exit status $code, expected $want_exit"; fi
   if [ -z "$why" ]; then
