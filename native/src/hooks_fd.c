@@ -292,6 +292,16 @@ IPS_EXPORT int close_range(unsigned first, unsigned last, int flags) {
   IPS_RETURN(r, e);
 }
 
+IPS_EXPORT void closefrom(int lowfd) {
+  IPS_REAL_DECL(closefrom, void, int);
+  if (!ips_hook_enter()) { real_closefrom(lowfd); return; }
+  real_closefrom(lowfd);
+  int e = errno;
+  for (int fd = lowfd < 0 ? 0 : lowfd; fd < (1 << 20); fd++) ips_fd_forget(fd);
+  ips_hook_leave();
+  errno = e;
+}
+
 static void dup_common(uint64_t caller, int oldfd, int newfd_req, int r, int e, int flags, unsigned how) {
   struct ips_fdinfo fi;
   ips_fd_info_or_zero(oldfd, &fi);

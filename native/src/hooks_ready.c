@@ -218,3 +218,36 @@ IPS_EXPORT int eventfd(unsigned initval, int flags) {
   IPS_EMIT(EVENTFD, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, initval, (uint64_t)flags, fi.dev, fi.ino);
   IPS_RETURN(r, e);
 }
+
+/* glibc's eventfd_read/eventfd_write call its internal read/write, which no preload can see: record them here as
+ * the read/write they are. */
+IPS_EXPORT int eventfd_read(int fd, eventfd_t *value) {
+  IPS_REAL_DECL(eventfd_read, int, int, eventfd_t *);
+  if (!ips_hook_enter()) return real_eventfd_read(fd, value);
+  uint64_t caller = IPS_CALLER();
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  ips_emit_io(IPS_EV_READ, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, 8, &fi, (uint64_t)-1, IPS_READ_HOW_READ, 0, NULL, 0);
+  IPS_PAUSE_POINT(READ, caller);
+  int r = real_eventfd_read(fd, value);
+  int e = errno;
+  ips_emit_io(IPS_EV_READ, IPS_PHASE_END, 0, r == 0 ? 8 : -1, r < 0 ? e : 0, caller, fd, 8, &fi, (uint64_t)-1,
+              IPS_READ_HOW_READ, 0, value, r == 0 ? ips_preview_len(8, NULL) : 0);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int eventfd_write(int fd, eventfd_t value) {
+  IPS_REAL_DECL(eventfd_write, int, int, eventfd_t);
+  if (!ips_hook_enter()) return real_eventfd_write(fd, value);
+  uint64_t caller = IPS_CALLER();
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, 8, &fi, (uint64_t)-1, IPS_WRITE_HOW_WRITE, 0, NULL,
+              0);
+  IPS_PAUSE_POINT(WRITE, caller);
+  int r = real_eventfd_write(fd, value);
+  int e = errno;
+  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, 0, r == 0 ? 8 : -1, r < 0 ? e : 0, caller, fd, 8, &fi, (uint64_t)-1,
+              IPS_WRITE_HOW_WRITE, 0, &value, r == 0 ? ips_preview_len(8, NULL) : 0);
+  IPS_RETURN(r, e);
+}
