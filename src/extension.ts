@@ -37,12 +37,14 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     objects: vscode.window.createTreeView('ipcScope.objects', { treeDataProvider: views.objects }),
     findings: vscode.window.createTreeView('ipcScope.findings', { treeDataProvider: views.findings }),
   };
+  // Only visible views ask the model anything: a hidden view costs nothing while a busy program records.
   const updateMessages = () => {
-    trees.processes.message = emptyMessage('processes', sessions, views.processes.roots().length === 0);
-    trees.objects.message = emptyMessage('objects', sessions, views.objects.objects().length === 0);
-    trees.findings.message = emptyMessage('findings', sessions, views.findings.findings().length === 0);
+    if (trees.processes.visible) trees.processes.message = emptyMessage('processes', sessions, views.processes.roots().length === 0);
+    if (trees.objects.visible) trees.objects.message = emptyMessage('objects', sessions, views.objects.objects().length === 0);
+    if (trees.findings.visible) trees.findings.message = emptyMessage('findings', sessions, views.findings.findings().length === 0);
   };
   updateMessages();
+  for (const t of Object.values(trees)) context.subscriptions.push(t.onDidChangeVisibility(updateMessages));
   const statusBar = new SessionStatusBar(sessions);
   context.subscriptions.push(
     sessions, timeline, ...Object.values(views), ...Object.values(trees),
