@@ -166,7 +166,7 @@ static void parse_config(const char *s) {
 
 /* ---------------------------------------------------------------- per-thread rings */
 
-#define RING_SIZE (1u << 19) /* 512 KiB per thread */
+#define RING_SIZE (1u << 20) /* 1 MiB per thread (mmap: only the pages a thread fills cost memory) */
 #define RING_MASK (RING_SIZE - 1)
 enum { RING_FREE = 0, RING_LIVE = 1, RING_DEAD = 2 };
 struct ips_ring {
@@ -297,10 +297,10 @@ static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, ui
     }
     /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed. */
     if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
-        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 50))
+        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200))
       goto drop;
     wake_sender();
-    sleep_ns(100000); /* 0.1 ms, at most 50 times = 5 ms */
+    sleep_ns(100000); /* 0.1 ms, at most 200 times = 20 ms: on 2 busy cores the sender can be off-CPU for 5 ms */
     waited++;
   }
   struct rec_header h = {kind, phase, (uint8_t)nargs, (uint16_t)blob_len,
@@ -691,6 +691,7 @@ static void *sender_main(void *arg) {
       atomic_store(&reconnect_req, 0);
       sink_close();
       hello_origin = IPS_ORIGIN_EXEC;
+      start_ns = ips_now_ns(); /* the connection starts now (receivers order connections by it) */
       if (sink_connect() < 0) { sink_close(); ips_cfg.enabled = 0; atomic_store(&conn_state, CONN_FAILED); }
       else atomic_store(&conn_state, CONN_UP);
     }
@@ -966,6 +967,7 @@ fail:;
   ips_cfg.enabled = 0;
 }
 
+static void atfork_child_safety(void);
 __attribute__((constructor(101))) static void ips_init(void) {
   const char *env = getenv("IPCSCOPE");
   if (!env || !*env) return;
@@ -977,6 +979,7 @@ __attribute__((constructor(101))) static void ips_init(void) {
     if (!realpath(di.dli_fname, shim_path)) snprintf(shim_path, sizeof shim_path, "%s", di.dli_fname);
   }
   pthread_key_create(&ring_key, ring_thread_gone);
+  pthread_atfork(NULL, NULL, atfork_child_safety);
   ips_cfg.enabled = 1;     /* events made before WELCOME are buffered in this thread's ring */
   ips_perf_init();
   image_start(cfg_from_origin, 1);
@@ -997,14 +1000,28 @@ __attribute__((destructor(101))) static void ips_fini(void) {
 /* ---------------------------------------------------------------- fork */
 
 static sigset_t fork_saved_mask;
+static int in_traced_fork;
+/* A fork the shim's wrapper did not see (called while a hook was active, or from inside libc): the child has no
+ * sender thread and shares the parent's connection, so it must not trace at all. */
+static void atfork_child_safety(void) {
+  if (in_traced_fork) return;
+  ips_cfg.enabled = 0;
+  atomic_store(&sender_running, 0);
+  sink_fd = -1;
+}
 void ips_fork_prepare(void) {
+  in_traced_fork = 1;
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &fork_saved_mask);
 }
-void ips_fork_parent(void) { pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL); }
+void ips_fork_parent(void) {
+  in_traced_fork = 0;
+  pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+}
 
 void ips_fork_child(void) {
+  in_traced_fork = 0;
   /* Only this thread survives: forget other threads' rings and every unsent parent event (the parent sends them). */
   ips_tls.tid = 0;
   ips_tid();

@@ -1,6 +1,6 @@
 /* Four threads each emitting many events at once (sigprocmask calls: runtime hooks, no IPC needed): every event
  * arrives, each thread's in order, with thread_start/thread_exit around them; a thread that ends with pthread_exit
- * is reported too. Then a burst large enough to fill a ring exercises back-pressure without losing anything. */
+ * is reported too; 300 short-lived threads reuse the rings of ended ones. Then a burst large enough to fill a ring exercises back-pressure without losing anything. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -14,6 +14,12 @@ static void *worker(void *arg) {
   if ((intptr_t)arg == 3) pthread_exit((void *)33);
   return arg;
 }
+static void *short_worker(void *arg) {
+  sigset_t s;
+  sigemptyset(&s);
+  for (int i = 0; i < 10; i++) sigprocmask(SIG_BLOCK, &s, NULL);
+  return arg;
+}
 int main(void) {
   pthread_t t[4];
   for (intptr_t i = 0; i < 4; i++)
@@ -22,6 +28,12 @@ int main(void) {
     void *r;
     pthread_join(t[i], &r);
     if ((intptr_t)r != (i == 3 ? 33 : i)) return 11;
+  }
+  /* 300 short threads one after another: rings of ended threads are drained and reused, nothing is lost. */
+  for (intptr_t i = 0; i < 300; i++) {
+    pthread_t t1;
+    if (pthread_create(&t1, NULL, short_worker, (void *)i)) return 12;
+    pthread_join(t1, NULL);
   }
   return 0;
 }
