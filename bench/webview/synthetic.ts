@@ -115,6 +115,7 @@ export class SyntheticTrace implements EventSource {
   pidAt(i: number): number { return this.pids[this.thread[i]]; }
   tidAt(i: number): number { return this.tids[this.thread[i]]; }
   tsAt(i: number): bigint { return ORIGIN + BigInt(this.ts[i]); }
+  tsNumberAt(i: number): number { return Number(ORIGIN) + this.ts[i]; }
   errAt(_i: number): number { return 0; }
   resultAt(i: number): bigint { return BigInt(this.result[i]); }
   flagsAt(_i: number): number { return 0; }

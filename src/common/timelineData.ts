@@ -18,7 +18,7 @@ import {
 interface Columns {
   kindAt(i: number): number; phaseAt(i: number): number; pidAt(i: number): number; tidAt(i: number): number; tsAt(i: number): bigint;
   argAt(i: number, j: number): bigint;
-  errAt?(i: number): number; resultAt?(i: number): bigint; flagsAt?(i: number): number; blobAt?(i: number): Uint8Array | undefined;
+  errAt?(i: number): number; resultAt?(i: number): bigint; tsNumberAt?(i: number): number; flagsAt?(i: number): number; blobAt?(i: number): Uint8Array | undefined;
 }
 function columnsOf(s: EventSource): Columns | null {
   const c = s as unknown as Partial<Columns>;
@@ -27,6 +27,7 @@ function columnsOf(s: EventSource): Columns | null {
 }
 
 const NONE = 0xffffffff;
+const UTF8 = new TextDecoder();
 const INSTANT = 255;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -60,6 +61,9 @@ for (const k of KINDS) {
   const d = k.args.indexOf('dev'), n = k.args.indexOf('ino');
   if (d >= 0 && n >= 0) DEV_INO.set(k.id, [d, n]);
 }
+/** Lock kinds whose first argument is the lock's address (mutex, rwlock, spin lock, semaphore, condition variable). */
+const LOCK_ADDR_NAME: (string | undefined)[] = [];
+for (const k of KINDS) if (k.cls === 'lock' && ['mutex', 'rwlock', 'lock', 'sem', 'cond'].includes(k.args[0] ?? '')) LOCK_ADDR_NAME[k.id] = k.args[0];
 const CLASS_OF = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of KINDS) CLASS_OF[k.id] = Math.max(0, CLASSES.indexOf(k.cls));
 
@@ -117,7 +121,7 @@ class LaneItems {
   }
 }
 const LONG_NS = 2 ** 22; // ~4 ms
-const MAX_TILE_FLOWS = 4096;
+const MAX_TILE_FLOWS = 1500;
 
 /**
  * Tiles at level ≥ PYRAMID_LEVELS[0] read these instead of the items: one entry per non-empty bucket of 2^level ns
@@ -171,9 +175,34 @@ interface ObjectRec { id: number; type: string; label: string; key: string }
 /** A write (or send) waiting to be matched with reads (receives) of the same object. */
 interface StreamOp { lane: number; rel: number; ev: number; bytes: number; prio: number }
 
+/** Flows of one key (object) or the direct ones (signals, lock hand-offs), as compact columns. */
+class FlowColumns {
+  n = 0;
+  from = new Uint16Array(16); to = new Uint16Array(16); fromRel = new Float64Array(16); toRel = new Float64Array(16);
+  bytes = new Float64Array(16); ev = new Uint32Array(16); toEv = new Uint32Array(16);
+  push(from: number, to: number, fromRel: number, toRel: number, bytes: number, ev: number, toEv: number): void {
+    if (this.n === this.from.length) {
+      const m = this.n * 2;
+      const g = <T extends Float64Array | Uint32Array | Uint16Array>(a: T): T => { const x = new (a.constructor as new (n: number) => T)(m); x.set(a); return x; };
+      this.from = g(this.from); this.to = g(this.to); this.fromRel = g(this.fromRel); this.toRel = g(this.toRel);
+      this.bytes = g(this.bytes); this.ev = g(this.ev); this.toEv = g(this.toEv);
+    }
+    const k = this.n++;
+    this.from[k] = from; this.to[k] = to; this.fromRel[k] = fromRel; this.toRel[k] = toRel; this.bytes[k] = bytes; this.ev[k] = ev; this.toEv[k] = toEv;
+  }
+}
+
+/** Width of the flow index buckets: the finest pyramid level, so the pyramid's first level is one pass over them. */
+const FLOW_BUCKET_LEVEL = 17;
+
+/**
+ * All flows as one column set with two bucket indexes (CSR: flows whose from / to time falls in each 2^17 ns bucket),
+ * built without a comparison sort, plus the flow pyramid. Rebuilt in slices (a generator) so a host never blocks.
+ */
 interface FlowSet {
   n: number; from: Uint16Array; to: Uint16Array; fromRel: Float64Array; toRel: Float64Array; bytes: Float64Array;
-  ev: Uint32Array; toEv: Uint32Array; byFrom: Uint32Array; byTo: Uint32Array;
+  ev: Uint32Array; toEv: Uint32Array;
+  buckets: number; fromStart: Uint32Array; fromIdx: Uint32Array; toStart: Uint32Array; toIdx: Uint32Array;
   /** Per PYRAMID_LEVELS level: flows merged per (from bucket, from lane, to lane), in bucket order. */
   pyramid: FlowLevel[];
 }
@@ -181,30 +210,92 @@ interface FlowLevel {
   level: number; n: number; bucket: Float64Array; from: Uint16Array; to: Uint16Array; count: Uint32Array; bytes: Float64Array;
   fromRel: Float64Array; toRel: Float64Array; ev: Uint32Array; toEv: Uint32Array;
 }
+const SLICE = 100_000; // loop iterations between yields (a few ms)
 
-function flowLevel(f: Omit<FlowSet, 'pyramid'>, level: number): FlowLevel {
-  const scale = 2 ** -level;
-  const idx: number[] = [];
-  const bucket: number[] = [], count: number[] = [], bytes: number[] = [];
-  let current = -1;
-  let group = new Map<number, number>();
-  for (let k = 0; k < f.n; k++) {
-    const j = f.byFrom[k];
-    const bk = Math.floor(f.fromRel[j] * scale);
-    if (bk !== current) { current = bk; group = new Map(); }
-    const key = f.from[j] * 65536 + f.to[j];
-    const at = group.get(key);
-    if (at !== undefined) { count[at]++; bytes[at] += f.bytes[j]; continue; }
-    group.set(key, idx.length);
-    idx.push(j); bucket.push(bk); count.push(1); bytes.push(f.bytes[j]);
-  }
-  const n = idx.length;
-  const L: FlowLevel = {
-    level, n, bucket: Float64Array.from(bucket), from: new Uint16Array(n), to: new Uint16Array(n), count: Uint32Array.from(count),
-    bytes: Float64Array.from(bytes), fromRel: new Float64Array(n), toRel: new Float64Array(n), ev: new Uint32Array(n), toEv: new Uint32Array(n),
+function* buildFlowSet(parts: FlowColumns[], maxRel: number): Generator<void, FlowSet> {
+  let n = 0;
+  for (const p of parts) n += p.n;
+  const f = {
+    n, from: new Uint16Array(n), to: new Uint16Array(n), fromRel: new Float64Array(n), toRel: new Float64Array(n), bytes: new Float64Array(n),
+    ev: new Uint32Array(n), toEv: new Uint32Array(n),
   };
-  idx.forEach((j, k) => { L.from[k] = f.from[j]; L.to[k] = f.to[j]; L.fromRel[k] = f.fromRel[j]; L.toRel[k] = f.toRel[j]; L.ev[k] = f.ev[j]; L.toEv[k] = f.toEv[j]; });
-  return L;
+  let at = 0;
+  for (const p of parts) {
+    f.from.set(p.from.subarray(0, p.n), at); f.to.set(p.to.subarray(0, p.n), at); f.fromRel.set(p.fromRel.subarray(0, p.n), at);
+    f.toRel.set(p.toRel.subarray(0, p.n), at); f.bytes.set(p.bytes.subarray(0, p.n), at); f.ev.set(p.ev.subarray(0, p.n), at); f.toEv.set(p.toEv.subarray(0, p.n), at);
+    at += p.n;
+  }
+  yield;
+  const scale = 2 ** -FLOW_BUCKET_LEVEL;
+  const buckets = Math.floor(maxRel * scale) + 2;
+  const csr = function* (t: Float64Array): Generator<void, [Uint32Array, Uint32Array]> {
+    const start = new Uint32Array(buckets + 1);
+    for (let k = 0; k < n; k++) { start[Math.min(buckets - 1, Math.floor(t[k] * scale)) + 1]++; if (k % SLICE === SLICE - 1) yield; }
+    for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+    const fill = start.slice(0, buckets);
+    const idx = new Uint32Array(n);
+    for (let k = 0; k < n; k++) { idx[fill[Math.min(buckets - 1, Math.floor(t[k] * scale))]++] = k; if (k % SLICE === SLICE - 1) yield; }
+    return [start, idx];
+  };
+  const [fromStart, fromIdx] = yield* csr(f.fromRel);
+  const [toStart, toIdx] = yield* csr(f.toRel);
+  const base = { ...f, buckets, fromStart, fromIdx, toStart, toIdx };
+  // Pyramid: the first level groups each from-bucket's flows per lane pair; each next level merges the previous one.
+  const pyramid: FlowLevel[] = [];
+  {
+    const out = new FlowLevelBuilder(PYRAMID_LEVELS[0]);
+    let done = 0;
+    for (let b = 0; b < buckets; b++) {
+      const group = new Map<number, number>();
+      for (let k = fromStart[b]; k < fromStart[b + 1]; k++) {
+        const j = fromIdx[k];
+        const key = f.from[j] * 65536 + f.to[j];
+        const g = group.get(key);
+        if (g !== undefined) out.merge(g, 1, f.bytes[j]);
+        else group.set(key, out.push(b, f.from[j], f.to[j], 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]));
+      }
+      done += fromStart[b + 1] - fromStart[b] + 1;
+      if (done > SLICE) { done = 0; yield; }
+    }
+    pyramid.push(out.finish());
+  }
+  for (let p = 1; p < PYRAMID_LEVELS.length; p++) {
+    const prev = pyramid[p - 1];
+    const out = new FlowLevelBuilder(PYRAMID_LEVELS[p]);
+    const shift = 2 ** (PYRAMID_LEVELS[p] - prev.level);
+    let current = -1;
+    let group = new Map<number, number>();
+    for (let k = 0; k < prev.n; k++) {
+      const b = Math.floor(prev.bucket[k] / shift);
+      if (b !== current) { current = b; group = new Map(); }
+      const key = prev.from[k] * 65536 + prev.to[k];
+      const g = group.get(key);
+      if (g !== undefined) out.merge(g, prev.count[k], prev.bytes[k]);
+      else group.set(key, out.push(b, prev.from[k], prev.to[k], prev.count[k], prev.bytes[k], prev.fromRel[k], prev.toRel[k], prev.ev[k], prev.toEv[k]));
+      if (k % SLICE === SLICE - 1) yield;
+    }
+    pyramid.push(out.finish());
+  }
+  return { ...base, pyramid };
+}
+
+class FlowLevelBuilder {
+  bucket: number[] = []; from: number[] = []; to: number[] = []; count: number[] = []; bytes: number[] = [];
+  fromRel: number[] = []; toRel: number[] = []; ev: number[] = []; toEv: number[] = [];
+  constructor(readonly level: number) {}
+  push(b: number, from: number, to: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number): number {
+    this.bucket.push(b); this.from.push(from); this.to.push(to); this.count.push(count); this.bytes.push(bytes);
+    this.fromRel.push(fromRel); this.toRel.push(toRel); this.ev.push(ev); this.toEv.push(toEv);
+    return this.bucket.length - 1;
+  }
+  merge(at: number, count: number, bytes: number): void { this.count[at] += count; this.bytes[at] += bytes; }
+  finish(): FlowLevel {
+    return {
+      level: this.level, n: this.bucket.length, bucket: Float64Array.from(this.bucket), from: Uint16Array.from(this.from), to: Uint16Array.from(this.to),
+      count: Uint32Array.from(this.count), bytes: Float64Array.from(this.bytes), fromRel: Float64Array.from(this.fromRel),
+      toRel: Float64Array.from(this.toRel), ev: Uint32Array.from(this.ev), toEv: Uint32Array.from(this.toEv),
+    };
+  }
 }
 
 export interface TimelineDataOptions { title?: string; live?: boolean }
@@ -225,12 +316,17 @@ export class TimelineData {
   private readonly exe = new Map<number, string>();
   private readonly objects: ObjectRec[] = [{ id: 0, type: 'none', label: '', key: '' }];
   private readonly objectByKey = new Map<string, number>();
+  private readonly objectByDevIno = new Map<number, number>();
+  private originNumber: number | null = null;
   private readonly pathOfDevIno = new Map<string, string>();
   // Flow inputs, matched lazily (ensureFlows) because records of different processes arrive out of time order.
   private readonly writes = new Map<string, StreamOp[]>();
   private readonly reads = new Map<string, StreamOp[]>();
   private readonly messageKeys = new Set<string>();
-  private readonly directFlows: { from: number; to: number; fromRel: number; toRel: number; bytes: number; ev: number; toEv: number }[] = [];
+  private readonly directFlows = new FlowColumns();
+  private readonly keyFlows = new Map<string, FlowColumns>();
+  private readonly dirtyKeys = new Set<string>();
+  private flowJob: Generator<void, FlowSet> | null = null;
   private readonly pendingSignals = new Map<string, { lane: number; rel: number; ev: number }[]>();
   private readonly lastRelease = new Map<string, { lane: number; rel: number; ev: number }>();
   private flowsDirty = true;
@@ -254,7 +350,10 @@ export class TimelineData {
     const total = this.source.count;
     const until = Math.min(total, this.consumed + budget);
     if (until <= this.consumed) return 0;
-    if (this.origin === null) this.origin = this.findOrigin(this.consumed, until);
+    if (this.origin === null) {
+      this.origin = this.findOrigin(this.consumed, until);
+      if (this.origin < BigInt(MAX_SAFE)) this.originNumber = Number(this.origin);
+    }
     for (const c of this.source.connections()) this.noteConnection(c);
     const from = this.consumed;
     for (let i = from; i < until; i++) this.consume(i);
@@ -311,18 +410,30 @@ export class TimelineData {
     return id;
   }
 
+  // One reusable argument reader per event (no closure allocated per event in the hot loop).
+  private cur = -1;
+  private curEvent: TraceEvent | null = null;
+  private readonly arg = (j: number): bigint => (this.curEvent ? this.curEvent.args[j] : this.cols!.argAt(this.cur, j));
+  private readonly resultOf = (): bigint => {
+    if (this.curEvent) return this.curEvent.result;
+    return this.cols!.resultAt ? this.cols!.resultAt(this.cur) : this.source.get(this.cur).result;
+  };
+
   private consume(i: number): void {
     const c = this.cols;
     const e: TraceEvent | null = c ? null : this.source.get(i);
+    this.cur = i; this.curEvent = e;
     const kind = c ? c.kindAt(i) : e!.kind;
     const phase = c ? c.phaseAt(i) : e!.phase;
     const pid = c ? c.pidAt(i) : e!.pid;
     const tid = c ? c.tidAt(i) : e!.tid;
-    const ts = c ? c.tsAt(i) : e!.ts;
-    const arg = (j: number): bigint => (c ? c.argAt(i, j) : e!.args[j]);
+    const arg = this.arg, resultOf = this.resultOf;
     const err = c ? (c.errAt ? c.errAt(i) : this.source.get(i).err) : e!.err;
-    const resultOf = (): bigint => (c ? (c.resultAt ? c.resultAt(i) : this.source.get(i).result) : e!.result);
-    let rel = this.origin !== null && ts > this.origin ? Number(ts - this.origin) : 0;
+    // Doubles of ns below 2^53 subtract exactly; tsNumberAt (EventStore) avoids a bigint per event.
+    let rel: number;
+    if (c?.tsNumberAt && this.originNumber !== null) rel = c.tsNumberAt(i) - this.originNumber;
+    else { const ts = c ? c.tsAt(i) : e!.ts; rel = this.origin !== null && ts > this.origin ? Number(ts - this.origin) : 0; }
+    if (rel < 0) rel = 0;
     if (rel > MAX_SAFE) throw new Error(`event ${i}: timestamp is more than 2^53 ns after the trace start; the trace is not one session`);
     if (rel > this.maxRel) this.maxRel = rel;
     const laneId = this.laneFor(pid, tid, rel);
@@ -336,7 +447,7 @@ export class TimelineData {
       if (ppid > 0 && !this.ppid.has(pid)) this.ppid.set(pid, ppid);
       if (proc.endRel !== null) proc.endRel = null; // exec: same pid, new image
       const blob = c ? c.blobAt?.(i) : e!.blob;
-      if (blob) { const exe = new TextDecoder().decode(blob).split('\0')[0]; if (exe) { this.exe.set(pid, exe); proc.label = this.processLabel(pid); } }
+      if (blob) { const exe = UTF8.decode(blob).split('\0')[0]; if (exe) { this.exe.set(pid, exe); proc.label = this.processLabel(pid); } }
     } else if (kind === K.procExit) {
       proc.endRel = rel; lane.endRel = rel;
     }
@@ -347,24 +458,31 @@ export class TimelineData {
     if (di) {
       const dev = arg(di[0]), ino = arg(di[1]);
       if (ino !== 0n) {
-        const key = `${dev}:${ino}`;
-        const otype = kind === K.read || kind === K.write ? enumName('otype', Number(arg(ARG.rwOtype))) : kindById(kind)!.cls;
-        obj = this.objectId(key, otype, this.pathOfDevIno.get(key) ?? `${otype}:[${ino}]`);
+        // Numeric key when it fits (the usual case): no string per event.
+        const small = dev < 0x100000n && ino < 0x100000000n;
+        const nk = small ? Number(dev) * 0x100000000 + Number(ino) : -1;
+        const known = small ? this.objectByDevIno.get(nk) : undefined;
+        if (known !== undefined) obj = known;
+        else {
+          const key = `${dev}:${ino}`;
+          const otype = kind === K.read || kind === K.write ? enumName('otype', Number(arg(ARG.rwOtype))) : kindById(kind)!.cls;
+          obj = this.objectId(key, otype, this.pathOfDevIno.get(key) ?? `${otype}:[${ino}]`);
+          if (small) this.objectByDevIno.set(nk, obj);
+        }
+        const key = this.objects[obj].key;
         if ((kind === K.open || kind === K.mqOpen || kind === K.shmOpen) && err === 0) {
           const blob = c ? c.blobAt?.(i) ?? this.source.get(i).blob : e!.blob;
           if (blob && blob.length) {
-            const path = new TextDecoder().decode(blob);
+            const path = UTF8.decode(blob);
             this.pathOfDevIno.set(key, path);
             this.objects[obj].label = path;
           }
         }
       }
-    } else if (kindById(kind)?.cls === 'lock' && (kindById(kind)!.args[0] ?? '') !== '' && kind !== K.flock) {
-      const a = kindById(kind)!.args[0];
-      if (a === 'mutex' || a === 'rwlock' || a === 'lock' || a === 'sem' || a === 'cond') {
-        const addr = arg(0);
-        obj = this.objectId(`${a}:${pid}:${addr}`, a === 'lock' ? 'spinlock' : a, `${a} 0x${addr.toString(16)} (pid ${pid})`);
-      }
+    } else if (LOCK_ADDR_NAME[kind]) {
+      const a = LOCK_ADDR_NAME[kind]!;
+      const addr = arg(0);
+      obj = this.objectId(`${a}:${pid}:${addr}`, a === 'lock' ? 'spinlock' : a, `${a} 0x${addr.toString(16)} (pid ${pid})`);
     }
 
     if (phase === 1) {
@@ -397,7 +515,7 @@ export class TimelineData {
       const isUnixSocket = Number(arg(ARG.rwOtype)) === OTYPE_SOCKET_UNIX;
       const peer = arg(ARG.rwPeer);
       // A socket write goes to its peer's inode; a pipe or FIFO write to the object itself.
-      const key = kind === K.write && isUnixSocket && peer !== 0n ? `s:${peer}` : isUnixSocket ? `s:${ino}` : `${dev}:${ino}`;
+      const key = kind === K.write && isUnixSocket && peer !== 0n ? `s:${peer}` : isUnixSocket ? `s:${ino}` : obj ? this.objects[obj].key : `${dev}:${ino}`;
       const op: StreamOp = { lane: laneId, rel: kind === K.write ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes, prio: 0 };
       this.pushOp(kind === K.write ? this.writes : this.reads, key, op);
     } else if (kind === K.mqSend || kind === K.mqReceive) {
@@ -426,7 +544,7 @@ export class TimelineData {
       const rel0 = this.lastRelease.get(releaseKey);
       // Lock hand-off: the last release by another thread while this one was waiting for it.
       if (contended && rel0 && rel0.lane !== laneId && rel0.rel >= lane.items.start[item] && rel0.rel <= rel)
-        this.directFlows.push({ from: rel0.lane, to: laneId, fromRel: rel0.rel, toRel: rel, bytes: 0, ev: rel0.ev, toEv: i });
+        { this.directFlows.push(rel0.lane, laneId, rel0.rel, rel, 0, rel0.ev, i); this.flowsDirty = true; }
       const h = lane.items.push(rel, kind, SPAN_STYLE.hold, 0, i, obj);
       lane.holds.set(addr, h);
     } else if (RELEASES.has(kind)) {
@@ -439,7 +557,7 @@ export class TimelineData {
     } else if ((kind === K.semWait || kind === K.condWait) && contended) {
       const r = this.lastRelease.get(`${lane.pid}:${arg(0)}`);
       if (r && r.lane !== laneId && r.rel >= lane.items.start[item] && r.rel <= rel)
-        this.directFlows.push({ from: r.lane, to: laneId, fromRel: r.rel, toRel: rel, bytes: 0, ev: r.ev, toEv: i });
+        { this.directFlows.push(r.lane, laneId, r.rel, rel, 0, r.ev, i); this.flowsDirty = true; }
     }
   }
 
@@ -447,6 +565,7 @@ export class TimelineData {
     let list = map.get(key);
     if (!list) { list = []; map.set(key, list); }
     list.push(op);
+    this.dirtyKeys.add(key);
     this.flowsDirty = true;
   }
 
@@ -457,64 +576,84 @@ export class TimelineData {
       let k = list.findIndex((s) => this.lanes[s.lane].pid === sender);
       if (k < 0) k = 0;
       const s = list.splice(k, 1)[0];
-      this.directFlows.push({ from: s.lane, to: laneId, fromRel: s.rel, toRel: rel, bytes: 0, ev: s.ev, toEv: ev });
+      this.directFlows.push(s.lane, laneId, s.rel, rel, 0, s.ev, ev);
       this.flowsDirty = true;
       return;
     }
   }
 
-  /** Matches writes to reads per object: bytes in stream order (writes by start time, reads by end time); messages one to one. */
-  private ensureFlows(): FlowSet {
-    if (this.flows && !this.flowsDirty) return this.flows;
-    const out: { from: number; to: number; fromRel: number; toRel: number; bytes: number; ev: number; toEv: number }[] = [...this.directFlows];
-    for (const [key, ws] of this.writes) {
-      const rs = this.reads.get(key);
-      if (!rs) continue;
-      const w = [...ws].sort((a, b) => a.rel - b.rel), r = [...rs].sort((a, b) => a.rel - b.rel);
-      if (this.messageKeys.has(key)) {
-        // One message per receive: the oldest queued message of the received priority sent before the receive.
-        const used = new Uint8Array(w.length);
-        let firstFree = 0;
-        for (const rd of r) {
-          while (firstFree < w.length && used[firstFree]) firstFree++;
-          let k = -1;
-          for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j] && w[j].prio === rd.prio) { k = j; break; }
-          if (k < 0) for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j]) { k = j; break; }
-          if (k < 0) continue;
-          used[k] = 1;
-          out.push({ from: w[k].lane, to: rd.lane, fromRel: w[k].rel, toRel: rd.rel, bytes: w[k].bytes, ev: w[k].ev, toEv: rd.ev });
-        }
-        continue;
-      }
-      let wi = 0, left = w.length ? w[0].bytes : 0;
+  /** Matches writes to reads of one object: bytes in stream order (writes by start time, reads by end time); messages one to one. */
+  private matchKey(key: string): FlowColumns {
+    const out = new FlowColumns();
+    const ws = this.writes.get(key), rs = this.reads.get(key);
+    if (!ws || !rs) return out;
+    const w = [...ws].sort((a, b) => a.rel - b.rel), r = [...rs].sort((a, b) => a.rel - b.rel);
+    if (this.messageKeys.has(key)) {
+      // One message per receive: the oldest queued message of the received priority sent before the receive.
+      const used = new Uint8Array(w.length);
+      let firstFree = 0;
       for (const rd of r) {
-        let need = rd.bytes;
-        while (need > 0 && wi < w.length) {
-          const take = Math.min(need, left);
-          out.push({ from: w[wi].lane, to: rd.lane, fromRel: w[wi].rel, toRel: rd.rel, bytes: take, ev: w[wi].ev, toEv: rd.ev });
-          need -= take; left -= take;
-          if (left === 0) { wi++; left = wi < w.length ? w[wi].bytes : 0; }
-        }
+        while (firstFree < w.length && used[firstFree]) firstFree++;
+        let k = -1;
+        for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j] && w[j].prio === rd.prio) { k = j; break; }
+        if (k < 0) for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j]) { k = j; break; }
+        if (k < 0) continue;
+        used[k] = 1;
+        out.push(w[k].lane, rd.lane, w[k].rel, rd.rel, w[k].bytes, w[k].ev, rd.ev);
+      }
+      return out;
+    }
+    let wi = 0, left = w.length ? w[0].bytes : 0;
+    for (const rd of r) {
+      let need = rd.bytes;
+      while (need > 0 && wi < w.length) {
+        const take = Math.min(need, left);
+        out.push(w[wi].lane, rd.lane, w[wi].rel, rd.rel, take, w[wi].ev, rd.ev);
+        need -= take; left -= take;
+        if (left === 0) { wi++; left = wi < w.length ? w[wi].bytes : 0; }
       }
     }
-    const n = out.length;
-    const base = {
-      n, from: new Uint16Array(n), to: new Uint16Array(n), fromRel: new Float64Array(n), toRel: new Float64Array(n), bytes: new Float64Array(n),
-      ev: new Uint32Array(n), toEv: new Uint32Array(n), byFrom: new Uint32Array(n), byTo: new Uint32Array(n),
-    };
-    out.forEach((o, k) => { base.from[k] = o.from; base.to[k] = o.to; base.fromRel[k] = o.fromRel; base.toRel[k] = o.toRel; base.bytes[k] = o.bytes; base.ev[k] = o.ev; base.toEv[k] = o.toEv; });
-    const idx = new Uint32Array(n);
-    for (let k = 0; k < n; k++) idx[k] = k;
-    base.byFrom.set(idx.sort((a, b) => base.fromRel[a] - base.fromRel[b]));
-    base.byTo.set(idx.sort((a, b) => base.toRel[a] - base.toRel[b]));
-    const f: FlowSet = { ...base, pyramid: PYRAMID_LEVELS.map((l) => flowLevel(base, l)) };
-    this.flows = f;
+    return out;
+  }
+
+  /** Re-matches the objects that got new writes or reads, then rebuilds the flow index; yields between slices. */
+  private *rebuildFlows(): Generator<void, FlowSet> {
+    const keys = [...this.dirtyKeys];
+    this.dirtyKeys.clear();
     this.flowsDirty = false;
-    return f;
+    for (const key of keys) { this.keyFlows.set(key, this.matchKey(key)); yield; }
+    return yield* buildFlowSet([this.directFlows, ...this.keyFlows.values()], this.maxRel);
+  }
+
+  /** Advances the flow rebuild for at most `ms` milliseconds; true when the index is current. */
+  private stepFlows(ms: number): boolean {
+    if (!this.flowJob) {
+      if (this.flows && !this.flowsDirty) return true;
+      this.flowJob = this.rebuildFlows();
+    }
+    const until = performance.now() + ms;
+    for (;;) {
+      const r = this.flowJob.next();
+      if (r.done) { this.flows = r.value; this.flowJob = null; return !this.flowsDirty; }
+      if (performance.now() >= until) return false;
+    }
+  }
+
+  /** The flow index, brought up to date synchronously (tests, CLI); hosts use tileAsync, which slices the work. */
+  private ensureFlows(): FlowSet {
+    while (!this.stepFlows(Infinity)) { /* new data arrived meanwhile: go again */ }
+    return this.flows!;
+  }
+
+  /** The last complete flow index (possibly a step behind a live trace), without doing work. */
+  private currentFlows(): FlowSet {
+    return this.flows ?? this.ensureFlows();
   }
 
   /** Number of flows (matched arrows) so far. */
   flowCount(): number { return this.ensureFlows().n; }
+  /** Whether a flow rebuild is pending or under way (hosts drive it with tileAsync / stepFlows). */
+  get flowsPending(): boolean { return this.flowsDirty || this.flowJob !== null; }
 
   /** Lanes in display order: processes in process-tree order (children after their parent by start), threads nested. */
   orderedLanes(): LaneInfo[] {
@@ -561,7 +700,9 @@ export class TimelineData {
    * 1024 · 2^16 ns, so the scan is short); coarser levels merge pyramid entries, so the cost never depends on the
    * event count. Spans at least one bucket wide travel as spans; everything narrower becomes a cell.
    */
-  tile(req: TileRequest): PackedTile {
+  tile(req: TileRequest): PackedTile { return this.tileWith(req, this.ensureFlows()); }
+
+  private tileWith(req: TileRequest, flowSet: FlowSet): PackedTile {
     const B = 2 ** req.level;
     const a = req.index * TILE_BUCKETS * B, b = a + TILE_BUCKETS * B;
     const hide = filterMask(req.filter);
@@ -616,15 +757,15 @@ export class TimelineData {
         for (const k of it.open) if (it.start[k] < a - LONG_NS) visit(k, true);
       }
     }
-    const flows = req.filter.objects ? new FlowBuilder() : this.tileFlows(a, b, req.level);
+    const flows = req.filter.objects ? new FlowBuilder() : this.tileFlows(flowSet, a, b, req.level);
     return packTile(req, this.generation, cells, spans, flows);
   }
 
   /** Arrows that start or end in the tile, merged per (from lane, to lane, pixel column); coarse tiles read the flow pyramid. */
-  private tileFlows(a: number, b: number, level: number): FlowBuilder {
+  private tileFlows(f: FlowSet, a: number, b: number, level: number): FlowBuilder {
     // Too many arrows to read: merge them per wider column (2×, 4×, …) until a tile carries at most MAX_TILE_FLOWS.
-    const f = this.ensureFlows();
-    let widen = 0;
+    // Arrows closer than a few pixels cannot be told apart: merge per 8-bucket column from the start.
+    let widen = 3;
     // Skip widths that certainly merge too little: entries of the pyramid level in range bound the arrow count.
     for (;;) {
       const p = PYRAMID_LEVELS.filter((l) => l <= level + widen).length - 1;
@@ -635,40 +776,66 @@ export class TimelineData {
       widen = PYRAMID_LEVELS[p + 1] - level;
     }
     for (; ; widen += 2) {
-      const fb = this.tileFlowsAt(a, b, level, widen);
+      const fb = this.tileFlowsAt(f, a, b, level, widen);
       if (fb.n <= MAX_TILE_FLOWS || widen >= 10) return fb;
     }
   }
 
-  private tileFlowsAt(a: number, b: number, level: number, widen: number): FlowBuilder {
-    const f = this.ensureFlows();
+  private tileFlowsAt(f: FlowSet, a: number, b: number, level: number, widen: number): FlowBuilder {
     const B = 2 ** (level + widen);
     const fb = new FlowBuilder();
     const p = PYRAMID_LEVELS.filter((l) => l <= level + widen).length - 1;
     if (p >= 0) {
       const py = f.pyramid[p];
       const first = a / 2 ** py.level, last = b / 2 ** py.level;
-      let lo = 0, hi = py.n;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if (py.bucket[m] < first) lo = m + 1; else hi = m; }
-      for (let k = lo; k < py.n && py.bucket[k] < last; k++)
+      for (let k = lowerBoundF64(py.bucket, py.n, first); k < py.n && py.bucket[k] < last; k++)
         fb.add(py.from[k], py.to[k], Math.floor((py.fromRel[k] - a) / B), py.count[k], py.bytes[k], py.fromRel[k], py.toRel[k], py.ev[k], py.toEv[k]);
       return fb;
     }
-    const add = (j: number) => fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
-    const lb = (order: Uint32Array, t: Float64Array, x: number) => { let lo = 0, hi = f.n; while (lo < hi) { const m = (lo + hi) >>> 1; if (t[order[m]] < x) lo = m + 1; else hi = m; } return lo; };
-    // Arrows that start in the tile, then those that only end in it.
-    for (let k = lb(f.byFrom, f.fromRel, a); k < f.n && f.fromRel[f.byFrom[k]] < b; k++) add(f.byFrom[k]);
-    for (let k = lb(f.byTo, f.toRel, a); k < f.n && f.toRel[f.byTo[k]] < b; k++) {
-      const j = f.byTo[k];
-      if (!(f.fromRel[j] >= a && f.fromRel[j] < b)) add(j);
+    // Finer than the pyramid: the 2^17 ns buckets the tile touches, arrows that start in it, then those that only end in it.
+    const scale = 2 ** -FLOW_BUCKET_LEVEL;
+    const b0 = Math.max(0, Math.floor(a * scale)), b1 = Math.min(f.buckets - 1, Math.floor(b * scale));
+    for (let bk = b0; bk <= b1; bk++) for (let k = f.fromStart[bk]; k < f.fromStart[bk + 1]; k++) {
+      const j = f.fromIdx[k];
+      if (f.fromRel[j] >= a && f.fromRel[j] < b) fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
+    }
+    for (let bk = b0; bk <= b1; bk++) for (let k = f.toStart[bk]; k < f.toStart[bk + 1]; k++) {
+      const j = f.toIdx[k];
+      if (f.toRel[j] >= a && f.toRel[j] < b && !(f.fromRel[j] >= a && f.fromRel[j] < b))
+        fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
     }
     return fb;
   }
 
-  /** Async wrapper for hosts: rebuilds the flow index (the one costly step) on its own turn of the event loop. */
+  /**
+   * For hosts: the flow index is rebuilt in slices of a few ms between turns of the event loop, never in one block.
+   * While a live trace grows, tiles use the last complete index rather than wait for the next.
+   */
   async tileAsync(req: TileRequest): Promise<PackedTile> {
-    if (this.flowsDirty) { await new Promise((r) => setImmediate(r)); this.ensureFlows(); await new Promise((r) => setImmediate(r)); }
-    return this.tile(req);
+    if (this.flows) this.stepFlows(8);
+    else while (!this.stepFlows(8)) { await new Promise((r) => setImmediate(r)); if (this.flows && !this.flowJob) break; }
+    return this.tileWith(req, this.currentFlows());
+  }
+
+  /** Flows whose writer or reader is one of these events (looked up in the from/to buckets around their times). */
+  private flowsOf(events: number[], rels: number[]): { index: number; label: string }[] {
+    const f = this.currentFlows();
+    const out: { index: number; label: string }[] = [];
+    const want = new Set(events);
+    const scale = 2 ** -FLOW_BUCKET_LEVEL;
+    const seen = new Set<number>();
+    for (const rel of rels) {
+      const bk = Math.min(f.buckets - 1, Math.max(0, Math.floor(rel * scale)));
+      for (const [start, idx] of [[f.fromStart, f.fromIdx], [f.toStart, f.toIdx]] as const)
+        for (let k = start[bk]; k < start[bk + 1] && out.length < 20; k++) {
+          const j = idx[k];
+          if (seen.has(j)) continue;
+          const bytes = f.bytes[j] ? ` (${f.bytes[j]} B)` : '';
+          if (want.has(f.ev[j])) { seen.add(j); out.push({ index: f.toEv[j], label: `→ ${this.lanes[f.to[j]].label}${bytes}` }); }
+          else if (want.has(f.toEv[j])) { seen.add(j); out.push({ index: f.ev[j], label: `← ${this.lanes[f.from[j]].label}${bytes}` }); }
+        }
+    }
+    return out;
   }
 
   private laneOfEvent(index: number): { lane: Lane; item: number; endItem: boolean } | null {
@@ -715,12 +882,8 @@ export class TimelineData {
     const o = this.origin ?? 0n;
     const open = found && found.lane.items.style[found.item] !== INSTANT && found.lane.items.end[found.item] < 0;
     const objectId = found ? found.lane.items.obj[found.item] : 0;
-    const related: { index: number; label: string }[] = [];
-    const fl = this.ensureFlows();
-    for (let k = 0; k < fl.n && related.length < 20; k++) {
-      if (fl.ev[k] === first || fl.ev[k] === endIdx) related.push({ index: fl.toEv[k], label: `→ ${this.lanes[fl.to[k]].label}${fl.bytes[k] ? ` (${fl.bytes[k]} B)` : ''}` });
-      else if (fl.toEv[k] === first || fl.toEv[k] === endIdx) related.push({ index: fl.ev[k], label: `← ${this.lanes[fl.from[k]].label}${fl.bytes[k] ? ` (${fl.bytes[k]} B)` : ''}` });
-    }
+    const it = found?.lane.items;
+    const related = found && it ? this.flowsOf([first, ...(endIdx !== null ? [endIdx] : [])], [it.start[found.item], it.end[found.item] < 0 ? this.maxRel : it.end[found.item]]) : [];
     return {
       index: first, endIndex: endIdx, call: info?.name ?? `kind ${b.kind}`, cls: info?.cls ?? '?',
       phase: b.phase === 0 || (endIdx === null && !open) ? 'instant' : open ? 'open span' : 'span',
@@ -743,7 +906,7 @@ export class TimelineData {
       if (t !== tid) continue;
       const ev = this.source.get(j);
       if (ev.kind !== K.pythonLocation) return null;
-      return { file: new TextDecoder().decode(ev.blob ?? new Uint8Array()), line: Number(ev.args[0]) };
+      return { file: UTF8.decode(ev.blob ?? new Uint8Array()), line: Number(ev.args[0]) };
     }
     return null;
   }

@@ -145,7 +145,13 @@ export class TimelineSession {
 /** A nonce for the webview's CSP, from crypto (never Math.random). */
 export function makeNonce(): string { return randomBytes(18).toString('base64'); }
 
-export interface TimelineHtmlOptions { scriptUri: string; styleUri: string; cspSource: string; nonce: string; title?: string }
+export interface TimelineHtmlOptions {
+  scriptUri: string; styleUri: string; cspSource: string; nonce: string; title?: string;
+  /** Only for the test harness's message transport (VS Code needs none). */
+  connectSrc?: string;
+  /** Only for the test harness: scripts loaded (with the nonce) before the bundle. */
+  preludeScripts?: string[];
+}
 
 /**
  * The timeline page: CSP default-src 'none'; scripts only with the nonce; styles from the extension's own files
@@ -159,7 +165,9 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
     `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
     `font-src ${o.cspSource}`,
     `script-src 'nonce-${o.nonce}'`,
+    ...(o.connectSrc ? [`connect-src ${o.connectSrc}`] : []),
   ].join('; ');
+  const prelude = (o.preludeScripts ?? []).map((src) => `<script nonce="${esc(o.nonce)}" src="${esc(src)}"></script>\n`).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -170,7 +178,7 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
 <title>${esc(o.title ?? 'IPC Scope Timeline')}</title>
 </head>
 <body>
-<script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
+${prelude}<script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
 </body>
 </html>`;
 }
