@@ -260,7 +260,7 @@ void ips_fd_forget_all(void) {
 uint32_t ips_preview_len(size_t len, int *truncated) {
   size_t cap = ips_cfg.payload_bytes;
   size_t n = len < cap ? len : cap;
-  if (truncated) *truncated = len > n;
+  if (truncated) *truncated = cap && len > n; /* previews off (payload=0) is not a truncated preview */
   return (uint32_t)n;
 }
 

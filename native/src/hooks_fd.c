@@ -107,6 +107,19 @@ IPS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) {
   IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real_pread64(fd, buf, n, off));
 }
 
+/* _FORTIFY_SOURCE variants (Debian builds its packages with them). */
+IPS_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) {
+  IPS_REAL_DECL(__pread_chk, ssize_t, int, void *, size_t, off_t, size_t);
+  if (!ips_hook_enter()) return real___pread_chk(fd, buf, n, off, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real___pread_chk(fd, buf, n, off, buflen));
+}
+
+IPS_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen) {
+  IPS_REAL_DECL(__pread64_chk, ssize_t, int, void *, size_t, off64_t, size_t);
+  if (!ips_hook_enter()) return real___pread64_chk(fd, buf, n, off, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real___pread64_chk(fd, buf, n, off, buflen));
+}
+
 IPS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt) {
   IPS_REAL_DECL(readv, ssize_t, int, const struct iovec *, int);
   if (!ips_hook_enter()) return real_readv(fd, iov, iovcnt);

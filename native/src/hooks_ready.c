@@ -109,6 +109,18 @@ IPS_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, co
   return poll_common(NULL, real_ppoll, fds, n, 0, ts, mask, IPS_CALLER());
 }
 
+IPS_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+                           size_t fdslen) {
+  IPS_REAL_DECL(__ppoll_chk, int, struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t);
+  IPS_REAL_DECL(ppoll, int, struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+  if (!ips_hook_enter()) return real___ppoll_chk(fds, n, ts, mask, fdslen);
+  if (fdslen / sizeof *fds < n) {
+    ips_hook_leave();
+    return real___ppoll_chk(fds, n, ts, mask, fdslen);
+  }
+  return poll_common(NULL, real_ppoll, fds, n, 0, ts, mask, IPS_CALLER());
+}
+
 /* ---- epoll ---- */
 
 static int epoll_created(int r, int e, int flags, uint64_t caller) {
