@@ -250,12 +250,17 @@ void ips_fd_set(int fd, const struct ips_fdinfo *info) { slot_write(fd, info, 1)
 
 void ips_fd_forget(int fd) { slot_write(fd, NULL, 0); }
 
-void ips_fd_forget_all(void) {
-  for (unsigned c = 0; c < MAX_CHUNKS; c++) {
-    if (!__atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE)) continue;
-    for (unsigned i = 0; i < CHUNK_SLOTS; i++) slot_write((int)(c * CHUNK_SLOTS + i), NULL, 0);
+void ips_fd_forget_range(unsigned first, unsigned last) {
+  for (unsigned c = first >> CHUNK_SHIFT; c < MAX_CHUNKS && (c << CHUNK_SHIFT) <= last; c++) {
+    if (!__atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE)) continue; /* never filled: nothing to forget */
+    for (unsigned i = 0; i < CHUNK_SLOTS; i++) {
+      unsigned fd = c * CHUNK_SLOTS + i;
+      if (fd >= first && fd <= last) slot_write((int)fd, NULL, 0);
+    }
   }
 }
+
+void ips_fd_forget_all(void) { ips_fd_forget_range(0, ~0u); }
 
 uint32_t ips_preview_len(size_t len, int *truncated) {
   size_t cap = ips_cfg.payload_bytes;

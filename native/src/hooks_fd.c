@@ -298,19 +298,20 @@ IPS_EXPORT int close_range(unsigned first, unsigned last, int flags) {
                                                  : real_close_range(first, last, flags);
   int r = ips_close_range_sparing(first, last, flags, real_close_range); /* keeps the shim's own fds */
   int e = errno;
-  if (r == 0) {
-    unsigned hi = last > first + (1u << 20) ? first + (1u << 20) : last;
-    for (unsigned fd = first; fd <= hi && fd < (1u << 20); fd++) ips_fd_forget((int)fd);
-  }
+  if (r == 0) ips_fd_forget_range(first, last); /* also after CLOSE_RANGE_CLOEXEC: re-probe the bits */
   IPS_RETURN(r, e);
 }
 
+/* glibc's closefrom is close_range(lowfd, ~0U, 0) inside libc, which would close the shim's own fds too. */
 IPS_EXPORT void closefrom(int lowfd) {
   IPS_REAL_DECL(closefrom, void, int);
-  if (!ips_hook_enter()) { real_closefrom(lowfd); return; }
-  real_closefrom(lowfd);
+  IPS_REAL_DECL(close_range, int, unsigned, unsigned, int);
+  if (!ips_cfg.enabled || lowfd < 0) { real_closefrom(lowfd); return; }
+  int traced = ips_hook_enter();
+  if (ips_close_range_sparing((unsigned)lowfd, ~0u, 0, real_close_range) != 0) real_closefrom(lowfd);
+  if (!traced) return;
   int e = errno;
-  for (int fd = lowfd < 0 ? 0 : lowfd; fd < (1 << 20); fd++) ips_fd_forget(fd);
+  ips_fd_forget_range((unsigned)lowfd, ~0u);
   ips_hook_leave();
   errno = e;
 }

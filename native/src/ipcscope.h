@@ -102,6 +102,7 @@ int ips_fd_info(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
 void ips_fd_set(int fd, const struct ips_fdinfo *info) IPS_HIDDEN;
 void ips_fd_forget(int fd) IPS_HIDDEN;
 void ips_fd_forget_all(void) IPS_HIDDEN; /* after exec the new image starts empty anyway; used by tests */
+void ips_fd_forget_range(unsigned first, unsigned last) IPS_HIDDEN; /* close_range, closefrom */
 /* Payload preview helper: copies min(len, ips_cfg.payload_bytes) bytes; returns the count and sets *truncated. */
 uint32_t ips_preview_len(size_t len, int *truncated) IPS_HIDDEN;
 
