@@ -30,6 +30,26 @@ test('byte stream: reads known before the writes still match by offset', () => {
   assert.deepEqual(got, [[1, 10, 5], [1, 11, 2], [2, 11, 3]]);
 });
 
+test('byte stream: concurrent writers ordered by what the reader saw, waiting for a write that completes later', () => {
+  const got: [number, number, number][] = [];
+  const m = new ByteStreamMatcher((f, t, b) => got.push([f.index, t.index, b]));
+  const text = (c: string, n: number) => new TextEncoder().encode(c.repeat(n));
+  const at = (index: number, ts: number): Endpoint => ({ index, pid: index, tid: index, ts: BigInt(ts) });
+  // A's write began at 10 but completed at 100; B wrote at 20..30. The reader saw A's bytes first.
+  m.write(at(2, 30), 4, { t0: 20n, preview: text('B', 4) });
+  m.read(at(5, 40), 4, { preview: text('A', 4) });
+  assert.deepEqual(got, [], 'held back: the write the read saw is not known yet');
+  m.write(at(1, 100), 4, { t0: 10n, preview: text('A', 4) });
+  m.read(at(6, 110), 4, { preview: text('B', 4) });
+  assert.deepEqual(got, [[1, 5, 4], [2, 6, 4]]);
+  assert.equal(m.reordered, 1);
+  // Without previews the order is completion order.
+  const got2: number[] = [];
+  const m2 = new ByteStreamMatcher((f) => got2.push(f.index));
+  m2.write(at(2, 30), 4, { t0: 20n }); m2.write(at(1, 100), 4, { t0: 10n }); m2.read(at(5, 110), 8);
+  assert.deepEqual(got2, [2, 1]);
+});
+
 test('priority queue: highest priority first, FIFO within a priority', () => {
   const got: [number, number, number][] = [];
   const q = new PriorityQueueMatcher((f, t, _b, p) => got.push([f.index, t.index, p]));
@@ -220,8 +240,8 @@ test('model: an IPC fd open across exec without O_CLOEXEC is a leak; with it, it
 test('model: a reader that keeps the write end open is reported', () => {
   const s = new ArraySource();
   pipeFamily(s);
+  // The child reads until EOF but never closed its copy of the write end: the read never returns.
   s.ev('read', 'begin', 101, 101, 2200, { fd: 3, count: 10, otype: 'pipe', dev: 9, ino: 77 });
-  s.ev('read', 'end', 101, 101, 2300, { fd: 3, count: 10, otype: 'pipe', dev: 9, ino: 77 }, { result: 0 });
   const m = new TraceModel(s);
   m.update();
   assert.ok(findings(m).some((f) => f.kind === 'pipe-write-end-in-reader' && f.pids[0] === 101));

@@ -131,10 +131,12 @@ export function findings(m: TraceModel): Finding[] {
     if (used) continue;
     out.push({ kind: 'leaked-fd-exec', severity: 'warning', message: `fd ${l.fd} (${describe(m, l.object)}) of pid ${l.pid} stayed open across exec without O_CLOEXEC`, events: [l.opened, l.exec, l.start], pids: [l.pid] });
   }
-  for (const r of m.evidence.readerHoldsWriteEnd.values()) {
-    const writers = m.evidence.pipeWriters.get(r.object);
-    if (writers?.has(r.pid)) continue;
-    out.push({ kind: 'pipe-write-end-in-reader', severity: 'warning', message: `pid ${r.pid} reads ${describe(m, r.object)} but still holds its write end, so it can never see EOF`, events: [r.read], pids: [r.pid] });
+  // A read from a pipe that never returned while the reader itself held a write end: it can never see EOF.
+  for (const w of m.waits) {
+    if (w.t1 !== undefined || w.kind !== K.read || !w.object || m.objects.get(w.object)?.type !== 'pipe') continue;
+    const own = m.holdersAt(w.object, w.t0).filter((f) => f.pid === w.pid && f.end === 'w');
+    if (!own.length) continue;
+    out.push({ kind: 'pipe-write-end-in-reader', severity: 'warning', message: `pid ${w.pid} blocked reading ${describe(m, w.object)} while it still holds its write end (fd ${own.map((f) => f.fd).join(', ')}), so it can never see EOF`, events: [w.begin, ...own.map((f) => f.fromIndex)], pids: [w.pid] });
   }
   for (const [obj, evs] of m.evidence.largePipeWrites) {
     const writers = m.evidence.pipeWriters.get(obj);

@@ -7,3 +7,5 @@ export { PageModel, PageTrack, type PageTimelineChange } from './pages';
 export { waitForGraph, lockOrderCycles, findings, describe, type WaitForGraph, type WaitEdge } from './analysis';
 export { CallSiteResolver, type CallSite } from './callsites';
 export { summarize, formatSummary, SUMMARY_VERSION, type Summary, type SummaryOptions } from './summary';
+export { encodePerfetto, decodePerfetto, perfettoRoot, perfettoProtoPath, layout } from './exportPerfetto';
+export { chromeTrace } from './exportChrome';

@@ -6,12 +6,21 @@
 /** One endpoint of a flow: the event that wrote/sent/released and the one that read/received/acquired. */
 export interface Endpoint { readonly index: number; readonly pid: number; readonly tid: number; readonly ts: bigint }
 
-interface Span { ep: Endpoint; start: number; end: number }
+/** How many later writes a contradicted write is compared with. */
+const REORDER_WINDOW = 512;
+
+interface Span { ep: Endpoint; start: number; end: number; t0: bigint; preview?: Uint8Array }
+
+/** What a side knows beyond its size: when the call began (writes) and the first bytes it moved (payload preview). */
+export interface SpanInfo { t0?: bigint; preview?: Uint8Array }
 
 /**
  * Byte-stream matching (pipes, FIFOs, stream sockets): every write occupies the next byte range of the stream,
  * every read consumes the next range; a flow is the overlap of a write's range and a read's range. One write split
  * across two reads gives two flows; two writes merged into one read give two flows.
+ * Writes are ordered by completion; when two writers' calls overlap in time the kernel's order is not known from
+ * timestamps, so the payload previews decide: a write whose first bytes are not what the read saw at that offset
+ * is swapped with an overlapping later write whose bytes are.
  */
 export class ByteStreamMatcher {
   private writes: Span[] = [];
@@ -20,20 +29,25 @@ export class ByteStreamMatcher {
   private ri = 0;
   private written = 0;
   private consumed = 0;
+  /** Writes reordered because the read previews showed the kernel took them in the other order. */
+  reordered = 0;
   constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number, streamOffset: number) => void) {}
 
-  write(ep: Endpoint, bytes: number): void {
+  write(ep: Endpoint, bytes: number, info: SpanInfo = {}): void {
     if (bytes <= 0) return;
-    this.writes.push({ ep, start: this.written, end: this.written + bytes });
+    this.writes.push({ ep, start: this.written, end: this.written + bytes, t0: info.t0 ?? ep.ts, preview: info.preview });
     this.written += bytes;
     this.match();
   }
-  read(ep: Endpoint, bytes: number): void {
+  read(ep: Endpoint, bytes: number, info: SpanInfo = {}): void {
     if (bytes <= 0) return;
-    this.reads.push({ ep, start: this.consumed, end: this.consumed + bytes });
+    this.reads.push({ ep, start: this.consumed, end: this.consumed + bytes, t0: info.t0 ?? ep.ts, preview: info.preview });
     this.consumed += bytes;
     this.match();
   }
+  private forcing = false;
+  /** Match what is held back waiting for a write that agrees with a read's preview (end of the trace). */
+  flush(): void { this.forcing = true; try { this.match(); } finally { this.forcing = false; } }
   /** Bytes written that no read has consumed (yet). */
   get unread(): number { return Math.max(0, this.written - this.consumed); }
   get totalWritten(): number { return this.written; }
@@ -41,7 +55,14 @@ export class ByteStreamMatcher {
 
   private match(): void {
     while (this.wi < this.writes.length && this.ri < this.reads.length) {
-      const w = this.writes[this.wi], r = this.reads[this.ri];
+      let w = this.writes[this.wi];
+      const r = this.reads[this.ri];
+      if (w.start >= r.start && disagrees(w, r) === true) {
+        const c = this.settleOrder(r);
+        // The write the read saw may not be known yet (it completed later): wait for it, within a window.
+        if (!c && !this.forcing && this.writes.length - this.wi <= REORDER_WINDOW) break;
+        w = c ?? w;
+      }
       const lo = Math.max(w.start, r.start), hi = Math.min(w.end, r.end);
       if (hi > lo) this.emit(w.ep, r.ep, hi - lo, lo);
       if (w.end <= r.end) this.wi++;
@@ -51,6 +72,38 @@ export class ByteStreamMatcher {
     if (this.wi > 1024) { this.writes.splice(0, this.wi); this.wi = 0; }
     if (this.ri > 1024) { this.reads.splice(0, this.ri); this.ri = 0; }
   }
+
+  /**
+   * The write at wi starts inside read r but its preview contradicts r's: find a later write that began before
+   * this one completed (so the kernel may have taken it first) and whose preview agrees, and move it to wi.
+   */
+  private settleOrder(r: Span): Span | undefined {
+    const w = this.writes[this.wi];
+    for (let j = this.wi + 1; j < this.writes.length && j <= this.wi + REORDER_WINDOW; j++) {
+      const c = this.writes[j];
+      if (c.t0 >= w.ep.ts) continue; // began after w completed: the kernel cannot have taken it before w
+      const moved = { ...c, start: w.start, end: w.start + (c.end - c.start) };
+      if (disagrees(moved, r) !== false) continue;
+      // Move c in front and shift the ones it jumped over.
+      this.writes.splice(j, 1);
+      this.writes.splice(this.wi, 0, c);
+      let off = w.start;
+      for (let k = this.wi; k <= j; k++) { const s = this.writes[k]; const n = s.end - s.start; s.start = off; s.end = off + n; off += n; }
+      this.reordered++;
+      return this.writes[this.wi];
+    }
+    return undefined;
+  }
+}
+
+/** Whether a write's preview contradicts a read's preview where both cover the same stream bytes (undefined: cannot tell). */
+function disagrees(w: Span, r: Span): boolean | undefined {
+  if (!w.preview || !r.preview) return undefined;
+  const lo = Math.max(w.start, r.start);
+  const n = Math.min(w.start + w.preview.length, r.start + r.preview.length, w.end, r.end) - lo;
+  if (n <= 0) return undefined;
+  for (let k = 0; k < n; k++) if (w.preview[lo - w.start + k] !== r.preview[lo - r.start + k]) return true;
+  return false;
 }
 
 /** Message matching (datagrams, System V queues): the n-th message sent is the n-th received, one to one. */

@@ -31,8 +31,15 @@ interface LockState {
   /** Current holders: thread key (pid/tid; pid for file locks) → since. */
   holders: Map<string, { pid: number; tid: number; since: bigint; index: number }>;
   lastRelease?: Endpoint;
-  /** Condition variables: the mutex last used with it. */
+  /** Acquisitions stamped before the release that allowed them (the unlock's event is taken after it returns). */
+  pendingAcq: { ep: Endpoint; wait?: Wait }[];
+  /** Exclusive holds: the latest in acquisition order, and each holder's open one. */
+  lastHold?: Hold;
+  open: Map<string, Hold>;
+  /** When each current hold began (for hold times; kept even when a later owner's event came first). */
+  since: Map<string, { pid: number; tid: number; since: bigint; index: number }>;
 }
+interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
 
 interface MappingRange { start: bigint; end: bigint; key: string; offset: bigint }
 export interface ImageMapping { start: bigint; end: bigint; offset: bigint; path: string; dev: bigint; ino: bigint }
@@ -54,6 +61,8 @@ const decoder = new TextDecoder();
 const blobStrings = (b?: Uint8Array): string[] => (b && b.length ? decoder.decode(b).split('\0').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : []);
 const blobText = (b?: Uint8Array): string => (b ? decoder.decode(b).replace(/\0+$/, '') : '');
 const NO_FD = 0xffffffffffffffffn;
+/** How much earlier than its kill/unlock event a delivery/acquisition may be stamped and still be matched to it. */
+const SIGNAL_SKEW_NS = 5_000_000n;
 
 export class TraceModel {
   readonly processes = new Map<number, ProcessInfo>();
@@ -78,7 +87,6 @@ export class TraceModel {
     lostWakeups: [] as { signal: number; wait: number }[],
     largePipeWrites: new Map<string, number[]>(),
     pipeWriters: new Map<string, Set<number>>(),
-    readerHoldsWriteEnd: new Map<string, { pid: number; read: number; object: string }>(),
     mqOrderViolations: 0,
   };
   dropped = 0;
@@ -97,6 +105,7 @@ export class TraceModel {
   private mqs = new Map<string, PriorityQueueMatcher>();
   private pendingSignals = new Map<string, Endpoint[]>();
   private pendingFdPass = new Map<string, Endpoint[]>();
+  private earlyDeliveries = new Map<string, { to: Endpoint; sender: number; wait?: Wait }[]>();
   private heldLocks = new Map<string, Map<string, number>>();
   private condMutex = new Map<string, string>();
   private condWaiters = new Map<string, number>();
@@ -124,7 +133,7 @@ export class TraceModel {
     const st = this.source as EventSource & { tsAt?(i: number): bigint };
     for (let i = this.seen; i < count; i++) this.pending.push({ ts: st.tsAt ? st.tsAt(i) : this.source.get(i).ts, index: i });
     this.seen = count;
-    if (!this.pending.length) return;
+    if (!this.pending.length) { if (opts.flush) for (const m of this.byteStreams.values()) m.flush(); return; }
     this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index));
     let upto = this.pending.length;
     if (this.opts.live && !opts.flush) {
@@ -134,6 +143,7 @@ export class TraceModel {
     }
     for (let k = 0; k < upto; k++) this.handle(this.source.get(this.pending[k].index));
     this.pending = this.pending.slice(upto);
+    if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
   }
 
   // ---------------------------------------------------------------- queries
@@ -438,7 +448,7 @@ export class TraceModel {
     else { p.exitCode = status; p.endHow = 'exit'; }
     for (const t of p.threads.values()) if (t.endNs === undefined) t.endNs = e.ts;
     for (const f of [...this.ps(e.pid).fds.values()]) this.closeFd(e.pid, f.fd, e);
-    for (const [k, l] of this.locks) if (l.stats.kind === 'filelock' && l.holders.has(String(e.pid))) { l.holders.delete(String(e.pid)); void k; }
+    for (const l of this.locks.values()) if (l.stats.kind === 'filelock' && l.open.has(String(e.pid))) this.release(l, e, false, String(e.pid));
   }
 
   private onReaped(pid: number, status: number, e: TraceEvent): void {
@@ -560,15 +570,12 @@ export class TraceModel {
         if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r;
       } else {
         this.lastReadOn.set(key, ep);
-        const ps = this.state.get(e.pid);
-        if (ps && o.type === 'pipe' && !this.evidence.readerHoldsWriteEnd.has(`${e.pid}/${key}`)) {
-          for (const f of ps.fds.values()) if (f.object === key && f.end === 'w') { this.evidence.readerHoldsWriteEnd.set(`${e.pid}/${key}`, { pid: e.pid, read: e.index, object: key }); break; }
-        }
       }
       if (n > 0) {
         let m = this.byteStreams.get(key);
         if (!m) this.byteStreams.set(key, (m = new ByteStreamMatcher((f, t, b) => this.addFlow(kind, key, f, t, b))));
-        if (isWrite) m.write(ep, n); else m.read(ep, n);
+        const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
+        if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
       }
       return;
     }
@@ -595,7 +602,8 @@ export class TraceModel {
     }
     let m = this.byteStreams.get(sk);
     if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', key, f, t, b))));
-    if (isWrite) m.write(ep, n); else m.read(ep, n);
+    const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
+    if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
   }
 
   private linkPeer(key: string, peerKey: string | undefined, addrs: string): void {
@@ -663,13 +671,19 @@ export class TraceModel {
 
   private onSignalSent(e: TraceEvent, pid: number, tid: number, sig: number): void {
     if (pid <= 0 || sig === 0) return;
+    void tid;
     this.sigStats(sig).sent++;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const k = `${pid}/${sig}`;
+    // A delivery can be stamped before the kill that caused it (kill's event is taken after the call returns).
+    const early = this.earlyDeliveries.get(k);
+    if (early?.length) {
+      const j = early.findIndex((d) => (d.sender <= 0 || d.sender === e.pid) && e.ts - d.to.ts <= SIGNAL_SKEW_NS);
+      if (j >= 0) { const d = early.splice(j, 1)[0]; this.signalFlow(ep, d.to, sig, d.wait); return; }
+    }
     let q = this.pendingSignals.get(k);
     if (!q) this.pendingSignals.set(k, (q = []));
     q.push(ep);
-    void tid;
   }
   private sigStats(sig: number): SignalStats {
     let s = this.signals.get(sig);
@@ -677,25 +691,33 @@ export class TraceModel {
     return s;
   }
   /**
-   * Delivery: matched to the oldest pending send from that sender (or any sender when unknown). Standard signals
-   * coalesce, so sends that stay pending when a later one from the same sender is delivered were merged into it.
+   * Delivery: matched to the latest pending send from that sender (any sender when unknown) stamped before it.
+   * Standard signals coalesce, so older sends still pending were merged into it and are dropped; real-time
+   * signals (>= 32) queue, so they match oldest first.
    */
   private onSignalDelivered(e: TraceEvent, sig: number, sender: number, wait?: Wait): void {
     this.sigStats(sig).delivered++;
-    const q = this.pendingSignals.get(`${e.pid}/${sig}`);
+    const k = `${e.pid}/${sig}`;
+    const q = this.pendingSignals.get(k) ?? [];
     const to: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
-    if (!q || !q.length) return;
-    let i = sender > 0 ? q.findIndex((s) => s.pid === sender) : 0;
-    if (i < 0) i = 0;
-    // Sends before this one from the same sender that were not delivered separately coalesced: they end here too.
+    const fromSender = (s: Endpoint) => sender <= 0 || s.pid === sender;
+    let i = -1;
+    if (sig >= 32) i = q.findIndex(fromSender);
+    else for (let j = q.length - 1; j >= 0; j--) if (fromSender(q[j]) && q[j].ts <= e.ts) { i = j; break; }
+    if (i < 0) {
+      let early = this.earlyDeliveries.get(k);
+      if (!early) this.earlyDeliveries.set(k, (early = []));
+      early.push({ to, sender, wait });
+      return;
+    }
     const from = q[i];
-    if (from.ts > e.ts) return;
-    const coalesced = sig < 32 ? q.filter((s, j) => j > i && s.pid === from.pid && s.ts <= e.ts) : [];
-    q.splice(i, 1);
-    const last = coalesced.length ? coalesced[coalesced.length - 1] : from;
-    for (const c of coalesced) q.splice(q.indexOf(c), 1);
-    this.addFlow('signal', `pid:${e.pid}`, last, to, 0, sig);
-    if (wait) wait.by = last;
+    if (sig >= 32) q.splice(i, 1);
+    else this.pendingSignals.set(k, q.filter((s, j) => j > i || !fromSender(s)));
+    this.signalFlow(from, to, sig, wait);
+  }
+  private signalFlow(from: Endpoint, to: Endpoint, sig: number, wait?: Wait): void {
+    this.addFlow('signal', `pid:${to.pid}`, from, to, 0, sig);
+    if (wait) wait.by = from;
   }
 
   // ---------------------------------------------------------------- locks
@@ -719,7 +741,7 @@ export class TraceModel {
   private lockByKey(key: string, kind: LockStats['kind'], name: string, e: TraceEvent): LockState {
     let l = this.locks.get(key);
     if (!l) {
-      l = { holders: new Map(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
+      l = { holders: new Map(), pendingAcq: [], open: new Map(), since: new Map(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
       this.locks.set(key, l);
       const o = this.obj(key, kind === 'spinlock' ? 'spinlock' : kind === 'filelock' ? 'filelock' : kind, e.ts, name);
       void o;
@@ -742,12 +764,29 @@ export class TraceModel {
       if (ws) { ws.count++; ws.waitNs += w; } else s.waiters.set(tk, { pid: e.pid, tid: e.tid, count: 1, waitNs: w });
     }
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
-    // Hand-off: the last release by another thread or process flows to this acquisition.
-    if (l.lastRelease && (l.lastRelease.pid !== e.pid || l.lastRelease.tid !== e.tid)) {
-      this.addFlow('lock', s.key, l.lastRelease, ep, 0);
-      if (wait && !wait.by) wait.by = l.lastRelease;
+    const key = holderKey + (shared ? `#${e.index}` : '');
+    if (!shared && s.kind !== 'semaphore') {
+      // Exclusive: holds are disjoint, so in acquisition order each hold is handed over by the one before it.
+      // Unlock events are stamped after unlock returns (sometimes after the next owner's lock returned), so the
+      // hand-off pairs holds, not timestamps.
+      const prev = l.lastHold;
+      if (prev && prev.key !== holderKey) {
+        if (prev.release) { this.addFlow('lock', s.key, prev.release, ep, 0); if (wait && !wait.by) wait.by = prev.release; }
+        else prev.handoff = { ep, wait };
+        if (wait && !(wait.holders ?? []).some((h) => h.pid !== e.pid || h.tid !== e.tid)) wait.holders = [{ pid: prev.pid, tid: prev.tid }];
+        if (!prev.release) l.holders.delete(prev.key);
+      }
+      const hold: Hold = { key: holderKey, pid: e.pid, tid: e.tid, acq: ep };
+      l.lastHold = hold;
+      l.open.set(holderKey, hold);
+    } else {
+      // Semaphores and shared (read) holds: the last release by another thread lets this one in.
+      if (l.lastRelease && (l.lastRelease.pid !== e.pid || l.lastRelease.tid !== e.tid)) {
+        this.addFlow('lock', s.key, l.lastRelease, ep, 0);
+        if (wait && !wait.by) wait.by = l.lastRelease;
+      } else if (wait && wait.t1 !== undefined) l.pendingAcq.push({ ep, wait });
+      l.lastRelease = undefined;
     }
-    l.lastRelease = undefined;
     if (s.kind !== 'semaphore') {
       // Lock order: every lock this thread holds now precedes this one.
       const tk = threadKey(e.pid, e.tid);
@@ -761,24 +800,43 @@ export class TraceModel {
       }
       held.set(s.key, e.index);
     }
-    l.holders.set(holderKey + (shared ? `#${e.index}` : ''), { pid: e.pid, tid: e.tid, since: e.ts, index: e.index });
+    const since = { pid: e.pid, tid: e.tid, since: e.ts, index: e.index };
+    l.holders.set(key, since);
+    l.since.set(key, since);
   }
 
   private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = threadKey(e.pid, e.tid)): void {
     const s = l.stats;
-    let hk: string | undefined = l.holders.has(holderKey) ? holderKey : undefined;
-    if (!hk) for (const k of l.holders.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
-    if (!hk && semaphore) hk = l.holders.keys().next().value;
-    const h = hk ? l.holders.get(hk) : undefined;
+    let hk: string | undefined = l.since.has(holderKey) ? holderKey : undefined;
+    if (!hk) for (const k of l.since.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
+    if (!hk && semaphore) hk = l.since.keys().next().value;
+    const h = hk ? l.since.get(hk) : undefined;
     if (h && hk && (!semaphore || (h.pid === e.pid && h.tid === e.tid))) {
       const d = e.ts - h.since;
       s.holdNs += d; if (d > s.maxHoldNs) s.maxHoldNs = d;
       const hs = s.holders.get(threadKey(h.pid, h.tid));
       if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(threadKey(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
     }
-    if (hk) l.holders.delete(hk);
+    if (hk) { l.holders.delete(hk); l.since.delete(hk); }
     this.heldLocks.get(threadKey(e.pid, e.tid))?.delete(s.key);
-    l.lastRelease = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    const rel: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    const hold = l.open.get(holderKey);
+    if (hold && !semaphore) {
+      l.open.delete(holderKey);
+      hold.release = rel;
+      if (hold.handoff) { this.addFlow('lock', s.key, rel, hold.handoff.ep, 0); if (hold.handoff.wait) hold.handoff.wait.by = rel; hold.handoff = undefined; }
+      return;
+    }
+    while (l.pendingAcq.length && rel.ts - l.pendingAcq[0].ep.ts > SIGNAL_SKEW_NS) l.pendingAcq.shift();
+    const p = l.pendingAcq.findIndex((a) => a.ep.pid !== e.pid || a.ep.tid !== e.tid);
+    if (p >= 0) {
+      const a = l.pendingAcq.splice(p, 1)[0];
+      this.addFlow('lock', s.key, rel, a.ep, 0);
+      if (a.wait) a.wait.by = rel;
+      l.lastRelease = undefined;
+      return;
+    }
+    l.lastRelease = rel;
   }
 
   private onCondWait(e: TraceEvent, wait: Wait | undefined): void {
@@ -837,7 +895,7 @@ export class TraceModel {
       const retried = e.kind === prev.kind && (e.args.length === 0 || e.args[0] === prev.args[0]);
       this.evidence.eintr.push({ index: prev.index, retried });
     }
-    if (e.phase === PHASE.end && e.err === EINTR) this.lastEintr.set(lk, e);
+    if (e.phase === PHASE.end && e.err === EINTR && e.kind !== K.sigwait) this.lastEintr.set(lk, e);
   }
 }
 

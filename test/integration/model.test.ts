@@ -1,0 +1,271 @@
+// The trace model on real recordings: real C programs under the real shim, recorded with `ipcscope record`, read
+// back from the .ipctrace, and checked against what the programs did.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, compileC, recordProgram, tempDir, whyNoShim, arg } from '../helpers/record';
+import { TraceModel, findings, waitForGraph, summarize, decodePerfetto, chromeTrace, PAGE_STATE_NAMES, type Summary } from '../../src/common/model';
+import { kindId } from '../../src/common/vocabulary';
+
+const skip = whyNoShim();
+const FIX = 'test/fixtures/model';
+
+async function model(prog: string, args: string[] = [], opts: Parameters<typeof recordProgram>[2] = {}) {
+  const bin = compileC(`${FIX}/${prog}.c`);
+  const r = await recordProgram(bin, args, { timeoutMs: 60_000, ...opts });
+  const m = new TraceModel(r.store);
+  m.update({ flush: true });
+  return { r, m };
+}
+
+test('partial reads: each pipe read is matched to the bytes of the writes it consumed', { skip }, async () => {
+  const { r, m } = await model('partial_reads');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const W = kindId('write'), R = kindId('read');
+  const flows = m.flows.filter((f) => f.kind === 'pipe' && f.bytes > 1);
+  // Writes of 100, 300 and 50 bytes; reads of up to 64 bytes.
+  const perWrite = new Map<number, number>(), perRead = new Map<number, number>();
+  for (const f of flows) {
+    perWrite.set(f.from.index, (perWrite.get(f.from.index) ?? 0) + f.bytes);
+    perRead.set(f.to.index, (perRead.get(f.to.index) ?? 0) + f.bytes);
+    assert.equal(r.store.get(f.from.index).kind, W);
+    assert.equal(r.store.get(f.to.index).kind, R);
+  }
+  const writeSizes = [...perWrite.entries()].sort((a, b) => a[0] - b[0]).map(([i, b]) => [Number(r.store.get(i).result), b]);
+  assert.deepEqual(writeSizes, [[100, 100], [300, 300], [50, 50]]);
+  for (const [i, b] of perRead) assert.equal(Number(r.store.get(i).result), b, 'every byte a read got came from a matched write');
+  // 450 bytes in reads of at most 64: the 100-byte write is split across reads, and a read spans two writes.
+  assert.ok(flows.length >= 8);
+  assert.ok([...perRead.keys()].some((i) => flows.filter((f) => f.to.index === i).length === 2), 'some read consumed two writes');
+  // Each read's preview starts with the letter of the write its first flow came from.
+  for (const [i] of perRead) {
+    const first = flows.filter((f) => f.to.index === i).sort((a, b) => a.id - b.id)[0];
+    const rd = r.store.get(i), wr = r.store.get(first.from.index);
+    assert.equal(rd.blob?.[0], wr.blob?.[0]);
+  }
+});
+
+test('two writers to one FIFO: every read byte attributed to the writer that wrote it', { skip }, async () => {
+  const { r, m } = await model('fifo_two_writers', [join(tempDir(), `fifo-${process.pid}`)]);
+  assert.equal(r.exit.code, 0, r.stderr);
+  const flows = m.flows.filter((f) => f.kind === 'fifo');
+  assert.equal(flows.reduce((s, f) => s + f.bytes, 0), 16000);
+  const writers = new Set(flows.map((f) => f.from.pid));
+  assert.equal(writers.size, 2);
+  // Records are all-'A' or all-'B': check every flow's bytes against the reader's preview where it covers them.
+  const offsetInRead = new Map<number, number>();
+  let checked = 0;
+  for (const f of [...flows].sort((a, b) => a.id - b.id)) {
+    const rd = r.store.get(f.to.index), wr = r.store.get(f.from.index);
+    const off = offsetInRead.get(f.to.index) ?? 0;
+    offsetInRead.set(f.to.index, off + f.bytes);
+    if (rd.blob && off < rd.blob.length) { assert.equal(rd.blob[off], wr.blob![0], `flow ${f.id}`); checked++; }
+  }
+  assert.ok(checked > 100);
+  const o = m.objects.get(flows[0].object)!;
+  assert.equal(o.type, 'fifo');
+  assert.equal(o.pids.size, 3);
+});
+
+test('message queue with priorities: received highest first, each matched to its send', { skip }, async () => {
+  const { r, m } = await model('mq_prio');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const flows = m.flows.filter((f) => f.kind === 'mq').sort((a, b) => (a.to.ts < b.to.ts ? -1 : 1));
+  assert.equal(flows.length, 6);
+  assert.deepEqual(flows.map((f) => f.detail), [9, 5, 5, 3, 1, 0]);
+  for (const f of flows) {
+    assert.equal(arg(r.store.get(f.from.index), 'mq_send', 'prio'), BigInt(f.detail!));
+    assert.equal(new TextDecoder().decode(r.store.get(f.to.index).blob).replace(/\0.*$/s, ''), new TextDecoder().decode(r.store.get(f.from.index).blob).replace(/\0.*$/s, ''));
+  }
+  // Equal priorities keep send order.
+  const fives = flows.filter((f) => f.detail === 5);
+  assert.ok(fives[0].from.ts < fives[1].from.ts);
+});
+
+test('signal storm: 10,000 SIGUSR1 sent, deliveries counted exactly, coalescing reported', { skip }, async () => {
+  const { r, m } = await model('signal_storm');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const handled = Number(/delivered (\d+)/.exec(r.stdout)![1]);
+  const usr1 = m.signalStats().find((s) => s.sig === 10)!;
+  assert.equal(usr1.sent, 10000);
+  assert.equal(usr1.delivered, handled, 'delivered = handler runs the program counted');
+  assert.ok(usr1.delivered <= usr1.sent);
+  const flows = m.flows.filter((f) => f.kind === 'signal' && f.detail === 10);
+  assert.equal(flows.length, usr1.delivered, 'every delivery has its arrow from a kill');
+  assert.ok(flows.every((f) => f.from.pid !== f.to.pid));
+  const s = summarize(m, { callSites: false });
+  assert.ok(s.findings.some((f) => f.kind === 'signals-coalesced' && f.message.startsWith(`signal 10: 10000 sent, ${handled} delivered`)));
+  assert.ok(!s.findings.some((f) => f.kind === 'eintr-not-retried'), 'pause() returning EINTR is its normal return');
+});
+
+test('mutex handed between 4 threads: contention counted, waits attributed to the holder', { skip }, async () => {
+  const { r, m } = await model('mutex_handoff');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const locks = m.lockStats().filter((l) => l.kind === 'mutex' && l.acquisitions >= 800);
+  assert.equal(locks.length, 1);
+  const l = locks[0];
+  assert.equal(l.acquisitions, 800);
+  const L = kindId('mutex_lock');
+  const waits = m.waits.filter((w) => w.kind === L && w.object === l.key);
+  assert.equal(l.contended, waits.length);
+  assert.ok(l.contended > 0, 'some acquisitions waited');
+  assert.equal(l.holders.size, 4);
+  assert.ok(l.maxHoldNs >= 50_000n);
+  for (const w of waits) {
+    assert.ok(w.holders && w.holders.length === 1 && w.holders[0].tid !== w.tid, 'a waiter waited for another thread holding it');
+    assert.ok(w.by && w.by.tid !== w.tid, 'the wait ended by a release of another thread');
+  }
+  const handoffs = m.flows.filter((f) => f.kind === 'lock' && f.object === l.key);
+  assert.ok(handoffs.length >= waits.length);
+  // Each hand-off goes from one thread's unlock to another thread's lock (the unlock may be stamped a little after
+  // the lock it allowed: the shim stamps it when pthread_mutex_unlock returns).
+  const U = kindId('mutex_unlock');
+  assert.ok(handoffs.every((f) => f.from.tid !== f.to.tid && r.store.get(f.from.index).kind === U && r.store.get(f.to.index).kind === L));
+});
+
+test('two-pipe deadlock (both write 1 MiB before reading) is a wait-for cycle', { skip }, async () => {
+  const { r, m } = await model('pipe_deadlock');
+  assert.notEqual(r.exit.code, 0, 'alarm ended the hang');
+  const g = waitForGraph(m);
+  assert.equal(g.deadlocks.length, 1);
+  const d = g.deadlocks[0];
+  assert.equal(d.threads.length, 2);
+  assert.ok(d.waits.every((w) => w.kind === kindId('write') && w.t1 === undefined));
+  assert.equal(new Set(d.waits.map((w) => w.pid)).size, 2);
+  const f = findings(m).filter((x) => x.kind === 'deadlock');
+  assert.equal(f.length, 1);
+  assert.equal(f[0].events.length, 2);
+});
+
+test('ABBA lock order is reported as a potential deadlock although the run did not hang', { skip }, async () => {
+  const { r, m } = await model('abba');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const f = findings(m);
+  assert.equal(f.filter((x) => x.kind === 'lock-order-inversion').length, 1);
+  assert.equal(f.filter((x) => x.kind === 'deadlock').length, 0);
+  const inv = f.find((x) => x.kind === 'lock-order-inversion')!;
+  assert.equal(inv.events.length, 4);
+  assert.ok(inv.events.every((i) => r.store.get(i).kind === kindId('mutex_lock')));
+});
+
+test('copy-on-write: a child writing half the pages of a 16 MiB private mapping leaves exactly that many private', { skip }, async () => {
+  const { r, m } = await model('cow_half');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const parent = r.store.connections()[0].pid;
+  const child = [...m.processes.values()].find((p) => p.ppid === parent)!.pid;
+  const mm = r.store.get([...Array(r.store.count).keys()].find((i) => r.store.kindAt(i) === kindId('mmap') && r.store.argAt(i, 1) === 16n << 20n)!);
+  const addr = BigInt.asUintN(64, mm.result);
+  const track = m.pages.trackList(child).find((t) => t.start <= addr && addr < t.end);
+  assert.ok(track, 'the 16 MiB mapping was snapshotted in the child');
+  const first = Number((addr - track.start) / 4096n);
+  const { states: all, method } = m.pages.statesAt(track, m.lastNs!);
+  const states = all.subarray(first, first + 4096);
+  const count = (s: number) => states.filter((x) => x === s).length;
+  assert.equal(count(1) + count(3), 2048, `private pages (${method}); states: ${PAGE_STATE_NAMES.map((n, i) => `${n} ${count(i)}`).join(', ')}`);
+  assert.equal(count(2), 2048, 'the other half still shared with the parent');
+  // The written pages are every other one.
+  for (let p = 0; p < 4096; p += 2) assert.notEqual(states[p], 2, `page ${p}`);
+  // Right after the fork everything was shared (the fork-time snapshot of the child).
+  const early = m.pages.statesAt(track, track.snapshots[0].ts).states.subarray(first, first + 4096);
+  assert.equal(early.filter((x) => x === 2).length, 4096);
+});
+
+test('an fd leaked across exec is a finding; with O_CLOEXEC it is not', { skip }, async () => {
+  const leak = await model('leak_exec', ['leak']);
+  const lf = findings(leak.m).filter((f) => f.kind === 'leaked-fd-exec');
+  assert.equal(lf.length, 2);
+  const child = [...leak.m.processes.values()].find((p) => p.argv[0] === 'true')!;
+  assert.ok(lf.every((f) => f.pids[0] === child.pid));
+  const clean = await model('leak_exec', ['cloexec']);
+  assert.equal(findings(clean.m).filter((f) => f.kind === 'leaked-fd-exec').length, 0);
+});
+
+test('ipcscope summary --json: every documented field', { skip }, async () => {
+  const bin = compileC(`${FIX}/partial_reads.c`);
+  const r = await recordProgram(bin, []);
+  const out = execFileSync(process.execPath, [CLI, 'summary', '--json', r.tracePath], { encoding: 'utf8' });
+  const s = JSON.parse(out) as Summary;
+  assert.equal(s.version, 1);
+  assert.equal(s.events, r.store.count);
+  assert.equal(s.dropped, 0);
+  assert.match(s.startNs!, /^\d+$/);
+  assert.match(s.endNs!, /^\d+$/);
+  assert.equal(Object.values(s.byKind).reduce((a, b) => a + b, 0), r.store.count);
+  assert.equal(s.byKind.fork, 1);
+  assert.equal(s.processes.length, 2);
+  const [parent, child] = s.processes;
+  assert.equal(parent.argv[0], bin);
+  assert.equal(child.ppid, parent.pid);
+  assert.equal(parent.exitCode, 0);
+  assert.equal(child.exitCode, 0);
+  assert.equal(parent.signal, null);
+  assert.deepEqual(Object.keys(s.flows), ['pipe', 'fifo', 'socket', 'mq', 'signal', 'lock', 'fd']);
+  assert.deepEqual(Object.keys(s.bytes), ['pipe', 'fifo', 'socket', 'mq', 'signal', 'lock', 'fd']);
+  assert.equal(s.bytes.pipe, 451);
+  assert.ok(s.flows.pipe >= 9);
+  assert.deepEqual(s.locks, []);
+  assert.equal(typeof s.pageFaults.minor, 'number');
+  assert.equal(typeof s.pageFaults.major, 'number');
+  assert.ok(Object.keys(s.pageFaults.perPid).every((p) => s.processes.some((x) => String(x.pid) === p)));
+  assert.ok(Array.isArray(s.findings));
+  assert.equal(s.objects.pipe, 2);
+  assert.equal(s.deadlocks, 0);
+  // Human form.
+  const text = execFileSync(process.execPath, [CLI, 'summary', r.tracePath], { encoding: 'utf8' });
+  assert.match(text, /processes \(2\):/);
+  assert.match(text, /pipe +\d+ +451 bytes/);
+  // Locks: a recording with a mutex fills every lock field, ns as decimal strings, call sites resolved to source.
+  const mt = await recordProgram(compileC(`${FIX}/mutex_handoff.c`), []);
+  const ls = (JSON.parse(execFileSync(process.execPath, [CLI, 'summary', '--json', mt.tracePath], { encoding: 'utf8' })) as Summary).locks;
+  const l = ls.find((x) => x.acquisitions === 800)!;
+  assert.equal(l.kind, 'mutex');
+  for (const k of ['waitNs', 'maxWaitNs', 'holdNs', 'maxHoldNs'] as const) assert.match(l[k], /^\d+$/);
+  assert.ok(l.contended >= 0 && typeof l.name === 'string');
+  assert.ok(l.callSites.some((c) => /worker \(mutex_handoff\.c:10\)/.test(c.site)), JSON.stringify(l.callSites));
+});
+
+test('bad input: summary of a missing or garbage file fails clearly', { skip }, async () => {
+  const bad = join(tempDir(), 'garbage.ipctrace');
+  require('node:fs').writeFileSync(bad, 'not a trace at all');
+  for (const f of [bad, join(tempDir(), 'missing.ipctrace')]) {
+    try { execFileSync(process.execPath, [CLI, 'summary', f], { encoding: 'utf8', stdio: 'pipe' }); assert.fail('should fail'); }
+    catch (e) { const err = e as { status: number; stderr: string }; assert.equal(err.status, 1); assert.match(err.stderr, /ipcscope summary: .+/); }
+  }
+});
+
+test('export --format perfetto decodes back with tracks, slices and the model\'s flows; chrome JSON too', { skip }, async () => {
+  const bin = compileC(`${FIX}/partial_reads.c`);
+  const r = await recordProgram(bin, []);
+  const m = new TraceModel(r.store);
+  m.update({ flush: true });
+  const out = join(tempDir(), 'partial.perfetto-trace');
+  execFileSync(process.execPath, [CLI, 'export', '--format', 'perfetto', r.tracePath, '-o', out]);
+  const t = decodePerfetto(readFileSync(out));
+  const descs = t.packet.filter((p) => p.trackDescriptor).map((p) => p.trackDescriptor);
+  const procTracks = descs.filter((d) => d.process), threadTracks = descs.filter((d) => d.thread);
+  assert.equal(procTracks.length, 2);
+  assert.deepEqual(procTracks.map((d) => d.process.pid).sort(), [...m.processes.keys()].sort());
+  assert.equal(threadTracks.length, 2);
+  assert.ok(threadTracks.every((d) => procTracks.some((p) => p.uuid === d.parentUuid)));
+  const evs = t.packet.filter((p) => p.trackEvent);
+  const begins = evs.filter((p) => p.trackEvent.type === 'TYPE_SLICE_BEGIN').length, ends = evs.filter((p) => p.trackEvent.type === 'TYPE_SLICE_END').length;
+  assert.equal(begins, ends);
+  assert.ok(begins >= 10);
+  assert.ok(evs.every((p) => /^\d+$/.test(p.timestamp)));
+  const starts = new Set(evs.flatMap((p) => p.trackEvent.flowIds ?? []));
+  const terms = new Set(evs.flatMap((p) => p.trackEvent.terminatingFlowIds ?? []));
+  const both = [...starts].filter((id) => terms.has(id));
+  assert.equal(both.length, m.flows.length, 'every flow of the model is an arrow');
+  assert.equal(starts.size, m.flows.length);
+  // Chrome JSON: s/f pairs for the same flows, B/E balanced per thread.
+  const c = chromeTrace(m);
+  const s = c.traceEvents.filter((e) => e.ph === 's').length, f = c.traceEvents.filter((e) => e.ph === 'f').length;
+  assert.equal(s, m.flows.length);
+  assert.equal(f, m.flows.length);
+  const outJson = join(tempDir(), 'partial.json');
+  execFileSync(process.execPath, [CLI, 'export', '--format', 'chrome', r.tracePath, '-o', outJson]);
+  const parsed = JSON.parse(readFileSync(outJson, 'utf8'));
+  assert.equal(parsed.traceEvents.length, c.traceEvents.length);
+});
