@@ -9,6 +9,7 @@ interface CommandEntry { summary: string; load: () => Promise<CommandModule> }
 const COMMANDS: Record<string, CommandEntry> = {
   record: { summary: 'run a program under the shim and write an .ipctrace', load: () => import('./record') },
   export: { summary: 'convert an .ipctrace (--format jsonl, …)', load: () => import('./export') },
+  summary: { summary: 'who talked to whom, who waited for whom, locks, pages, findings (--json)', load: () => import('./summary') },
 };
 
 const HELP = `IPC Scope ${TOOL_VERSION}: see what your processes say to each other.
