@@ -1,0 +1,63 @@
+// demos/multiplexing: one thread serves three clients by waiting in select/poll/epoll_wait for whichever is ready;
+// level-triggered epoll reports a fd again while data remains, edge-triggered once; a non-blocking read returns
+// EAGAIN instead of waiting.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bytesOf, byTime, context, EAGAIN, evs, flows, forkedChildren, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+
+for (const mode of ['select', 'poll', 'epoll'] as const) {
+  const kind = mode === 'epoll' ? 'epoll_wait' : mode;
+  describe(`multiplexing: ${mode} server`, { skip: whyNoDemos(), timeout: 120_000 }, () => {
+    recorded('multiplexing', partCommand('multiplexing', mode), (run) => {
+      test(`one server thread sleeps in ${kind} and echoes 3 clients; bytes back = bytes out for each`, () => {
+        const r = run();
+        const server = proc(r, './build/mux_server');
+        const clients = forkedChildren(r, server);
+        assert.equal(clients.length, 3, context(r));
+        const waits = evs(r, kind, { pid: server.pid }).filter((e) => e.phase !== 1 && e.err === 0 && e.result > 0n);
+        assert.equal(waits.length, 15, '15 wakeups: 3 accepts, 9 lines, 3 EOFs');
+        assert.equal(new Set(evs(r, kind, { pid: server.pid }).map((e) => e.tid)).size, 1, 'all from one thread');
+        for (const c of clients) {
+          const out = bytesOf(flows(r, 'socket', c.pid, server.pid)), back = bytesOf(flows(r, 'socket', server.pid, c.pid));
+          assert.ok(out > 0, `client ${c.pid} sent`);
+          assert.equal(back, out, `client ${c.pid}: bytes back = bytes out`);
+        }
+        const blocked = r.model.waits.filter((w) => w.pid === server.pid && w.kind === waits[0].kind && w.t1 !== undefined && w.by);
+        assert.ok(blocked.some((w) => clients.some((c) => c.pid === w.by!.pid)), 'the model: a client\'s write ended a wait of the server');
+      });
+    });
+  });
+}
+
+describe('multiplexing: level vs edge triggered', { skip: whyNoDemos(), timeout: 120_000 }, () => {
+  recorded('multiplexing', partCommand('multiplexing', 'lt-et'), (run) => {
+    test('level-triggered: 5 wakeups reading all 10 bytes; edge-triggered: 1 wakeup, 2 bytes, then a timeout', () => {
+      const r = run();
+      const p = proc(r, './build/epoll_lt_et');
+      const ends = evs(r, 'epoll_wait', { pid: p.pid }).filter((e) => e.phase !== 1).sort(byTime).map((e) => Number(e.result));
+      // level: 1,1,1,1,1 then 0 (timeout); edge: 1 then 0.
+      assert.deepEqual(ends, [1, 1, 1, 1, 1, 0, 1, 0], context(r));
+      const ctl = evs(r, 'epoll_ctl', { pid: p.pid }).sort(byTime);
+      const EPOLLET = 1n << 31n;
+      assert.deepEqual(ctl.map((e) => (e.args[3] & EPOLLET) !== 0n), [false, true], 'the second registration is edge-triggered');
+      assert.match(r.stdout, /edge-triggered: 1 wakeups, 2 of 10 bytes read/);
+    });
+  });
+});
+
+describe('multiplexing: non-blocking read', { skip: whyNoDemos(), timeout: 120_000 }, () => {
+  recorded('multiplexing', partCommand('multiplexing', 'nonblock'), (run) => {
+    test('O_NONBLOCK set, reads fail with EAGAIN at once until the writer\'s data arrives, then 18 bytes', () => {
+      const r = run();
+      const p = proc(r, './build/nonblock_read');
+      const reads = evs(r, 'read', { pid: p.pid }).filter((e) => e.phase !== 1).sort(byTime);
+      const firstData = reads.findIndex((e) => e.result > 0n);
+      assert.ok(firstData >= 5, `${firstData} EAGAIN reads before the data\n${context(r)}`);
+      assert.ok(reads.slice(0, firstData).every((e) => e.err === EAGAIN), 'each empty read failed with EAGAIN');
+      assert.equal(Number(reads[firstData].result), 18);
+      assert.ok(r.model.waits.filter((w) => w.pid === p.pid && w.t1 !== undefined && w.t1 - w.t0 > 1_000_000n).length === 0, 'the reader never blocked');
+      const [writer] = forkedChildren(r, p);
+      assert.equal(bytesOf(flows(r, 'pipe', writer.pid, p.pid)), 18);
+    });
+  });
+});
