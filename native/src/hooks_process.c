@@ -154,8 +154,8 @@ static int exec_common(int how, int kind, int fd, const char *path, char *const 
   int e = errno;
   if (env != envp) ips_exec_env_free(env);
   if (traced) {
-    ips_exec_failed();
     IPS_EMIT(EXEC, IPS_PHASE_END, r, e, caller, NULL, 0, (uint64_t)how, (uint64_t)(int64_t)fd);
+    ips_exec_failed(); /* after the end event: the new connection's HELLO comes after it */
     ips_hook_leave();
   }
   errno = e;

@@ -181,6 +181,7 @@ struct ips_tls {
 extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
 extern const char ips_shim_version[] IPS_HIDDEN;
 int ips_sender_alive(void) IPS_HIDDEN;
+int ips_shim_owns(uint64_t start, uint64_t end) IPS_HIDDEN; /* the shim's own memory (snapshots skip it) */
 void ips_sender_service(void) IPS_HIDDEN;  /* sender thread only: drain rings and send now */
 /* The whole image is ending normally (exit paths): proc_exit, exit snapshot, flush, BYE. Idempotent. */
 void ips_finish(int status, int how) IPS_HIDDEN;

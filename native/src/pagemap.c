@@ -40,7 +40,8 @@ int ips_pfn_readable(void) {
   return pfn_state > 0;
 }
 
-static int wanted(const char *perms, uint64_t ino, const char *path) {
+static int wanted(const char *perms, uint64_t ino, const char *path, uint64_t start, uint64_t end) {
+  if (!strncmp(path, "anon_inode:[perf_event]", 23) || ips_shim_owns(start, end)) return 0; /* the shim's own */
   if (!strcmp(path, "[vvar]") || !strcmp(path, "[vdso]") || !strcmp(path, "[vsyscall]") || !strncmp(path, "[vvar", 5))
     return 0;
   if (perms[3] == 's') return 1;                       /* every shared mapping */
@@ -84,7 +85,7 @@ void ips_snapshot(int reason) {
     int pp = 0;
     if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj, &mn, &ino, &pp) >= 7) {
       const char *path = pp ? line + pp : "";
-      if (wanted(perms, ino, path)) {
+      if (wanted(perms, ino, path, start, end)) {
         uint64_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 4 : 0);
         IPS_EMIT(MAPPING, IPS_PHASE_INSTANT, 0, 0, 0, path, (uint32_t)strlen(path), start, end, off, prot,
                  (uint64_t)(perms[3] == 's'), (uint64_t)makedev(maj, mn), ino, (uint64_t)IPS_MAPPING_REASON_SNAPSHOT);

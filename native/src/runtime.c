@@ -691,7 +691,6 @@ static void *sender_main(void *arg) {
       atomic_store(&reconnect_req, 0);
       sink_close();
       hello_origin = IPS_ORIGIN_EXEC;
-      start_ns = ips_now_ns(); /* the connection starts now (receivers order connections by it) */
       if (sink_connect() < 0) { sink_close(); ips_cfg.enabled = 0; atomic_store(&conn_state, CONN_FAILED); }
       else atomic_store(&conn_state, CONN_UP);
     }
@@ -733,6 +732,16 @@ void ips_sender_service(void) {
   if (!ips_tls.is_sender) return;
   drain_rings();
   if (atomic_load(&conn_state) == CONN_UP) msg_flush();
+}
+
+/* Is [start, end) entirely memory the shim allocated for itself (rings, message buffer)? Snapshots skip it. */
+int ips_shim_owns(uint64_t start, uint64_t end) {
+  for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next) {
+    uint64_t a = (uint64_t)(uintptr_t)r, b = a + ((sizeof *r + 4095) & ~(uint64_t)4095);
+    if (start >= a && end <= b) return 1;
+  }
+  uint64_t m = (uint64_t)(uintptr_t)msg_buf;
+  return msg_buf && start >= m && end <= m + ((MSG_BUF + 4095) & ~(uint64_t)4095);
 }
 
 int ips_sender_alive(void) { return atomic_load(&sender_running); }
@@ -822,6 +831,7 @@ void ips_exec_prepare(void) {
 void ips_exec_failed(void) {
   if (!exec_bye_sent) return;
   exec_bye_sent = 0;
+  start_ns = ips_now_ns(); /* the new connection covers every event from here on (receivers order by it) */
   atomic_store(&reconnect_req, 1);
   wake_sender();
 }

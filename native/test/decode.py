@@ -161,6 +161,8 @@ def check(lines, expect_path):
       REGEX          some event line matches, after the line matched by the previous such rule (in order)
       !REGEX         no event line matches
       count>=N REGEX at least N lines match (also count<=N, count==N)
+      --             the following in-order rules start again from the first line (one chain per process: events
+                     of different processes have no order unless one caused the other)
     Named groups (?P<name>…) of a matched in-order rule are remembered; later rules say ${name} for that text.
     Rules for the run itself (read by run.sh, ignored here): exit N, stderr REGEX, env K=V, noenv, args …"""
     failures = []
@@ -168,6 +170,9 @@ def check(lines, expect_path):
     captured = {}  # (?P<name>…) groups of matched in-order rules; later rules use them as ${name}
     for raw in open(expect_path):
         rule = raw.rstrip('\n')
+        if rule.strip() == '--':  # a new in-order chain (another process) starts again from the first line
+            pos = 0
+            continue
         if not rule.strip() or rule.startswith('#') or re.match(r'^(exit|stderr|env|noenv|args|nostderr|notrace|ipcscope|collector)\b', rule):
             continue
         missing = [n for n in re.findall(r'\$\{(\w+)\}', rule) if n not in captured]
