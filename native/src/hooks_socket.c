@@ -335,11 +335,20 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
     IPS_RETURN(r, e);                                                                                         \
   } while (0)
 
+/* On a datagram socket recv is recvfrom without the address; we ask for it (same call) to learn the sender. */
 IPS_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
   IPS_REAL_DECL(recv, ssize_t, int, void *, size_t, int);
+  IPS_REAL_DECL(recvfrom, ssize_t, int, void *, size_t, int, struct sockaddr *, socklen_t *);
   if (!ips_hook_enter()) return real_recv(fd, buf, len, flags);
-  socklen_t *none = NULL;
-  RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, (struct sockaddr *)NULL, none, real_recv(fd, buf, len, flags));
+  struct ips_fdinfo probe;
+  ips_fd_info_or_zero(fd, &probe);
+  struct sockaddr_storage own;
+  socklen_t ownlen = sizeof own;
+  int dgram = probe.otype == IPS_OTYPE_SOCKET_UDP;
+  struct sockaddr *f = dgram ? (struct sockaddr *)&own : NULL;
+  socklen_t *l = dgram ? &ownlen : NULL;
+  RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, f, l,
+              dgram ? real_recvfrom(fd, buf, len, flags, f, l) : real_recv(fd, buf, len, flags));
 }
 
 IPS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags) {
