@@ -22,7 +22,9 @@ function files(dir, pred) {
 }
 const isTs = (f) => f.endsWith('.ts') && !f.endsWith('.d.ts');
 
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: 'linked', external: ['vscode'], logLevel: 'warning' };
+// ws loads bufferutil (native websocket unmasking) when it is installed: it must stay a runtime require, not be bundled.
+const nodeExternal = ['vscode', 'bufferutil', 'utf-8-validate'];
+const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: 'linked', external: nodeExternal, logLevel: 'warning' };
 const groups = [];
 if (want('extension') && existsSync(join(root, 'src/extension.ts')))
   groups.push({ name: 'extension', ...node, entryPoints: ['src/extension.ts'], outfile: 'out/extension.js' });
@@ -38,11 +40,11 @@ if (want('webview')) {
 if (want('tests')) {
   const entries = files('test', (f) => isTs(f) && !f.includes(`${join('test', 'fixtures')}`))
     .map((f) => ({ in: f, out: relative(root, f).replace(/\.ts$/, '') }));
-  if (entries.length) groups.push({ name: 'tests', ...node, entryPoints: entries, outdir: 'out', external: ['vscode', 'playwright-core', 'mocha', 'esbuild'] });
+  if (entries.length) groups.push({ name: 'tests', ...node, entryPoints: entries, outdir: 'out', external: [...nodeExternal, 'playwright-core', 'mocha', 'esbuild'] });
 }
 if (want('bench')) {
   const entries = files('bench', isTs).map((f) => ({ in: f, out: relative(root, f).replace(/\.ts$/, '') }));
-  if (entries.length) groups.push({ name: 'bench', ...node, entryPoints: entries, outdir: 'out', external: ['vscode', 'playwright-core'] });
+  if (entries.length) groups.push({ name: 'bench', ...node, entryPoints: entries, outdir: 'out', external: [...nodeExternal, 'playwright-core'] });
 }
 
 let failed = 0;

@@ -122,7 +122,14 @@ export class EventStore implements EventSource {
     return t;
   }
 
+  // Direct-mapped caches in front of the intern maps: the same few call sites and mutex addresses repeat millions of
+  // times, and a Map lookup with a double key allocates (a heap number) where this does not.
+  private readonly wideCache = new Uint32Array(3 * 256).fill(0xffffffff);
+  private readonly callerCache = new Uint32Array(3 * 256).fill(0xffffffff);
+
   private internWide(lo: number, hi: number): number {
+    const c = this.wideCache, slot = 3 * ((lo ^ (lo >>> 8) ^ hi) & 255);
+    if (c[slot] === lo && c[slot + 1] === hi && c[slot + 2] !== 0xffffffff) return c[slot + 2];
     const key = wideKey(lo, hi);
     let i = this.wideIndex.get(key);
     if (i === undefined) {
@@ -130,10 +137,13 @@ export class EventStore implements EventSource {
       this.wideValues.push((BigInt(hi) << 32n) | BigInt(lo));
       this.wideIndex.set(key, i);
     }
+    c[slot] = lo; c[slot + 1] = hi; c[slot + 2] = i;
     return i;
   }
 
   private internCaller(lo: number, hi: number): number {
+    const c = this.callerCache, slot = 3 * ((lo ^ (lo >>> 8) ^ hi) & 255);
+    if (c[slot] === lo && c[slot + 1] === hi && c[slot + 2] !== 0xffffffff) return c[slot + 2];
     const key = wideKey(lo, hi);
     let i = this.callerIndex.get(key);
     if (i === undefined) {
@@ -141,6 +151,7 @@ export class EventStore implements EventSource {
       this.callerValues.push((BigInt(hi) << 32n) | BigInt(lo));
       this.callerIndex.set(key, i);
     }
+    c[slot] = lo; c[slot + 1] = hi; c[slot + 2] = i;
     return i;
   }
 

@@ -1,8 +1,8 @@
 // The .ipctrace file (docs/protocol.md): a 16-byte header, then chunks (u32 type, u32 body length, body padded to 8)
 // written as messages arrive, so a recording cut off by a crash reads up to its last whole chunk.
 // EVENTS chunks hold the EVENTS bodies exactly as the shim sent them.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { ConnectionInfo } from './traceEvent';
 import { EventStore, type ClosedInfo, type EndSummary, type SessionNote } from './store';
 import { ProtocolError, validateEventsBody } from './protocol';
@@ -44,23 +44,25 @@ export function noteJson(n: SessionNote): Record<string, unknown> {
 }
 
 /**
- * Streams a trace to disk. Writes never throw at the caller: the first write error (a full disk, say) is reported
- * once through `onError`, and every later call is a no-op, so recording continues in memory.
+ * Streams a trace to disk. Chunks queue up and go out in batches with one writev each (no copies of EVENTS bodies,
+ * which are written straight from the received message). Writes never throw at the caller: the first write error
+ * (a full disk, say) is reported once through `onError`, and every later call is a no-op, so recording continues
+ * in memory.
  */
 export class TraceFileWriter {
   /** Set by the owner to hear about the first write error. */
   onError: ((err: Error) => void) | undefined;
   failed: Error | undefined;
   private ended = false;
+  private queue: Uint8Array[] = [];
+  private writing: Promise<void> | undefined;
+  private fileClosed = false;
 
-  private constructor(readonly path: string, private readonly out: WriteStream) {
-    out.on('error', (err) => this.fail(err));
-  }
+  private constructor(readonly path: string, private readonly fh: FileHandle) {}
 
   static async open(path: string, meta: Record<string, unknown>): Promise<TraceFileWriter> {
     // Open first, so a bad path is an error of open() and not a note later.
-    const fh = await open(path, 'w');
-    const w = new TraceFileWriter(path, createWriteStream('', { fd: fh, autoClose: true }));
+    const w = new TraceFileWriter(path, await open(path, 'w'));
     w.put(header());
     w.put(chunk(ChunkType.Meta, [utf8.encode(JSON.stringify(meta))]));
     return w;
@@ -69,19 +71,51 @@ export class TraceFileWriter {
   private fail(err: Error): void {
     if (this.failed) return;
     this.failed = err;
+    this.queue = [];
     this.onError?.(err);
   }
 
-  private put(b: Uint8Array): void {
+  private put(...parts: Uint8Array[]): void {
     if (this.failed || this.ended) return;
-    this.out.write(b);
+    this.queue.push(...parts);
+    this.writing ??= this.drain();
+  }
+
+  /** Writes queued buffers until the queue is empty (new ones may arrive while a batch is on its way). */
+  private async drain(): Promise<void> {
+    await Promise.resolve(); // let the current burst of messages queue up first
+    try {
+      while (this.queue.length && !this.failed) {
+        const batch = this.queue.splice(0, 1024); // IOV_MAX
+        let total = batch.reduce((n, b) => n + b.length, 0);
+        let bufs = batch;
+        while (total > 0) {
+          const { bytesWritten } = await this.fh.writev(bufs);
+          total -= bytesWritten;
+          if (total > 0) bufs = skipBytes(bufs, bytesWritten); // short write: go on from where it stopped
+        }
+      }
+    } catch (e) {
+      this.fail(e as Error);
+    } finally {
+      this.writing = undefined;
+    }
+    if (this.queue.length && !this.failed) this.writing = this.drain();
   }
 
   connection(info: ConnectionInfo, helloJson: string): void {
     this.put(chunk(ChunkType.Connection, [u32s(info.conn), utf8.encode(helloJson)]));
   }
   events(conn: number, pid: number, body: Uint8Array): void {
-    this.put(chunk(ChunkType.Events, [u32s(conn, pid), body]));
+    // chunk header + (conn, pid) in one small buffer, then the body as received, then padding (bodies are 8-aligned)
+    const head = new Uint8Array(16);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(0, ChunkType.Events, true);
+    dv.setUint32(4, 8 + body.length, true);
+    dv.setUint32(8, conn, true);
+    dv.setUint32(12, pid, true);
+    const pad = (8 - (body.length & 7)) & 7;
+    if (pad) this.put(head, body, new Uint8Array(pad)); else this.put(head, body);
   }
   closed(conn: number, info: ClosedInfo): void {
     this.put(chunk(ChunkType.Closed, [u32s(conn, 0), utf8.encode(JSON.stringify(info))]));
@@ -94,15 +128,24 @@ export class TraceFileWriter {
     this.ended = true;
   }
 
-  /** Flushes and closes; resolves even after a write error (which onError already reported). */
-  close(): Promise<void> {
+  /** Writes what is queued and closes; resolves even after a write error (which onError already reported). */
+  async close(): Promise<void> {
     this.ended = true;
-    return new Promise((resolve) => {
-      if (this.out.destroyed) { resolve(); return; }
-      this.out.once('close', () => resolve());
-      this.out.end();
-    });
+    while (this.writing) await this.writing;
+    if (this.fileClosed) return;
+    this.fileClosed = true;
+    try { await this.fh.close(); } catch (e) { this.fail(e as Error); }
   }
+}
+
+function skipBytes(bufs: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) { n -= b.length; continue; }
+    out.push(n ? b.subarray(n) : b);
+    n = 0;
+  }
+  return out;
 }
 
 export interface TraceChunk { type: number; body: Uint8Array; /** file offset of the chunk header */ offset: number }

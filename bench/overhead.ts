@@ -1,0 +1,168 @@
+// `npm run bench:overhead`: what tracing costs, measured side by side in one run, as ratios to the untraced program.
+//  1. pipe ping-pong of 64-byte messages between two processes: untraced / our shim with a live collector (and a
+//     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
+//     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
+//  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
+//  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
+// Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
+// Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest
+// runs a subset.
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Collector } from '../src/common/collector';
+import { TracedProcess } from '../src/common/launcher';
+import { kindId } from '../src/common/vocabulary';
+
+const quick = process.env.IPCSCOPE_BENCH_QUICK === '1';
+const scale = (n: number) => (quick ? Math.max(1, Math.round(n / 10)) : n);
+const PINGPONG = scale(200_000);
+const PINGPONG_SLOW = scale(20_000); // strace/ltrace: per-round-trip figures stay comparable, runs stay bounded
+const MUTEX_PAIRS = scale(10_000_000);
+const INGEST_THREADS = 8;
+const INGEST_PAIRS = scale(1_000_000);
+const REPEATS = 3;
+const only = (process.env.IPCSCOPE_BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (part: string) => only.length === 0 || only.includes(part);
+
+const root = (() => { let d = __dirname; while (!existsSync(join(d, 'package.json'))) d = resolve(d, '..'); return d; })();
+const work = mkdtempSync(join(tmpdir(), 'ipcscope-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+function compile(name: string): string {
+  const out = join(work, name);
+  execFileSync('gcc', ['-O2', '-pthread', '-o', out, join(root, 'bench/fixtures', `${name}.c`)], { stdio: 'inherit' });
+  return out;
+}
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pinned = (pin: boolean, cmd: string[]) => (pin ? ['taskset', '-c', '0', ...cmd] : cmd);
+
+/** Runs a command untraced (or under strace/ltrace given in cmd) and returns its stdout. */
+function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((res, rej) => {
+    const c = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    c.on('error', rej);
+    c.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`${cmd.join(' ')} exited ${code}`))));
+  });
+}
+
+interface TracedRun { stdout: string; collector: Collector; firstEventMs: number; lastEventMs: number; wallMs: number }
+/** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
+async function runTraced(cmd: string[], opts: { pageFaults?: boolean } = {}): Promise<TracedRun> {
+  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults });
+  let firstEventMs = 0, lastEventMs = 0;
+  collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
+  const t0 = performance.now();
+  const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe' });
+  let stdout = '';
+  p.on('stdout', (d: Buffer) => { stdout += d.toString(); });
+  p.on('stderr', (d: Buffer) => process.stderr.write(d));
+  const exit = await p.exited;
+  // every image of the tree has said BYE (or closed) before we count
+  const deadline = Date.now() + 60_000;
+  while ((collector.liveConnections().length || collector.pendingConnections()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const wallMs = performance.now() - t0;
+  if (exit.code !== 0) throw new Error(`${cmd.join(' ')} exited ${exit.code ?? exit.signal} under the shim`);
+  return { stdout, collector, firstEventMs, lastEventMs, wallMs };
+}
+
+function countKinds(c: Collector, kinds: number[]): number {
+  const s = c.store;
+  let n = 0;
+  for (let i = 0; i < s.count; i++) if (kinds.includes(s.kindAt(i))) n++;
+  return n;
+}
+
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
+const fmt = (x: number, d = 2) => x.toFixed(d);
+
+async function pingpong(bin: string): Promise<void> {
+  const lttng = ['/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.1', '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.0',
+    '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so'].find(existsSync);
+  const strace = which('strace'), ltrace = which('ltrace');
+  for (const pin of [true, false]) {
+    const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
+    const base: number[] = [], ours: number[] = [], events: number[] = [], drops: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      base.push(parseFloat(await runPlain(pinned(pin, [bin, String(PINGPONG)]))));
+      const t = await runTraced(pinned(pin, [bin, String(PINGPONG)]));
+      ours.push(parseFloat(t.stdout));
+      events.push(t.collector.store.count);
+      drops.push(t.collector.totalDropped());
+      await t.collector.close();
+    }
+    const b = median(base);
+    row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', '');
+    row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
+      `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped`);
+    const slowBase = median([await runPlain(pinned(pin, [bin, String(PINGPONG_SLOW)])), await runPlain(pinned(pin, [bin, String(PINGPONG_SLOW)]))].map(parseFloat));
+    for (const [name, path, cmd] of [
+      ['strace -f', strace, (c: string[]) => [strace!, '-f', '-qq', '-o', '/dev/null', ...c]],
+      ['ltrace -f', ltrace, (c: string[]) => [ltrace!, '-f', '-o', '/dev/null', ...c]],
+    ] as const) {
+      if (!path) { row('', name, 'not installed', '', ''); continue; }
+      const v = parseFloat(await runPlain(cmd(pinned(pin, [bin, String(PINGPONG_SLOW)]))));
+      row('', `${name} (${PINGPONG_SLOW} round trips)`, `${fmt(v, 0)} ns/round trip`, `${fmt(v / slowBase)}x`, `vs ${fmt(slowBase, 0)} ns untraced at that length`);
+    }
+    if (!lttng) row('', 'LTTng-UST pthread wrapper', 'not installed', '', '');
+    else {
+      const v = parseFloat(await runPlain(pinned(pin, [bin, String(PINGPONG)]), { ...process.env, LD_PRELOAD: lttng }));
+      row('', 'LTTng-UST pthread wrapper (no session)', `${fmt(v, 0)} ns/round trip`, `${fmt(v / b)}x`, '');
+    }
+  }
+}
+
+async function mutexLoop(bin: string): Promise<void> {
+  const LOCK = kindId('mutex_lock'), UNLOCK = kindId('mutex_unlock');
+  const base: number[] = [];
+  for (let r = 0; r < REPEATS; r++) base.push(parseFloat(await runPlain(pinned(true, [bin, '1', String(MUTEX_PAIRS)]))));
+  const t = await runTraced(pinned(true, [bin, '1', String(MUTEX_PAIRS)]), { pageFaults: false });
+  const traced = parseFloat(t.stdout);
+  const recorded = countKinds(t.collector, [LOCK, UNLOCK]);
+  const dropped = t.collector.totalDropped();
+  const b = median(base);
+  row(`mutex lock/unlock, ${MUTEX_PAIRS} pairs, 1 thread, pinned`, 'untraced', `${fmt(b)} ns/pair`, '', '');
+  row('', 'IPC Scope', `${fmt(traced)} ns/pair`, `+${fmt(traced - b)} ns/pair`,
+    `goal <= +100 ns; lock+unlock events recorded ${recorded} of ${2 * MUTEX_PAIRS}${recorded === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${dropped}`);
+  row('', 'collector store', `${fmt(t.collector.store.bytesPerEvent(), 1)} bytes/event`, '', 'goal <= 48');
+  await t.collector.close();
+}
+
+async function ingest(bin: string): Promise<void> {
+  const t = await runTraced([bin, String(INGEST_THREADS), String(INGEST_PAIRS)], { pageFaults: false });
+  const s = t.collector.stats();
+  const mutexEvents = countKinds(t.collector, [kindId('mutex_lock'), kindId('mutex_unlock')]);
+  const span = (t.lastEventMs - t.firstEventMs) / 1000;
+  const offered = INGEST_THREADS * INGEST_PAIRS * 2;
+  row(`collector ingest: ${INGEST_THREADS} threads x ${INGEST_PAIRS} lock/unlock pairs, flat out`, 'stored', `${fmt(s.events / span / 1e6)} M events/s`,
+    '', `goal >= 2 M/s; ${s.events} events in ${fmt(span)} s (program ${fmt(parseFloat(t.stdout))} ns/pair/thread)`);
+  row('', 'dropped', `${s.dropped}`, '', `lock/unlock events stored ${mutexEvents} + dropped ${s.dropped} = ${mutexEvents + s.dropped} of ${offered} made`);
+  row('', 'store', `${fmt(s.bytesPerEvent, 1)} bytes/event`, '', 'goal <= 48');
+  await t.collector.close();
+}
+
+function printTable(): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  console.log(`IPC Scope overhead benchmark${quick ? ' (quick)' : ''}: node ${process.version}, ${REPEATS} interleaved repeats, medians`);
+  const pp = compile('pingpong'), ml = compile('mutex_loop');
+  if (want('pingpong')) await pingpong(pp);
+  if (want('mutex')) await mutexLoop(ml);
+  if (want('ingest')) await ingest(ml);
+  printTable();
+  console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
