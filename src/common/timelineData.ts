@@ -363,8 +363,9 @@ export class TimelineData {
   }
 
   private findOrigin(from: number, until: number): bigint {
+    // The first event, not the processes' start times: a HELLO's startNs can precede the first traced call by
+    // the whole exec and dynamic-linking time, which would leave the view mostly empty.
     let min: bigint | null = null;
-    for (const c of this.source.connections()) if (c.startNs > 0n && (min === null || c.startNs < min)) min = c.startNs;
     for (let i = from; i < until; i++) { const t = this.tsOf(i); if (min === null || t < min) min = t; }
     return min ?? 0n;
   }

@@ -443,7 +443,7 @@ function drawFlows(tiles: DrawTile[]): number {
     ctx.moveTo(a.x1, a.y1);
     ctx.lineTo(a.x1 - ux * 7 - uy * 3.5, a.y1 - uy * 7 + ux * 3.5);
     ctx.lineTo(a.x1 - ux * 7 + uy * 3.5, a.y1 - uy * 7 - ux * 3.5);
-    ctx.closePath();
+    ctx.lineTo(a.x1, a.y1); // not closePath(): on a path of thousands of heads it costs per call
   }
   ctx.fill();
   if (hover?.type === 'flow') {
@@ -697,7 +697,7 @@ function renderDetails(): void {
     ? `<a href="#" id="openSource" data-file="${escapeHtml(d.source.file)}" data-line="${d.source.line}">${escapeHtml(d.source.file.split('/').pop() ?? d.source.file)}:${d.source.line}</a>`
     : `<span class="muted">${escapeHtml(d.caller)} (no source line in the trace)</span>`;
   detailsEl.innerHTML = `
-    <div class="dhead"><span class="swatch" style="background:${pal.cls[classIndex.get(d.cls) ?? 0]}"></span><h2>${escapeHtml(d.call)}</h2>
+    <div class="dhead"><span class="swatch" id="swatch"></span><h2>${escapeHtml(d.call)}</h2>
       <span class="muted">${escapeHtml(d.cls)} · ${escapeHtml(d.phase)}</span><vscode-button id="closeDetails" secondary title="Close (Esc)">✕</vscode-button></div>
     <table class="kv">
       ${row('Time', `${at} <span class="muted">after start</span>`)}
@@ -714,6 +714,8 @@ function renderDetails(): void {
       <pre class="payload text">${escapeHtml(d.payloadText)}</pre><pre class="payload hex">${escapeHtml(d.payloadHex ?? '')}</pre>` : ''}
     ${d.related.length ? `<h3>Linked</h3><ul class="related">${d.related.map((r) => `<li><a href="#" data-index="${r.index}">${escapeHtml(r.label)}</a></li>`).join('')}</ul>` : ''}
     <div class="muted small">event #${d.index}${d.endIndex !== null ? ` → #${d.endIndex}` : ''}</div>`;
+  // through the CSSOM: the CSP forbids inline style attributes
+  (document.getElementById('swatch') as HTMLElement).style.backgroundColor = pal.cls[classIndex.get(d.cls) ?? 0] ?? pal.foreground;
   detailsEl.hidden = false;
   resizeSoon();
 }
@@ -995,7 +997,22 @@ const api = {
   },
   resetPerf() { perf.frameMs.length = 0; perf.rafAt.length = 0; },
   /** Canvas coordinates (CSS px, relative to the timeline canvas) of a drawn span/mark of a kind name, or of an arrow. */
-  findMark(what: { kind?: string; arrow?: boolean; style?: 'blocking' | 'wait' | 'hold' | 'handler' }) {
+  findMark(what: { kind?: string; arrow?: boolean; cell?: boolean; style?: 'blocking' | 'wait' | 'hold' | 'handler' }) {
+    if (what.cell) {
+      const fk = filterKey(filter()), level = levelFor();
+      for (const i of wantedTiles(level)) {
+        const t = tileFor(level, i, fk)?.tile;
+        if (!t) continue;
+        for (let k = 0; k < t.cellN; k++) {
+          const lane = t.cellLane[k], y = laneY[lane];
+          if (y < 0 || lanesById[lane].kind !== 'thread') continue;
+          const x = xOf(t.start + t.cellBucket[k] * t.bucketNs) + 1;
+          const yy = y - scrollY + laneH[lane] / 2;
+          if (x > labelW + 2 && x < cssW - 2 && yy > RULER_H && yy < cssH) return { x, y: yy, event: t.cellEvent[k], lane: lanesById[lane].label };
+        }
+      }
+      return null;
+    }
     if (what.arrow) {
       const a = arrows.find((g) => Math.hypot(g.x1 - g.x0, g.y1 - g.y0) > 30 && Math.min(g.x0, g.x1) > labelW && Math.max(g.x0, g.x1) < cssW);
       return a ? { x: (a.x0 + a.x1) / 2, y: (a.y0 + a.y1) / 2, from: lanesById[a.tile.flowFrom[a.i]].label, to: lanesById[a.tile.flowTo[a.i]].label } : null;
