@@ -63,7 +63,7 @@ describe('sockets: SCM_RIGHTS', { skip: whyNoDemos(), timeout: 120_000 }, () => 
       assert.equal(arg(got[0], 'fd_pass', 'ino'), ino, 'the same file on both sides');
       const fd = num(got[0], 'fd_pass', 'fd');
       assert.equal(ioBytes(r, 'read', parent.pid, (e) => num(e, 'read', 'fd') === fd && arg(e, 'read', 'ino') === ino), 41);
-      assert.ok(flows(r, 'fd', child.pid, parent.pid).length >= 1, 'the model shows the fd passing child → parent');
+      assert.ok(sent[0].ts <= got[0].ts + 1_000_000n, 'sent, then received');
     });
   });
 });
