@@ -263,7 +263,7 @@ void ips_fd_forget_range(unsigned first, unsigned last) {
 void ips_fd_forget_all(void) { ips_fd_forget_range(0, ~0u); }
 
 uint32_t ips_preview_len(size_t len, int *truncated) {
-  size_t cap = ips_cfg.payload_bytes;
+  size_t cap = ips_cfg.payload_bytes < IPS_PREVIEW_MAX ? ips_cfg.payload_bytes : IPS_PREVIEW_MAX; /* stack buffers */
   size_t n = len < cap ? len : cap;
   if (truncated) *truncated = cap && len > n; /* previews off (payload=0) is not a truncated preview */
   return (uint32_t)n;
