@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
   context.subscriptions.push(initLog());
   const sessions = new SessionManager(context.workspaceState);
   manager = sessions;
-  const timeline = createTimelineBridge(context);
+  const timeline = createTimelineBridge(context, sessions);
   const views = {
     sessions: new SessionsProvider(sessions),
     processes: new ProcessesProvider(sessions),

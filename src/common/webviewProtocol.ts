@@ -54,6 +54,8 @@ export interface TimelineHeader {
   readonly classes: readonly string[];
   /** Bumped whenever data changed (live append): tiles from an older generation are stale. */
   readonly generation: number;
+  /** The .ipctrace behind the timeline (saved in the webview state so the panel serializer can reopen it). */
+  readonly traceFile?: string;
 }
 
 /** Filters the host applies when it builds tiles (process filtering is lane hiding, done in the webview). */

@@ -1,7 +1,10 @@
 // The one place the extension calls into the timeline panel (src/host/timelinePanel.ts, the timeline engineer's):
-// show a session's timeline, and render a session into the custom editor's webview panel.
-import * as vscode from 'vscode';
+// show a session's timeline, and render a session into the custom editor's webview panel. TimelinePanels also
+// registers ipcScope.revealInTimeline and the panel serializer.
+import type * as vscode from 'vscode';
 import type { TraceSession } from './session';
+import type { SessionManager } from './sessionManager';
+import { TimelinePanels } from './timelinePanel';
 
 export interface TimelineBridge extends vscode.Disposable {
   show(s: TraceSession, opts: { preserveFocus: boolean }): Promise<void>;
@@ -9,10 +12,6 @@ export interface TimelineBridge extends vscode.Disposable {
   resolveEditor(s: TraceSession, panel: vscode.WebviewPanel): Promise<void>;
 }
 
-export function createTimelineBridge(_context: vscode.ExtensionContext): TimelineBridge {
-  return {
-    async show() { /* wired when timelinePanel.ts lands */ },
-    async resolveEditor() { /* wired when timelinePanel.ts lands */ },
-    dispose() {},
-  };
+export function createTimelineBridge(context: vscode.ExtensionContext, sessions: SessionManager): TimelineBridge {
+  return TimelinePanels.register(context, sessions);
 }

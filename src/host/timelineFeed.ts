@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventSource } from '../common/traceEvent';
 import { TimelineData } from '../common/timelineData';
 import {
-  WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type RevealTarget, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
+  WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type RevealTarget, type TimelineHeader, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
 } from '../common/webviewProtocol';
 
 /** At most this many `grow` messages per second while recording. */
@@ -19,6 +19,7 @@ export interface TimelineSessionOptions {
   source: EventSource;
   title: string;
   live: boolean;
+  traceFile?: string;
   /** Delivers a message to the webview (VS Code: webview.postMessage). */
   post: (m: ToWebviewMessage) => unknown;
   onOpenSource?: (file: string, line: number) => void;
@@ -58,7 +59,7 @@ export class TimelineSession {
       case 'ready':
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.opts.onLog?.('warning', `timeline webview speaks protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}`);
         this.ready = true;
-        this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.data.header() });
+        this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.header() });
         if (this.pendingReveal) { this.opts.post({ type: 'reveal', target: this.pendingReveal }); this.pendingReveal = null; }
         if (!this.live) this.opts.post({ type: 'sessionEnded' });
         break;
@@ -82,6 +83,11 @@ export class TimelineSession {
     } catch (e) {
       if (!this.disposed) this.opts.post({ type: 'replyError', inReplyTo: messageId, message: (e as Error).message });
     }
+  }
+
+  private header(): TimelineHeader {
+    const h = this.data.header();
+    return this.opts.traceFile ? { ...h, traceFile: this.opts.traceFile } : h;
   }
 
   /** Shows a process, object, event or time range (the tree views' "Reveal in Timeline"); queued until ready. */
@@ -130,7 +136,7 @@ export class TimelineSession {
       if (this.disposed || !this.ready) return;
       this.lastGrow = Date.now();
       this.stats.grows++;
-      this.opts.post({ type: 'grow', header: this.data.header() });
+      this.opts.post({ type: 'grow', header: this.header() });
       if (!this.live) this.opts.post({ type: 'sessionEnded' });
     }, wait);
   }

@@ -30,11 +30,13 @@ interface SavedState {
   search: string;
   collapsed: number[];
   follow: boolean;
+  /** The trace file shown, for the panel serializer after a reload. */
+  traceFile: string | null;
 }
 const STATE_VERSION = 1;
 const DEFAULT_STATE: SavedState = {
   version: STATE_VERSION, viewStart: null, viewEnd: null, scrollY: 0, selected: null, hiddenClasses: [], hiddenPids: [],
-  objectFilter: null, search: '', collapsed: [], follow: true,
+  objectFilter: null, search: '', collapsed: [], follow: true, traceFile: null,
 };
 
 const RULER_H = 24;
@@ -917,6 +919,14 @@ function applyHeader(h: TimelineHeader, first: boolean): void {
   for (const k of h.kinds) { kindNames[k.id] = k.name; kindClass[k.id] = classIndex.get(k.cls) ?? 0; }
   durationNs = Math.max(1, Number(BigInt(h.durationNs)));
   (document.getElementById('empty') as HTMLElement).hidden = h.eventCount > 0;
+  if (h.traceFile && state.traceFile !== h.traceFile) {
+    // another trace than the saved state's: its view and selection mean nothing here
+    if (state.traceFile !== null) {
+      Object.assign(state, { viewStart: null, viewEnd: null, selected: null, objectFilter: null, hiddenPids: [], collapsed: [] });
+      selected = null;
+    }
+    state.traceFile = h.traceFile; saveState();
+  }
   if (first) {
     pal = readPalette(h.classes, ctx);
     fillToolbar();
