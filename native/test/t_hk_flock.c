@@ -1,10 +1,29 @@
 /* flock held by the parent while a child waits for it: the waiter's begin comes before the holder's unlock, its
  * end after. The child opens the file itself (its own open file description), so the locks really conflict. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/file.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+/* Waits (up to ~10 s) until the task behind `path` (/proc/PID/syscall) is blocked in syscall nr1 or nr2, so the
+ * order the test checks does not depend on how fast a loaded machine schedules us. */
+static int blocked_in(const char *path, long nr1, long nr2) {
+  for (int i = 0; i < 10000; i++) {
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+      if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+      close(fd);
+    }
+    long n = strtol(buf, NULL, 10);
+    if (buf[0] >= '0' && buf[0] <= '9' && (n == nr1 || n == nr2)) return 1;
+    usleep(1000);
+  }
+  return 0;
+}
 
 int main(void) {
   int fd = open("lockfile", O_CREAT | O_RDWR, 0600);
@@ -23,8 +42,9 @@ int main(void) {
   }
   char b;
   if (read(ready[0], &b, 1) != 1) return 4;
-  struct timespec t = {0, 200 * 1000 * 1000}; /* let the child reach its blocking flock */
-  nanosleep(&t, NULL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)c);
+  if (!blocked_in(path, SYS_flock, SYS_flock)) return 7; /* the child waits for our lock */
   if (flock(fd, LOCK_UN) != 0) return 5;
   int st;
   if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 6;

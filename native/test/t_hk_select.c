@@ -1,14 +1,36 @@
-/* select and poll waiting on a pipe that a child writes to after a moment: both waits block (begin … end) and
+/* select and poll waiting on a pipe that a child writes to once the parent is blocked: both waits block (begin … end) and
  * report the read end ready. */
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/select.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static void later_write(int fd, const char *s) {
-  struct timespec t = {0, 200 * 1000 * 1000};
-  nanosleep(&t, NULL);
+/* Waits (up to ~10 s) until the task behind `path` (/proc/PID/syscall) is blocked in syscall nr1 or nr2, so the
+ * order the test checks does not depend on how fast a loaded machine schedules us. */
+static int blocked_in(const char *path, long nr1, long nr2) {
+  for (int i = 0; i < 10000; i++) {
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+      if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+      close(fd);
+    }
+    long n = strtol(buf, NULL, 10);
+    if (buf[0] >= '0' && buf[0] <= '9' && (n == nr1 || n == nr2)) return 1;
+    usleep(1000);
+  }
+  return 0;
+}
+
+/* Writes one byte once the parent is blocked in select/pselect6 or poll/ppoll. */
+static void later_write(int fd, const char *s, long nr1, long nr2) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)getppid());
+  if (!blocked_in(path, nr1, nr2)) _exit(9);
   if (write(fd, s, 1) != 1) _exit(10);
 }
 
@@ -17,8 +39,8 @@ int main(void) {
   if (pipe(p) != 0) return 1;
   pid_t c = fork();
   if (c == 0) {
-    later_write(p[1], "s");
-    later_write(p[1], "p");
+    later_write(p[1], "s", SYS_select, SYS_pselect6);
+    later_write(p[1], "p", SYS_poll, SYS_ppoll);
     _exit(0);
   }
   fd_set rd;

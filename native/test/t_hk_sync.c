@@ -5,7 +5,8 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
-#include <time.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static sem_t sem;
@@ -14,19 +15,36 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static int ready;
 
-static void pause_ms(int ms) {
-  struct timespec t = {0, ms * 1000L * 1000L};
-  nanosleep(&t, NULL);
+/* Waits (up to ~10 s) until thread `tid` is blocked in a futex (where sem_wait, cond_wait and rdlock sleep), so the
+ * order the test checks does not depend on how fast a loaded machine schedules the thread. */
+static volatile pid_t waiter_tid;
+static int thread_blocked(void) {
+  for (int i = 0; i < 10000; i++) {
+    char path[64], buf[64] = {0};
+    if (waiter_tid) {
+      snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)waiter_tid);
+      int fd = open(path, O_RDONLY);
+      if (fd >= 0) {
+        if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+        close(fd);
+      }
+      if (buf[0] >= '0' && buf[0] <= '9' && strtol(buf, NULL, 10) == SYS_futex) return 1;
+    }
+    usleep(1000);
+  }
+  return 0;
 }
 
 static void *sem_waiter(void *arg) {
   (void)arg;
+  waiter_tid = (pid_t)syscall(SYS_gettid);
   sem_wait(&sem); /* blocks until main posts */
   return NULL;
 }
 
 static void *cond_waiter(void *arg) {
   (void)arg;
+  waiter_tid = (pid_t)syscall(SYS_gettid);
   pthread_mutex_lock(&m);
   while (!ready) pthread_cond_wait(&cv, &m);
   pthread_mutex_unlock(&m);
@@ -35,6 +53,7 @@ static void *cond_waiter(void *arg) {
 
 static void *reader(void *arg) {
   (void)arg;
+  waiter_tid = (pid_t)syscall(SYS_gettid);
   pthread_rwlock_rdlock(&rw); /* blocks while main holds the write lock */
   pthread_rwlock_unlock(&rw);
   return NULL;
@@ -44,15 +63,16 @@ int main(void) {
   if (sem_init(&sem, 0, 0) != 0) return 1;
   pthread_t t;
   pthread_create(&t, NULL, sem_waiter, NULL);
-  pause_ms(100);
+  if (!thread_blocked()) return 4;
   sem_post(&sem);
   pthread_join(t, NULL);
   sem_post(&sem);
   if (sem_wait(&sem) != 0) return 2; /* available: no wait */
   sem_destroy(&sem);
 
+  waiter_tid = 0;
   pthread_create(&t, NULL, cond_waiter, NULL);
-  pause_ms(100);
+  if (!thread_blocked()) return 5;
   pthread_mutex_lock(&m);
   ready = 1;
   pthread_cond_signal(&cv);
@@ -60,8 +80,9 @@ int main(void) {
   pthread_join(t, NULL);
 
   pthread_rwlock_wrlock(&rw);
+  waiter_tid = 0;
   pthread_create(&t, NULL, reader, NULL);
-  pause_ms(100);
+  if (!thread_blocked()) return 6;
   pthread_rwlock_unlock(&rw);
   pthread_join(t, NULL);
 

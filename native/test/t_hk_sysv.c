@@ -1,17 +1,37 @@
 /* System V IPC across fork: a message queue (the child waits in msgrcv until the parent sends type 2), a shared
  * memory segment written by the child and read by the parent, and a semaphore the parent waits on until the
  * child posts it. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 struct msg { long mtype; char text[32]; };
 union semun { int val; struct semid_ds *buf; unsigned short *array; };
+
+/* Waits (up to ~10 s) until the task behind `path` (/proc/PID/syscall) is blocked in syscall nr1 or nr2, so the
+ * order the test checks does not depend on how fast a loaded machine schedules us. */
+static int blocked_in(const char *path, long nr1, long nr2) {
+  for (int i = 0; i < 10000; i++) {
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+      if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+      close(fd);
+    }
+    long n = strtol(buf, NULL, 10);
+    if (buf[0] >= '0' && buf[0] <= '9' && (n == nr1 || n == nr2)) return 1;
+    usleep(1000);
+  }
+  return 0;
+}
 
 int main(void) {
   int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -32,8 +52,9 @@ int main(void) {
     if (semop(sem, &post, 1) != 0) _exit(12);
     _exit(0);
   }
-  struct timespec t = {0, 200 * 1000 * 1000}; /* the child is waiting in msgrcv by now */
-  nanosleep(&t, NULL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)c);
+  if (!blocked_in(path, SYS_msgrcv, SYS_msgrcv)) return 6; /* the child waits in msgrcv */
   struct msg m1 = {1, "first"}, m2 = {2, "second"};
   if (msgsnd(q, &m1, 6, 0) != 0 || msgsnd(q, &m2, 7, 0) != 0) return 3;
   struct sembuf wait_op = {0, -1, 0};
