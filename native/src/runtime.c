@@ -695,13 +695,19 @@ static void *sender_main(void *arg) {
       else atomic_store(&conn_state, CONN_UP);
     }
     uint32_t freq = atomic_load(&flush_req), breq = atomic_load(&bye_req);
-    ips_perf_drain();
-    handle_command();
-    uint32_t before = msg_count;
-    drain_rings();
-    int had = msg_count != 0 || before;
-    if (atomic_load(&conn_state) == CONN_UP || atomic_load(&conn_state) == CONN_BYE_SENT) msg_flush();
-    else { msg_count = 0; msg_len = 0; }
+    int st = atomic_load(&conn_state), had = 0;
+    if (st == CONN_UP) {
+      ips_perf_drain();
+      handle_command();
+      drain_rings();
+      had = msg_count != 0;
+      msg_flush();
+    } else if (st == CONN_FAILED) {
+      drain_rings(); /* nowhere to send: empty the rings so no producer waits */
+      msg_count = 0;
+      msg_len = 0;
+    }
+    /* CONN_BYE_SENT (exec in progress): leave events in the rings; a failed exec reconnects and sends them. */
     if (freq != atomic_load(&flush_done)) {
       atomic_store(&flush_done, freq);
       futex_wake(&flush_done);
@@ -1068,6 +1074,7 @@ void ips_fork_child(void) {
     int saved = ips_tls.in_hook;
     ips_tls.in_hook = 1;
     emit_proc_start(IPS_ORIGIN_FORK);
+    ips_emit_shim_info(); /* every connection says what the shim can do there */
     ips_tls.in_hook = saved;
   }
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);

@@ -1,5 +1,5 @@
 /* SIGKILL, from outside and of itself: the events made before it are not lost. A child makes a marker event,
- * tells the parent, and is killed 5 ms later (the shim flushes every millisecond); then the parent makes its own
+ * tells the parent, and is killed 50 ms later (the shim flushes every millisecond); then the parent makes its own
  * marker and kills itself (the shim flushes before delivering a fatal signal to itself). */
 #include <signal.h>
 #include <time.h>
@@ -23,7 +23,7 @@ int main(void) {
   }
   char c;
   if (read(p[0], &c, 1) != 1) return 11;
-  struct timespec ts = {0, 5000000};
+  struct timespec ts = {0, 50000000}; /* 50 ms: the sender flushes every ms, but a loaded 2-core machine can delay a thread for more */
   nanosleep(&ts, NULL);
   kill(pid, SIGKILL);
   int st;
