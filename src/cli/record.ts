@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { constants } from 'node:os';
 import { Collector } from '../common/collector';
-import { LaunchError, TracedProcess, type ExitInfo } from '../common/launcher';
+import { isRunning, LaunchError, TracedProcess, type ExitInfo } from '../common/launcher';
 import { formatRecordSummary } from './recordSummary';
 import { intOption, parse, UsageError } from './usage';
 
@@ -37,10 +37,6 @@ export function exitStatus(e: ExitInfo): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const dash = argv.indexOf('--');
@@ -92,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     for (;;) {
       if (stopping) { await stopping; break; }
       const busy = collector.liveConnections().length > 0 || collector.pendingConnections() > 0 ||
-        collector.forkedPids().some((p) => !collector.hasSeenPid(p) && alive(p));
+        collector.forkedPids().some((p) => !collector.hasSeenPid(p) && isRunning(p));
       if (!busy) break;
       await sleep(20);
     }

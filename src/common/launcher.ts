@@ -59,7 +59,8 @@ export function resolveCommand(command: string, env: NodeJS.ProcessEnv, cwd: str
   throw new LaunchError(`${command}: command not found (searched PATH)`, 127);
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` is running (a zombie, which still answers signal 0, is not). */
+export function isRunning(pid: number): boolean {
   try { process.kill(pid, 0); } catch { return false; }
   // A zombie still answers signal 0; it is not running.
   try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
@@ -81,6 +82,13 @@ export class TracedProcess extends EventEmitter {
     this.pid = child.pid!;
     this.exited = new Promise((res) => {
       child.once('exit', (code, signal) => { this.exitInfo = { code, signal }; res(this.exitInfo); });
+      // spawn failures after the checks in launch() (a race with the file vanishing): exit 127 like a shell
+      child.once('error', (err) => {
+        if (this.exitInfo) return;
+        this.exitInfo = { code: 127, signal: null };
+        this.emit('stderr', Buffer.from(`ipcscope: ${err.message}\n`));
+        res(this.exitInfo);
+      });
     });
     child.stdout?.on('data', (d: Buffer) => this.emit('stdout', d));
     child.stderr?.on('data', (d: Buffer) => this.emit('stderr', d));
@@ -107,26 +115,30 @@ export class TracedProcess extends EventEmitter {
   /** Closes the program's stdin (pipe mode). */
   endInput(): void { this.child.stdin?.end(); }
 
-  /** Every pid of the tree we know: the group leader, live connections and forked children not yet gone. */
+  /**
+   * Every pid of the tree we know: the group leader, pids with a live connection, and forked children that have not
+   * connected yet. A pid whose connections all closed has ended and is left alone: its number may belong to an
+   * unrelated process by now.
+   */
   private treePids(): number[] {
-    const pids = new Set<number>([this.pid]);
+    const pids = new Set<number>(this.exitInfo ? [] : [this.pid]);
     for (const c of this.collector.liveConnections()) pids.add(c.pid);
-    for (const p of this.collector.forkedPids()) pids.add(p);
+    for (const p of this.collector.forkedPids()) if (!this.collector.hasSeenPid(p)) pids.add(p);
     return [...pids];
   }
 
   private signalTree(sig: NodeJS.Signals): void {
     signalQuietly(-this.pid, sig); // the process group
-    for (const p of this.treePids()) if (p !== process.pid && alive(p)) signalQuietly(p, sig);
+    for (const p of this.treePids()) if (p !== process.pid && isRunning(p)) signalQuietly(p, sig);
   }
 
   /** Stops the whole tree: `signal` (SIGTERM) first, SIGKILL after `graceMs`; resolves when all of it is gone. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<ExitInfo> {
-    if (!this.exitInfo || this.treePids().some(alive)) {
+    if (!this.exitInfo || this.treePids().some(isRunning)) {
       this.signalTree(signal);
       const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && (!this.exitInfo || this.treePids().some(alive))) await sleep(20);
-      for (let round = 0; round < 50 && (!this.exitInfo || this.treePids().some(alive) || groupAlive(this.pid)); round++) {
+      while (Date.now() < deadline && (!this.exitInfo || this.treePids().some(isRunning))) await sleep(20);
+      for (let round = 0; round < 50 && (!this.exitInfo || this.treePids().some(isRunning) || groupAlive(this.pid)); round++) {
         this.signalTree('SIGKILL');
         await sleep(20);
       }

@@ -162,17 +162,26 @@ export async function* readTraceChunks(path: string): AsyncGenerator<TraceChunk,
   let bufStart = 0; // file offset of buf[0]
   let pos = 0; // parse position within buf
   let headerDone = false;
+  // Pieces read but not yet joined: a big chunk (up to 16 MiB of events) is joined once, when all of it is there,
+  // instead of re-copying the growing remainder for every 1 MiB read.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let need = 16; // bytes needed in buf (from pos) before parsing can make progress
   for await (const piece of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const p = piece as Buffer;
+    pending.push(piece as Buffer);
+    pendingBytes += (piece as Buffer).length;
+    if (buf.length - pos + pendingBytes < need) continue;
     const rest = buf.subarray(pos);
-    const next = new Uint8Array(rest.length + p.length);
+    const next = new Uint8Array(rest.length + pendingBytes);
     next.set(rest, 0);
-    next.set(p, rest.length);
+    let o = rest.length;
+    for (const p of pending) { next.set(p, o); o += p.length; }
+    pending = [];
+    pendingBytes = 0;
     bufStart += pos;
     buf = next;
     pos = 0;
     if (!headerDone) {
-      if (buf.length < 16) continue;
       if (utf8d.decode(buf.subarray(0, 8)) !== TRACE_MAGIC) throw new TraceFileError(`${path}: not an IPC Scope trace (no IPCTRACE header)`);
       const version = new DataView(buf.buffer, buf.byteOffset).getUint32(8, true);
       if (version !== TRACE_VERSION) throw new TraceFileError(`${path}: trace format version ${version} is not supported (this reader knows ${TRACE_VERSION})`);
@@ -180,20 +189,22 @@ export async function* readTraceChunks(path: string): AsyncGenerator<TraceChunk,
       headerDone = true;
     }
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    need = 8;
     while (buf.length - pos >= 8) {
       const type = dv.getUint32(pos, true);
       const len = dv.getUint32(pos + 4, true);
       const padded = (len + 7) & ~7;
-      if (buf.length - pos < 8 + padded) break;
+      if (buf.length - pos < 8 + padded) { need = 8 + padded; break; }
       yield { type, body: buf.subarray(pos + 8, pos + 8 + len), offset: bufStart + pos };
       pos += 8 + padded;
     }
   }
+  const left = buf.length - pos + pendingBytes;
   if (!headerDone) {
-    if (buf.length === 0) throw new TraceFileError(`${path}: empty file, not an IPC Scope trace`);
-    throw new TraceFileError(`${path}: ${buf.length} bytes, too short for the trace header`);
+    if (left === 0) throw new TraceFileError(`${path}: empty file, not an IPC Scope trace`);
+    throw new TraceFileError(`${path}: ${left} bytes, too short for the trace header`);
   }
-  if (pos < buf.length) return `the file ends inside a chunk at byte ${bufStart + pos} (${buf.length - pos} bytes of an incomplete chunk ignored)`;
+  if (left > 0) return `the file ends inside a chunk at byte ${bufStart + pos} (${left} bytes of an incomplete chunk ignored)`;
   return undefined;
 }
 
