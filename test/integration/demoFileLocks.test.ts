@@ -15,14 +15,24 @@ interface Window { pid: number; start: bigint; end: bigint }
 
 function windows(r: DemoRun): Window[] {
   const opens = evs(r, 'open').filter((e) => e.err === 0 && blobText(e) === 'count').sort(byTime);
+  const ino = opens.length ? arg(opens[0], 'open', 'ino') : -1n;
+  // Index once (the 1000-run trace has hundreds of thousands of events): count reads by the reader's parent, closes
+  // of count by pid.
+  const readByParent = new Map<number, bigint>();
+  for (const e of opens) {
+    const ppid = r.model.processes.get(e.pid)?.ppid;
+    if ((Number(arg(e, 'open', 'flags')) & O_ACCMODE) === 0 && ppid !== undefined && !readByParent.has(ppid)) readByParent.set(ppid, e.ts);
+  }
+  const closes = new Map<number, bigint[]>();
+  for (const e of evs(r, 'close')) if (e.err === 0 && arg(e, 'close', 'ino') === ino) (closes.get(e.pid) ?? closes.set(e.pid, []).get(e.pid)!).push(e.ts);
   const out: Window[] = [];
   for (const w of opens.filter((e) => (Number(arg(e, 'open', 'flags')) & O_ACCMODE) !== 0)) {
     const shell = r.model.processes.get(w.pid);
     if (!shell || !shell.argv.some((a) => /inc(-wrong-lock)?\.sh$/.test(a))) continue; // run.sh's own `echo 0 > count`
-    const read = opens.find((e) => (Number(arg(e, 'open', 'flags')) & O_ACCMODE) === 0 && r.model.processes.get(e.pid)?.ppid === w.pid);
-    if (!read) continue;
-    const close = evs(r, 'close', { pid: w.pid }).filter((e) => e.ts > w.ts && arg(e, 'close', 'ino') === arg(w, 'open', 'ino')).sort(byTime)[0];
-    out.push({ pid: w.pid, start: read.ts, end: close?.ts ?? w.ts });
+    const start = readByParent.get(w.pid);
+    if (start === undefined) continue;
+    const end = (closes.get(w.pid) ?? []).filter((t) => t > w.ts).sort((a, b) => (a < b ? -1 : 1))[0];
+    out.push({ pid: w.pid, start, end: end ?? w.ts });
   }
   return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
