@@ -181,18 +181,22 @@ int ips_fd_probe(int fd, struct ips_fdinfo *out) {
   case S_IFBLK: out->otype = IPS_OTYPE_BLOCKDEV; break;
   case S_IFCHR: out->otype = is_tty_rdev(st.st_rdev) ? IPS_OTYPE_TTY : IPS_OTYPE_CHRDEV; break;
   case S_IFSOCK: {
-    int dom = 0, type = 0;
+    int dom = 0, type = 0, proto = 0;
     socklen_t l = sizeof dom;
     raw(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, (long)&dom, (long)&l);
     l = sizeof type;
     raw(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, (long)&type, (long)&l);
+    l = sizeof proto;
+    raw(SYS_getsockopt, fd, SOL_SOCKET, SO_PROTOCOL, (long)&proto, (long)&l);
     if (dom == AF_UNIX) {
       out->otype = IPS_OTYPE_SOCKET_UNIX;
       out->peer = ips_unix_peer_ino(st.st_ino);
       out->peer_tries = PEER_TRIES;
     } else if (dom == AF_INET || dom == AF_INET6) {
-      out->otype = type == SOCK_STREAM ? IPS_OTYPE_SOCKET_TCP
-                   : type == SOCK_DGRAM ? IPS_OTYPE_SOCKET_UDP : IPS_OTYPE_SOCKET_OTHER;
+      /* SCTP also offers SOCK_STREAM/SOCK_SEQPACKET: only TCP and UDP(-Lite) get their own otype */
+      out->otype = type == SOCK_STREAM && proto == IPPROTO_TCP                          ? IPS_OTYPE_SOCKET_TCP
+                   : type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE) ? IPS_OTYPE_SOCKET_UDP
+                                                                                        : IPS_OTYPE_SOCKET_OTHER;
     } else {
       out->otype = IPS_OTYPE_SOCKET_OTHER;
     }
