@@ -5,6 +5,9 @@
 #include "ipcscope.h"
 
 #include <fcntl.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,9 +29,11 @@ extern char **environ;
 static pid_t fork_common(int how, uint64_t caller) {
   IPS_REAL_DECL(fork, pid_t, void);
   if (!ips_hook_enter()) return real_fork();
+  ips_dl_fork_prepare();
   ips_fork_prepare();
   pid_t pid = real_fork();
   ips_errno_keep();
+  ips_dl_fork_done(pid == 0);
   if (pid == 0) {
     ips_fork_child();
     if (ips_cfg.enabled && ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_FORK_CHILD);
@@ -383,15 +390,94 @@ IPS_EXPORT void pthread_exit(void *retval) {
 
 /* ---------------------------------------------------------------- dlopen */
 
-IPS_EXPORT void *dlopen(const char *file, int flags) {
-  IPS_REAL_DECL(dlopen, void *, const char *, int);
-  if (!ips_hook_enter()) return real_dlopen(file, flags);
-  uint64_t caller = IPS_CALLER();
-  void *h = real_dlopen(file, flags);
-  ips_errno_keep();
-  IPS_EMIT(DLOPEN, IPS_PHASE_INSTANT, h ? 0 : -1, 0, caller, file, file ? (uint32_t)strlen(file) : 0,
-           (uint64_t)(uintptr_t)h, (uint64_t)flags);
-  if (h) ips_emit_mappings(IPS_MAPPING_REASON_DLOPEN);
-  ips_hook_leave();
-  return h;
+/* dlopen is not interposed: glibc resolves a bare name through the *calling* object's RUNPATH/$ORIGIN, and a
+ * wrapper would make the shim the caller. Instead the sender thread notices new objects (dl_iterate_phdr's adds
+ * counter, every ~10 ms) and reports each with a dlopen event and its mappings. dl_iterate_phdr takes the loader
+ * lock, so the fork wrapper waits until the sender is not inside it (a child must not inherit it locked). */
+#define MAX_KNOWN 1024
+static uintptr_t known_base[MAX_KNOWN];
+static int n_known;
+static unsigned long long last_adds;
+static int scan_started;
+static _Atomic int fork_pending, sender_in_dl;
+
+struct scan_ctx {
+  int check_only, changed, emit;
+};
+static int known(uintptr_t base) {
+  for (int i = 0; i < n_known; i++)
+    if (known_base[i] == base) return 1;
+  return 0;
+}
+/* The object's mappings, found by inode (dlpi_name may go through a symlink that /proc/self/maps resolves). */
+static void emit_object_mappings(const char *path) {
+  struct stat st;
+  if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0) return;
+  static char buf[1 << 16];
+  static char line[4352];
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t ll = 0;
+  ssize_t n;
+  while ((n = syscall(SYS_read, fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] != '\n') { if (ll < sizeof line - 1) line[ll++] = buf[i]; continue; }
+      line[ll] = 0;
+      ll = 0;
+      unsigned long long start, end, off, ino;
+      unsigned maj, mn;
+      char perms[8];
+      int pp = 0;
+      if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj, &mn, &ino, &pp) < 7 || !pp) continue;
+      if ((uint64_t)makedev(maj, mn) != (uint64_t)st.st_dev || ino != (unsigned long long)st.st_ino) continue;
+      const char *mpath = line + pp;
+      uint64_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 4 : 0);
+      IPS_EMIT(MAPPING, IPS_PHASE_INSTANT, 0, 0, 0, mpath, (uint32_t)strlen(mpath), start, end, off, prot,
+               (uint64_t)(perms[3] == 's'), (uint64_t)makedev(maj, mn),
+               ino, (uint64_t)IPS_MAPPING_REASON_DLOPEN);
+    }
+  }
+  syscall(SYS_close, fd);
+}
+static int scan_cb(struct dl_phdr_info *info, size_t size, void *p) {
+  (void)size;
+  struct scan_ctx *c = p;
+  if (c->check_only) {
+    c->changed = info->dlpi_adds != last_adds;
+    last_adds = info->dlpi_adds;
+    return 1; /* the counters are the same in every call: one is enough */
+  }
+  if (known(info->dlpi_addr) || n_known >= MAX_KNOWN) return 0;
+  known_base[n_known++] = info->dlpi_addr;
+  if (c->emit && info->dlpi_name && info->dlpi_name[0]) {
+    /* Stamped with the main thread's tid: the sender only noticed it, the program loaded it. */
+    const char *name = info->dlpi_name;
+    const uint64_t args[2] = {(uint64_t)info->dlpi_addr, 0};
+    ips_emit_at(ips_now_ns(), (uint32_t)getpid(), IPS_EV_DLOPEN, IPS_PHASE_INSTANT, 0, 0, 0, 2, args, name,
+                (uint32_t)strlen(name));
+    emit_object_mappings(name);
+  }
+  return 0;
+}
+void ips_dl_scan(void) {
+  if (atomic_load(&fork_pending)) return;
+  atomic_store(&sender_in_dl, 1);
+  if (atomic_load(&fork_pending)) { atomic_store(&sender_in_dl, 0); return; }
+  struct scan_ctx c = {1, 0, 0};
+  dl_iterate_phdr(scan_cb, &c);
+  if (c.changed || !scan_started) {
+    c.check_only = 0;
+    c.emit = scan_started; /* the first scan only learns what was there at start (the start mappings cover it) */
+    dl_iterate_phdr(scan_cb, &c);
+    scan_started = 1;
+  }
+  atomic_store(&sender_in_dl, 0);
+}
+void ips_dl_fork_prepare(void) {
+  atomic_fetch_add(&fork_pending, 1);
+  for (int i = 0; i < 100000 && atomic_load(&sender_in_dl); i++) syscall(SYS_sched_yield);
+}
+void ips_dl_fork_done(int child) {
+  if (child) { atomic_store(&fork_pending, 0); atomic_store(&sender_in_dl, 0); }
+  else atomic_fetch_sub(&fork_pending, 1);
 }

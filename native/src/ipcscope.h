@@ -195,7 +195,10 @@ enum { IPS_MSG_HELLO = 1, IPS_MSG_WELCOME = 2, IPS_MSG_EVENTS = 3, IPS_MSG_COMMA
        IPS_MSG_ERROR = 6, IPS_MSG_REPLY = 7 };
 char **ips_spawn_env(char *const envp[]) IPS_HIDDEN;  /* like ips_exec_env, origin spawn */
 void ips_exec_env_free(char **env) IPS_HIDDEN;
-void ips_thread_init(void) IPS_HIDDEN;                /* per-thread setup (perf fds); cheap when done */
+void ips_thread_init(void) IPS_HIDDEN;
+void ips_dl_scan(void) IPS_HIDDEN;          /* sender: report objects loaded since the last scan (dlopen) */
+void ips_dl_fork_prepare(void) IPS_HIDDEN;  /* fork wrapper: keep the sender out of the loader lock */
+void ips_dl_fork_done(int child) IPS_HIDDEN;                /* per-thread setup (perf fds); cheap when done */
 /* ws.c: RFC 6455 client on 127.0.0.1:port. Returns the fd or -1 with a reason in err. */
 int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) IPS_HIDDEN;
 /* Sends one binary message: payload at buf + IPS_WS_HEADROOM, len bytes; buf's first IPS_WS_HEADROOM bytes are

@@ -263,6 +263,7 @@ _Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
 static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
 
 static _Atomic int conn_state; /* CONN_NONE (0) while the sender is still connecting */
+static uint32_t proc_pid;
 
 static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
                      uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
@@ -333,7 +334,9 @@ commit:
 
 void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
               const uint64_t *args, const void *blob, uint32_t blob_len) {
-  emit_raw(ips_now_ns(), ips_tid(), kind, phase, 0, result, err, caller, nargs, args, blob, blob_len);
+  /* The sender's own events (snapshots on command, dlopen notices) belong to the process: stamp the main tid. */
+  emit_raw(ips_now_ns(), IPS_UNLIKELY(ips_tls.is_sender) ? proc_pid : ips_tid(), kind, phase, 0, result, err, caller,
+           nargs, args, blob, blob_len);
 }
 void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
@@ -667,7 +670,7 @@ static void *sender_main(void *arg) {
   atomic_store(&conn_state, CONN_UP);
   atomic_store(&conn_result, 1);
   futex_wake(&conn_result);
-  int idle_rounds = 0;
+  int idle_rounds = 0, scan_round = 10;
   for (;;) {
     /* Sleep on the futex (1 ms while busy, 20 ms when idle; producers wake it at half full or after idling), then
      * look at the socket and the perf rings without waiting. */
@@ -697,6 +700,11 @@ static void *sender_main(void *arg) {
     uint32_t freq = atomic_load(&flush_req), breq = atomic_load(&bye_req);
     int st = atomic_load(&conn_state), had = 0;
     if (st == CONN_UP) {
+      /* New objects every ~10 rounds, and always before a flush or BYE (exec, exit) so none goes unreported. */
+      if (++scan_round >= 10 || freq != atomic_load(&flush_done) || breq != atomic_load(&bye_done)) {
+        scan_round = 0;
+        ips_dl_scan();
+      }
       ips_perf_drain();
       handle_command();
       drain_rings();
@@ -989,6 +997,7 @@ __attribute__((constructor(101))) static void ips_init(void) {
   if (!env || !*env) return;
   ips_tls.in_hook = 1; /* nothing the runtime does here is traced */
   ips_tid();
+  proc_pid = (uint32_t)getpid();
   parse_config(env);
   Dl_info di;
   if (dladdr((void *)ips_init, &di) && di.dli_fname) {
@@ -1003,6 +1012,7 @@ __attribute__((constructor(101))) static void ips_init(void) {
   emit_proc_start(cfg_from_origin);
   if (ips_cfg.page_faults) ips_perf_thread_open(); /* before shim_info, which reports whether it worked */
   ips_emit_shim_info();
+  ips_dl_scan(); /* learn the objects present now; later ones are reported as dlopen */
   ips_emit_mappings(cfg_from_origin == IPS_ORIGIN_EXEC ? IPS_MAPPING_REASON_EXEC : IPS_MAPPING_REASON_START);
   ips_signals_init();
   ips_tls.in_hook = 0;
@@ -1038,6 +1048,7 @@ void ips_fork_parent(void) {
 
 void ips_fork_child(void) {
   in_traced_fork = 0;
+  proc_pid = (uint32_t)getpid();
   /* Only this thread survives: forget other threads' rings and every unsent parent event (the parent sends them). */
   ips_tls.tid = 0;
   ips_tid();
