@@ -20,6 +20,7 @@ struct user_action {
   _Atomic int siginfo;     /* SA_SIGINFO: call as (sig, info, ucontext) */
   _Atomic int wrapped;     /* the kernel has our trampoline */
   _Atomic int fatal_own;   /* the kernel has the shim's fatal handler (the program has SIG_DFL) */
+  _Atomic int resethand;   /* SA_RESETHAND: the kernel puts SIG_DFL back on delivery; so does the table */
 };
 static struct user_action user_act[NSIGS];
 
@@ -55,6 +56,11 @@ static void trampoline(int sig, siginfo_t *si, void *uc) {
   int e = errno;
   void *h = sig > 0 && sig < NSIGS ? atomic_load(&user_act[sig].handler) : NULL;
   int want_info = sig > 0 && sig < NSIGS ? atomic_load(&user_act[sig].siginfo) : 0;
+  if (sig > 0 && sig < NSIGS && atomic_load(&user_act[sig].resethand)) {
+    atomic_store(&user_act[sig].handler, (void *)SIG_DFL);
+    atomic_store(&user_act[sig].wrapped, 0);
+    atomic_store(&user_act[sig].resethand, 0);
+  }
   int saved_in_hook = ips_tls.in_hook;
   /* The handler's own calls are traced even when the signal arrived inside a hook. */
   ips_tls.in_hook = 0;
@@ -163,6 +169,7 @@ static int set_action(int sig, const struct sigaction *act, struct sigaction *ol
       /* Record the handler before the kernel can deliver to the trampoline. */
       atomic_store(&u->handler, h);
       atomic_store(&u->siginfo, (act->sa_flags & SA_SIGINFO) != 0);
+      atomic_store(&u->resethand, (act->sa_flags & SA_RESETHAND) != 0);
       struct sigaction a = *act;
       a.sa_sigaction = trampoline;
       a.sa_flags |= SA_SIGINFO;

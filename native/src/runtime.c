@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -659,6 +660,7 @@ static void *sender_main(void *arg) {
   ips_tls.is_sender = 1;
   ips_tls.tid = 0;
   ips_tid();
+  syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"ipcscope-send", 0, 0, 0); /* recognizable in ps/top/gdb */
   if (sink_connect() < 0) {
     sink_close();
     atomic_store(&conn_state, CONN_FAILED);

@@ -42,6 +42,13 @@ int main(void) {
   int st;
   waitpid(child, &st, 0);
   if (got_pid != child) return 15;
+  /* SA_RESETHAND: after one delivery the program's view is SIG_DFL again, as the kernel's is. */
+  memset(&a, 0, sizeof a);
+  a.sa_handler = on_usr2;
+  a.sa_flags = SA_RESETHAND;
+  if (sigaction(SIGUSR2, &a, NULL)) return 16;
+  raise(SIGUSR2);
+  if (sigaction(SIGUSR2, NULL, &old) || old.sa_handler != SIG_DFL) return 17;
   printf("sender %d\n", (int)got_pid);
   return 0;
 }
