@@ -557,3 +557,319 @@ IPS_EXPORT int ftruncate64(int fd, off64_t len) {
   int e = errno;
   return ftruncate_emit(fd, (uint64_t)len, r, e, caller);
 }
+
+/* ---- stdio output ----
+ * printf/fwrite/puts… reach the kernel through glibc's internal write, which no preload can interpose; a program
+ * printing into a pipe would show reads with no writer. So the output functions are wrapped: the FILE's pending
+ * buffer is measured before and after the real call (under the FILE lock), and when bytes left for the kernel
+ * during the call — pending before + bytes added − pending after — one write begin/end pair is recorded for them on
+ * the stream's fd (how=write), begin at the call's start. Nothing is recorded while output only accumulates in the
+ * buffer. The preview is the pending bytes followed by the call's own data (for the printf family only the pending
+ * part is known, so a preview there may be short and is flagged truncated). At exit the streams are flushed through
+ * the same path before glibc's own final flush, which would come after the shim's last message. */
+#include <stdio.h>
+#include <stdlib.h>
+#undef fwrite_unlocked
+#undef fputs_unlocked
+
+/* glibc exports these (GLIBC_2.2.5) without declaring them: the list of open streams and its lock. */
+extern void *_IO_list_all;
+extern void _IO_list_lock(void);
+extern void _IO_list_unlock(void);
+
+/* glibc declares the FILE arguments nonnull; a program may still pass NULL, and we must not touch it then. */
+static inline FILE *opaque(FILE *f) {
+  __asm__("" : "+r"(f));
+  return f;
+}
+
+struct stdio_pre {
+  uint64_t t0;
+  size_t pend0;
+  uint32_t pvn;
+  int err0;
+  char pv[IPS_PREVIEW_MAX];
+};
+
+static size_t stdio_pending(FILE *f) {
+  if (!f->_IO_write_base || f->_IO_write_ptr <= f->_IO_write_base) return 0;
+  return (size_t)(f->_IO_write_ptr - f->_IO_write_base);
+}
+
+static void stdio_before(FILE *f, struct stdio_pre *s) {
+  s->t0 = ips_now_ns();
+  s->pend0 = stdio_pending(f);
+  s->pvn = ips_preview_len(s->pend0, NULL);
+  if (s->pvn) memcpy(s->pv, f->_IO_write_base, s->pvn);
+  s->err0 = (f->_flags & _IO_ERR_SEEN) != 0;
+}
+
+static void stdio_exit_flush(void);
+
+/* Records the bytes that went to the kernel between stdio_before and now. added: bytes the call put into the stream
+ * (-1 unknown: then only an error is recorded); data: those bytes when the caller has them. pend1: pending after
+ * (SIZE_MAX: read it from f, which must still be valid). */
+static void stdio_after(FILE *f, int fd, const struct stdio_pre *s, long added, const void *data, size_t pend1,
+                        uint64_t caller, int e) {
+  static int exit_hook;
+  if (!__atomic_exchange_n(&exit_hook, 1, __ATOMIC_ACQ_REL)) atexit(stdio_exit_flush); /* after main's start, so it
+                                                                  runs before _dl_fini and the shim's destructor */
+  if (pend1 == (size_t)-1) pend1 = stdio_pending(f);
+  long flushed = added < 0 ? 0 : (long)(s->pend0 + (size_t)added) - (long)pend1;
+  int failed = f && !s->err0 && (f->_flags & _IO_ERR_SEEN);
+  if (flushed <= 0 && !failed) return;
+  if (fd < 0) return;
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  char pv[IPS_PREVIEW_MAX];
+  int trunc = 0;
+  uint32_t want = flushed > 0 ? ips_preview_len((size_t)flushed, &trunc) : 0, pn = 0;
+  if (want) {
+    pn = s->pvn < want ? s->pvn : want;
+    memcpy(pv, s->pv, pn);
+    if (pn < want && data && (size_t)flushed > s->pend0) {
+      uint32_t more = want - pn;
+      memcpy(pv + pn, data, more);
+      pn += more;
+    }
+    if (pn < want) trunc = 1;
+  }
+  uint64_t count = flushed > 0 ? (uint64_t)flushed : 0;
+  const uint64_t args[] = {(uint64_t)(int64_t)fd, count, fi.otype, fi.dev, fi.ino, (uint64_t)-1, IPS_WRITE_HOW_WRITE,
+                           fi.peer};
+  ips_emit_at(s->t0, ips_tid(), IPS_EV_WRITE, IPS_PHASE_BEGIN, 0, 0, caller, IPS_EV_WRITE_NARGS, args, NULL, 0);
+  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, failed ? -1 : flushed,
+              failed ? e : 0, caller, fd, count, &fi, (uint64_t)-1, IPS_WRITE_HOW_WRITE, fi.peer, pv, pn);
+}
+
+/* One wrapper body: lock (unless _unlocked), measure, call, measure, unlock. */
+#define STDIO_OUT(f, locked, added_expr, data, call_decl)                \
+  do {                                                                  \
+    uint64_t caller = IPS_CALLER();                                     \
+    if (!opaque(f)) { call_decl; IPS_RETURN(r, errno); }                      \
+    if (locked) flockfile(f);                                           \
+    struct stdio_pre s;                                                 \
+    stdio_before(f, &s);                                                \
+    IPS_PAUSE_POINT(WRITE, caller);                                     \
+    call_decl;                                                          \
+    int e = errno;                                                      \
+    stdio_after(f, (f)->_fileno, &s, (added_expr), (data), (size_t)-1, caller, e); \
+    if (locked) funlockfile(f);                                         \
+    IPS_RETURN(r, e);                                                   \
+  } while (0)
+
+IPS_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(fwrite, size_t, const void *, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real_fwrite(p, size, n, f);
+  STDIO_OUT(f, 1, (long)(r * size), p, size_t r = real_fwrite(p, size, n, f));
+}
+
+IPS_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(fwrite_unlocked, size_t, const void *, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real_fwrite_unlocked(p, size, n, f);
+  STDIO_OUT(f, 0, (long)(r * size), p, size_t r = real_fwrite_unlocked(p, size, n, f));
+}
+
+IPS_EXPORT int fputs(const char *str, FILE *f) {
+  IPS_REAL_DECL(fputs, int, const char *, FILE *);
+  if (!ips_hook_enter()) return real_fputs(str, f);
+  STDIO_OUT(f, 1, r >= 0 ? (long)strlen(str) : 0, str, int r = real_fputs(str, f));
+}
+
+IPS_EXPORT int fputs_unlocked(const char *str, FILE *f) {
+  IPS_REAL_DECL(fputs_unlocked, int, const char *, FILE *);
+  if (!ips_hook_enter()) return real_fputs_unlocked(str, f);
+  STDIO_OUT(f, 0, r >= 0 ? (long)strlen(str) : 0, str, int r = real_fputs_unlocked(str, f));
+}
+
+/* puts adds a newline the data pointer does not have: the preview then stops before it. */
+IPS_EXPORT int puts(const char *str) {
+  IPS_REAL_DECL(puts, int, const char *);
+  if (!ips_hook_enter()) return real_puts(str);
+  FILE *f = stdout;
+  STDIO_OUT(f, 1, r >= 0 ? (long)strlen(str) + 1 : 0, str, int r = real_puts(str));
+}
+
+#define PUTC_HOOK(name, locked, file_expr, ...)                                        \
+  IPS_EXPORT int name(__VA_ARGS__) {                                                   \
+    IPS_REAL_DECL(name, int, PUTC_PROTO_##name);                                       \
+    if (!ips_hook_enter()) return real_##name(PUTC_ARGS_##name);                       \
+    FILE *f = (file_expr);                                                             \
+    unsigned char ch = (unsigned char)c;                                               \
+    STDIO_OUT(f, locked, r == EOF ? 0 : 1, &ch, int r = real_##name(PUTC_ARGS_##name)); \
+  }
+#define PUTC_PROTO_fputc int, FILE *
+#define PUTC_ARGS_fputc c, fp
+#define PUTC_PROTO_putc int, FILE *
+#define PUTC_ARGS_putc c, fp
+#define PUTC_PROTO__IO_putc int, FILE *
+#define PUTC_ARGS__IO_putc c, fp
+#define PUTC_PROTO_fputc_unlocked int, FILE *
+#define PUTC_ARGS_fputc_unlocked c, fp
+#define PUTC_PROTO_putc_unlocked int, FILE *
+#define PUTC_ARGS_putc_unlocked c, fp
+#define PUTC_PROTO_putchar int
+#define PUTC_ARGS_putchar c
+#define PUTC_PROTO_putchar_unlocked int
+#define PUTC_ARGS_putchar_unlocked c
+#define PUTC_PROTO___overflow FILE *, int
+#define PUTC_ARGS___overflow fp, c
+#undef putc
+#undef putchar
+#undef putc_unlocked
+#undef putchar_unlocked
+#undef fputc_unlocked
+PUTC_HOOK(fputc, 1, fp, int c, FILE *fp)
+PUTC_HOOK(putc, 1, fp, int c, FILE *fp)
+PUTC_HOOK(_IO_putc, 1, fp, int c, FILE *fp)
+PUTC_HOOK(fputc_unlocked, 0, fp, int c, FILE *fp)
+PUTC_HOOK(putc_unlocked, 0, fp, int c, FILE *fp)
+PUTC_HOOK(putchar, 1, stdout, int c)
+PUTC_HOOK(putchar_unlocked, 0, stdout, int c)
+/* the inline putc_unlocked/putchar macros call __overflow when the buffer is full */
+PUTC_HOOK(__overflow, 0, fp, FILE *fp, int c)
+
+static int traced_vfprintf(FILE *f, int locked, int chk, int flag, const char *fmt, va_list ap, uint64_t caller) {
+  IPS_REAL_DECL(vfprintf, int, FILE *, const char *, va_list);
+  IPS_REAL_DECL(__vfprintf_chk, int, FILE *, int, const char *, va_list);
+  if (locked) flockfile(f);
+  struct stdio_pre s;
+  stdio_before(f, &s);
+  IPS_PAUSE_POINT(WRITE, caller);
+  int r = chk ? real___vfprintf_chk(f, flag, fmt, ap) : real_vfprintf(f, fmt, ap);
+  int e = errno;
+  stdio_after(f, f->_fileno, &s, r >= 0 ? r : 0, NULL, (size_t)-1, caller, e);
+  if (locked) funlockfile(f);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int vfprintf(FILE *f, const char *fmt, va_list ap) {
+  IPS_REAL_DECL(vfprintf, int, FILE *, const char *, va_list);
+  if (!opaque(f) || !ips_hook_enter()) return real_vfprintf(f, fmt, ap);
+  return traced_vfprintf(f, 1, 0, 0, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int vprintf(const char *fmt, va_list ap) {
+  IPS_REAL_DECL(vfprintf, int, FILE *, const char *, va_list);
+  if (!ips_hook_enter()) return real_vfprintf(stdout, fmt, ap);
+  return traced_vfprintf(stdout, 1, 0, 0, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int fprintf(FILE *f, const char *fmt, ...) {
+  IPS_REAL_DECL(vfprintf, int, FILE *, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !opaque(f) || !ips_hook_enter() ? real_vfprintf(f, fmt, ap) : traced_vfprintf(f, 1, 0, 0, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}
+
+IPS_EXPORT int printf(const char *fmt, ...) {
+  IPS_REAL_DECL(vfprintf, int, FILE *, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !ips_hook_enter() ? real_vfprintf(stdout, fmt, ap) : traced_vfprintf(stdout, 1, 0, 0, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}
+
+/* _FORTIFY_SOURCE variants */
+IPS_EXPORT int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap) {
+  IPS_REAL_DECL(__vfprintf_chk, int, FILE *, int, const char *, va_list);
+  if (!opaque(f) || !ips_hook_enter()) return real___vfprintf_chk(f, flag, fmt, ap);
+  return traced_vfprintf(f, 1, 1, flag, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int __vprintf_chk(int flag, const char *fmt, va_list ap) {
+  IPS_REAL_DECL(__vfprintf_chk, int, FILE *, int, const char *, va_list);
+  if (!ips_hook_enter()) return real___vfprintf_chk(stdout, flag, fmt, ap);
+  return traced_vfprintf(stdout, 1, 1, flag, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int __fprintf_chk(FILE *f, int flag, const char *fmt, ...) {
+  IPS_REAL_DECL(__vfprintf_chk, int, FILE *, int, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !opaque(f) || !ips_hook_enter() ? real___vfprintf_chk(f, flag, fmt, ap)
+                                  : traced_vfprintf(f, 1, 1, flag, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}
+
+IPS_EXPORT int __printf_chk(int flag, const char *fmt, ...) {
+  IPS_REAL_DECL(__vfprintf_chk, int, FILE *, int, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !ips_hook_enter() ? real___vfprintf_chk(stdout, flag, fmt, ap)
+                            : traced_vfprintf(stdout, 1, 1, flag, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}
+
+static int traced_fflush_one(FILE *f, int locked, uint64_t caller) {
+  IPS_REAL_DECL(fflush_unlocked, int, FILE *);
+  if (locked) flockfile(f);
+  struct stdio_pre s;
+  stdio_before(f, &s);
+  int r = s.pend0 ? real_fflush_unlocked(f) : 0;
+  int e = errno;
+  if (s.pend0) stdio_after(f, f->_fileno, &s, 0, NULL, (size_t)-1, caller, e);
+  if (locked) funlockfile(f);
+  errno = e;
+  return r;
+}
+
+/* Every stream with pending output, flushed through the traced path (fflush(NULL), exit). */
+static int traced_fflush_all(uint64_t caller) {
+  int r = 0;
+  _IO_list_lock();
+  for (FILE *f = (FILE *)_IO_list_all; f; f = f->_chain)
+    if (stdio_pending(f) && traced_fflush_one(f, 1, caller) != 0) r = EOF;
+  _IO_list_unlock();
+  return r;
+}
+
+static void stdio_exit_flush(void) {
+  if (!ips_hook_enter()) return;
+  traced_fflush_all(0);
+  ips_hook_leave();
+}
+
+IPS_EXPORT int fflush(FILE *f) {
+  IPS_REAL_DECL(fflush, int, FILE *);
+  if (!ips_hook_enter()) return real_fflush(f);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(WRITE, caller);
+  int r = f ? traced_fflush_one(f, 1, caller) : traced_fflush_all(caller);
+  int e = errno;
+  if (!f) r = real_fflush(NULL) ? EOF : r; /* whatever is left (streams not in the list) */
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int fflush_unlocked(FILE *f) {
+  IPS_REAL_DECL(fflush_unlocked, int, FILE *);
+  if (!opaque(f) || !ips_hook_enter()) return real_fflush_unlocked(f);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(WRITE, caller);
+  int r = traced_fflush_one(f, 0, caller);
+  IPS_RETURN(r, errno);
+}
+
+/* fclose flushes and closes through glibc's internals: record the flush as a write and the close as a close. */
+IPS_EXPORT int fclose(FILE *f) {
+  IPS_REAL_DECL(fclose, int, FILE *);
+  if (!opaque(f) || !ips_hook_enter()) return real_fclose(f);
+  uint64_t caller = IPS_CALLER();
+  int fd = f->_fileno;
+  if (fd >= 0 && stdio_pending(f)) traced_fflush_one(f, 1, caller);
+  struct ips_fdinfo fi;
+  if (fd >= 0) ips_fd_info_or_zero(fd, &fi);
+  IPS_PAUSE_POINT(CLOSE, caller);
+  if (fd >= 0) ips_fd_forget(fd);
+  int r = real_fclose(f); /* f is freed now */
+  int e = errno;
+  if (fd >= 0)
+    IPS_EMIT(CLOSE, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)fd, fi.otype, fi.dev,
+             fi.ino);
+  IPS_RETURN(r, e);
+}
