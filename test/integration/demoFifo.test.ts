@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg } from '../helpers/record';
-import { byTime, bytesOf, context, evs, flows, ioBytes, ms, num, partCommand, proc, recorded, whyNoDemos, type DemoRun } from './demoSupport';
+import { byTime, bytesOf, context, evs, flows, ioBytes, ms, num, partCommand, proc, recorded, whyNoDemos, type DemoRun, wholeRun } from './demoSupport';
 import type { ProcessInfo } from '../../src/common/model';
 
 const OTYPE_FIFO = 2;
@@ -57,3 +57,5 @@ describe('fifo: shell', { skip: whyNoDemos(), timeout: 120_000 }, () => {
     });
   });
 });
+
+wholeRun('fifo');

@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg, blobText } from '../helpers/record';
-import { byTime, context, evs, LONG, partCommand, recorded, whyNoDemos, type DemoRun } from './demoSupport';
+import { byTime, context, evs, LONG, partCommand, recorded, whyNoDemos, type DemoRun, wholeRun } from './demoSupport';
 
 const O_ACCMODE = 3;
 
@@ -97,3 +97,5 @@ describe('file-locks: flock with the note\'s 1000 runs', { skip: whyNoDemos() ??
     });
   }, { timeoutMs: 540_000 });
 });
+
+wholeRun('file-locks');

@@ -2,7 +2,7 @@
 // one-page pipe blocks once the pipe is full, until the late reader drains it; unbounded (in effect) — no write waits.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesOf, byTime, context, evs, flows, forkedChildren, ms, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { bytesOf, byTime, context, evs, flows, forkedChildren, ms, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 import { kindId } from '../../src/common/vocabulary';
 
 const READ = kindId('read'), WRITE = kindId('write');
@@ -60,3 +60,5 @@ describe('message-models: unbounded capacity', { skip: whyNoDemos(), timeout: 12
     });
   });
 });
+
+wholeRun('message-models');

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg } from '../helpers/record';
-import { context, evs, forkedChildren, num, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { context, evs, forkedChildren, num, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 const MAP_SHARED = 0x01;
 
@@ -46,3 +46,5 @@ describe('mmap-file: two processes map one file', { skip: whyNoDemos(), timeout:
     });
   });
 });
+
+wholeRun('mmap-file');

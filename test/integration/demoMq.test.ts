@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blobText } from '../helpers/record';
-import { byTime, context, evs, flows, forkedChildren, ms, num, partCommand, proc, procs, recorded, whyNoDemos } from './demoSupport';
+import { byTime, context, evs, flows, forkedChildren, ms, num, partCommand, proc, procs, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('mq: POSIX producer and consumer', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('mq', partCommand('mq', 'posix'), (run) => {
@@ -63,3 +63,5 @@ describe('mq: multiprocessing.Queue', { skip: whyNoDemos(), timeout: 120_000 }, 
     });
   });
 });
+
+wholeRun('mq');

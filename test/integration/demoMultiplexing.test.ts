@@ -3,7 +3,7 @@
 // EAGAIN instead of waiting.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesOf, byTime, context, EAGAIN, evs, flows, forkedChildren, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { bytesOf, byTime, context, EAGAIN, evs, flows, forkedChildren, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 for (const mode of ['select', 'poll', 'epoll'] as const) {
   const kind = mode === 'epoll' ? 'epoll_wait' : mode;
@@ -64,3 +64,5 @@ describe('multiplexing: non-blocking read', { skip: whyNoDemos(), timeout: 120_0
     });
   });
 });
+
+wholeRun('multiplexing');

@@ -3,7 +3,7 @@
 // system call at all — spinning is invisible to the kernel.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, evs, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { context, evs, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('mutex: counter', { skip: whyNoDemos(), timeout: 180_000 }, () => {
   recorded('mutex', partCommand('mutex', 'counter'), (run) => {
@@ -46,3 +46,5 @@ for (const [part, name] of [['spinlock', './build/spinlock'], ['peterson', './bu
     });
   });
 }
+
+wholeRun('mutex');

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg, blobText } from '../helpers/record';
-import { byTime, bytesOf, context, evs, flows, forkedChildren, ioBytes, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { byTime, bytesOf, context, evs, flows, forkedChildren, ioBytes, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('pipe: parent-child', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('pipe', partCommand('pipe', 'parent-child'), (run) => {
@@ -87,3 +87,5 @@ describe('pipe: eof-bug', { skip: whyNoDemos(), timeout: 120_000 }, () => {
     });
   });
 });
+
+wholeRun('pipe');

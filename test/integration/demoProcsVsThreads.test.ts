@@ -2,7 +2,7 @@
 // (one address space: thread starts, one mutex, no kernel object carrying data).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesOf, context, evs, flows, forkedChildren, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { bytesOf, context, evs, flows, forkedChildren, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('procs-vs-threads: processes', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('procs-vs-threads', partCommand('procs-vs-threads', 'procs'), (run) => {
@@ -36,3 +36,5 @@ describe('procs-vs-threads: threads', { skip: whyNoDemos(), timeout: 120_000 }, 
     });
   });
 });
+
+wholeRun('procs-vs-threads');

@@ -2,7 +2,7 @@
 // producers and consumers wait on `empty` and `full` and every item is consumed once (C and Python).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byTime, context, evs, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { byTime, context, evs, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('semaphores: named', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('semaphores', partCommand('semaphores', 'named'), (run) => {
@@ -59,3 +59,5 @@ describe('semaphores: bounded buffer (Python)', { skip: whyNoDemos(), timeout: 1
     });
   });
 });
+
+wholeRun('semaphores');

@@ -4,7 +4,7 @@
 // asserted from the raw events: the parent's MAP_SHARED mmap, the fork, the child's fault in that page, the wait.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byTime, context, evs, forkedChildren, num, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { byTime, context, evs, forkedChildren, num, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 const MAP_SHARED = 0x01, MAP_ANONYMOUS = 0x20;
 
@@ -48,3 +48,5 @@ describe('shared-vs-private: shared-memory.py', { skip: whyNoDemos(), timeout: 1
     });
   });
 });
+
+wholeRun('shared-vs-private');

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg } from '../helpers/record';
-import { context, evs, forkedChildren, num, partCommand, proc, procs, recorded, whyNoDemos } from './demoSupport';
+import { context, evs, forkedChildren, num, partCommand, proc, procs, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 const MAP_SHARED = 0x01;
 
@@ -69,3 +69,5 @@ describe('shm: multiprocessing.shared_memory', { skip: whyNoDemos(), timeout: 12
     });
   });
 });
+
+wholeRun('shm');

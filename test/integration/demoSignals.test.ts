@@ -3,7 +3,7 @@
 // coalesce while real-time ones queue.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byTime, childrenOf, context, EINVAL, evs, num, partCommand, proc, procs, recorded, whyNoDemos } from './demoSupport';
+import { byTime, childrenOf, context, EINVAL, evs, num, partCommand, proc, procs, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 const SIGINT = 2, SIGKILL = 9, SIGUSR1 = 10, SIGTERM = 15, SIGRTMIN = 34;
 
@@ -81,3 +81,5 @@ describe('signals: dd', { skip: whyNoDemos(), timeout: 120_000 }, () => {
     });
   });
 });
+
+wholeRun('signals');

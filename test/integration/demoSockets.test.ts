@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arg } from '../helpers/record';
-import { bytesOf, context, evs, flows, forkedChildren, ioBytes, num, partCommand, proc, recorded, whyNoDemos } from './demoSupport';
+import { bytesOf, context, evs, flows, forkedChildren, ioBytes, num, partCommand, proc, recorded, whyNoDemos, wholeRun } from './demoSupport';
 
 describe('sockets: TCP echo', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('sockets', partCommand('sockets', 'tcp'), (run) => {
@@ -67,3 +67,5 @@ describe('sockets: SCM_RIGHTS', { skip: whyNoDemos(), timeout: 120_000 }, () => 
     });
   });
 });
+
+wholeRun('sockets');

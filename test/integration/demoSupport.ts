@@ -1,7 +1,7 @@
 // Shared by test/integration/demo*.test.ts: build the demos, record one (or one part of one) with the real
 // `ipcscope record` and the real shim, and hand back the trace with the trace model run over it.
 import { execFileSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -143,4 +143,24 @@ export function recorded(id: string, command: string[], body: (run: () => DemoRu
   const get = (): DemoRun => { if (!r) throw new Error(`demo ${id} was not recorded`); return r; };
   test('the demo runs correctly under the tracer (exit status 0)', () => assert.equal(get().exit.code, 0, context(get())));
   body(get);
+}
+
+/**
+ * The demo's whole `run` command (what the Demo Gallery's "Trace" action records) completes under `ipcscope record`:
+ * exit status 0, every traced process ended in the trace, (almost) nothing dropped. Declared in each demo's own test
+ * file, after its parts: tests of one file run one after another, and a demo's fixed IPC names (queues, semaphores,
+ * shared-memory objects) must not be used by two runs at once.
+ */
+export function wholeRun(id: string): void {
+  const m = manifest(id);
+  describe(`${id}: the whole demo (${m.run.command.join(' ')})`, { skip: whyNoDemos() ?? (m.long && !LONG ? 'long demo: set IPCSCOPE_LONG_DEMOS=1' : undefined), timeout: 180_000 }, () => {
+    recorded(id, m.run.command, (run) => {
+      test('every traced process ended in the trace, and (almost) nothing was dropped', () => {
+        const r = run();
+        const open = [...r.model.processes.values()].filter((p) => p.endNs === undefined);
+        assert.deepEqual(open.map((p) => `${p.pid} ${p.argv.join(' ')}`), [], 'processes without an end');
+        assert.ok(r.summary.dropped <= r.summary.events / 100, `${r.summary.dropped} of ${r.summary.events} events dropped`);
+      });
+    }, { timeoutMs: 170_000 });
+  });
 }

@@ -48,7 +48,8 @@ test('partial reads: each pipe read is matched to the bytes of the writes it con
 });
 
 test('two writers to one FIFO: every read byte attributed to the writer that wrote it', { skip }, async () => {
-  const { r, m } = await model('fifo_two_writers', [join(tempDir(), `fifo-${process.pid}`)]);
+  // Previews as long as the reads (100 bytes), so the reader's bytes settle every writer's place in the stream.
+  const { r, m } = await model('fifo_two_writers', [join(tempDir(), `fifo-${process.pid}`)], { recordArgs: ['--payload-bytes', '128'] });
   assert.equal(r.exit.code, 0, r.stderr);
   const flows = m.flows.filter((f) => f.kind === 'fifo');
   assert.equal(flows.reduce((s, f) => s + f.bytes, 0), 16000);
@@ -63,7 +64,7 @@ test('two writers to one FIFO: every read byte attributed to the writer that wro
     offsetInRead.set(f.to.index, off + f.bytes);
     if (rd.blob && off < rd.blob.length) { assert.equal(rd.blob[off], wr.blob![0], `flow ${f.id}`); checked++; }
   }
-  assert.ok(checked > 100);
+  assert.equal(checked, flows.length, 'every flow checked against what the reader saw');
   const o = m.objects.get(flows[0].object)!;
   assert.equal(o.type, 'fifo');
   assert.equal(o.pids.size, 3);
@@ -82,6 +83,27 @@ test('message queue with priorities: received highest first, each matched to its
   // Equal priorities keep send order.
   const fives = flows.filter((f) => f.detail === 5);
   assert.ok(fives[0].from.ts < fives[1].from.ts);
+});
+
+test('sockets: socketpair and TCP bytes matched both ways (even sent before accept), SCM_RIGHTS fd passed and used', { skip }, async () => {
+  const { r, m } = await model('sockets');
+  assert.equal(r.exit.code, 0, r.stderr);
+  const parent = r.store.connections()[0].pid;
+  const child = [...m.processes.values()].find((p) => p.ppid === parent)!.pid;
+  const sum = (kind: string, from: number, to: number) => m.flows.filter((f) => f.kind === kind && f.from.pid === from && f.to.pid === to).reduce((a, f) => a + f.bytes, 0);
+  // parent → child: 3 × "ping" and the 100 echoed bytes over TCP and the 1 byte carrying SCM_RIGHTS; back: "pong" + 100.
+  assert.equal(sum('socket', parent, child), 12 + 100 + 1);
+  assert.equal(sum('socket', child, parent), 4 + 100);
+  const tcp = [...m.objects.values()].filter((o) => o.type === 'socket' && o.peer && m.flows.some((f) => f.object === o.key && f.bytes === 100));
+  assert.equal(tcp.length, 2, 'both TCP ends carried 100 bytes, each linked to its peer');
+  // The passed fd: one fd flow, the child got a pipe fd by scm_rights and wrote 13 bytes through it.
+  const fd = m.flows.filter((f) => f.kind === 'fd');
+  assert.equal(fd.length, 1);
+  assert.deepEqual([fd[0].from.pid, fd[0].to.pid], [parent, child]);
+  const passed = m.objects.get(fd[0].object)!;
+  assert.equal(passed.type, 'pipe');
+  assert.ok(passed.fds.some((f) => f.pid === child && f.how === 'scm_rights' && f.end === 'w'));
+  assert.equal(sum('pipe', child, parent), 13);
 });
 
 test('signal storm: 10,000 SIGUSR1 sent, deliveries counted exactly, coalescing reported', { skip }, async () => {
