@@ -820,18 +820,19 @@ static int traced_fflush_one(FILE *f, int locked, uint64_t caller) {
 }
 
 /* Every stream with pending output, flushed through the traced path (fflush(NULL), exit). */
-static int traced_fflush_all(uint64_t caller) {
+static int traced_fflush_all(uint64_t caller, int lock) {
   int r = 0;
-  _IO_list_lock();
+  if (lock) _IO_list_lock();
   for (FILE *f = (FILE *)_IO_list_all; f; f = f->_chain)
-    if (stdio_pending(f) && traced_fflush_one(f, 1, caller) != 0) r = EOF;
-  _IO_list_unlock();
+    if (stdio_pending(f) && traced_fflush_one(f, lock, caller) != 0) r = EOF;
+  if (lock) _IO_list_unlock();
   return r;
 }
 
+/* At exit glibc flushes without taking any stream lock (another thread may hold one forever): so do we. */
 static void stdio_exit_flush(void) {
   if (!ips_hook_enter()) return;
-  traced_fflush_all(0);
+  traced_fflush_all(0, 0);
   ips_hook_leave();
 }
 
@@ -840,7 +841,7 @@ IPS_EXPORT int fflush(FILE *f) {
   if (!ips_hook_enter()) return real_fflush(f);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(WRITE, caller);
-  int r = f ? traced_fflush_one(f, 1, caller) : traced_fflush_all(caller);
+  int r = f ? traced_fflush_one(f, 1, caller) : traced_fflush_all(caller, 1);
   int e = errno;
   if (!f) r = real_fflush(NULL) ? EOF : r; /* whatever is left (streams not in the list) */
   IPS_RETURN(r, e);
