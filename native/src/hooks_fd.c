@@ -874,3 +874,59 @@ IPS_EXPORT int fclose(FILE *f) {
              fi.ino);
   IPS_RETURN(r, e);
 }
+
+/* dprintf/vdprintf write to the fd through glibc's internal write too. The preview is formatted a second time into
+ * a stack buffer (vsnprintf), since the bytes never pass through anything we can see. */
+static int traced_vdprintf(int fd, int chk, int flag, const char *fmt, va_list ap, uint64_t caller) {
+  IPS_REAL_DECL(vdprintf, int, int, const char *, va_list);
+  IPS_REAL_DECL(__vdprintf_chk, int, int, int, const char *, va_list);
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  char pv[IPS_PREVIEW_MAX + 1];
+  va_list again;
+  va_copy(again, ap);
+  int full = vsnprintf(pv, ips_preview_len(IPS_PREVIEW_MAX, NULL) + 1, fmt, again);
+  va_end(again);
+  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, full > 0 ? (uint64_t)full : 0, &fi, (uint64_t)-1,
+              IPS_WRITE_HOW_WRITE, fi.peer, NULL, 0);
+  IPS_PAUSE_POINT(WRITE, caller);
+  int r = chk ? real___vdprintf_chk(fd, flag, fmt, ap) : real_vdprintf(fd, fmt, ap);
+  int e = errno;
+  int trunc = 0;
+  uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;
+  if (full >= 0 && pn > (uint32_t)full) pn = (uint32_t)full;
+  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller, fd,
+              full > 0 ? (uint64_t)full : 0, &fi, (uint64_t)-1, IPS_WRITE_HOW_WRITE, fi.peer, pv, pn);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT int vdprintf(int fd, const char *fmt, va_list ap) {
+  IPS_REAL_DECL(vdprintf, int, int, const char *, va_list);
+  if (!ips_hook_enter()) return real_vdprintf(fd, fmt, ap);
+  return traced_vdprintf(fd, 0, 0, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int dprintf(int fd, const char *fmt, ...) {
+  IPS_REAL_DECL(vdprintf, int, int, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !ips_hook_enter() ? real_vdprintf(fd, fmt, ap) : traced_vdprintf(fd, 0, 0, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}
+
+IPS_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap) {
+  IPS_REAL_DECL(__vdprintf_chk, int, int, int, const char *, va_list);
+  if (!ips_hook_enter()) return real___vdprintf_chk(fd, flag, fmt, ap);
+  return traced_vdprintf(fd, 1, flag, fmt, ap, IPS_CALLER());
+}
+
+IPS_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...) {
+  IPS_REAL_DECL(__vdprintf_chk, int, int, int, const char *, va_list);
+  va_list ap;
+  va_start(ap, fmt);
+  int r = !ips_hook_enter() ? real___vdprintf_chk(fd, flag, fmt, ap)
+                            : traced_vdprintf(fd, 1, flag, fmt, ap, IPS_CALLER());
+  va_end(ap);
+  return r;
+}

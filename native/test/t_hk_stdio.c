@@ -22,6 +22,7 @@ int main(void) {
     fwrite(big, 1, sizeof big, stdout);
     for (int i = 0; i < 3; i++) putchar('z');
     fflush(stdout);
+    dprintf(q[1], "dp %d\n", 7);
     FILE *side = fdopen(q[1], "w");
     fputs("side channel\n", side);
     fclose(side);
@@ -36,5 +37,5 @@ int main(void) {
   while ((n = read(q[0], buf, sizeof buf)) > 0) side += n;
   int st;
   if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 2;
-  return total == 9 + 10000 + 3 + 4 && side == 13 ? 0 : 3;
+  return total == 9 + 10000 + 3 + 4 && side == 5 + 13 ? 0 : 3;
 }
