@@ -44,9 +44,7 @@ describe('pipe: bidirectional', { skip: whyNoDemos(), timeout: 120_000 }, () => 
 
 describe('pipe: pipeline', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('pipe', partCommand('pipe', 'pipeline'), (run) => {
-    test('free holds the write end of the shell\'s pipe, awk holds the read end and reads free\'s table from it', () => {
-      // free prints through stdio, whose writes glibc makes internally (invisible to an LD_PRELOAD shim), so the
-      // bytes are checked on awk's side: its reads of the pipe whose write end free holds.
+    test('free\'s output flows to awk through the shell\'s pipe: free holds the write end, awk the read end', () => {
       const r = run();
       const free = proc(r, 'free'), awk = proc(r, '(NR==2){print $2}');
       const pipe = [...r.model.objects.values()].find((o) => o.type === 'pipe'
@@ -55,6 +53,8 @@ describe('pipe: pipeline', { skip: whyNoDemos(), timeout: 120_000 }, () => {
       const [dev, ino] = pipe.key.split(':');
       const got = ioBytes(r, 'read', awk.pid, (e) => String(arg(e, 'read', 'dev')) === dev && String(arg(e, 'read', 'ino')) === ino);
       assert.ok(got > 100, `awk read ${got} bytes from the pipe`);
+      // free prints through stdio; the shim records those writes too, so the flow is complete.
+      assert.equal(bytesOf(flows(r, 'pipe', free.pid, awk.pid)), got, 'every byte awk read came from free');
       assert.match(r.stdout.trim(), /^\d+$/);
     });
   });
