@@ -1083,7 +1083,9 @@ void ips_fork_child(void) {
   ips_perf_fork_child();
   /* The copied ring of this thread may hold half-written records of an append the fork interrupted: none, since
    * fork is called from a hook with no append in progress. */
-  image_start(IPS_ORIGIN_FORK, 0);
+  /* Connect before the child runs any of its own code: the collector then knows every process that can act (and
+   * can stop it); the wait costs the child one handshake, the parent nothing. */
+  image_start(IPS_ORIGIN_FORK, 1);
   if (ips_cfg.enabled) {
     int saved = ips_tls.in_hook;
     ips_tls.in_hook = 1;
