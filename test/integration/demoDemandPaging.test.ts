@@ -23,9 +23,13 @@ describe('demand-paging', { skip: whyNoDemos(), timeout: 120_000 }, () => {
       assert.ok(faults[0].ts > map.ts, 'no fault before the first touch: mmap itself allocates nothing');
       const pages = new Set(faults.map((e) => (e.args[0] - lo) / 4096n));
       assert.equal(pages.size, faults.length, 'each page faults once');
+      // The pages are touched in address order, so the faults arrive in address order.
+      const order = faults.map((e) => e.args[0]);
+      assert.ok(order.every((a, i) => i === 0 || a > order[i - 1]), 'faults arrive in the order the pages are touched');
+      // Ten steps 20 ms apart: ten bursts (a loaded machine may pause a step in the middle, hence the slack).
       let bursts = 1;
       for (let i = 1; i < faults.length; i++) if (ms(faults[i].ts - faults[i - 1].ts) > 10) bursts++;
-      assert.equal(bursts, 10, 'the faults come in 10 bursts, one per step (steps are 20 ms apart)');
+      assert.ok(bursts >= 10 && bursts <= 13, `${bursts} bursts of faults, want 10 (one per step)`);
       assert.match(r.stdout, /second pass over all pages: 0 new minor faults/);
     });
     test('the exec\'d image\'s own code and data fault in right after exec (demand paging of the program itself)', () => {
