@@ -241,6 +241,11 @@ export class Collector extends EventEmitter {
     this.emit('closed', st.id, { bye: Boolean(st.bye), reason: why });
   }
 
+  /** Whether a process environment (the NUL-separated text of /proc/PID/environ) carries this session's IPCSCOPE. */
+  ownsEnvironment(environ: string): boolean {
+    return environ.includes(`secret=${this.secretHex}`);
+  }
+
   liveConnections(): readonly ConnectionInfo[] {
     return [...this.conns.values()].filter((c) => c.open && c.info).map((c) => c.info!);
   }

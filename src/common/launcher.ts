@@ -3,7 +3,7 @@
 // stop() signals that group AND every pid the collector saw, because traced programs may setsid() or setpgid().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { Collector } from './collector';
 
@@ -127,18 +127,42 @@ export class TracedProcess extends EventEmitter {
     return [...pids];
   }
 
+  /**
+   * Processes whose environment carries this session's secret: every traced descendant, including ones that left the
+   * process group and whose shim has not connected yet (or whose fork event died with their parent's buffers).
+   */
+  private sessionPids(): number[] {
+    const out: number[] = [];
+    let entries: string[];
+    try { entries = readdirSync('/proc'); } catch { return out; }
+    for (const e of entries) {
+      if (!/^\d+$/.test(e)) continue;
+      const pid = Number(e);
+      if (pid === process.pid) continue;
+      try { if (this.collector.ownsEnvironment(readFileSync(`/proc/${e}/environ`, 'latin1'))) out.push(pid); } catch { /* gone, or not ours */ }
+    }
+    return out;
+  }
+
   private signalTree(sig: NodeJS.Signals): void {
     signalQuietly(-this.pid, sig); // the process group
-    for (const p of this.treePids()) if (p !== process.pid && isRunning(p)) signalQuietly(p, sig);
+    for (const p of new Set([...this.treePids(), ...this.sessionPids()])) if (p !== process.pid && isRunning(p)) signalQuietly(p, sig);
+  }
+
+  private treeRunning(): boolean {
+    return !this.exitInfo || this.treePids().some(isRunning) || this.sessionPids().some(isRunning);
   }
 
   /** Stops the whole tree: `signal` (SIGTERM) first, SIGKILL after `graceMs`; resolves when all of it is gone. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<ExitInfo> {
-    if (!this.exitInfo || this.treePids().some(isRunning)) {
+    if (this.treeRunning()) {
       this.signalTree(signal);
       const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && (!this.exitInfo || this.treePids().some(isRunning))) await sleep(20);
-      for (let round = 0; round < 50 && (!this.exitInfo || this.treePids().some(isRunning) || groupAlive(this.pid)); round++) {
+      while (Date.now() < deadline && this.treeRunning()) {
+        await sleep(20);
+        this.signalTree(signal); // processes that appeared meanwhile (a fork in flight) get the same signal
+      }
+      for (let round = 0; round < 50 && (this.treeRunning() || groupAlive(this.pid)); round++) {
         this.signalTree('SIGKILL');
         await sleep(20);
       }

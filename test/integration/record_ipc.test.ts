@@ -111,6 +111,9 @@ test('SIGUSR1 sent by a child and delivered to the parent\'s handler', { skip },
   assert.equal(begin.length, 1);
   assert.equal(end.length, 1);
   assert.equal(arg(begin[0], 'signal_handler', 'senderPid'), BigInt(child));
-  assert.ok(kills[0].ts <= begin[0].ts && begin[0].ts <= end[0].ts);
+  // kill's instant event is stamped after kill() returns, and the parent may enter its handler before that on the
+  // other core: only the handler's own order is certain
+  assert.ok(begin[0].ts <= end[0].ts);
+  assert.equal(arg(end[0], 'signal_handler', 'senderPid'), BigInt(child));
   r.cleanup();
 });
