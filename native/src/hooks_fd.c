@@ -930,3 +930,259 @@ IPS_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...) {
   va_end(ap);
   return r;
 }
+
+/* ---- stdio input ----
+ * The same for reading: glibc refills a stream's buffer with its internal read. Bytes that came from the kernel
+ * during a call = bytes the call handed out − bytes buffered before + bytes buffered after; they are recorded as one
+ * read begin/end on the stream's fd (how=read), begin at the call's start, preview from the bytes handed out and the
+ * buffer. Hitting end-of-file is recorded as a read returning 0, an error as a read returning -1. For the scanf family
+ * the bytes handed out are unknown: a refill is recognised by the buffer pointers moving and counted as one read of
+ * the whole new buffer. */
+struct stdio_in {
+  uint64_t t0;
+  size_t a0;
+  char *rb0, *re0;
+  int eof0, err0;
+};
+
+static size_t stdio_avail(FILE *f) {
+  if (!f->_IO_read_ptr || f->_IO_read_end <= f->_IO_read_ptr) return 0;
+  return (size_t)(f->_IO_read_end - f->_IO_read_ptr);
+}
+
+static void stdin_before(FILE *f, struct stdio_in *s) {
+  s->t0 = ips_now_ns();
+  s->a0 = stdio_avail(f);
+  s->rb0 = f->_IO_read_base;
+  s->re0 = f->_IO_read_end;
+  s->eof0 = (f->_flags & _IO_EOF_SEEN) != 0;
+  s->err0 = (f->_flags & _IO_ERR_SEEN) != 0;
+}
+
+static void stdin_emit(int fd, const struct ips_fdinfo *fi, uint64_t t0, int64_t result, int err, uint64_t count,
+                       const char *pv, uint32_t pn, int trunc, uint64_t caller) {
+  const uint64_t args[] = {(uint64_t)(int64_t)fd, count, fi->otype, fi->dev, fi->ino, (uint64_t)-1, IPS_READ_HOW_READ,
+                           fi->peer};
+  ips_emit_at(t0, ips_tid(), IPS_EV_READ, IPS_PHASE_BEGIN, 0, 0, caller, IPS_EV_READ_NARGS, args, NULL, 0);
+  ips_emit_io(IPS_EV_READ, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, result, err, caller, fd, count, fi,
+              (uint64_t)-1, IPS_READ_HOW_READ, fi->peer, pv, pn);
+}
+
+/* consumed: bytes handed to the caller (-1 unknown); data: those bytes. */
+static void stdin_after(FILE *f, const struct stdio_in *s, long consumed, const char *data, uint64_t caller, int e) {
+  int fd = f->_fileno;
+  if (fd < 0) return;
+  size_t a1 = stdio_avail(f);
+  long got = 0;
+  const char *tail = NULL; /* where the newest kernel bytes sit in the buffer */
+  if (consumed >= 0) {
+    got = consumed - (long)s->a0 + (long)a1;
+    tail = f->_IO_read_ptr;
+  } else if (f->_IO_read_base != s->rb0 || f->_IO_read_end != s->re0) {
+    if (f->_IO_read_end > f->_IO_read_base) got = (long)(f->_IO_read_end - f->_IO_read_base);
+    data = NULL;
+  }
+  int eof = !s->eof0 && (f->_flags & _IO_EOF_SEEN);
+  int failed = !s->err0 && (f->_flags & _IO_ERR_SEEN);
+  if (got <= 0 && !eof && !failed) return;
+  struct ips_fdinfo fi;
+  ips_fd_info_or_zero(fd, &fi);
+  if (got > 0) {
+    char pv[IPS_PREVIEW_MAX];
+    int trunc = 0;
+    uint32_t want = ips_preview_len((size_t)got, &trunc), pn = 0;
+    if (consumed >= 0) {
+      if (data && consumed > (long)s->a0) { /* handed-out bytes beyond what was buffered came from the kernel */
+        size_t n = (size_t)consumed - s->a0;
+        if (n > want) n = want;
+        memcpy(pv, data + s->a0, n);
+        pn = (uint32_t)n;
+      }
+      if (pn < want && tail && a1) {
+        size_t n = want - pn < a1 ? want - pn : a1;
+        memcpy(pv + pn, tail, n);
+        pn += (uint32_t)n;
+      }
+    } else {
+      pn = want;
+      memcpy(pv, f->_IO_read_base, pn);
+    }
+    stdin_emit(fd, &fi, s->t0, got, 0, (uint64_t)got, pv, pn, trunc || pn < want, caller);
+  }
+  if (eof || failed) stdin_emit(fd, &fi, ips_now_ns(), failed ? -1 : 0, failed ? e : 0, 0, NULL, 0, 0, caller);
+}
+
+#define STDIO_IN(f, locked, consumed_expr, data_expr, call_decl)           \
+  do {                                                                   \
+    uint64_t caller = IPS_CALLER();                                      \
+    if (!opaque(f)) { call_decl; IPS_RETURN(r, errno); }                 \
+    if (locked) flockfile(f);                                            \
+    struct stdio_in s;                                                   \
+    stdin_before(f, &s);                                                 \
+    IPS_PAUSE_POINT(READ, caller);                                       \
+    call_decl;                                                           \
+    int e = errno;                                                       \
+    stdin_after(f, &s, (consumed_expr), (data_expr), caller, e);         \
+    if (locked) funlockfile(f);                                          \
+    IPS_RETURN(r, e);                                                    \
+  } while (0)
+
+#undef fgets_unlocked
+#undef fread_unlocked
+#undef getc
+#undef getchar
+#undef getc_unlocked
+#undef getchar_unlocked
+#undef fgetc_unlocked
+
+#define FGETS_CONSUMED (r ? (long)strlen(r) : 0L)
+IPS_EXPORT char *fgets(char *str, int n, FILE *f) {
+  IPS_REAL_DECL(fgets, char *, char *, int, FILE *);
+  if (!ips_hook_enter()) return real_fgets(str, n, f);
+  STDIO_IN(f, 1, FGETS_CONSUMED, r, char *r = real_fgets(str, n, f));
+}
+
+IPS_EXPORT char *fgets_unlocked(char *str, int n, FILE *f) {
+  IPS_REAL_DECL(fgets_unlocked, char *, char *, int, FILE *);
+  if (!ips_hook_enter()) return real_fgets_unlocked(str, n, f);
+  STDIO_IN(f, 0, FGETS_CONSUMED, r, char *r = real_fgets_unlocked(str, n, f));
+}
+
+IPS_EXPORT char *__fgets_chk(char *str, size_t size, int n, FILE *f) {
+  IPS_REAL_DECL(__fgets_chk, char *, char *, size_t, int, FILE *);
+  if (!ips_hook_enter()) return real___fgets_chk(str, size, n, f);
+  STDIO_IN(f, 1, FGETS_CONSUMED, r, char *r = real___fgets_chk(str, size, n, f));
+}
+
+IPS_EXPORT char *__fgets_unlocked_chk(char *str, size_t size, int n, FILE *f) {
+  IPS_REAL_DECL(__fgets_unlocked_chk, char *, char *, size_t, int, FILE *);
+  if (!ips_hook_enter()) return real___fgets_unlocked_chk(str, size, n, f);
+  STDIO_IN(f, 0, FGETS_CONSUMED, r, char *r = real___fgets_unlocked_chk(str, size, n, f));
+}
+
+IPS_EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(fread, size_t, void *, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real_fread(p, size, n, f);
+  STDIO_IN(f, 1, (long)(r * size), (const char *)p, size_t r = real_fread(p, size, n, f));
+}
+
+IPS_EXPORT size_t fread_unlocked(void *p, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(fread_unlocked, size_t, void *, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real_fread_unlocked(p, size, n, f);
+  STDIO_IN(f, 0, (long)(r * size), (const char *)p, size_t r = real_fread_unlocked(p, size, n, f));
+}
+
+IPS_EXPORT size_t __fread_chk(void *p, size_t plen, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(__fread_chk, size_t, void *, size_t, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real___fread_chk(p, plen, size, n, f);
+  STDIO_IN(f, 1, (long)(r * size), (const char *)p, size_t r = real___fread_chk(p, plen, size, n, f));
+}
+
+IPS_EXPORT size_t __fread_unlocked_chk(void *p, size_t plen, size_t size, size_t n, FILE *f) {
+  IPS_REAL_DECL(__fread_unlocked_chk, size_t, void *, size_t, size_t, size_t, FILE *);
+  if (!ips_hook_enter()) return real___fread_unlocked_chk(p, plen, size, n, f);
+  STDIO_IN(f, 0, (long)(r * size), (const char *)p, size_t r = real___fread_unlocked_chk(p, plen, size, n, f));
+}
+
+#define GETC_HOOK(name, locked, file_expr, ...)                                                          \
+  IPS_EXPORT int name(__VA_ARGS__) {                                                                     \
+    IPS_REAL_DECL(name, int, FILE *);                                                                    \
+    FILE *f = (file_expr);                                                                               \
+    if (!ips_hook_enter()) return real_##name(f);                                                        \
+    unsigned char ch = 0;                                                                                \
+    STDIO_IN(f, locked, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_##name(f); ch = (unsigned char)r); \
+  }
+GETC_HOOK(fgetc, 1, fp, FILE *fp)
+GETC_HOOK(getc, 1, fp, FILE *fp)
+GETC_HOOK(_IO_getc, 1, fp, FILE *fp)
+GETC_HOOK(fgetc_unlocked, 0, fp, FILE *fp)
+GETC_HOOK(getc_unlocked, 0, fp, FILE *fp)
+/* the inline getc_unlocked/getchar macros call __uflow when the buffer is empty; __underflow refills for a peek */
+GETC_HOOK(__uflow, 0, fp, FILE *fp)
+
+IPS_EXPORT int __underflow(FILE *f) {
+  IPS_REAL_DECL(__underflow, int, FILE *);
+  if (!ips_hook_enter()) return real___underflow(f);
+  STDIO_IN(f, 0, 0L, NULL, int r = real___underflow(f));
+}
+
+IPS_EXPORT int getchar(void) {
+  IPS_REAL_DECL(getchar, int, void);
+  if (!ips_hook_enter()) return real_getchar();
+  FILE *f = stdin;
+  unsigned char ch = 0;
+  STDIO_IN(f, 1, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_getchar(); ch = (unsigned char)r);
+}
+
+IPS_EXPORT int getchar_unlocked(void) {
+  IPS_REAL_DECL(getchar_unlocked, int, void);
+  if (!ips_hook_enter()) return real_getchar_unlocked();
+  FILE *f = stdin;
+  unsigned char ch = 0;
+  STDIO_IN(f, 0, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_getchar_unlocked(); ch = (unsigned char)r);
+}
+
+IPS_EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f) {
+  IPS_REAL_DECL(getdelim, ssize_t, char **, size_t *, int, FILE *);
+  if (!ips_hook_enter()) return real_getdelim(line, n, delim, f);
+  STDIO_IN(f, 1, r > 0 ? (long)r : 0L, line ? *line : NULL, ssize_t r = real_getdelim(line, n, delim, f));
+}
+
+IPS_EXPORT ssize_t __getdelim(char **line, size_t *n, int delim, FILE *f) {
+  IPS_REAL_DECL(__getdelim, ssize_t, char **, size_t *, int, FILE *);
+  if (!ips_hook_enter()) return real___getdelim(line, n, delim, f);
+  STDIO_IN(f, 1, r > 0 ? (long)r : 0L, line ? *line : NULL, ssize_t r = real___getdelim(line, n, delim, f));
+}
+
+IPS_EXPORT ssize_t getline(char **line, size_t *n, FILE *f) {
+  IPS_REAL_DECL(getline, ssize_t, char **, size_t *, FILE *);
+  if (!ips_hook_enter()) return real_getline(line, n, f);
+  STDIO_IN(f, 1, r > 0 ? (long)r : 0L, line ? *line : NULL, ssize_t r = real_getline(line, n, f));
+}
+
+/* scanf family: v-variants do the work; the C99 (__isoc99_) and GNU flavours forward to their own kind. */
+static int traced_vfscanf(FILE *f, int iso, const char *fmt, va_list ap, uint64_t caller) {
+  IPS_REAL_DECL(vfscanf, int, FILE *, const char *, va_list);
+  IPS_REAL_DECL(__isoc99_vfscanf, int, FILE *, const char *, va_list);
+  flockfile(f);
+  struct stdio_in s;
+  stdin_before(f, &s);
+  IPS_PAUSE_POINT(READ, caller);
+  int r = iso ? real___isoc99_vfscanf(f, fmt, ap) : real_vfscanf(f, fmt, ap);
+  int e = errno;
+  stdin_after(f, &s, -1, NULL, caller, e);
+  funlockfile(f);
+  IPS_RETURN(r, e);
+}
+
+/* With _GNU_SOURCE off or on, glibc's headers may redirect fscanf & co. to their __isoc99_ names, so the plain GNU
+ * entry points are defined under other C names with explicit symbol names. */
+#define SCANF_V(cname, sym, vname, iso, file_expr, ...)                                  \
+  IPS_EXPORT int cname(__VA_ARGS__) __asm__(sym);                                        \
+  IPS_EXPORT int cname(__VA_ARGS__) {                                                    \
+    IPS_REAL_DECL(vname, int, FILE *, const char *, va_list);                            \
+    FILE *f = (file_expr);                                                               \
+    if (!opaque(f) || !ips_hook_enter()) return real_##vname(f, fmt, ap);                \
+    return traced_vfscanf(f, iso, fmt, ap, IPS_CALLER());                                \
+  }
+SCANF_V(ips_vfscanf, "vfscanf", vfscanf, 0, fp, FILE *fp, const char *fmt, va_list ap)
+SCANF_V(ips_isoc99_vfscanf, "__isoc99_vfscanf", __isoc99_vfscanf, 1, fp, FILE *fp, const char *fmt, va_list ap)
+SCANF_V(ips_vscanf, "vscanf", vfscanf, 0, stdin, const char *fmt, va_list ap)
+SCANF_V(ips_isoc99_vscanf, "__isoc99_vscanf", __isoc99_vfscanf, 1, stdin, const char *fmt, va_list ap)
+
+#define SCANF_VARARGS(cname, sym, vname, iso, file_expr, ...)                            \
+  IPS_EXPORT int cname(__VA_ARGS__, ...) __asm__(sym);                                   \
+  IPS_EXPORT int cname(__VA_ARGS__, ...) {                                               \
+    IPS_REAL_DECL(vname, int, FILE *, const char *, va_list);                            \
+    FILE *f = (file_expr);                                                               \
+    va_list ap;                                                                          \
+    va_start(ap, fmt);                                                                   \
+    int r = !opaque(f) || !ips_hook_enter() ? real_##vname(f, fmt, ap)                   \
+                                            : traced_vfscanf(f, iso, fmt, ap, IPS_CALLER()); \
+    va_end(ap);                                                                          \
+    return r;                                                                            \
+  }
+SCANF_VARARGS(ips_fscanf, "fscanf", vfscanf, 0, fp, FILE *fp, const char *fmt)
+SCANF_VARARGS(ips_isoc99_fscanf, "__isoc99_fscanf", __isoc99_vfscanf, 1, fp, FILE *fp, const char *fmt)
+SCANF_VARARGS(ips_scanf, "scanf", vfscanf, 0, stdin, const char *fmt)
+SCANF_VARARGS(ips_isoc99_scanf, "__isoc99_scanf", __isoc99_vfscanf, 1, stdin, const char *fmt)
