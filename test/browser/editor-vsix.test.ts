@@ -34,7 +34,7 @@ test('the .vsix installs into a clean code-server and traces a program with the 
     assert.ok(existsSync(join(editor.server.extensionsDir, installed[0], 'native/linux-x64/libipcscope.so')));
     assert.ok(!existsSync(join(editor.server.extensionsDir, installed[0], 'native/build')), 'only the packaged shim is there');
     const { page } = editor;
-    await runCommand(page, 'IPC Scope: Trace Program');
+    await runCommand(page, 'IPC Scope: Trace Program…');
     await pickQuick(page, 'pipe_hello.c');
     await page.locator('.activitybar [aria-label^="IPC Scope"]').first().click();
     // The Sessions view shows the finished session with its events: the program ran under the packaged shim.

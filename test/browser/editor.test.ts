@@ -34,10 +34,6 @@ async function until<T>(what: string, fn: () => Promise<T>, ms = 30_000): Promis
   }
 }
 
-async function setTheme(name: string): Promise<void> {
-  await runCommand(page, 'Preferences: Color Theme');
-  await pickQuick(page, name);
-}
 
 before(async () => {
   editor = await openEditor();
@@ -52,7 +48,7 @@ before(async () => {
 after(async () => { await editor?.close(); });
 
 test('Trace Program from the command palette draws the pipe program on the timeline', { timeout: 120_000 }, async () => {
-  await runCommand(page, 'IPC Scope: Trace Program');
+  await runCommand(page, 'IPC Scope: Trace Program…');
   await pickQuick(page, 'pipe_hello.c');
   await timeline.locator('body[data-ready="1"]').waitFor({ timeout: 60_000 });
   // The recording ends quickly; wait for the whole trace (both processes, the pipe flows) to be drawn.
@@ -65,7 +61,8 @@ test('Trace Program from the command palette draws the pipe program on the timel
   assert.notEqual(arrow.from, arrow.to, 'the arrow joins two different lanes');
   const frame = await probe((t) => t.lastFrame);
   assert.ok(frame.flows >= 1 && frame.cells + frame.spans > 0, JSON.stringify(frame));
-  const rows = await treeRows(page, 'Sessions');
+  await page.locator('.activitybar [aria-label^="IPC Scope"]').first().click();
+  const rows = await until('the session in the Sessions view', () => treeRows(page, 'Sessions').then((r) => (r.some((x) => x.includes('pipe_hello.c')) ? r : null)));
   assert.ok(rows.some((r) => r.includes('pipe_hello.c')), `sessions: ${rows.join(' | ')}`);
   await screenshot(page, 'editor-timeline-light');
 });
@@ -84,12 +81,13 @@ test('clicking an event opens the details pane', { timeout: 60_000 }, async () =
 
 test('the timeline follows dark and high-contrast themes', { timeout: 90_000 }, async () => {
   const light = await probe((t) => t.palette);
-  await setTheme('Dark Modern');
+  await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
   await timeline.locator('body[data-theme="dark"]').waitFor({ timeout: 20_000 });
   const dark = await until('the dark palette', () => probe((t) => t.palette).then((p) => (p.background !== light.background ? p : null)));
   assert.equal(dark.kind, 'dark');
   await screenshot(page, 'editor-timeline-dark');
-  await setTheme('Dark High Contrast');
+  await runCommand(page, 'Preferences: Color Theme');
+  await pickQuick(page, 'Dark High Contrast');
   await timeline.locator('body[data-theme="high-contrast"]').waitFor({ timeout: 20_000 });
   const hc = await probe((t) => t.palette);
   assert.equal(hc.kind, 'high-contrast');

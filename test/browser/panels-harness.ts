@@ -70,6 +70,7 @@ export async function openPanel(browser: Browser, kind: PanelKind, service: Pane
       res.end(html);
       return;
     }
+    if (url.pathname === '/favicon.ico') { res.writeHead(204); res.end(); return; }
     const file = join(ROOT, url.pathname);
     if (!file.startsWith(join(ROOT, 'out/webview/')) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream' });

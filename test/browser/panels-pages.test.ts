@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PanelService } from '../../src/common/panels/service';
 import { windowGrid } from '../../src/common/panels/pages';
-import { ROOT, recordProgram, whyNoShim } from '../helpers/record';
+import { ROOT, arg, events, recordProgram, whyNoShim } from '../helpers/record';
+import { enumValue } from '../../src/common/vocabulary';
 import { launchBrowser, openPanel, whyNoBrowser } from './panels-harness';
 
 test('page grid: parent and child side by side, all shared after fork, all copied after the child writes', async (t) => {
@@ -29,7 +30,10 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     const cm = child.mappings.find((x) => BigInt(x.start) <= BigInt(pm.start) && BigInt(x.end) >= BigInt(pm.end))!;
     const childGrid = windowGrid(data.grids.get(cm.id)!, BigInt(pm.start), 25_600);
     if (childGrid.snapTs.length < 2) return t.skip('the shim took no snapshots after fork and at exit');
-    const afterFork = childGrid.snapTs[0], afterWrites = childGrid.snapTs[childGrid.snapTs.length - 1];
+    // The moments the child's fork_child and exit snapshots were complete (snapshot_done).
+    const done = events(rec.store, 'snapshot_done', { pid: child.pid });
+    const afterFork = done.find((e) => arg(e, 'snapshot_done', 'reason') === BigInt(enumValue('snapshotReason', 'fork_child')))!.ts;
+    const afterWrites = done.find((e) => arg(e, 'snapshot_done', 'reason') === BigInt(enumValue('snapshotReason', 'exit')))!.ts;
     const m = pm;
 
     const h = await openPanel(browser, 'pages', service);
@@ -42,6 +46,16 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     assert.equal(c1.shared, 25_600, `child right after fork: ${JSON.stringify(c1)}`);
     assert.equal(p1.shared, 25_600, `parent right after fork: ${JSON.stringify(p1)}`);
     await h.screenshot('panels-pages-after-fork');
+
+    // Half way through the child's writes: fault by fault, about half the cells have turned.
+    if (childGrid.faultTs.length >= 25_600) {
+      const mid = childGrid.faultTs[childGrid.faultTs.length - 12_800];
+      await h.post({ type: 'cursor', ns: mid.toString() });
+      await h.waitData('cursorNs', (v) => v === mid.toString());
+      const cm = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid1Counts!));
+      assert.ok(cm.copied > 10_000 && cm.copied < 15_600 && cm.copied + cm.shared === 25_600, `half copied: ${JSON.stringify(cm)}`);
+      await h.screenshot('panels-pages-mid-writes');
+    }
 
     await h.post({ type: 'cursor', ns: afterWrites.toString() });
     await h.waitData('cursorNs', (v) => v === afterWrites.toString());
@@ -56,6 +70,7 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     const tip = await h.page.locator('#tip').textContent();
     assert.match(tip ?? '', new RegExp(`address\\s+${m.start}`));
     assert.match(tip ?? '', /copied/);
+    assert.match(tip ?? '', /access_pages cow\.c:\d+/, 'the writing call site, symbolized');
     await h.screenshot('panels-pages-after-writes');
 
     // Scrubbing in the panel moves the host's cursor (the timeline follows).

@@ -205,8 +205,22 @@ describe('timeline webview interactions (synthetic trace)', { skip: whyNoBrowser
     await waitRendered(p);
     const onlyPipes = await tl(p, (a) => a.lastFrame);
     assert.ok(onlyPipes.cells < before.frame.cells, `fewer marks with only pipe events: ${onlyPipes.cells} < ${before.frame.cells}`);
+    // the object filter: one pipe only, and arrows (which belong to no single lane) are hidden
+    await p.evaluate(() => {
+      const el = document.getElementById('object') as HTMLElement & { value: string };
+      el.value = [...el.querySelectorAll('vscode-option')].map((o) => o.getAttribute('value')!).find((v) => v !== '')!;
+      el.dispatchEvent(new Event('change'));
+    });
+    await waitRendered(p);
+    const oneObject = await tl(p, (a) => ({ frame: a.lastFrame, filter: a.state.objectFilter }));
+    assert.notEqual(oneObject.filter, null);
+    assert.equal(oneObject.frame.flows, 0);
+    assert.ok(oneObject.frame.cells < before.frame.cells);
     // restore for the next tests
     await p.evaluate(() => {
+      const o = document.getElementById('object') as HTMLElement & { value: string };
+      o.value = '';
+      o.dispatchEvent(new Event('change'));
       for (const id of ['classes', 'processes']) {
         const el = document.getElementById(id) as HTMLElement & { value: string[] };
         el.value = [...el.querySelectorAll('vscode-option')].map((o) => o.getAttribute('value')!);
