@@ -179,6 +179,7 @@ struct ips_ring {
   _Atomic int state;
   _Atomic uint64_t dropped;
   uint64_t dropped_reported; /* sender only */
+  int overflowing;           /* owner thread only: the last wait for room timed out */
   uint32_t tid;
   uint8_t data[RING_SIZE];
 };
@@ -227,6 +228,7 @@ static struct ips_ring *ring_get(void) {
     do r->next = h; while (!atomic_compare_exchange_weak(&ring_list, &h, r));
   }
   r->tid = ips_tid();
+  r->overflowing = 0;
   ips_tls.ring = r;
   pthread_setspecific(ring_key, r);
   return r;
@@ -291,16 +293,23 @@ static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, ui
     if (res - tail + size <= RING_SIZE) {
       pos = atomic_fetch_add_explicit(&r->reserve, size, memory_order_relaxed);
       /* A signal handler may have reserved in between: re-check that our range still fits. */
-      if (pos + size - tail <= RING_SIZE) break;
+      if (pos + size - tail <= RING_SIZE) {
+        if (IPS_UNLIKELY(r->overflowing) && depth == 0) r->overflowing = 0;
+        break;
+      }
       /* It does not: give the bytes back only if nobody reserved after us (handlers finish before we resume). */
       uint64_t want = pos + size;
       if (atomic_compare_exchange_strong(&r->reserve, &want, pos)) { /* retried below */ }
       else goto drop;
     }
     /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed. */
-    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
-        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200))
+    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) || r->overflowing ||
+        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200)) {
+      /* After one timed-out wait, drop without waiting until the ring has room again: a stuck collector must not
+       * slow the program to one event per 20 ms. */
+      if (depth == 0 && !ips_tls.is_sender) r->overflowing = 1;
       goto drop;
+    }
     wake_sender();
     sleep_ns(100000); /* 0.1 ms, at most 200 times = 20 ms: on 2 busy cores the sender can be off-CPU for 5 ms */
     waited++;
@@ -1060,6 +1069,7 @@ void ips_fork_child(void) {
     atomic_store(&r->tail, 0);
     atomic_store(&r->reserve, 0);
     atomic_store(&r->depth, 0);
+    r->overflowing = 0;
     r->dropped_reported = atomic_load(&r->dropped);
     atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
     if (r == ips_tls.ring) r->tid = ips_tls.tid;

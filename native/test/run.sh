@@ -18,7 +18,8 @@
 #     collector [badsecret] [snapshot|flush]
 #                       send over a real websocket to test/ws_server.mjs (npm ws) instead of the file sink; it
 #                       writes what it receives to the same OUT/trace.PID files. badsecret: a wrong secret (401).
-#                       snapshot/flush: the server sends that COMMAND right after WELCOME.
+#                       snapshot/flush: the server sends that COMMAND right after WELCOME. stall: it stops reading
+#                       for 1.5 s after the first WELCOME (a stuck collector).
 # The program runs as LD_PRELOAD=build/libipcscope.so IPCSCOPE="file=OUT/trace;payload=64;faults=1;snapshots=1"
 # with its working directory in a fresh scratch directory ($IPS_TEST_DIR, also exported). The shim writes one file
 # per process (OUT/trace.PID); test/decode.py prints one line per event, merged by timestamp, e.g.
@@ -61,6 +62,7 @@ for name in $names; do
     copts=$(sed -n 's/^collector//p' "$expect" | tail -1)
     cmdopt=""
     case "$copts" in *snapshot*) cmdopt="--command snapshot" ;; *flush*) cmdopt="--command flush" ;; esac
+    case "$copts" in *stall*) cmdopt="$cmdopt --stall 1500" ;; esac
     # shellcheck disable=SC2086
     node test/ws_server.mjs "$out/trace" $cmdopt >"$out/server.txt" 2>"$out/server.err" &
     spid=$!

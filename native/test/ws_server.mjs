@@ -4,7 +4,7 @@
 // WELCOME, and appends every message of each connection, as received, to PREFIX.<pid> — the same layout the
 // file sink writes, so test/decode.py checks both the same way. REPLY messages are kept too.
 //
-//   node ws_server.mjs PREFIX [--command snapshot|flush]
+//   node ws_server.mjs PREFIX [--command snapshot|flush] [--stall MS]
 // prints "PORT SECRET" on its first stdout line; on SIGTERM it waits (≤ 3 s) for open connections to close.
 import { WebSocketServer } from 'ws';
 import { appendFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 const prefix = process.argv[2];
 const commandArg = process.argv.indexOf('--command');
 const command = commandArg > 0 ? process.argv[commandArg + 1] : null;
+const stallArg = process.argv.indexOf('--stall'); // stop reading for N ms after the first WELCOME (back-pressure)
+let stallMs = stallArg > 0 ? Number(process.argv[stallArg + 1]) : 0;
 const secret = randomBytes(32).toString('hex');
 const MAGIC = 0x53435049;
 
@@ -59,6 +61,11 @@ wss.on('connection', (ws) => {
       file = `${prefix}.${hello.pid}`;
       const body = Buffer.from(JSON.stringify({ session: hello.session, connection: conn, payloadBytes: 64, pageFaults: true }));
       ws.send(Buffer.concat([header(2, body.length, seq++), body]));
+      if (stallMs > 0) {
+        ws._socket.pause(); // a stuck collector: the kernel buffers fill, the shim's sends block
+        setTimeout(() => ws._socket.resume(), stallMs);
+        stallMs = 0;
+      }
       if (command) {
         // COMMAND: u32 command, u32 reserved, u64 request id, u64 arg0..arg3
         const c = Buffer.alloc(48);

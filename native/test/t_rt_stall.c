@@ -1,0 +1,21 @@
+/* A collector that stops reading: the shim's rings fill, producers wait a bounded time once and then drop and count
+ * instead of slowing the program to one event per wait; when the collector reads again, the drops are reported as
+ * `dropped` events and in BYE. 400000 events in four threads is far more than the rings and socket buffers hold. */
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+static void *worker(void *arg) {
+  sigset_t s;
+  sigemptyset(&s);
+  for (int i = 0; i < 100000; i++) sigprocmask(SIG_BLOCK, &s, NULL);
+  return arg;
+}
+int main(void) {
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, worker, NULL);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  struct timespec ts = {2, 0}; /* outlast the stall so the drop counts are delivered before exit */
+  nanosleep(&ts, NULL);
+  return 0;
+}
