@@ -690,9 +690,20 @@ IPS_EXPORT int puts(const char *str) {
   STDIO_OUT(f, 1, r >= 0 ? (long)strlen(str) + 1 : 0, str, int r = real_puts(str));
 }
 
+/* glibc's stream flag values (libio.h, stable ABI; not in the public headers) */
+#define IPS_IO_UNBUFFERED 0x0002
+#define IPS_IO_LINE_BUF 0x0200
+
+/* Fast path for single characters: room in a fully buffered stream means no flush can happen in this call. */
+static inline int putc_cannot_flush(FILE *f) {
+  return opaque(f) && !(f->_flags & (IPS_IO_UNBUFFERED | IPS_IO_LINE_BUF)) && f->_IO_write_ptr &&
+         f->_IO_write_ptr < f->_IO_write_end;
+}
+
 #define PUTC_HOOK(name, locked, file_expr, ...)                                        \
   IPS_EXPORT int name(__VA_ARGS__) {                                                   \
     IPS_REAL_DECL(name, int, PUTC_PROTO_##name);                                       \
+    if (putc_cannot_flush(file_expr)) return real_##name(PUTC_ARGS_##name);            \
     if (!ips_hook_enter()) return real_##name(PUTC_ARGS_##name);                       \
     FILE *f = (file_expr);                                                             \
     unsigned char ch = (unsigned char)c;                                               \
@@ -1084,11 +1095,14 @@ IPS_EXPORT size_t __fread_unlocked_chk(void *p, size_t plen, size_t size, size_t
   STDIO_IN(f, 0, (long)(r * size), (const char *)p, size_t r = real___fread_unlocked_chk(p, plen, size, n, f));
 }
 
+/* Fast path for single characters: a byte already buffered means no refill can happen in this call. */
+static inline int getc_cannot_refill(FILE *f) { return opaque(f) && f->_IO_read_ptr < f->_IO_read_end; }
+
 #define GETC_HOOK(name, locked, file_expr, ...)                                                          \
   IPS_EXPORT int name(__VA_ARGS__) {                                                                     \
     IPS_REAL_DECL(name, int, FILE *);                                                                    \
     FILE *f = (file_expr);                                                                               \
-    if (!ips_hook_enter()) return real_##name(f);                                                        \
+    if (getc_cannot_refill(f) || !ips_hook_enter()) return real_##name(f);                               \
     unsigned char ch = 0;                                                                                \
     STDIO_IN(f, locked, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_##name(f); ch = (unsigned char)r); \
   }
@@ -1108,7 +1122,7 @@ IPS_EXPORT int __underflow(FILE *f) {
 
 IPS_EXPORT int getchar(void) {
   IPS_REAL_DECL(getchar, int, void);
-  if (!ips_hook_enter()) return real_getchar();
+  if (getc_cannot_refill(stdin) || !ips_hook_enter()) return real_getchar();
   FILE *f = stdin;
   unsigned char ch = 0;
   STDIO_IN(f, 1, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_getchar(); ch = (unsigned char)r);
@@ -1116,7 +1130,7 @@ IPS_EXPORT int getchar(void) {
 
 IPS_EXPORT int getchar_unlocked(void) {
   IPS_REAL_DECL(getchar_unlocked, int, void);
-  if (!ips_hook_enter()) return real_getchar_unlocked();
+  if (getc_cannot_refill(stdin) || !ips_hook_enter()) return real_getchar_unlocked();
   FILE *f = stdin;
   unsigned char ch = 0;
   STDIO_IN(f, 0, r == EOF ? 0L : 1L, (const char *)&ch, int r = real_getchar_unlocked(); ch = (unsigned char)r);
