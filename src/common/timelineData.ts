@@ -298,7 +298,22 @@ class FlowLevelBuilder {
   }
 }
 
-export interface TimelineDataOptions { title?: string; live?: boolean }
+/** A flow as the trace model (src/common/model) matches it exactly: endpoints are events. */
+export interface ExactFlow {
+  readonly from: { readonly index: number; readonly tid: number; readonly ts: bigint };
+  readonly to: { readonly index: number; readonly tid: number; readonly ts: bigint };
+  readonly bytes: number;
+}
+
+export interface TimelineDataOptions {
+  title?: string;
+  live?: boolean;
+  /**
+   * The model's exact flows (TraceModel.flows), when the host has a complete model: they replace this module's own
+   * matching, which stays the fallback while recording (a live model holds back its newest events).
+   */
+  exactFlows?: () => readonly ExactFlow[] | undefined;
+}
 
 export class TimelineData {
   readonly source: EventSource;
@@ -330,12 +345,16 @@ export class TimelineData {
   private readonly pendingSignals = new Map<string, { lane: number; rel: number; ev: number }[]>();
   private readonly lastRelease = new Map<string, { lane: number; rel: number; ev: number }>();
   private flowsDirty = true;
+  private readonly exactFlows: TimelineDataOptions['exactFlows'];
+  /** Whether the last flow index came from the model (for tests and the details pane). */
+  flowsFromModel = false;
   private flows: FlowSet | null = null;
 
   constructor(source: EventSource, opts: TimelineDataOptions = {}) {
     this.source = source;
     this.cols = columnsOf(source);
     this.live = opts.live ?? false;
+    this.exactFlows = opts.exactFlows;
     this.title = opts.title ?? 'IPC Scope trace';
     this.update();
   }
@@ -343,7 +362,11 @@ export class TimelineData {
   get eventCount(): number { return this.consumed; }
   get laneCount(): number { return this.lanes.length; }
   get objectCount(): number { return this.objects.length - 1; }
-  setLive(live: boolean): void { if (this.live !== live) { this.live = live; this.generation++; } }
+  setLive(live: boolean): void {
+    if (this.live === live) return;
+    this.live = live; this.generation++;
+    if (!live && this.exactFlows) this.flowsDirty = true; // the finished model's exact flows replace ours
+  }
 
   /** Consumes events appended since the last call; returns how many were new. `budget` limits the work per call. */
   update(budget = Infinity): number {
@@ -619,6 +642,23 @@ export class TimelineData {
 
   /** Re-matches the objects that got new writes or reads, then rebuilds the flow index; yields between slices. */
   private *rebuildFlows(): Generator<void, FlowSet> {
+    const exact = this.live ? undefined : this.exactFlows?.();
+    if (exact) {
+      this.flowsDirty = false;
+      this.flowsFromModel = true;
+      const cols = new FlowColumns();
+      const o = this.origin ?? 0n;
+      const relOf = (ts: bigint) => (ts > o ? Number(ts - o) : 0);
+      for (let k = 0; k < exact.length; k++) {
+        const f = exact[k];
+        const a = this.threadLane.get(f.from.tid), b = this.threadLane.get(f.to.tid);
+        if (a === undefined || b === undefined) continue;
+        cols.push(a, b, relOf(f.from.ts), relOf(f.to.ts), f.bytes, f.from.index, f.to.index);
+        if (k % SLICE === SLICE - 1) yield;
+      }
+      return yield* buildFlowSet([cols], this.maxRel);
+    }
+    this.flowsFromModel = false;
     const keys = [...this.dirtyKeys];
     this.dirtyKeys.clear();
     this.flowsDirty = false;
@@ -730,8 +770,9 @@ export class TimelineData {
           spans.add(lane.id, style, CLASS_OF[kind], kind, s, e, it.ev[k], it.endEv[k]);
           return;
         }
-        if (!cellsToo || style === SPAN_STYLE.hold) return;
-        const bucket = s < a ? 0 : Math.floor((s - a) / B);
+        // a mark belongs to the tile of its start (a short span crossing the edge must not count twice)
+        if (!cellsToo || style === SPAN_STYLE.hold || s < a) return;
+        const bucket = Math.floor((s - a) / B);
         const fl = it.flags[k] | (style === INSTANT ? 0 : 2);
         cells.add(lane.id, bucket, 1 << CLASS_OF[kind], 1, fl, it.ev[k]);
         cells.add(pl, bucket, 1 << CLASS_OF[kind], 1, fl, it.ev[k]);
@@ -790,7 +831,7 @@ export class TimelineData {
       const py = f.pyramid[p];
       const first = a / 2 ** py.level, last = b / 2 ** py.level;
       for (let k = lowerBoundF64(py.bucket, py.n, first); k < py.n && py.bucket[k] < last; k++)
-        fb.add(py.from[k], py.to[k], Math.floor((py.fromRel[k] - a) / B), py.count[k], py.bytes[k], py.fromRel[k], py.toRel[k], py.ev[k], py.toEv[k]);
+        fb.add(py.from[k], py.to[k], Math.floor((py.fromRel[k] - a) / B), py.count[k], py.bytes[k], py.fromRel[k], py.toRel[k], py.ev[k], py.toEv[k], Math.floor((py.toRel[k] - a) / B));
       return fb;
     }
     // Finer than the pyramid: the 2^17 ns buckets the tile touches, arrows that start in it, then those that only end in it.
@@ -798,12 +839,12 @@ export class TimelineData {
     const b0 = Math.max(0, Math.floor(a * scale)), b1 = Math.min(f.buckets - 1, Math.floor(b * scale));
     for (let bk = b0; bk <= b1; bk++) for (let k = f.fromStart[bk]; k < f.fromStart[bk + 1]; k++) {
       const j = f.fromIdx[k];
-      if (f.fromRel[j] >= a && f.fromRel[j] < b) fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
+      if (f.fromRel[j] >= a && f.fromRel[j] < b) fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j], Math.floor((f.toRel[j] - a) / B));
     }
     for (let bk = b0; bk <= b1; bk++) for (let k = f.toStart[bk]; k < f.toStart[bk + 1]; k++) {
       const j = f.toIdx[k];
       if (f.toRel[j] >= a && f.toRel[j] < b && !(f.fromRel[j] >= a && f.fromRel[j] < b))
-        fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]);
+        fb.add(f.from[j], f.to[j], Math.floor((f.fromRel[j] - a) / B), 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j], Math.floor((f.toRel[j] - a) / B));
     }
     return fb;
   }
@@ -816,6 +857,14 @@ export class TimelineData {
     if (this.flows) this.stepFlows(8);
     else while (!this.stepFlows(8)) { await new Promise((r) => setImmediate(r)); if (this.flows && !this.flowJob) break; }
     return this.tileWith(req, this.currentFlows());
+  }
+
+  /** Builds the flow index in slices between turns of the event loop (hosts call it once a trace is loaded). */
+  async prepareFlows(): Promise<void> {
+    while (!this.stepFlows(8)) {
+      await new Promise((r) => setImmediate(r));
+      if (this.flows && !this.flowJob && this.live) return; // live: the next tiles pick up what is new
+    }
   }
 
   /** Flows whose writer or reader is one of these events (looked up in the from/to buckets around their times). */
@@ -920,7 +969,9 @@ export class TimelineData {
     const q = text.trim().toLowerCase();
     if (!q) return { hits: [], total: 0 };
     const kinds = new Uint8Array(MAX_KIND_ID + 1);
-    for (const k of KINDS) if (k.name.includes(q) || k.cls === q) kinds[k.id] = 1;
+    // an exact kind name or class means that kind ('read' is not 'thread_start'); otherwise any kind containing the text
+    const exact = KINDS.filter((k) => k.name === q || k.cls === q);
+    for (const k of exact.length ? exact : KINDS.filter((x) => x.name.includes(q))) kinds[k.id] = 1;
     const objs = new Set(this.objects.filter((o) => o.id && o.label.toLowerCase().includes(q)).map((o) => o.id));
     const num = /^(?:(pid|tid)\s*)?(\d+)$/.exec(q);
     const hits: { rel: number; lane: number; ev: number; kind: number }[] = [];
@@ -988,10 +1039,12 @@ class SpanBuilder {
 /** Arrows merged per (from lane, to lane, from bucket): a zoomed-out tile carries at most one arrow per pixel column and lane pair. */
 class FlowBuilder {
   n = 0;
-  private readonly index = new Map<number, number>();
+  private readonly index = new Map<number | string, number>();
   from: number[] = []; to: number[] = []; count: number[] = []; bytes: number[] = []; fromRel: number[] = []; toRel: number[] = []; ev: number[] = []; toEv: number[] = [];
-  add(from: number, to: number, bucket: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number): void {
-    const key = (from * 65536 + to) * 4096 + Math.max(-1024, Math.min(3071, bucket)) + 1024;
+  add(from: number, to: number, bucket: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number, toBucket = bucket): void {
+    // one arrow per (lanes, from column, to column): a write read in two parts stays two arrows
+    const col = (b: number) => Math.max(-2048, Math.min(2047, b)) + 2048;
+    const key: number | string = from < 4096 && to < 4096 ? ((from * 4096 + to) * 4096 + col(bucket)) * 4096 + col(toBucket) : `${from}:${to}:${bucket}:${toBucket}`;
     const at = this.index.get(key);
     if (at !== undefined) { this.count[at] += count; this.bytes[at] += bytes; return; }
     this.index.set(key, this.n++);

@@ -5,7 +5,7 @@
 // the webview through this class.
 import { randomBytes } from 'node:crypto';
 import type { EventSource } from '../common/traceEvent';
-import { TimelineData } from '../common/timelineData';
+import { TimelineData, type TimelineDataOptions } from '../common/timelineData';
 import {
   WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type RevealTarget, type TimelineHeader, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
 } from '../common/webviewProtocol';
@@ -20,6 +20,8 @@ export interface TimelineSessionOptions {
   title: string;
   live: boolean;
   traceFile?: string;
+  /** The trace model's exact flows once it is complete (see TimelineDataOptions.exactFlows). */
+  exactFlows?: TimelineDataOptions['exactFlows'];
   /** Delivers a message to the webview (VS Code: webview.postMessage). */
   post: (m: ToWebviewMessage) => unknown;
   onOpenSource?: (file: string, line: number) => void;
@@ -41,14 +43,17 @@ export class TimelineSession {
   private pendingReveal: RevealTarget | null = null;
   private disposed = false;
   readonly stats: FeedStats = { slices: 0, maxSliceMs: 0, grows: 0, consumed: 0 };
+  /** Resolves once the flow index of the events present at construction is built (it is built in slices). */
+  readonly prepared: Promise<void>;
 
   constructor(opts: TimelineSessionOptions) {
     this.opts = opts;
     this.live = opts.live;
-    this.data = new TimelineData(opts.source, { title: opts.title, live: opts.live });
+    this.data = new TimelineData(opts.source, { title: opts.title, live: opts.live, exactFlows: opts.exactFlows });
     this.stats.consumed = this.data.eventCount;
     if (opts.live && opts.source.onAppend) this.unsubscribe = opts.source.onAppend(() => this.pump());
     if (opts.source.count > this.data.eventCount) this.pump();
+    this.prepared = this.data.prepareFlows().catch((e: Error) => this.opts.onLog?.('error', `timeline flows: ${e.message}`));
   }
 
   /** Handles one message from the webview; malformed input is logged and dropped, never thrown at the host. */

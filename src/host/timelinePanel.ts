@@ -88,6 +88,8 @@ export class TimelinePanels implements vscode.Disposable {
       if (a.host || !s.store) return;
       a.host = new TimelineSession({
         source: s.store, title: s.label, live: s.running, traceFile: s.traceFile,
+        // the model's exact flows once the trace is complete (the session flushes its model when the recording ends)
+        exactFlows: () => (s.running ? undefined : s.currentModel()?.flows),
         post: (m) => panel.webview.postMessage(m),
         onOpenSource: (file, line) => void openSource(file, line, s),
         onSelected: () => undefined,

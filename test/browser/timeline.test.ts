@@ -122,7 +122,9 @@ describe('timeline webview on a recorded pipe program', { skip: whyNoBrowser() ?
     const picked = await tl(h.page, (a) => a.selected);
     assert.equal(picked, mark.event, 'the clicked mark is the selected event');
     assert.notEqual(picked, null, 'a click on a mark selects an event');
-    await h.page.waitForFunction(() => !!document.body.dataset.details);
+    await h.page.waitForFunction(() => !!document.body.dataset.details, null, { timeout: 5000 }).catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(await data(h.page))} ${await h.page.locator('#details').innerText()} ${JSON.stringify(h.harness.fromWebview)}`);
+    });
   });
 });
 

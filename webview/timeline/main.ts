@@ -331,22 +331,22 @@ function drawTile(t: DrawTile): { cells: number; spans: number } {
   const H = cssH;
   let cells = 0;
   // cells, one fill colour per class
-  for (let c = 0; c + 1 < t.classStart.length; c++) {
-    const a = t.classStart[c], b = t.classStart[c + 1];
+  for (let c = 0; c + 1 < t.runClassStart.length; c++) {
+    const a = t.runClassStart[c], b = t.runClassStart[c + 1];
     if (a === b) continue;
     ctx.fillStyle = pal.cls[c] ?? pal.foreground;
     for (let k = a; k < b; k++) {
-      const i = t.order[k];
+      const i = t.runCell[k], len = t.runLen[k];
       const lane = t.cellLane[i];
       const y = laneY[lane];
       if (y < 0) continue;
       const yy = y - scrollY;
       if (yy + laneH[lane] < RULER_H || yy > H) continue;
       const x = labelW + (t.start + t.cellBucket[i] * t.bucketNs - vs) / npp;
-      const h = cellH[lane], top = yy + cellTop[lane];
-      // a lone instant is a 2 px tick; several events in one bucket fill it
-      ctx.fillRect(x, top, t.cellCount[i] > 1 ? Math.max(bw, 1.5) : Math.max(2, Math.min(bw, 4)), h);
-      cells++;
+      if (x > cssW || x + len * bw < labelW) continue;
+      // a lone instant is a 2 px tick; busy buckets (and runs of them) fill their width
+      ctx.fillRect(x, yy + cellTop[lane], len > 1 || t.cellCount[i] > 1 ? Math.max(len * bw, 1.5) : Math.max(2, Math.min(bw, 4)), cellH[lane]);
+      cells += len;
     }
   }
   // errors: a small mark above the cell
@@ -680,8 +680,12 @@ async function select(index: number | null, center = false): Promise<void> {
     }
   } catch (e) {
     details = null; selectedLoc = null;
+    host.post({ type: 'log', level: 'warning', message: `details of event ${index}: ${(e as Error).message}` });
     detailsEl.hidden = false;
     detailsEl.innerHTML = `<div class="error">${escapeHtml((e as Error).message)}</div>`;
+    document.body.dataset.details = '';
+    resizeSoon(); schedule();
+    return;
   }
   renderDetails();
   schedule();

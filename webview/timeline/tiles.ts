@@ -21,6 +21,13 @@ export interface DrawTile {
   /** Cell indices grouped by class: cells of class c are order[classStart[c] .. classStart[c+1]). */
   readonly order: Uint32Array;
   readonly classStart: Int32Array;
+  /**
+   * Runs of adjacent buckets of one lane and class, drawn as one rectangle (a zoomed-out lane is mostly runs):
+   * runs of class c are [runClassStart[c], runClassStart[c+1]); each has its first cell and its length in buckets.
+   */
+  readonly runCell: Uint32Array;
+  readonly runLen: Uint16Array;
+  readonly runClassStart: Int32Array;
   readonly spanN: number;
   readonly spanLane: Uint16Array;
   readonly spanStyle: Uint8Array;
@@ -58,10 +65,27 @@ export function unpackTile(t: PackedTile, classes: number): DrawTile {
   const fill = classStart.slice();
   const order = new Uint32Array(cellClass.length);
   for (let i = 0; i < cellClass.length; i++) order[fill[cellClass[i]]++] = i;
+  const cellLane = new Uint16Array(t.cellLane), cellBucket = new Uint16Array(t.cellBucket), cellCount = new Uint32Array(t.cellCounts);
+  const runCell: number[] = [], runLen: number[] = [];
+  const runClassStart = new Int32Array(classes + 1);
+  for (let c = 0; c < classes; c++) {
+    const part = order.subarray(classStart[c], classStart[c + 1]);
+    part.sort((a, b) => cellLane[a] * TILE_BUCKETS + cellBucket[a] - (cellLane[b] * TILE_BUCKETS + cellBucket[b]));
+    runClassStart[c] = runCell.length;
+    for (let k = 0; k < part.length; k++) {
+      const i = part[k], r = runCell.length - 1;
+      // a lone single event stays its own tick; adjacent busy buckets merge
+      if (r >= runClassStart[c] && cellLane[runCell[r]] === cellLane[i] && cellBucket[runCell[r]] + runLen[r] === cellBucket[i] &&
+        (cellCount[i] > 1 || runLen[r] > 1 || cellCount[runCell[r]] > 1)) runLen[r]++;
+      else { runCell.push(i); runLen.push(1); }
+    }
+  }
+  runClassStart[classes] = runCell.length;
   return {
     level: t.level, index: t.index, generation: t.generation, start, bucketNs: B, end: start + TILE_BUCKETS * B,
-    cellN: t.cellCount, cellLane: new Uint16Array(t.cellLane), cellBucket: new Uint16Array(t.cellBucket), cellCount: new Uint32Array(t.cellCounts),
+    cellN: t.cellCount, cellLane, cellBucket, cellCount,
     cellClass, cellFlags: new Uint8Array(t.cellFlags), cellEvent: new Uint32Array(t.cellEvent), order, classStart,
+    runCell: Uint32Array.from(runCell), runLen: Uint16Array.from(runLen), runClassStart,
     spanN: t.spanCount, spanLane: new Uint16Array(t.spanLane), spanStyle: new Uint8Array(t.spanStyle), spanClass: new Uint8Array(t.spanClass),
     spanKind: new Uint16Array(t.spanKind), spanS: toNumbers(t.spanStart), spanE: toNumbers(t.spanEnd), spanBegin: new Uint32Array(t.spanBegin),
     spanEndEvent: new Uint32Array(t.spanEndEvent),
