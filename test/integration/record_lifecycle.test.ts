@@ -131,3 +131,21 @@ test('page faults after fork: the child writing every page of a 16 MiB private m
   assert.ok(faults.length >= 4096, `${faults.length} minor faults in the child`);
   r.cleanup();
 });
+
+test('nothing is lost between shim and trace: per process image, events stored == events the shim said it emitted (BYE)', { skip }, async () => {
+  const r = await recordProgram('sh', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "line $i" | cat > /dev/null & done; wait']);
+  assert.equal(r.exit.status, 0, r.stderr);
+  const s = r.store;
+  const stored = new Map<number, number>();
+  for (let i = 0; i < s.count; i++) stored.set(s.connAt(i), (stored.get(s.connAt(i)) ?? 0) + 1);
+  const images = s.connections();
+  assert.ok(images.length >= 25, `${images.length} process images (sh, 12 subshells, 12 cat)`);
+  for (const c of images) {
+    const closed = s.closed.get(c.conn);
+    assert.ok(closed?.bye, `image ${c.conn} (pid ${c.pid} ${c.argv.join(' ')}) ended with BYE`);
+    assert.equal(String(stored.get(c.conn) ?? 0), closed.emitted, `image ${c.conn} (pid ${c.pid}): stored vs emitted`);
+    assert.equal(closed.dropped, '0');
+  }
+  assert.equal(s.end?.dropped, 0);
+  r.cleanup();
+});
