@@ -94,8 +94,11 @@ test('sockets: socketpair and TCP bytes matched both ways (even sent before acce
   // parent → child: 3 × "ping" and the 100 echoed bytes over TCP and the 1 byte carrying SCM_RIGHTS; back: "pong" + 100.
   assert.equal(sum('socket', parent, child), 12 + 100 + 1);
   assert.equal(sum('socket', child, parent), 4 + 100);
-  const tcp = [...m.objects.values()].filter((o) => o.type === 'socket' && o.peer && m.flows.some((f) => f.object === o.key && f.bytes === 100));
-  assert.equal(tcp.length, 2, 'both TCP ends carried 100 bytes, each linked to its peer');
+  // A socket flow's object is the sending end: the two TCP ends each sent 100 bytes, and are each other's peers.
+  const sent = (key: string) => m.flows.filter((f) => f.kind === 'socket' && f.object === key).reduce((a, f) => a + f.bytes, 0);
+  const tcp = [...m.objects.values()].filter((o) => o.type === 'socket' && sent(o.key) === 100);
+  assert.equal(tcp.length, 2, 'both TCP ends sent 100 bytes');
+  assert.deepEqual([tcp[0].peer, tcp[1].peer], [tcp[1].key, tcp[0].key]);
   // The passed fd: one fd flow, the child got a pipe fd by scm_rights and wrote 13 bytes through it.
   const fd = m.flows.filter((f) => f.kind === 'fd');
   assert.equal(fd.length, 1);

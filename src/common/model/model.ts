@@ -104,7 +104,8 @@ export class TraceModel {
   private msgStreams = new Map<string, MessageMatcher>();
   private mqs = new Map<string, PriorityQueueMatcher>();
   private pendingSignals = new Map<string, Endpoint[]>();
-  private pendingFdPass = new Map<string, Endpoint[]>();
+  private fdPasses = new Map<string, MessageMatcher>();
+  private mergedSignals = new Map<string, Endpoint[]>();
   private earlyDeliveries = new Map<string, { to: Endpoint; sender: number; wait?: Wait }[]>();
   private heldLocks = new Map<string, Map<string, number>>();
   private condMutex = new Map<string, string>();
@@ -593,15 +594,14 @@ export class TraceModel {
       if (isWrite) m.send(ep, n); else m.receive(ep, n);
       return;
     }
-    // Stream sockets: one byte stream per direction, named by the sending end.
+    // Stream sockets: one byte stream per direction, named by the sending end alone (a client may write before
+    // the server's accept links the two ends; the reader looks its peer up when it reads).
     let sk: string;
-    if (isWrite) sk = `${key}>${o.peer ?? '?'}`;
-    else {
-      const peer = o.peer ?? (a[7] && a[7] !== NO_FD ? `${a[3]}:${a[7]}` : '?');
-      sk = `${peer}>${key}`;
-    }
+    if (isWrite) sk = `${key}>`;
+    else sk = `${o.peer ?? (a[7] && a[7] !== NO_FD ? `${a[3]}:${a[7]}` : `?${key}`)}>`;
     let m = this.byteStreams.get(sk);
-    if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', key, f, t, b))));
+    const sender = sk.slice(0, -1);
+    if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', sender, f, t, b))));
     const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
     if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
   }
@@ -655,16 +655,23 @@ export class TraceModel {
     const [direction, fd, otype, dev, ino] = e.args;
     const key = ino ? `${dev}:${ino}` : `fd:${e.pid}:${fd}`;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
-    let q = this.pendingFdPass.get(key);
-    if (!q) this.pendingFdPass.set(key, (q = []));
-    if (Number(direction) === FD_PASS_SEND) { q.push(ep); this.touch(this.objects.get(key) ?? this.inodeObj(e, Number(otype), dev, ino, ''), e); return; }
     const o = this.objects.get(key) ?? this.inodeObj(e, Number(otype), dev, ino, '');
-    const srcFd = q.length ? this.state.get(q[0].pid) : undefined;
-    let end: FdEnd = 'rw';
-    if (srcFd) for (const f of srcFd.fds.values()) if (f.object === key) { end = f.end; break; }
-    this.addFd(e, Number(fd), o, end, false, 'scm_rights');
-    const from = q.shift();
-    if (from) this.addFlow('fd', key, from, ep, 0);
+    // One send to one receive per passed object; either side may be stamped first (sendmsg's events are taken
+    // after it returns, when the receiver may already have run).
+    let m = this.fdPasses.get(key);
+    if (!m) this.fdPasses.set(key, (m = new MessageMatcher((f, t) => { this.addFlow('fd', key, f, t, 0); this.passedEnd(key, f, t); })));
+    if (Number(direction) === FD_PASS_SEND) { this.touch(o, e); m.send(ep, 0); return; }
+    this.addFd(e, Number(fd), o, 'rw', false, 'scm_rights');
+    m.receive(ep, 0);
+  }
+  /** The received fd refers to the sender's open file: same access mode (pipe read or write end). */
+  private passedEnd(key: string, from: Endpoint, to: Endpoint): void {
+    const o = this.objects.get(key);
+    if (!o) return;
+    const sentFd = Number(this.source.get(from.index).args[1]);
+    const src = o.fds.find((f) => f.pid === from.pid && f.fd === sentFd && f.from <= from.ts && (f.to === undefined || f.to >= from.ts));
+    const dst = o.fds.find((f) => f.pid === to.pid && f.fromIndex === to.index);
+    if (src && dst) dst.end = src.end;
   }
 
   // ---------------------------------------------------------------- signals
@@ -691,9 +698,11 @@ export class TraceModel {
     return s;
   }
   /**
-   * Delivery: matched to the latest pending send from that sender (any sender when unknown) stamped before it.
-   * Standard signals coalesce, so older sends still pending were merged into it and are dropped; real-time
-   * signals (>= 32) queue, so they match oldest first.
+   * Delivery: matched to the earliest pending send from that sender (any sender when unknown) stamped before it —
+   * the one that made the signal pending. Standard signals do not queue, so the later pending sends were merged
+   * into it; they are kept aside, because one stamped before this delivery may really have been sent after the
+   * kernel took the signal (sends are stamped after kill returns) and be the cause of the next delivery, which
+   * then finds nothing pending. Real-time signals (>= 32) queue: oldest first.
    */
   private onSignalDelivered(e: TraceEvent, sig: number, sender: number, wait?: Wait): void {
     this.sigStats(sig).delivered++;
@@ -701,19 +710,23 @@ export class TraceModel {
     const q = this.pendingSignals.get(k) ?? [];
     const to: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const fromSender = (s: Endpoint) => sender <= 0 || s.pid === sender;
-    let i = -1;
-    if (sig >= 32) i = q.findIndex(fromSender);
-    else for (let j = q.length - 1; j >= 0; j--) if (fromSender(q[j]) && q[j].ts <= e.ts) { i = j; break; }
-    if (i < 0) {
-      let early = this.earlyDeliveries.get(k);
-      if (!early) this.earlyDeliveries.set(k, (early = []));
-      early.push({ to, sender, wait });
+    const i = q.findIndex((s) => fromSender(s) && s.ts <= e.ts);
+    if (i >= 0) {
+      const from = q[i];
+      if (sig >= 32) q.splice(i, 1);
+      else {
+        const merged = q.filter((s, j) => j > i && fromSender(s) && s.ts <= e.ts);
+        this.pendingSignals.set(k, q.filter((s, j) => j !== i && !merged.includes(s)));
+        this.mergedSignals.set(k, merged);
+      }
+      this.signalFlow(from, to, sig, wait);
       return;
     }
-    const from = q[i];
-    if (sig >= 32) q.splice(i, 1);
-    else this.pendingSignals.set(k, q.filter((s, j) => j > i || !fromSender(s)));
-    this.signalFlow(from, to, sig, wait);
+    const merged = this.mergedSignals.get(k);
+    if (merged?.length) { this.signalFlow(merged.pop()!, to, sig, wait); return; }
+    let early = this.earlyDeliveries.get(k);
+    if (!early) this.earlyDeliveries.set(k, (early = []));
+    early.push({ to, sender, wait });
   }
   private signalFlow(from: Endpoint, to: Endpoint, sig: number, wait?: Wait): void {
     this.addFlow('signal', `pid:${to.pid}`, from, to, 0, sig);

@@ -46,7 +46,7 @@ export interface FdInterval {
   readonly pid: number;
   readonly fd: number;
   readonly object: string;
-  readonly end: FdEnd;
+  end: FdEnd;
   cloexec: boolean;
   readonly from: bigint;
   readonly fromIndex: number;
