@@ -27,7 +27,8 @@ static long used_kib(void) {
   return total - avail;
 }
 
-/* Shared_Dirty and Private_Dirty (KiB) of the smaps entry that starts at `start`. */
+/* Shared_Dirty and Private_Dirty (KiB) of the smaps entry that contains `start` (the kernel may have merged the
+ * mapping with an adjacent anonymous one, so it need not start there). */
 static void mapping_kib(const char *start, long *shared, long *private_) {
   FILE *f = fopen("/proc/self/smaps", "r");
   if (!f) die("fopen /proc/self/smaps");
@@ -37,7 +38,7 @@ static void mapping_kib(const char *start, long *shared, long *private_) {
   while (fgets(line, sizeof line, f)) {
     uintptr_t lo, hi;
     if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-      in = (lo == want);
+      in = (lo <= want && want < hi);
       continue;
     }
     if (!in) continue;

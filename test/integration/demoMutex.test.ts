@@ -21,7 +21,7 @@ describe('mutex: counter', { skip: whyNoDemos(), timeout: 180_000 }, () => {
       assert.ok(mutex, context(r));
       // Under back-pressure the shim may drop a few events, and says so (summary.dropped): never silently.
       const dropped = r.summary.dropped;
-      assert.ok(dropped <= 100, `${dropped} events dropped`);
+      assert.ok(dropped <= r.summary.events / 20, `${dropped} of ${r.summary.events} events dropped`);
       assert.ok(mutex.acquisitions <= 80_000 && mutex.acquisitions >= 80_000 - dropped, `${mutex.acquisitions} acquisitions, ${dropped} events dropped`);
       assert.equal(new Set([...mutex.holders.values()].map((h) => h.tid)).size, 4, 'held by four threads');
       assert.ok(mutex.contended >= 1, 'contention is visible');
