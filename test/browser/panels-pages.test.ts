@@ -38,6 +38,11 @@ test('page grid: parent and child side by side, all shared after fork, all copie
 
     const h = await openPanel(browser, 'pages', service);
     await h.waitData('gridCount', (v) => v === '2');
+    // Choose the parent and its 100 MiB mapping as a person would.
+    await h.page.selectOption('#process', String(parent.conn));
+    await h.page.selectOption('#mapping', pm.id);
+    await h.waitData('mapping', (v) => v === pm.id);
+    await h.waitData('grid1Pid', (v) => v === String(child.pid));
     assert.equal(await h.page.evaluate(() => document.body.dataset.grid1Pid), String(child.pid), 'the child grid is beside the parent grid');
 
     await h.post({ type: 'cursor', ns: afterFork.toString() });
