@@ -1200,3 +1200,69 @@ SCANF_VARARGS(ips_fscanf, "fscanf", vfscanf, 0, fp, FILE *fp, const char *fmt)
 SCANF_VARARGS(ips_isoc99_fscanf, "__isoc99_fscanf", __isoc99_vfscanf, 1, fp, FILE *fp, const char *fmt)
 SCANF_VARARGS(ips_scanf, "scanf", vfscanf, 0, stdin, const char *fmt)
 SCANF_VARARGS(ips_isoc99_scanf, "__isoc99_scanf", __isoc99_vfscanf, 1, stdin, const char *fmt)
+
+/* ---- fopen family: the open happens inside glibc; record it as the open it is ---- */
+static int fopen_flags(const char *mode) {
+  int fl = 0, plus = mode && strchr(mode, '+');
+  if (!mode) return 0;
+  switch (mode[0]) {
+  case 'r': fl = plus ? O_RDWR : O_RDONLY; break;
+  case 'w': fl = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC; break;
+  case 'a': fl = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND; break;
+  }
+  for (const char *m = mode + 1; *m && *m != ','; m++) {
+    if (*m == 'e') fl |= O_CLOEXEC;
+    if (*m == 'x') fl |= O_EXCL;
+  }
+  return fl;
+}
+
+static FILE *fopen_common(const char *path, const char *mode, FILE *r, int e, uint64_t caller) {
+  int fd = r ? r->_fileno : -1;
+  struct ips_fdinfo fi;
+  memset(&fi, 0, sizeof fi);
+  if (fd >= 0 && ips_fd_probe(fd, &fi) == 0) ips_fd_set(fd, &fi);
+  int flags = fopen_flags(mode);
+  IPS_EMIT(OPEN, IPS_PHASE_INSTANT, r ? fd : -1, r ? 0 : e, caller, path, path ? (uint32_t)strnlen(path, 4096) : 0,
+           (uint64_t)(int64_t)AT_FDCWD, (uint64_t)flags, (flags & O_CREAT) ? 0666 : 0, fi.otype, fi.dev, fi.ino);
+  IPS_RETURN(r, e);
+}
+
+IPS_EXPORT FILE *fopen(const char *path, const char *mode) {
+  IPS_REAL_DECL(fopen, FILE *, const char *, const char *);
+  if (!ips_hook_enter()) return real_fopen(path, mode);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(OPEN, caller);
+  FILE *r = real_fopen(path, mode);
+  return fopen_common(path, mode, r, errno, caller);
+}
+
+IPS_EXPORT FILE *fopen64(const char *path, const char *mode) {
+  IPS_REAL_DECL(fopen64, FILE *, const char *, const char *);
+  if (!ips_hook_enter()) return real_fopen64(path, mode);
+  uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(OPEN, caller);
+  FILE *r = real_fopen64(path, mode);
+  return fopen_common(path, mode, r, errno, caller);
+}
+
+/* freopen closes the stream's old fd (a close event) and opens path on it (an open event). */
+IPS_EXPORT FILE *freopen(const char *path, const char *mode, FILE *f) {
+  IPS_REAL_DECL(freopen, FILE *, const char *, const char *, FILE *);
+  if (!opaque(f) || !ips_hook_enter()) return real_freopen(path, mode, f);
+  uint64_t caller = IPS_CALLER();
+  int old = f->_fileno;
+  struct ips_fdinfo ofi;
+  if (old >= 0) {
+    if (stdio_pending(f)) traced_fflush_one(f, 1, caller);
+    ips_fd_info_or_zero(old, &ofi);
+    ips_fd_forget(old);
+  }
+  IPS_PAUSE_POINT(OPEN, caller);
+  FILE *r = real_freopen(path, mode, f);
+  int e = errno;
+  if (old >= 0 && path)
+    IPS_EMIT(CLOSE, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)old, ofi.otype, ofi.dev, ofi.ino);
+  if (!path) IPS_RETURN(r, e); /* mode change only: same file */
+  return fopen_common(path, mode, r, e, caller);
+}

@@ -26,6 +26,10 @@ int main(void) {
     FILE *side = fdopen(q[1], "w");
     fputs("side channel\n", side);
     fclose(side);
+    FILE *o = fopen("stdio.out", "we");
+    if (!o) _exit(10);
+    fputs("to a file\n", o);
+    fclose(o);
     fputs("bye\n", stdout); /* still buffered when main returns: flushed by exit */
     return 0;
   }
