@@ -179,7 +179,6 @@ struct ips_ring {
   _Atomic int state;
   _Atomic uint64_t dropped;
   uint64_t dropped_reported; /* sender only */
-  int overflowing;           /* owner thread only: the last wait for room timed out */
   uint32_t tid;
   uint8_t data[RING_SIZE];
 };
@@ -228,7 +227,6 @@ static struct ips_ring *ring_get(void) {
     do r->next = h; while (!atomic_compare_exchange_weak(&ring_list, &h, r));
   }
   r->tid = ips_tid();
-  r->overflowing = 0;
   ips_tls.ring = r;
   pthread_setspecific(ring_key, r);
   return r;
@@ -266,6 +264,7 @@ _Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
 static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
 
 static _Atomic int conn_state; /* CONN_NONE (0) while the sender is still connecting */
+static _Atomic uint64_t send_started_ns; /* nonzero while the sender is inside one websocket send */
 static uint32_t proc_pid;
 
 static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
@@ -293,23 +292,20 @@ static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, ui
     if (res - tail + size <= RING_SIZE) {
       pos = atomic_fetch_add_explicit(&r->reserve, size, memory_order_relaxed);
       /* A signal handler may have reserved in between: re-check that our range still fits. */
-      if (pos + size - tail <= RING_SIZE) {
-        if (IPS_UNLIKELY(r->overflowing) && depth == 0) r->overflowing = 0;
-        break;
-      }
+      if (pos + size - tail <= RING_SIZE) break;
       /* It does not: give the bytes back only if nobody reserved after us (handlers finish before we resume). */
       uint64_t want = pos + size;
       if (atomic_compare_exchange_strong(&r->reserve, &want, pos)) { /* retried below */ }
       else goto drop;
     }
     /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed. */
-    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) || r->overflowing ||
-        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200)) {
-      /* After one timed-out wait, drop without waiting until the ring has room again: a stuck collector must not
-       * slow the program to one event per 20 ms. */
-      if (depth == 0 && !ips_tls.is_sender) r->overflowing = 1;
+    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
+        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200))
       goto drop;
-    }
+    /* A collector that stopped reading (the sender has been stuck in one send for 200 ms): drop at once rather
+     * than slow the program to one event per wait. A merely slow collector still gets the full wait. */
+    uint64_t ss = atomic_load_explicit(&send_started_ns, memory_order_relaxed);
+    if (ss && ips_now_ns() - ss > 200000000ull) goto drop;
     wake_sender();
     sleep_ns(100000); /* 0.1 ms, at most 200 times = 20 ms: on 2 busy cores the sender can be off-CPU for 5 ms */
     waited++;
@@ -403,7 +399,10 @@ static int sink_send(uint16_t type, const void *body, size_t len, int body_in_pl
     }
     return raw_write_all(sink_fd, h, 16 + len);
   }
-  return ips_ws_send(sink_fd, buf, 16 + len);
+  atomic_store_explicit(&send_started_ns, ips_now_ns(), memory_order_relaxed);
+  int r = ips_ws_send(sink_fd, buf, 16 + len);
+  atomic_store_explicit(&send_started_ns, 0, memory_order_relaxed);
+  return r;
 }
 
 static int msg_flush(void) {
@@ -1069,7 +1068,6 @@ void ips_fork_child(void) {
     atomic_store(&r->tail, 0);
     atomic_store(&r->reserve, 0);
     atomic_store(&r->depth, 0);
-    r->overflowing = 0;
     r->dropped_reported = atomic_load(&r->dropped);
     atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
     if (r == ips_tls.ring) r->tid = ips_tls.tid;
