@@ -1,6 +1,6 @@
 /* stdio output into a pipe: printf + fflush, a 10000-byte fwrite, putchar, fputs left pending until exit, a dprintf,
- * a fdopen'ed stream closed with fclose, and a fopen'ed file. glibc writes these through its internal write, so the shim records each
- * flush from the stream's buffer; the parent checks it got every byte. */
+ * a fdopen'ed stream closed with fclose, and a fopen'ed file. glibc writes these through its internal write, so the
+ * shim records each flush from the stream's buffer; the parent checks it got every byte. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
