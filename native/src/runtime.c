@@ -302,10 +302,10 @@ static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, ui
     if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
         waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200))
       goto drop;
-    /* A collector that stopped reading (the sender has been stuck in one send for 200 ms): drop at once rather
+    /* A collector that stopped reading (the sender has been stuck in one send for 1 s): drop at once rather
      * than slow the program to one event per wait. A merely slow collector still gets the full wait. */
     uint64_t ss = atomic_load_explicit(&send_started_ns, memory_order_relaxed);
-    if (ss && ips_now_ns() - ss > 200000000ull) goto drop;
+    if (ss && ips_now_ns() - ss > 1000000000ull) goto drop;
     wake_sender();
     sleep_ns(100000); /* 0.1 ms, at most 200 times = 20 ms: on 2 busy cores the sender can be off-CPU for 5 ms */
     waited++;

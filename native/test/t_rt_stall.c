@@ -1,6 +1,6 @@
-/* A collector that stops reading: the shim's rings fill, producers wait a bounded time once and then drop and count
- * instead of slowing the program to one event per wait; when the collector reads again, the drops are reported as
- * `dropped` events and in BYE. 400000 events in four threads is far more than the rings and socket buffers hold. */
+/* A collector that stops reading: the shim's rings fill, each event waits a bounded time (20 ms) and, once the
+ * sender has been stuck in one send for 1 s, is dropped at once and counted; when the collector reads again, the
+ * drops are reported as `dropped` events and in BYE. 400000 events in four threads is far more than the rings and socket buffers hold. */
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
