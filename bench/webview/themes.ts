@@ -81,3 +81,16 @@ export const THEMES: Record<HarnessTheme, { bodyClass: string; kind: string; var
     },
   },
 };
+
+// The settings-editor colours @vscode-elements reads; VS Code derives them from the input and dropdown colours.
+for (const t of Object.values(THEMES)) {
+  const v = t.vars;
+  Object.assign(v, {
+    'settings-textInputBackground': v['input-background'], 'settings-textInputForeground': v['input-foreground'],
+    'settings-textInputBorder': v['input-border'], 'settings-dropdownBackground': v['dropdown-background'],
+    'settings-dropdownForeground': v['dropdown-foreground'], 'settings-dropdownBorder': v['dropdown-border'],
+    'settings-dropdownListBorder': v['dropdown-border'], 'settings-checkboxBackground': v['checkbox-background'],
+    'settings-checkboxBorder': v['checkbox-border'], 'list-focusOutline': v['focusBorder'], 'toolbar-hoverOutline': v['contrastActiveBorder'] ?? 'transparent',
+    'list-highlightForeground': v['textLink-foreground'], 'list-focusHighlightForeground': v['textLink-foreground'],
+  });
+}

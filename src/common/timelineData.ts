@@ -89,10 +89,12 @@ class LaneItems {
   /** Open spans (no end yet): drawn to the trace end. */
   open = new Set<number>();
   /** Pre-aggregated cells per power-of-two level (PYRAMID_LEVELS), kept up to date as items arrive in start order. */
-  readonly pyramid = PYRAMID_LEVELS.map((level) => new PyramidLevel(level));
+  pyramid = PYRAMID_LEVELS.map((level) => new PyramidLevel(level));
+  lastStart = 0;
   push(start: number, kind: number, style: number, flags: number, ev: number, obj: number): number {
     if (this.n === this.start.length) this.grow();
     const i = this.n++;
+    if (start > this.lastStart) this.lastStart = start;
     this.start[i] = start; this.end[i] = style === INSTANT ? start : -1; this.kind[i] = kind; this.style[i] = style;
     this.flags[i] = flags; this.ev[i] = ev; this.endEv[i] = NONE; this.obj[i] = obj;
     if (style !== INSTANT) this.open.add(i);
@@ -113,6 +115,22 @@ class LaneItems {
     this.start = g(this.start); this.end = g(this.end); this.kind = g(this.kind); this.style = g(this.style);
     this.flags = g(this.flags); this.ev = g(this.ev); this.endEv = g(this.endEv); this.obj = g(this.obj);
   }
+  /**
+   * Puts the items in start order and rebuilds the pyramid (for the lane's out-of-order items: page-fault samples
+   * arrive in batches, later than the calls around them). Only instants go here, so no span bookkeeping moves.
+   */
+  sortByStart(): void {
+    const n = this.n;
+    const idx = new Uint32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    const st = this.start;
+    idx.sort((x, y) => st[x] - st[y] || x - y);
+    const perm = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T): T => { const b = a.slice() as T; for (let i = 0; i < n; i++) b[i] = a[idx[i]]; return b; };
+    this.start = perm(this.start); this.end = perm(this.end); this.kind = perm(this.kind); this.style = perm(this.style);
+    this.flags = perm(this.flags); this.ev = perm(this.ev); this.endEv = perm(this.endEv); this.obj = perm(this.obj);
+    this.pyramid = PYRAMID_LEVELS.map((level) => new PyramidLevel(level));
+    for (let i = 0; i < n; i++) for (const p of this.pyramid) p.add(this.start[i], 1 << CLASS_OF[this.kind[i]], this.flags[i], this.ev[i]);
+  }
   /** First item with start ≥ t. */
   lowerBound(t: number): number {
     let lo = 0, hi = this.n;
@@ -121,7 +139,7 @@ class LaneItems {
   }
 }
 const LONG_NS = 2 ** 22; // ~4 ms
-const MAX_TILE_FLOWS = 1500;
+const MAX_TILE_FLOWS = 3000;
 
 /**
  * Tiles at level ≥ PYRAMID_LEVELS[0] read these instead of the items: one entry per non-empty bucket of 2^level ns
@@ -165,6 +183,8 @@ for (let m = 1; m < CLASS_OF_MASK.length; m++) CLASS_OF_MASK[m] = CLASS_PRIORITY
 interface Lane {
   id: number; kind: 'process' | 'thread'; pid: number; tid: number; label: string; processLane: number;
   startRel: number; endRel: number | null; items: LaneItems;
+  /** Instants that arrived out of time order (sorted lazily before use, see lateItems()). */
+  late: LaneItems; lateSorted: boolean;
   /** Thread lanes: open blocking spans by kind (a stack: signal handlers nest inside blocking calls). */
   stack: number[];
   holds: Map<string, number>;
@@ -251,7 +271,7 @@ function* buildFlowSet(parts: FlowColumns[], maxRel: number): Generator<void, Fl
         const j = fromIdx[k];
         const key = f.from[j] * 65536 + f.to[j];
         const g = group.get(key);
-        if (g !== undefined) out.merge(g, 1, f.bytes[j]);
+        if (g !== undefined) out.merge(g, 1, f.bytes[j], f.fromRel[j], f.toRel[j]);
         else group.set(key, out.push(b, f.from[j], f.to[j], 1, f.bytes[j], f.fromRel[j], f.toRel[j], f.ev[j], f.toEv[j]));
       }
       done += fromStart[b + 1] - fromStart[b] + 1;
@@ -270,7 +290,7 @@ function* buildFlowSet(parts: FlowColumns[], maxRel: number): Generator<void, Fl
       if (b !== current) { current = b; group = new Map(); }
       const key = prev.from[k] * 65536 + prev.to[k];
       const g = group.get(key);
-      if (g !== undefined) out.merge(g, prev.count[k], prev.bytes[k]);
+      if (g !== undefined) out.merge(g, prev.count[k], prev.bytes[k], prev.fromRel[k], prev.toRel[k]);
       else group.set(key, out.push(b, prev.from[k], prev.to[k], prev.count[k], prev.bytes[k], prev.fromRel[k], prev.toRel[k], prev.ev[k], prev.toEv[k]));
       if (k % SLICE === SLICE - 1) yield;
     }
@@ -285,11 +305,15 @@ class FlowLevelBuilder {
   constructor(readonly level: number) {}
   push(b: number, from: number, to: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number): number {
     this.bucket.push(b); this.from.push(from); this.to.push(to); this.count.push(count); this.bytes.push(bytes);
-    this.fromRel.push(fromRel); this.toRel.push(toRel); this.ev.push(ev); this.toEv.push(toEv);
+    this.fromRel.push(fromRel * count); this.toRel.push(toRel * count); this.ev.push(ev); this.toEv.push(toEv);
     return this.bucket.length - 1;
   }
-  merge(at: number, count: number, bytes: number): void { this.count[at] += count; this.bytes[at] += bytes; }
+  merge(at: number, count: number, bytes: number, fromRel: number, toRel: number): void {
+    // weighted sums here, means in finish()
+    this.count[at] += count; this.bytes[at] += bytes; this.fromRel[at] += fromRel * count; this.toRel[at] += toRel * count;
+  }
   finish(): FlowLevel {
+    for (let i = 0; i < this.count.length; i++) { this.fromRel[i] = Math.round(this.fromRel[i] / this.count[i]); this.toRel[i] = Math.round(this.toRel[i] / this.count[i]); }
     return {
       level: this.level, n: this.bucket.length, bucket: Float64Array.from(this.bucket), from: Uint16Array.from(this.from), to: Uint16Array.from(this.to),
       count: Uint32Array.from(this.count), bytes: Float64Array.from(this.bytes), fromRel: Float64Array.from(this.fromRel),
@@ -414,12 +438,12 @@ export class TimelineData {
     if (p === undefined) {
       p = this.lanes.length;
       this.lanes.push({ id: p, kind: 'process', pid, tid: pid, label: this.processLabel(pid), processLane: p, startRel: rel, endRel: null,
-        items: new LaneItems(), stack: [], holds: new Map() });
+        items: new LaneItems(), late: new LaneItems(), lateSorted: true, stack: [], holds: new Map() });
       this.processLane.set(pid, p);
     }
     t = this.lanes.length;
     this.lanes.push({ id: t, kind: 'thread', pid, tid, label: tid === pid ? `main ${tid}` : `thread ${tid}`, processLane: p, startRel: rel,
-      endRel: null, items: new LaneItems(), stack: [], holds: new Map() });
+      endRel: null, items: new LaneItems(), late: new LaneItems(), lateSorted: true, stack: [], holds: new Map() });
     this.threadLane.set(tid, t);
     return t;
   }
@@ -524,8 +548,22 @@ export class TimelineData {
       if (err === 0) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, it, true);
       return;
     }
+    if (rel < items.lastStart && !HOLD_RELEASE.has(kind)) {
+      // out of time order on its thread (sampled page faults arrive in batches): kept apart, sorted when read
+      lane.late.push(rel, kind, INSTANT, flags, i, obj);
+      lane.lateSorted = false;
+      if (err === 0 && !RELEASES.has(kind)) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, -1, false);
+      return;
+    }
     const it = items.push(rel, kind, INSTANT, flags, i, obj);
     if (err === 0) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, it, false);
+  }
+
+  /** The lane's item lists: in-order items, then the late ones (sorted first if new ones came). */
+  private itemLists(lane: Lane): LaneItems[] {
+    if (lane.late.n === 0) return [lane.items];
+    if (!lane.lateSorted) { lane.late.sortByStart(); lane.lateSorted = true; }
+    return [lane.items, lane.late];
   }
 
   /** Flow inputs and lock holds, for calls that succeeded. */
@@ -757,7 +795,7 @@ export class TimelineData {
     const end = this.maxRel;
     for (const lane of this.lanes) {
       if (lane.kind !== 'thread') continue;
-      const it = lane.items;
+      for (const it of this.itemLists(lane)) {
       const pl = lane.processLane;
       const visit = (k: number, cellsToo: boolean): void => {
         const kind = it.kind[k];
@@ -798,8 +836,9 @@ export class TimelineData {
         for (const k of it.long) if (it.start[k] < a - LONG_NS) visit(k, true);
         for (const k of it.open) if (it.start[k] < a - LONG_NS) visit(k, true);
       }
+      }
     }
-    const flows = req.filter.objects ? new FlowBuilder() : this.tileFlows(flowSet, a, b, req.level);
+    const flows = req.filter.objects ? new FlowBuilder().finish() : this.tileFlows(flowSet, a, b, req.level);
     return packTile(req, this.generation, cells, spans, flows);
   }
 
@@ -817,9 +856,9 @@ export class TimelineData {
       if (hi - lo <= 4 * MAX_TILE_FLOWS) break;
       widen = PYRAMID_LEVELS[p + 1] - level;
     }
-    for (; ; widen += 2) {
+    for (; ; widen += 1) {
       const fb = this.tileFlowsAt(f, a, b, level, widen);
-      if (fb.n <= MAX_TILE_FLOWS || widen >= 10) return fb;
+      if (fb.n <= MAX_TILE_FLOWS || widen >= 7) return fb.finish();
     }
   }
 
@@ -888,19 +927,20 @@ export class TimelineData {
     return out;
   }
 
-  private laneOfEvent(index: number): { lane: Lane; item: number; endItem: boolean } | null {
+  private laneOfEvent(index: number): { lane: Lane; items: LaneItems; item: number; endItem: boolean } | null {
     if (index < 0 || index >= this.consumed) return null;
     const e = this.source.get(index);
     const laneId = this.threadLane.get(e.tid);
     if (laneId === undefined) return null;
     const lane = this.lanes[laneId];
     const rel = this.origin !== null && e.ts > this.origin ? Number(e.ts - this.origin) : 0;
-    const it = lane.items;
-    // The item that begins with this event is at its start time; an end event belongs to a span that began earlier.
-    for (let k = it.lowerBound(rel); k < it.n && it.start[k] === rel; k++) if (it.ev[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, item: k, endItem: false };
-    // Spans nest, so the begin is usually a few items back; the scan is bounded all the same.
-    if (e.phase === 2) for (let k = it.lowerBound(rel + 1) - 1, n = 0; k >= 0 && n < 100_000; k--, n++)
-      if (it.endEv[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, item: k, endItem: true };
+    for (const it of this.itemLists(lane)) {
+      // The item that begins with this event is at its start time; an end event belongs to a span that began earlier.
+      for (let k = it.lowerBound(rel); k < it.n && it.start[k] === rel; k++) if (it.ev[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, items: it, item: k, endItem: false };
+      // Spans nest, so the begin is usually a few items back; the scan is bounded all the same.
+      if (e.phase === 2) for (let k = it.lowerBound(rel + 1) - 1, n = 0; k >= 0 && n < 100_000; k--, n++)
+        if (it.endEv[k] === index && it.style[k] !== SPAN_STYLE.hold) return { lane, items: it, item: k, endItem: true };
+    }
     return null;
   }
 
@@ -909,7 +949,7 @@ export class TimelineData {
     const f = this.laneOfEvent(index);
     if (!f) throw new Error(`event ${index} is not on the timeline`);
     const o = this.origin ?? 0n;
-    const it = f.lane.items;
+    const it = f.items;
     const e = it.end[f.item] < 0 ? this.maxRel : it.end[f.item];
     return { lane: f.lane.id, startNs: (o + BigInt(it.start[f.item])).toString(), endNs: (o + BigInt(e)).toString() };
   }
@@ -917,8 +957,8 @@ export class TimelineData {
   details(index: number): EventDetails {
     if (!Number.isInteger(index) || index < 0 || index >= this.consumed) throw new Error(`no event ${index} (the trace has ${this.consumed})`);
     const found = this.laneOfEvent(index);
-    const first = found ? found.lane.items.ev[found.item] : index;
-    const endIdx = found && found.lane.items.endEv[found.item] !== NONE ? found.lane.items.endEv[found.item] : null;
+    const first = found ? found.items.ev[found.item] : index;
+    const endIdx = found && found.items.endEv[found.item] !== NONE ? found.items.endEv[found.item] : null;
     const b = this.source.get(first);
     const e = endIdx !== null ? this.source.get(endIdx) : b;
     const info = kindById(b.kind);
@@ -930,9 +970,9 @@ export class TimelineData {
     const blob = e.blob ?? b.blob;
     const payload = blob && (b.kind === K.read || b.kind === K.write || info?.blob?.startsWith('payload')) ? blob : null;
     const o = this.origin ?? 0n;
-    const open = found && found.lane.items.style[found.item] !== INSTANT && found.lane.items.end[found.item] < 0;
-    const objectId = found ? found.lane.items.obj[found.item] : 0;
-    const it = found?.lane.items;
+    const open = found && found.items.style[found.item] !== INSTANT && found.items.end[found.item] < 0;
+    const objectId = found ? found.items.obj[found.item] : 0;
+    const it = found?.items;
     const related = found && it ? this.flowsOf([first, ...(endIdx !== null ? [endIdx] : [])], [it.start[found.item], it.end[found.item] < 0 ? this.maxRel : it.end[found.item]]) : [];
     return {
       index: first, endIndex: endIdx, call: info?.name ?? `kind ${b.kind}`, cls: info?.cls ?? '?',
@@ -979,8 +1019,7 @@ export class TimelineData {
     for (const lane of this.lanes) {
       if (lane.kind !== 'thread') continue;
       const laneMatch = num ? (num[1] === 'tid' ? lane.tid === +num[2] : num[1] === 'pid' ? lane.pid === +num[2] : lane.pid === +num[2] || lane.tid === +num[2]) : false;
-      const it = lane.items;
-      for (let k = 0; k < it.n; k++) {
+      for (const it of this.itemLists(lane)) for (let k = 0; k < it.n; k++) {
         if (it.style[k] === SPAN_STYLE.hold) continue;
         if (laneMatch || kinds[it.kind[k]] || (objs.size && objs.has(it.obj[k]))) {
           total++;
@@ -1046,10 +1085,16 @@ class FlowBuilder {
     const col = (b: number) => Math.max(-2048, Math.min(2047, b)) + 2048;
     const key: number | string = from < 4096 && to < 4096 ? ((from * 4096 + to) * 4096 + col(bucket)) * 4096 + col(toBucket) : `${from}:${to}:${bucket}:${toBucket}`;
     const at = this.index.get(key);
-    if (at !== undefined) { this.count[at] += count; this.bytes[at] += bytes; return; }
+    // a merged arrow sits at the mean of its flows (weighted by count), not at the first one's: no banding by column
+    if (at !== undefined) { this.count[at] += count; this.bytes[at] += bytes; this.fromRel[at] += fromRel * count; this.toRel[at] += toRel * count; return; }
     this.index.set(key, this.n++);
     this.from.push(from); this.to.push(to); this.count.push(count); this.bytes.push(bytes);
-    this.fromRel.push(fromRel); this.toRel.push(toRel); this.ev.push(ev); this.toEv.push(toEv);
+    this.fromRel.push(fromRel * count); this.toRel.push(toRel * count); this.ev.push(ev); this.toEv.push(toEv);
+  }
+  /** Turns the weighted sums into mean times (whole ns). */
+  finish(): this {
+    for (let i = 0; i < this.n; i++) { this.fromRel[i] = Math.round(this.fromRel[i] / this.count[i]); this.toRel[i] = Math.round(this.toRel[i] / this.count[i]); }
+    return this;
   }
 }
 
