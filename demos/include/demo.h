@@ -30,4 +30,25 @@ static inline void sleep_ms(long ms) {
   struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
+/* The name of a named IPC object (queue, semaphore, shared-memory object, file): `base` as the notes spell it, plus
+ * the IPCSCOPE_DEMO_TAG environment variable when set. Unset for a reader running a demo; the tests set it so that
+ * two recordings of one demo at once (several test runs on one machine) never share a queue or a semaphore. */
+static inline const char *demo_name(const char *base) {
+  static char names[4][256];
+  static int next;
+  const char *tag = getenv("IPCSCOPE_DEMO_TAG");
+  if (!tag || !*tag) return base;
+  char *out = names[next++ % 4];
+  snprintf(out, sizeof names[0], "%s%s", base, tag);
+  return out;
+}
+
+/* A System V key: `base`, mixed with IPCSCOPE_DEMO_TAG when set (see demo_name). */
+static inline int demo_key(int base) {
+  const char *tag = getenv("IPCSCOPE_DEMO_TAG");
+  unsigned h = 2166136261u; /* FNV-1a */
+  if (!tag || !*tag) return base;
+  for (; *tag; tag++) h = (h ^ (unsigned char)*tag) * 16777619u;
+  return base ^ (int)(h & 0x7fff0000u);
+}
 #endif

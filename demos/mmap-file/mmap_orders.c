@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define MAP_NAME "./MAP_FILE"
+#define MAP_NAME demo_name("./MAP_FILE") /* + IPCSCOPE_DEMO_TAG, see demo.h */
 #define ORDERS 1000
 
 typedef struct _ORD {
@@ -19,7 +19,7 @@ typedef struct _ORD {
 
 static ORD *map_orders(int flags) {
   int fd = open(MAP_NAME, flags, 0600);
-  if (fd == -1) die("open " MAP_NAME);
+  if (fd == -1) die("open MAP_FILE");
   if (flags & O_CREAT) CHECK(ftruncate(fd, sizeof(ORD) * ORDERS)); /* the notes used lseek + write of one byte */
   ORD *orders = mmap(NULL, sizeof(ORD) * ORDERS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (orders == MAP_FAILED) die("mmap");

@@ -5,7 +5,7 @@
 #include <mqueue.h>
 #include <sys/wait.h>
 
-#define FULL_QUEUE "/ipcscope_demo_full"
+#define FULL_QUEUE demo_name("/ipcscope_demo_full")
 
 int main(void) {
   struct mq_attr attr = { .mq_maxmsg = 2, .mq_msgsize = 32 };

@@ -10,7 +10,7 @@
 
 #define NUM_THREADS 5
 #define MAX_CONCURRENT 2
-#define SEM_NAME "/my_semaphore"
+#define SEM_NAME demo_name("/my_semaphore") /* + IPCSCOPE_DEMO_TAG, see demo.h */
 
 static sem_t *semaphore;
 static atomic_int inside, most_inside; /* to check the claim, not part of the mechanism */

@@ -2,7 +2,7 @@
 #ifndef SHM_COMMON_H
 #define SHM_COMMON_H
 #include <stdatomic.h>
-#define SHM_NAME "/my_shared_memory"
+#define SHM_NAME demo_name("/my_shared_memory") /* + IPCSCOPE_DEMO_TAG, see demo.h */
 typedef struct {
   int counter;
   char message[256];

@@ -7,7 +7,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-#define SHM_KEY ((key_t)0x20211013)
+#define SHM_KEY ((key_t)demo_key(0x20211013)) /* mixed with IPCSCOPE_DEMO_TAG, see demo.h */
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "remove")) {

@@ -34,12 +34,14 @@ describe('shm: POSIX writer and reader', { skip: whyNoDemos(), timeout: 120_000 
 
 describe('shm: System V counter', { skip: whyNoDemos(), timeout: 120_000 }, () => {
   recorded('shm', partCommand('shm', 'sysv'), (run) => {
-    test('three runs attach the same segment (key 0x20211013) and print 1, 2, 3; the last run removes it', () => {
+    test('three runs attach the same segment (one key) and print 1, 2, 3; the last run removes it', () => {
       const r = run();
       const runs = procs(r, './build/shm_counter').filter((p) => !p.argv.includes('remove'));
       assert.equal(runs.length, 3, context(r));
-      const ids = runs.map((p) => evs(r, 'shmget', { pid: p.pid, args: { key: 0x20211013 } }).find((e) => e.err === 0)!);
-      assert.ok(ids.every(Boolean), 'each run calls shmget with the key');
+      // The key is 0x20211013 as in the note, mixed with the test's IPCSCOPE_DEMO_TAG (demos/include/demo.h).
+      const ids = runs.map((p) => evs(r, 'shmget', { pid: p.pid }).find((e) => e.err === 0)!);
+      assert.ok(ids.every(Boolean), 'each run calls shmget');
+      assert.equal(new Set(ids.map((e) => arg(e, 'shmget', 'key'))).size, 1, 'with the same key');
       assert.equal(new Set(ids.map((e) => e.result)).size, 1, 'the same shmid every time');
       for (const p of runs) {
         assert.equal(evs(r, 'shmat', { pid: p.pid }).filter((e) => e.err === 0).length, 1);

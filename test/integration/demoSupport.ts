@@ -60,6 +60,8 @@ export const LONG = process.env.IPCSCOPE_LONG_DEMOS === '1';
 
 export interface DemoRun extends RecordResult { model: TraceModel; summary: Summary }
 
+let tags = 0;
+
 export interface DemoRecordOptions extends RecordOptions {
   /** Sample page faults and take page-table snapshots (default: only for the memory demos). They are most of the
    * events of a trace; a demo about locks or sockets does not need them, and a busy machine then drops fewer events. */
@@ -72,7 +74,10 @@ export async function recordDemo(id: string, command: string[], opts: DemoRecord
   const cmd = command[0] === 'python3' ? PYTHON : command[0];
   const pages = opts.pages ?? manifest(id).topic === 'memory';
   const recordArgs = [...(pages ? [] : ['--no-page-faults', '--no-snapshots']), ...(opts.recordArgs ?? [])];
-  const r = await recordProgram(cmd, command.slice(1), { cwd: join(DEMOS, id), timeoutMs: 60_000, ...opts, recordArgs, env: { PATH, ...opts.env } });
+  // A tag of our own on the demos' named IPC objects (demos/include/demo.h): other test runs on this machine may be
+  // recording the same demo right now.
+  const tag = `-t${process.pid}-${++tags}`;
+  const r = await recordProgram(cmd, command.slice(1), { cwd: join(DEMOS, id), timeoutMs: 60_000, ...opts, recordArgs, env: { PATH, IPCSCOPE_DEMO_TAG: tag, ...opts.env } });
   const model = new TraceModel(r.store);
   model.update({ flush: true });
   return Object.assign(r, { model, summary: summarize(model, { callSites: false }) });
