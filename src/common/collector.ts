@@ -300,10 +300,12 @@ export class Collector extends EventEmitter {
   /** Stops the server (closing every connection) and finishes the trace file with its END chunk. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const c of this.conns.values()) if (c.open) c.ws.terminate();
+      // Terminated sockets report 'close' a little later: wait for them (bounded) so their CLOSED chunks precede END.
+      const open = [...this.conns.values()].filter((c) => c.open);
+      const allClosed = Promise.all(open.map((c) => new Promise<void>((r) => { if (!c.open) r(); else c.ws.once('close', () => setImmediate(r)); })));
+      for (const c of open) c.ws.terminate();
+      await Promise.race([allClosed, new Promise((r) => setTimeout(r, 1000))]);
       await new Promise<void>((r) => this.server.close(() => r()));
-      // Let the 'close' events of terminated sockets run so their CLOSED chunks precede END.
-      await new Promise((r) => setImmediate(r));
       if (this.writer) {
         const end: EndSummary = { events: this.store.count, dropped: this.totalDropped(), exitCode: this.exitInfo.code,
           signal: this.exitInfo.signal, endNs: process.hrtime.bigint().toString() };

@@ -242,3 +242,20 @@ test('a message with a wrong sequence number is kept and noted as a gap', async 
     a.send(encodeMessage(MessageType.Bye, a.seq++, new Uint8Array(16)));
   } finally { await c.close(); }
 });
+
+test('close() with connections still open: each gets its CLOSED chunk (no BYE) before END', async () => {
+  const path = join(dir, 'open-at-close.ipctrace');
+  const c = await Collector.start({ traceFile: path });
+  const a = await ShimClient.connect(c);
+  await a.hello(11);
+  const b = await ShimClient.connect(c);
+  await b.hello(12);
+  a.events(recs(3));
+  await until(() => c.store.count === 3, 'events');
+  await c.close();
+  const s = await readTraceFile(path);
+  assert.equal(s.cutOff, undefined);
+  assert.deepEqual([...s.closed.keys()].sort(), [1, 2]);
+  assert.equal(s.closed.get(1)!.bye, false);
+  assert.match(s.closed.get(2)!.reason, /closed without BYE/);
+});
