@@ -63,7 +63,7 @@ const until = async (cond: () => boolean, what: string, ms = 5000) => {
   while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 5)); }
 };
 
-test('missing or wrong secret → 401; an Origin header → 403; a wrong subprotocol → 400; nothing reaches the session', async () => {
+test('missing or wrong secret → 401; an Origin header → 403; a wrong subprotocol or path → 400; nothing reaches the session', async () => {
   const c = await Collector.start();
   try {
     await assert.rejects(ShimClient.connect(c, {}), { status: 401 });
@@ -73,6 +73,8 @@ test('missing or wrong secret → 401; an Origin header → 403; a wrong subprot
     const ws = new WebSocket(`ws://127.0.0.1:${c.port}/ipcscope`, 'other.v9', { headers: { 'X-IPCScope-Secret': secretOf(c) } });
     const status = await new Promise<number>((r) => ws.once('unexpected-response', (_q, resp) => r(resp.statusCode!)));
     assert.equal(status, 400);
+    const other = new WebSocket(`ws://127.0.0.1:${c.port}/elsewhere`, SUBPROTOCOL, { headers: { 'X-IPCScope-Secret': secretOf(c) } });
+    assert.equal(await new Promise<number>((r) => other.once('unexpected-response', (_q, resp) => r(resp.statusCode!))), 400);
     assert.equal(c.store.connections().length, 0);
   } finally { await c.close(); }
 });
