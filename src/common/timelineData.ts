@@ -32,7 +32,7 @@ const INSTANT = 255;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 const K = {
-  procStart: kindId('proc_start'), procExit: kindId('proc_exit'), threadStart: kindId('thread_start'), pythonLocation: kindId('python_location'),
+  procStart: kindId('proc_start'), procExit: kindId('proc_exit'), threadStart: kindId('thread_start'), threadExit: kindId('thread_exit'), pythonLocation: kindId('python_location'),
   mapping: kindId('mapping'), open: kindId('open'), mkfifo: kindId('mkfifo'), read: kindId('read'), write: kindId('write'),
   mqOpen: kindId('mq_open'), mqSend: kindId('mq_send'), mqReceive: kindId('mq_receive'), msgsnd: kindId('msgsnd'), msgrcv: kindId('msgrcv'),
   kill: kindId('kill'), tgkill: kindId('tgkill'), sigqueue: kindId('sigqueue'), signalHandler: kindId('signal_handler'),
@@ -494,10 +494,15 @@ export class TimelineData {
       const ppid = Number(arg(0));
       if (ppid > 0 && !this.ppid.has(pid)) this.ppid.set(pid, ppid);
       if (proc.endRel !== null) proc.endRel = null; // exec: same pid, new image
+      // A successful exec has no end event (events.md): the new image's first event ends the old image's calls.
+      this.closeOpenSpans(pid, rel, i);
       const blob = c ? c.blobAt?.(i) : e!.blob;
       if (blob) { const exe = UTF8.decode(blob).split('\0')[0]; if (exe) { this.exe.set(pid, exe); proc.label = this.processLabel(pid); } }
     } else if (kind === K.procExit) {
       proc.endRel = rel; lane.endRel = rel;
+      this.closeOpenSpans(pid, rel, i); // calls still blocked in other threads end with the process
+    } else if (kind === K.threadExit) {
+      lane.endRel = rel;
     }
 
     // Object identity: (dev, ino) where the kind has them; lock address per process for pthread objects.
@@ -564,6 +569,17 @@ export class TimelineData {
     if (lane.late.n === 0) return [lane.items];
     if (!lane.lateSorted) { lane.late.sortByStart(); lane.lateSorted = true; }
     return [lane.items, lane.late];
+  }
+
+  /** Ends every span still open on the threads of `pid` (exec replaced the image, or the process exited). */
+  private closeOpenSpans(pid: number, rel: number, ev: number): void {
+    for (const l of this.lanes) {
+      if (l.kind !== 'thread' || l.pid !== pid) continue;
+      for (const it of l.stack) if (l.items.end[it] < 0) l.items.close(it, rel, ev, 0);
+      l.stack.length = 0;
+      for (const h of l.holds.values()) if (l.items.end[h] < 0) l.items.close(h, rel, ev, 0);
+      l.holds.clear();
+    }
   }
 
   /** Flow inputs and lock holds, for calls that succeeded. */

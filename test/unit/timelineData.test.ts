@@ -184,6 +184,24 @@ describe('timelineData with events out of time order on a thread', () => {
   });
 });
 
+describe('timelineData: spans a process never ends', () => {
+  test('a successful exec (no end event) ends at the new image; calls blocked at exit end with the process', () => {
+    const s = new ListSource([conn(100, 1, '/bin/sh')]);
+    s.add('proc_start', 0, 100, 100, 0);
+    s.add('exec', 1, 100, 100, 1_000);
+    s.add('proc_start', 0, 100, 100, 5_000, {}, { blob: new TextEncoder().encode('/bin/sleep\0/\0sleep') });
+    s.add('thread_start', 0, 100, 101, 6_000);
+    s.add('read', 1, 100, 101, 7_000, { fd: 0 });
+    s.add('proc_exit', 0, 100, 100, 9_000);
+    const d = new TimelineData(s);
+    const v = tileViews(d.tile({ level: 3, index: 0, filter: ALL }));
+    const span = (name: string) => { const i = [...v.spanKind].findIndex((k) => KINDS.find((x) => x.id === k)!.name === name); return [v.spanStart[i], v.spanEnd[i], v.spanEndEvent[i]]; };
+    assert.deepEqual(span('exec').slice(0, 2), [1000n, 5000n]);
+    assert.deepEqual(span('read').slice(0, 2), [7000n, 9000n]);
+    assert.equal(d.header().lanes[0].label, 'sleep 100', 'the lane takes the new image\'s name');
+  });
+});
+
 describe('timelineData at scale (synthetic generator)', () => {
   const src = new SyntheticTrace({ events: 300_000 });
   const d = new TimelineData(src);

@@ -435,6 +435,8 @@ function drawFlows(tiles: DrawTile[]): number {
       if (arrows.length > 20000) break;
     }
   }
+  // many arrows at once fade so the marks under them stay readable (density-adaptive, more opaque in high contrast)
+  ctx.globalAlpha = Math.max(pal.highContrast ? 0.35 : 0.2, Math.min(1, 250 / Math.max(1, arrows.length)));
   ctx.stroke();
   // arrow heads (only where an arrow is long enough to read)
   ctx.beginPath();
@@ -448,6 +450,7 @@ function drawFlows(tiles: DrawTile[]): number {
     ctx.lineTo(a.x1, a.y1); // not closePath(): on a path of thousands of heads it costs per call
   }
   ctx.fill();
+  ctx.globalAlpha = 1;
   if (hover?.type === 'flow') {
     const a = hover.arrow;
     ctx.strokeStyle = pal.focus; ctx.lineWidth = 2;
