@@ -2,7 +2,11 @@
 // Decoding validates exactly what the doc lists, and a ProtocolError says where and what in words a person reads
 // ("record 17 at byte 1208: kind 999 is not in the vocabulary (version 1)").
 // EVENTS bodies are validated in place and handed on as bytes: the store and the trace file take them as they came.
-import { kindById, VOCABULARY_VERSION } from './vocabulary';
+import { KINDS, kindById, VOCABULARY_VERSION } from './vocabulary';
+
+/** Declared argument count per kind id, -1 for ids not in the vocabulary: one array read per record. */
+const NARGS_BY_KIND = new Int16Array(0x10000).fill(-1);
+for (const k of KINDS) NARGS_BY_KIND[k.id] = k.args.length;
 
 export const MAGIC = 0x53435049;
 export const PROTOCOL_VERSION = 1;
@@ -102,10 +106,10 @@ export function validateEventsBody(body: Uint8Array, base = HEADER_BYTES): numbe
     const phase = body[off + 2];
     const nargs = body[off + 3];
     const blobLen = dv.getUint16(off + 4, true);
-    const info = kindById(kind);
-    if (!info) throw new ProtocolError(`record ${r} at byte ${at}: kind ${kind} is not in the vocabulary (version ${VOCABULARY_VERSION})`);
-    if (nargs !== info.args.length)
-      throw new ProtocolError(`record ${r} at byte ${at}: kind ${kind} (${info.name}) has ${info.args.length} arguments, the record says ${nargs}`);
+    const declared = NARGS_BY_KIND[kind];
+    if (declared < 0) throw new ProtocolError(`record ${r} at byte ${at}: kind ${kind} is not in the vocabulary (version ${VOCABULARY_VERSION})`);
+    if (nargs !== declared)
+      throw new ProtocolError(`record ${r} at byte ${at}: kind ${kind} (${kindById(kind)!.name}) has ${declared} arguments, the record says ${nargs}`);
     if (phase > 2) throw new ProtocolError(`record ${r} at byte ${at}: phase ${phase} is not 0 (instant), 1 (begin) or 2 (end)`);
     const size = recordSize(nargs, blobLen);
     if (off + size > body.length)

@@ -10,7 +10,6 @@
 import type { ConnectionInfo, EventSource, TraceEvent } from './traceEvent';
 import type { Phase } from './vocabulary';
 import { KINDS, MAX_KIND_ID } from './vocabulary';
-import { recordSize } from './protocol';
 
 export interface SessionNote { ts: bigint; level: 'info' | 'warning' | 'error'; message: string; conn?: number }
 /** How a connection ended (the CLOSED chunk of a trace, or the collector's bookkeeping). */
@@ -155,17 +154,6 @@ export class EventStore implements EventSource {
     return i;
   }
 
-  /** Reserves `words` consecutive words in the extra pool; returns the global word index. */
-  private reserve(words: number): number {
-    if (this.poolUsed + words > POOL_CHUNK) {
-      this.pool.push(new Uint32Array(POOL_CHUNK));
-      this.poolUsed = 0;
-    }
-    const at = ((this.pool.length - 1) << POOL_SHIFT) + this.poolUsed;
-    this.poolUsed += words;
-    return at;
-  }
-
   private putBlob(src: Uint8Array, start: number, len: number): number {
     if (this.blobUsed + len > BLOB_CHUNK) {
       this.blobs.push(new Uint8Array(BLOB_CHUNK));
@@ -187,58 +175,59 @@ export class EventStore implements EventSource {
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const count = dv.getUint32(0, true);
     const first = this.n;
+    const room = Math.max(0, Math.min(count, this.maxEvents - this.n));
+    if (room < count) this.dropped += count - room;
     let off = 8;
     let lastTid = -1, lastThread = 0;
-    let stored = 0;
-    for (let r = 0; r < count; r++) {
+    let i = this.n;
+    let c = this.chunks[i >>> CHUNK_SHIFT];
+    for (let r = 0; r < room; r++, i++) {
+      const j = i & CHUNK_MASK;
+      if (j === 0 || c === undefined) {
+        if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns());
+        c = this.chunks[i >>> CHUNK_SHIFT];
+      }
       const kind = dv.getUint16(off, true);
       const phase = body[off + 2];
       const nargs = body[off + 3];
       const blobLen = dv.getUint16(off + 4, true);
-      const size = recordSize(nargs, blobLen);
-      if (this.n >= this.maxEvents) { this.dropped += count - r; break; }
-      const i = this.n;
-      const ci = i >>> CHUNK_SHIFT;
-      if (ci === this.chunks.length) this.chunks.push(newColumns());
-      const c = this.chunks[ci];
-      const j = i & CHUNK_MASK;
       const flags = dv.getUint16(off + 6, true);
       const tid = dv.getUint32(off + 8, true);
       if (tid !== lastTid) { lastTid = tid; lastThread = this.threadOf(conn, pid, tid); }
       c.thread[j] = lastThread;
       c.kind[j] = kind;
-      const fl = flags > FLAGS_OVERFLOW - 1 ? FLAGS_OVERFLOW : flags;
-      if (fl === FLAGS_OVERFLOW) this.flagsWide.set(i, flags);
-      c.pf[j] = phase | (blobLen ? 4 : 0) | (fl << 3);
+      if (flags < FLAGS_OVERFLOW) c.pf[j] = phase | (blobLen ? 4 : 0) | (flags << 3);
+      else { c.pf[j] = phase | (blobLen ? 4 : 0) | (FLAGS_OVERFLOW << 3); this.flagsWide.set(i, flags); }
       const err = dv.getInt32(off + 12, true);
       if (err > ERR_OVERFLOW && err < 0x8000) c.err[j] = err; else { c.err[j] = ERR_OVERFLOW; this.errWide.set(i, err); }
       c.tsLo[j] = dv.getUint32(off + 16, true);
       c.tsHi[j] = dv.getUint32(off + 20, true);
       const rlo = dv.getUint32(off + 24, true), rhi = dv.getInt32(off + 28, true);
-      if ((rhi === 0 && rlo < 0x80000000) || (rhi === -1 && rlo >= 0x80000000 && rlo !== 0x80000000)) c.result[j] = rlo | 0;
+      if ((rhi === 0 && rlo < 0x80000000) || (rhi === -1 && rlo > 0x80000000)) c.result[j] = rlo | 0;
       else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, dv.getBigInt64(off + 24, true)); }
       c.caller[j] = this.internCaller(dv.getUint32(off + 32, true), dv.getUint32(off + 36, true));
       const words = nargs + (blobLen ? 2 : 0);
       if (words) {
-        const at = this.reserve(words);
-        const p = this.pool[at >>> POOL_SHIFT];
-        let w = at & POOL_MASK;
-        for (let a = 0; a < nargs; a++) {
-          const lo = dv.getUint32(off + 40 + 8 * a, true), hi = dv.getUint32(off + 44 + 8 * a, true);
+        if (this.poolUsed + words > POOL_CHUNK) { this.pool.push(new Uint32Array(POOL_CHUNK)); this.poolUsed = 0; }
+        const p = this.pool[this.pool.length - 1];
+        let w = this.poolUsed;
+        c.extra[j] = ((this.pool.length - 1) << POOL_SHIFT) + w;
+        this.poolUsed += words;
+        let a = off + 40;
+        for (let k = 0; k < nargs; k++, a += 8) {
+          const lo = dv.getUint32(a, true), hi = dv.getUint32(a + 4, true);
           p[w++] = hi === 0 && lo < INTERNED ? lo : INTERNED | this.internWide(lo, hi);
         }
         if (blobLen) {
-          p[w++] = this.putBlob(body, off + 40 + 8 * nargs, blobLen);
-          p[w++] = blobLen;
+          p[w++] = this.putBlob(body, a, blobLen);
+          p[w] = blobLen;
         }
-        c.extra[j] = at;
       }
-      this.n++;
-      stored++;
-      off += size;
+      off += 40 + 8 * nargs + ((blobLen + 7) & ~7);
     }
-    if (stored) for (const l of this.listeners) l(first, stored);
-    return stored;
+    this.n = i;
+    if (room) for (const l of this.listeners) l(first, room);
+    return room;
   }
 
   private col(i: number): Columns {
