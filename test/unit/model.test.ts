@@ -324,3 +324,18 @@ test('findings: unsafe call in a handler, EINTR not retried, cond signalled with
   assert.ok(kinds.includes('cond-signal-without-mutex'));
   assert.ok(kinds.includes('lost-wakeup'));
 });
+
+test('dropped events: streams of the process that lost events stop matching, and a finding says so', () => {
+  const s = new ArraySource();
+  const io = (kind: string, pid: number, t: number, n: number) => s.call(kind, pid, pid, t, t + 1, { fd: 3, count: n, otype: 'pipe', dev: 1, ino: 9 }, { result: n });
+  io('write', 1, 10, 4); io('read', 2, 20, 4);
+  s.ev('dropped', 'instant', 1, 1, 30, { count: 7, totalDropped: 7 });
+  io('write', 1, 40, 4); io('read', 2, 50, 4);
+  const m = new TraceModel(s);
+  m.update();
+  assert.equal(m.flows.length, 1, 'only the flow before the drop');
+  assert.equal(m.dropped, 7);
+  const f = findings(m).find((x) => x.kind === 'events-dropped')!;
+  assert.ok(f && f.pids[0] === 1 && /dropped 7 events.*1 stream/.test(f.message), f?.message);
+  assert.equal(summarize(m, { callSites: false }).dropped, 7);
+});

@@ -165,6 +165,9 @@ export function findings(m: TraceModel): Finding[] {
   for (const s of m.signalStats()) {
     if (s.sent > s.delivered) out.push({ kind: 'signals-coalesced', severity: 'info', message: `signal ${s.sig}: ${s.sent} sent, ${s.delivered} delivered — ${s.sent - s.delivered} merged into pending ones (standard signals do not queue) or not delivered`, events: [], pids: [] });
   }
+  for (const d of m.dropInfo()) {
+    out.push({ kind: 'events-dropped', severity: 'warning', message: `pid ${d.pid} dropped ${d.count} events under back-pressure; ${d.streams} stream(s) it used are not matched from then on (their byte offsets are unknown)`, events: [d.index], pids: [d.pid] });
+  }
   if (m.evidence.mqOrderViolations) out.push({ kind: 'mq-order', severity: 'info', message: `${m.evidence.mqOrderViolations} message-queue receives did not take the highest-priority message known: events were lost or reordered`, events: [], pids: [] });
   return out;
 }

@@ -4,7 +4,7 @@
 // batch is merged by timestamp (live sources hold back the newest `lagNs` so late connections can catch up), and
 // every matcher keeps per-object state that tolerates the rest.
 import type { EventSource, TraceEvent } from '../traceEvent';
-import { kindById, PHASE, EVENT_FLAG } from '../vocabulary';
+import { kindById, PHASE, EVENT_FLAG, MAX_KIND_ID } from '../vocabulary';
 import {
   K, OTYPE, EXIT_HOW_FATAL, ORIGIN_EXEC, FD_PASS_SEND, RW_WRITE, DUP_CLOEXEC, O_ACCMODE, O_WRONLY, O_RDWR, O_CLOEXEC,
   SOCK_TYPE_MASK, SOCK_DGRAM, F_SETFD, FD_CLOEXEC, MAP_SHARED, EINTR, LOCK_UN, LOCK_SH, F_GETLK, F_OFD_GETLK, F_UNLCK, F_RDLCK,
@@ -63,6 +63,8 @@ const blobText = (b?: Uint8Array): string => (b ? decoder.decode(b).replace(/\0+
 const NO_FD = 0xffffffffffffffffn;
 /** How much earlier than its kill/unlock event a delivery/acquisition may be stamped and still be matched to it. */
 const SIGNAL_SKEW_NS = 5_000_000n;
+/** Flows shorter than this are found by binary search in flowsInRange; longer ones are few and checked one by one. */
+const SHORT_FLOW_NS = 1_000_000n;
 
 export class TraceModel {
   readonly processes = new Map<number, ProcessInfo>();
@@ -71,7 +73,6 @@ export class TraceModel {
   readonly waits: Wait[] = [];
   readonly locks = new Map<string, LockState>();
   readonly pages = new PageModel();
-  readonly byKind = new Map<number, number>();
   readonly bytesByKind = new Map<FlowKind, number>();
   readonly signals = new Map<number, SignalStats>();
   /** Python file:line of an event, where the shim sent a python_location before it. */
@@ -95,10 +96,13 @@ export class TraceModel {
   lastNs?: bigint;
 
   private seen = 0;
-  private pending: { ts: bigint; index: number }[] = [];
+  private pending: number[] = [];
+  private kindCounts = new Float64Array(MAX_KIND_ID + 1);
+  private laneByThread = new Map<number, Map<number, LaneIndex>>();
+  private lastLane?: LaneIndex;
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
-  private openBegins = new Map<string, { e: TraceEvent; wait?: Wait }[]>();
+  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait }[]>();
   private waitByEnd = new Map<number, Wait>();
   private byteStreams = new Map<string, ByteStreamMatcher>();
   private msgStreams = new Map<string, MessageMatcher>();
@@ -112,14 +116,18 @@ export class TraceModel {
   private condWaiters = new Map<string, number>();
   private lastCondSignal = new Map<string, { index: number; ts: bigint; waiters: number; tid: number }>();
   private lastReadOn = new Map<string, Endpoint>();
-  private lastEintr = new Map<string, TraceEvent>();
-  private pyPending = new Map<string, { file: string; line: number }>();
+  private lastEintr = new Map<LaneIndex, TraceEvent>();
+  private pyPending = new Map<LaneIndex, { file: string; line: number }>();
   private boundAddr = new Map<string, string>();
   private socketByLocal = new Map<string, string>();
   private pendingPeer = new Map<string, string>();
   private knownConns = 0;
   private flowsSorted = true;
-  private maxFlowSpan = 0n;
+  private byFrom: Flow[] = [];
+  private streamPids = new Map<string, Set<number>>();
+  private brokenStreams = new Set<string>();
+  private drops = new Map<number, { count: number; index: number; ts: bigint }>();
+  private longFlows: Flow[] = [];
   private unsubscribe?: () => void;
 
   constructor(readonly source: EventSource, private readonly opts: TraceModelOptions = {}) {
@@ -131,20 +139,40 @@ export class TraceModel {
   update(opts: { flush?: boolean } = {}): void {
     this.readConnections();
     const count = this.source.count;
-    const st = this.source as EventSource & { tsAt?(i: number): bigint };
-    for (let i = this.seen; i < count; i++) this.pending.push({ ts: st.tsAt ? st.tsAt(i) : this.source.get(i).ts, index: i });
+    const src = this.source as EventSource & { tsNumberAt?(i: number): number };
+    // Merge by timestamp: indices sorted by ts (as a double: exact below 2^53 ns, 104 days of uptime), ties by arrival.
+    const idx = new Uint32Array(this.pending.length + count - this.seen);
+    idx.set(this.pending);
+    for (let i = this.seen, k = this.pending.length; i < count; i++, k++) idx[k] = i;
     this.seen = count;
-    if (!this.pending.length) { if (opts.flush) for (const m of this.byteStreams.values()) m.flush(); return; }
-    this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index));
-    let upto = this.pending.length;
-    if (this.opts.live && !opts.flush) {
-      const watermark = this.pending[this.pending.length - 1].ts - (this.opts.lagNs ?? 100_000_000n);
-      upto = 0;
-      while (upto < this.pending.length && this.pending[upto].ts <= watermark) upto++;
+    if (!idx.length) { if (opts.flush) for (const m of this.byteStreams.values()) m.flush(); return; }
+    const ts = new Float64Array(idx.length);
+    for (let k = 0; k < idx.length; k++) ts[k] = src.tsNumberAt ? src.tsNumberAt(idx[k]) : Number(this.source.get(idx[k]).ts);
+    let sorted = true;
+    for (let k = 1; k < idx.length && sorted; k++) if (ts[k] < ts[k - 1] || (ts[k] === ts[k - 1] && idx[k] < idx[k - 1])) sorted = false;
+    let order: Uint32Array = idx;
+    let when: Float64Array = ts;
+    if (!sorted) {
+      const pos = new Uint32Array(idx.length).map((_, k) => k).sort((x, y) => ts[x] - ts[y] || idx[x] - idx[y]);
+      order = pos.map((k) => idx[k]);
+      when = Float64Array.from(pos, (k) => ts[k]);
     }
-    for (let k = 0; k < upto; k++) this.handle(this.source.get(this.pending[k].index));
-    this.pending = this.pending.slice(upto);
+    let upto = order.length;
+    if (this.opts.live && !opts.flush) {
+      const watermark = when[when.length - 1] - Number(this.opts.lagNs ?? 100_000_000n);
+      upto = 0;
+      while (upto < order.length && when[upto] <= watermark) upto++;
+    }
+    for (let k = 0; k < upto; k++) this.handle(this.source.get(order[k]));
+    this.pending = Array.from(order.subarray(upto));
     if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
+  }
+
+  /** Event count per kind id. */
+  get byKind(): Map<number, number> {
+    const m = new Map<number, number>();
+    this.kindCounts.forEach((n, k) => { if (n) m.set(k, n); });
+    return m;
   }
 
   // ---------------------------------------------------------------- queries
@@ -157,15 +185,15 @@ export class TraceModel {
 
   /** Flows with an endpoint in [t0, t1). */
   flowsInRange(t0: bigint, t1: bigint): Flow[] {
-    if (!this.flowsSorted) { this.flows.sort((a, b) => (a.from.ts < b.from.ts ? -1 : a.from.ts > b.from.ts ? 1 : a.id - b.id)); this.flowsSorted = true; }
-    let lo = 0, hi = this.flows.length;
-    const start = t0 - this.maxFlowSpan;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.flows[m].from.ts < start) lo = m + 1; else hi = m; }
+    if (!this.flowsSorted) { this.byFrom.sort((a, b) => (a.from.ts < b.from.ts ? -1 : a.from.ts > b.from.ts ? 1 : a.id - b.id)); this.flowsSorted = true; }
+    const hit = (f: Flow) => (f.from.ts >= t0 && f.from.ts < t1) || (f.to.ts >= t0 && f.to.ts < t1) || (f.from.ts < t0 && f.to.ts >= t1) || (f.to.ts < t0 && f.from.ts >= t1);
+    // Short flows (both ends within SHORT_FLOW_NS) by binary search on their start; the few long ones all checked.
+    let lo = 0, hi = this.byFrom.length;
+    const start = t0 - SHORT_FLOW_NS;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.byFrom[m].from.ts < start) lo = m + 1; else hi = m; }
     const out: Flow[] = [];
-    for (let i = lo; i < this.flows.length && this.flows[i].from.ts < t1; i++) {
-      const f = this.flows[i];
-      if ((f.from.ts >= t0 && f.from.ts < t1) || (f.to.ts >= t0 && f.to.ts < t1) || (f.from.ts < t0 && f.to.ts >= t1)) out.push(f);
-    }
+    for (let i = lo; i < this.byFrom.length && this.byFrom[i].from.ts < t1 + SHORT_FLOW_NS; i++) if (hit(this.byFrom[i])) out.push(this.byFrom[i]);
+    for (const f of this.longFlows) if (hit(f)) out.push(f);
     return out;
   }
 
@@ -248,15 +276,26 @@ export class TraceModel {
 
   private handle(e: TraceEvent): void {
     this.eventsProcessed++;
-    this.byKind.set(e.kind, (this.byKind.get(e.kind) ?? 0) + 1);
+    if (e.kind <= MAX_KIND_ID) this.kindCounts[e.kind]++;
     if (this.firstNs === undefined || e.ts < this.firstNs) this.firstNs = e.ts;
     if (this.lastNs === undefined || e.ts > this.lastNs) this.lastNs = e.ts;
-    const th = this.thread(e.pid, e.tid, e.ts);
+    // The lane (thread) is also the per-thread key of the matchers' maps: no string keys on the hot path.
+    let lane = this.lastLane;
+    if (!lane || lane.pid !== e.pid || lane.tid !== e.tid) {
+      let byTid = this.laneByThread.get(e.pid);
+      if (!byTid) this.laneByThread.set(e.pid, (byTid = new Map()));
+      lane = byTid.get(e.tid);
+      if (!lane) {
+        byTid.set(e.tid, (lane = new LaneIndex(e.pid, e.tid)));
+        this.lanes.set(threadKey(e.pid, e.tid), lane);
+        this.thread(e.pid, e.tid, e.ts);
+      }
+      this.lastLane = lane;
+    }
+    const th = this.processes.get(e.pid)!.threads.get(e.tid)!;
     if (e.ts < th.startNs) th.startNs = e.ts;
-    const lk = threadKey(e.pid, e.tid);
-    let lane = this.lanes.get(lk);
-    if (!lane) this.lanes.set(lk, (lane = new LaneIndex(e.pid, e.tid)));
     lane.add(e.ts, e.index);
+    const lk = lane;
 
     if (e.kind === K.pythonLocation) { this.pyPending.set(lk, { file: blobText(e.blob), line: Number(e.args[0]) }); return; }
     const py = this.pyPending.get(lk);
@@ -312,7 +351,7 @@ export class TraceModel {
     const isEnd = e.phase === PHASE.end, isInstant = e.phase === PHASE.instant;
     const done = isEnd || isInstant;
     switch (e.kind) {
-      case K.dropped: this.dropped += Number(a[0]); return;
+      case K.dropped: this.onDropped(e, Number(a[0])); return;
       case K.procStart: return this.onProcStart(e);
       case K.procExit: return this.onProcExit(e, Number(a[0]), Number(a[1]));
       case K.fatalSignal: { const p = this.proc(e.pid, e.ts); p.signal = Number(a[0]); return; }
@@ -537,11 +576,14 @@ export class TraceModel {
 
   private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): Flow {
     const f: Flow = { id: this.flows.length + 1, kind, object, from, to, bytes, detail };
-    const last = this.flows[this.flows.length - 1];
-    if (last && from.ts < last.from.ts) this.flowsSorted = false;
     this.flows.push(f);
     const span = to.ts - from.ts;
-    if (span > this.maxFlowSpan) this.maxFlowSpan = span;
+    if (span > SHORT_FLOW_NS || span < -SHORT_FLOW_NS) this.longFlows.push(f);
+    else {
+      const last = this.byFrom[this.byFrom.length - 1];
+      if (last && from.ts < last.from.ts) this.flowsSorted = false;
+      this.byFrom.push(f);
+    }
     this.bytesByKind.set(kind, (this.bytesByKind.get(kind) ?? 0) + bytes);
     // The reader waited for this writer: the first bytes it got name whom it waited for.
     const w = this.waitByEnd.get(to.index);
@@ -572,7 +614,7 @@ export class TraceModel {
       } else {
         this.lastReadOn.set(key, ep);
       }
-      if (n > 0) {
+      if (n > 0 && this.participate(key, e.pid)) {
         let m = this.byteStreams.get(key);
         if (!m) this.byteStreams.set(key, (m = new ByteStreamMatcher((f, t, b) => this.addFlow(kind, key, f, t, b))));
         const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
@@ -589,6 +631,7 @@ export class TraceModel {
         if (peerArg && peerArg !== NO_FD && (peerArg >> 48n) & 1n) rk = this.boundAddr.get(`a${peerArg}`) ?? `a${peerArg}`;
         else rk = o.peer ?? `${key}>?`;
       } else rk = key;
+      if (!this.participate(rk, e.pid)) return;
       let m = this.msgStreams.get(rk);
       if (!m) this.msgStreams.set(rk, (m = new MessageMatcher((f, t, b) => this.addFlow('socket', rk, f, t, b))));
       if (isWrite) m.send(ep, n); else m.receive(ep, n);
@@ -599,11 +642,35 @@ export class TraceModel {
     let sk: string;
     if (isWrite) sk = `${key}>`;
     else sk = `${o.peer ?? (a[7] && a[7] !== NO_FD ? `${a[3]}:${a[7]}` : `?${key}`)}>`;
+    if (!this.participate(sk, e.pid)) return;
     let m = this.byteStreams.get(sk);
     const sender = sk.slice(0, -1);
     if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', sender, f, t, b))));
     const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
     if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
+  }
+
+  /**
+   * Records that pid uses a stream; false once the stream cannot be matched any more: a process that uses it lost
+   * events (the shim's back-pressure drops), after which byte offsets and message order are unknown.
+   */
+  private participate(stream: string, pid: number): boolean {
+    if (this.brokenStreams.has(stream)) return false;
+    let s = this.streamPids.get(stream);
+    if (!s) this.streamPids.set(stream, (s = new Set()));
+    s.add(pid);
+    if (this.drops.has(pid)) { this.brokenStreams.add(stream); return false; }
+    return true;
+  }
+  private onDropped(e: TraceEvent, count: number): void {
+    this.dropped += count;
+    const d = this.drops.get(e.pid);
+    if (d) d.count += count; else this.drops.set(e.pid, { count, index: e.index, ts: e.ts });
+    for (const [stream, pids] of this.streamPids) if (pids.has(e.pid)) this.brokenStreams.add(stream);
+  }
+  /** Processes that lost events (first `dropped` event, total count) and the streams that stopped matching. */
+  dropInfo(): { pid: number; count: number; index: number; streams: number }[] {
+    return [...this.drops].map(([pid, d]) => ({ pid, count: d.count, index: d.index, streams: [...this.brokenStreams].filter((k) => this.streamPids.get(k)?.has(pid)).length }));
   }
 
   private linkPeer(key: string, peerKey: string | undefined, addrs: string): void {
@@ -900,7 +967,7 @@ export class TraceModel {
     if (e.err === 0 && s64(e.result) >= 0) this.acquire(l, e, wait, shared, String(e.pid));
   }
 
-  private checkEintr(e: TraceEvent, lk: string): void {
+  private checkEintr(e: TraceEvent, lk: LaneIndex): void {
     if (e.flags & EVENT_FLAG.inSignalHandler || e.kind === K.signalHandler) return;
     const prev = this.lastEintr.get(lk);
     if (prev) {
