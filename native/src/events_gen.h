@@ -152,6 +152,14 @@
 #define IPS_COMMAND_SET_BREAKPOINTS 5
 #define IPS_COMMAND_FLUSH 6
 
+#define IPS_PAUSE_REASON_NONE 0
+#define IPS_PAUSE_REASON_ENTRY 1
+#define IPS_PAUSE_REASON_PAUSE 2
+#define IPS_PAUSE_REASON_BREAKPOINT 3
+#define IPS_PAUSE_REASON_KIND 4
+#define IPS_PAUSE_REASON_STEP 5
+#define IPS_PAUSE_REASON_ALL_STOP 6
+
 #define IPS_EV_PROC_START 1
 #define IPS_EV_PROC_START_NARGS 3
 #define IPS_A_PROC_START_PPID 0
@@ -216,6 +224,14 @@
 #define IPS_EV_PYTHON_LOCATION 12
 #define IPS_EV_PYTHON_LOCATION_NARGS 1
 #define IPS_A_PYTHON_LOCATION_LINE 0
+#define IPS_EV_PAUSED 13
+#define IPS_EV_PAUSED_NARGS 3
+#define IPS_A_PAUSED_PENDING_KIND 0
+#define IPS_A_PAUSED_REASON 1
+#define IPS_A_PAUSED_STOP_ID 2
+#define IPS_EV_RESUMED 14
+#define IPS_EV_RESUMED_NARGS 1
+#define IPS_A_RESUMED_STOP_ID 0
 #define IPS_EV_FORK 20
 #define IPS_EV_FORK_NARGS 1
 #define IPS_A_FORK_HOW 0
@@ -664,8 +680,8 @@ static const char *const ips_kind_names[] __attribute__((unused)) = {
   "dlopen",
   "snapshot_done",
   "python_location",
-  0,
-  0,
+  "paused",
+  "resumed",
   0,
   0,
   0,
