@@ -100,9 +100,10 @@ test('bad usage exits 2 with a message', async () => {
   assert.match(e4, /--format is required/);
 });
 
-test('SIGINT to ipcscope record: the whole tree is gone (even a setsid() grandchild) and the trace is valid', { skip }, async () => {
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+test(`${sig} to ipcscope record: the whole tree is gone (even a setsid() grandchild) and the trace is valid`, { skip }, async () => {
   const bin = compileC(`${FIX}/tree_sleep.c`);
-  const r = await recordProgram(bin, [], { signalOnStdout: /ready/, signal: 'SIGINT', timeoutMs: 20_000 });
+  const r = await recordProgram(bin, [], { signalOnStdout: /ready/, signal: sig, timeoutMs: 20_000 });
   const s = r.store;
   assert.equal(s.cutOff, undefined, 'END chunk written');
   assert.ok(s.end);
@@ -114,9 +115,10 @@ test('SIGINT to ipcscope record: the whole tree is gone (even a setsid() grandch
   for (const p of pids) assert.equal(alive(p), false, `pid ${p} still running`);
   assert.deepEqual(running(bin), [], 'no process of the fixture is left');
   assert.equal(r.exit.status, 128 + 15, 'the target was stopped with SIGTERM');
-  assert.ok(s.notes.some((n) => /got SIGINT: stopping the traced tree/.test(n.message)));
+  assert.ok(s.notes.some((n) => new RegExp(`got ${sig}: stopping the traced tree`).test(n.message)));
   r.cleanup();
 });
+}
 
 test('page faults after fork: the child writing every page of a 16 MiB private mapping records ≥ 4096 minor faults', { skip }, async () => {
   const r = await recordProgram(compileC(`${FIX}/cow_faults.c`), [], { recordArgs: ['--no-snapshots'] });
