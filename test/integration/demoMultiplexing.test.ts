@@ -15,7 +15,9 @@ for (const mode of ['select', 'poll', 'epoll'] as const) {
         const clients = forkedChildren(r, server);
         assert.equal(clients.length, 3, context(r));
         const waits = evs(r, kind, { pid: server.pid }).filter((e) => e.phase !== 1 && e.err === 0 && e.result > 0n);
-        assert.equal(waits.length, 15, '15 wakeups: 3 accepts, 9 lines, 3 EOFs');
+        // 15 readiness events (3 connections, 9 lines, 3 EOFs); two may come in one wakeup when clients coincide.
+        assert.equal(waits.reduce((n, e) => n + Number(e.result), 0), 15, 'ready fds over all wakeups: 3 accepts, 9 lines, 3 EOFs');
+        assert.ok(waits.length >= 8 && waits.length <= 15, `${waits.length} wakeups`);
         assert.equal(new Set(evs(r, kind, { pid: server.pid }).map((e) => e.tid)).size, 1, 'all from one thread');
         for (const c of clients) {
           const out = bytesOf(flows(r, 'socket', c.pid, server.pid)), back = bytesOf(flows(r, 'socket', server.pid, c.pid));
