@@ -77,6 +77,7 @@ IPS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
     return r;
   }
   IPS_EMIT(MUTEX_LOCK, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, P(m), IPS_LOCK_HOW_LOCK);
+  if (IPS_UNLIKELY(ips_pause_armed)) ips_pause_point_slow(IPS_EV_MUTEX_LOCK | IPS_PAUSE_CONTENDED, caller); /* stepping */
   r = real_pthread_mutex_lock(m);
   IPS_EMIT(MUTEX_LOCK, IPS_PHASE_END, r, 0, caller, NULL, 0, P(m), IPS_LOCK_HOW_LOCK);
   ips_hook_leave();

@@ -122,8 +122,13 @@ char **ips_exec_env(char *const envp[]) IPS_HIDDEN;
 /* ---- stepping (issue 6): one predictable branch on the hot path when pausing is off ---- */
 extern volatile int ips_pause_armed IPS_HIDDEN;
 void ips_pause_point_slow(uint16_t kind, uint64_t caller) IPS_HIDDEN;
+/* Or'ed into kind at a second pause point once a lock turned out to be contended (the "lock contended" filter). */
+#define IPS_PAUSE_CONTENDED 0x8000
 #define IPS_PAUSE_POINT(KIND, caller) \
   do { if (IPS_UNLIKELY(ips_pause_armed)) ips_pause_point_slow(IPS_EV_##KIND, (caller)); } while (0)
+/* pause.c: the runtime's COMMAND dispatcher passes every command it does not handle itself (args: the 4 u64 words,
+ * unaligned). Fills json with the REPLY body and returns its status (ENOTSUP for commands pause.c does not know). */
+int ips_pause_command(uint32_t cmd, const uint8_t *args, char *json, size_t cap) IPS_HIDDEN;
 
 /* ---- helpers shared by the IPC hook families (fdtable.c, hooks_*.c) ---- */
 /* Classify an fd from scratch (fstat, fstatfs, getsockopt, sock_diag for Unix peers); no caching. 0 or -1. */
