@@ -64,9 +64,10 @@ static int spawn_common(int how, pid_t *pid, const char *path, const posix_spawn
   if (!ips_hook_enter()) return fn(pid, path, fa, attr, argv, envp);
   pid_t local;
   if (!pid) pid = &local;
-  char **env = ips_spawn_env(envp ? envp : environ);
+  char *const *given = envp ? envp : environ;
+  char **env = ips_spawn_env(given);
   int r = fn(pid, path, fa, attr, argv, env);
-  ips_exec_env_free(env);
+  if (env != (char **)given) ips_exec_env_free(env);
   IPS_EMIT(SPAWN, IPS_PHASE_INSTANT, r ? -1 : 0, r, caller, path, (uint32_t)strlen(path), (uint64_t)(r ? 0 : *pid),
            (uint64_t)how);
   ips_hook_leave();

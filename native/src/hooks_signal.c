@@ -31,9 +31,16 @@ static int real_sigaction(int sig, const struct sigaction *a, struct sigaction *
   return real_sigaction_p(sig, a, o);
 }
 
+/* Signals whose default action ends the process and that the shim catches while the program leaves them at
+ * SIG_DFL, to report and flush before dying of them: faults and abort, and the polite kills (kill's SIGTERM, Ctrl-C,
+ * a closed terminal, a broken pipe, an unexpected alarm or user signal). SIGKILL cannot be caught: there the
+ * sender's 1 ms cadence is all. */
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGTERM, SIGINT,
+                                 SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
 static int is_fatal_sig(int sig) {
-  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGABRT || sig == SIGTRAP ||
-         sig == SIGSYS;
+  for (size_t i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++)
+    if (fatal_sigs[i] == sig) return 1;
+  return 0;
 }
 /* Signals whose default action ends the process. */
 static int default_kills(int sig) {
@@ -69,6 +76,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc) {
     IPS_EMIT(SIGNAL_HANDLER, IPS_PHASE_BEGIN, 0, 0, (uint64_t)(uintptr_t)h, NULL, 0, (uint64_t)sig,
              (uint64_t)(si ? si->si_pid : 0), (uint64_t)(si ? si->si_uid : 0), (uint64_t)(int64_t)(si ? si->si_code : 0),
              handler_word(h));
+  if (ips_cfg.enabled && !ips_tls.is_sender) IPS_PAUSE_POINT(SIGNAL_HANDLER, (uint64_t)(uintptr_t)h); /* stepping */
   errno = e;
   if (h == (void *)SIG_IGN) {
   } else if (h == (void *)SIG_DFL || !h) {
@@ -98,8 +106,9 @@ static void fatal_handler(int sig, siginfo_t *si, void *uc) {
   (void)uc;
   ips_tls.in_hook = 1;
   if (ips_cfg.enabled) {
+    int fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
     IPS_EMIT(FATAL_SIGNAL, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)sig,
-             (uint64_t)(uintptr_t)(si ? si->si_addr : 0), (uint64_t)(int64_t)(si ? si->si_code : 0));
+             (uint64_t)(uintptr_t)(si && fault ? si->si_addr : 0), (uint64_t)(int64_t)(si ? si->si_code : 0));
     IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)sig, (uint64_t)IPS_EXIT_HOW_FATAL_SIGNAL);
     ips_flush_sync();
   }
@@ -122,11 +131,10 @@ static void install_fatal(int sig) {
 }
 
 void ips_signals_init(void) {
-  static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+  for (size_t i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
     struct sigaction old;
-    if (real_sigaction(fatal[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
-      install_fatal(fatal[i]);
+    if (real_sigaction(fatal_sigs[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+      install_fatal(fatal_sigs[i]);
   }
 }
 

@@ -5,7 +5,11 @@
  * sender thread, started with every signal blocked (heaptrack-style), drains all rings every millisecond into
  * EVENTS messages. No malloc, lock or stdio on the hot path; rings come from mmap and are recycled after their
  * thread exits. Re-entry from a signal handler on the same thread nests: records are reserved with an atomic add and
- * the ring's head only moves when the outermost append finishes. */
+ * the ring's head only moves when the outermost append finishes.
+ *
+ * Known limits: a signal handler that longjmps out while it interrupted an append leaves that append open, so the
+ * thread's later events are never committed: the first ring-full of them are lost without a count, the rest are
+ * dropped and counted. clone() children are not followed (see hooks_process.c). */
 #include "ipcscope.h"
 
 #include <fcntl.h>
@@ -588,7 +592,9 @@ static void handle_command(void) {
     msg_flush();
     reply(id, 0, "{}");
   } else {
-    reply(id, ENOTSUP, "{\"message\":\"command not supported by this shim\"}");
+    char json[200]; /* pause, resume, step, set_breakpoints: stepping (pause.c) */
+    int32_t st = ips_pause_command(cmd, rx_pending_cmd + 16, json, sizeof json);
+    reply(id, st, json);
   }
 }
 
@@ -862,6 +868,7 @@ void ips_exec_failed(void) {
 
 /* ---------------------------------------------------------------- environment for children */
 
+#define ENV_BLOCK_MAGIC ((size_t)0x49505343454e5631ull) /* "IPSCENV1" */
 static char **build_env(char *const envp[], const char *origin) {
   static const char ld[] = "LD_PRELOAD=", ic[] = "IPCSCOPE=";
   size_t n = 0, bytes = 0;
@@ -874,6 +881,7 @@ static char **build_env(char *const envp[], const char *origin) {
   size_t *blk = raw_mmap(bytes + 16);
   if (!blk) return (char **)envp;
   blk[0] = bytes + 16;
+  blk[1] = ENV_BLOCK_MAGIC;
   char **out = (char **)(blk + 2);
   char *str = (char *)(out + n + 3);
   size_t k = 0;
@@ -890,18 +898,16 @@ static char **build_env(char *const envp[], const char *origin) {
 }
 char **ips_exec_env(char *const envp[]) { return build_env(envp, "exec"); }
 char **ips_spawn_env(char *const envp[]) { return build_env(envp, "spawn"); }
+/* Callers pass only what ips_exec_env/ips_spawn_env returned when it differs from their envp; the magic word
+ * guards against anything else. */
 void ips_exec_env_free(char **env) {
   if (!env) return;
   size_t *blk = (size_t *)env - 2;
-  /* Only free what build_env made (it always ends with our IPCSCOPE entry). */
-  size_t n = 0;
-  while (env[n]) n++;
-  if (n && !strncmp(env[n - 1], "IPCSCOPE=", 9) && strstr(env[n - 1], ";from=")) raw_munmap(blk, blk[0]);
+  if (blk[1] == ENV_BLOCK_MAGIC) {
+    blk[1] = 0;
+    raw_munmap(blk, blk[0]);
+  }
 }
-
-/* ---------------------------------------------------------------- stepping hook point (issue 6) */
-
-void ips_pause_point_slow(uint16_t kind, uint64_t caller) { (void)kind; (void)caller; }
 
 /* ---------------------------------------------------------------- internal fds */
 
