@@ -94,7 +94,10 @@ export function projectRoot(): string {
   return d;
 }
 
-export interface HarnessOptions { source: EventSource; title?: string; live?: boolean; theme?: HarnessTheme; root?: string }
+export interface HarnessOptions {
+  source: EventSource; title?: string; live?: boolean; theme?: HarnessTheme; root?: string;
+  resolveSource?: (index: number) => { file: string; line: number } | null;
+}
 
 export interface Harness {
   readonly url: string;
@@ -114,7 +117,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const posted = { messages: 0, bytes: 0 };
   let current: WebSocket | null = null;
   const session = new TimelineSession({
-    source: opts.source, title: opts.title ?? 'trace', live: opts.live ?? false,
+    source: opts.source, title: opts.title ?? 'trace', live: opts.live ?? false, resolveSource: opts.resolveSource,
     post: (m: ToWebviewMessage) => {
       const b = encodeMessage(m);
       posted.messages++; posted.bytes += b.length;

@@ -970,7 +970,11 @@ export class TimelineData {
     return { lane: f.lane.id, startNs: (o + BigInt(it.start[f.item])).toString(), endNs: (o + BigInt(e)).toString() };
   }
 
-  details(index: number): EventDetails {
+  /**
+   * One event (or its begin/end pair) for the details pane. `resolveSource` maps a C call's return address to
+   * file:line (the host's CallSiteResolver, which runs addr2line); Python locations come from the trace itself.
+   */
+  details(index: number, resolveSource?: (index: number) => { file: string; line: number } | null): EventDetails {
     if (!Number.isInteger(index) || index < 0 || index >= this.consumed) throw new Error(`no event ${index} (the trace has ${this.consumed})`);
     const found = this.laneOfEvent(index);
     const first = found ? found.items.ev[found.item] : index;
@@ -1000,7 +1004,7 @@ export class TimelineData {
       payloadTruncated: Boolean(e.flags & 2),
       object: objectId ? this.objects[objectId].label : null, objectId: objectId || null,
       pid: b.pid, tid: b.tid, process: found ? this.lanes[found.lane.processLane].label : String(b.pid),
-      lane: found ? found.lane.id : -1, source: this.pythonSource(first, b.tid),
+      lane: found ? found.lane.id : -1, source: this.pythonSource(first, b.tid) ?? safeResolve(resolveSource, first),
       caller: `0x${b.caller.toString(16)}`, related,
     };
   }
@@ -1050,6 +1054,11 @@ export class TimelineData {
       total,
     };
   }
+}
+
+function safeResolve(r: ((index: number) => { file: string; line: number } | null) | undefined, index: number): { file: string; line: number } | null {
+  if (!r) return null;
+  try { const x = r(index); return x && x.file && x.line > 0 ? { file: x.file, line: x.line } : null; } catch { return null; }
 }
 
 function lowerBoundF64(a: Float64Array, n: number, x: number): number {

@@ -22,6 +22,8 @@ export interface TimelineSessionOptions {
   traceFile?: string;
   /** The trace model's exact flows once it is complete (see TimelineDataOptions.exactFlows). */
   exactFlows?: TimelineDataOptions['exactFlows'];
+  /** Source file:line of an event's call (C: through the model's CallSiteResolver), for the details pane's link. */
+  resolveSource?: (index: number) => { file: string; line: number } | null;
   /** Delivers a message to the webview (VS Code: webview.postMessage). */
   post: (m: ToWebviewMessage) => unknown;
   onOpenSource?: (file: string, line: number) => void;
@@ -80,7 +82,7 @@ export class TimelineSession {
       let reply: WebviewReply;
       switch (r.type) {
         case 'tile': reply = { type: 'tile', tile: await this.data.tileAsync(r.tile) }; break;
-        case 'details': reply = { type: 'details', details: this.data.details(r.index) }; break;
+        case 'details': reply = { type: 'details', details: this.data.details(r.index, this.opts.resolveSource) }; break;
         case 'locate': reply = { type: 'locate', ...this.data.locate(r.index) }; break;
         case 'search': { const s = this.data.search(r.text, Math.max(1, Math.min(10_000, r.limit))); reply = { type: 'search', hits: s.hits, total: s.total }; break; }
       }

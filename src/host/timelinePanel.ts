@@ -12,6 +12,7 @@ import type { TraceSession } from './session';
 import type { SessionManager } from './sessionManager';
 import { TimelineSession, makeNonce, timelineHtml } from './timelineFeed';
 import { log } from './log';
+import { CallSiteResolver } from '../common/model';
 
 export const TIMELINE_VIEW_TYPE = 'ipcScope.timeline';
 export const REVEAL_COMMAND = 'ipcScope.revealInTimeline';
@@ -83,6 +84,7 @@ export class TimelinePanels implements vscode.Disposable {
     if (editor) this.editors.add(a); else this.bySession.set(s.id, a);
     this.lastActive = a;
     panel.webview.html = this.html(panel.webview, s.label);
+    let resolver: CallSiteResolver | undefined;
     let early: unknown[] = []; // messages (ready) that arrive before the store exists (session still building)
     const start = (): void => {
       if (a.host || !s.store) return;
@@ -90,6 +92,15 @@ export class TimelinePanels implements vscode.Disposable {
         source: s.store, title: s.label, live: s.running, traceFile: s.traceFile,
         // the model's exact flows once the trace is complete (the session flushes its model when the recording ends)
         exactFlows: () => (s.running ? undefined : s.currentModel()?.flows),
+        // file:line of a clicked call, once the recording is complete (addr2line runs once per binary, cached)
+        resolveSource: (index) => {
+          if (s.running) return null;
+          const m = s.currentModel();
+          if (!m) return null;
+          resolver ??= new CallSiteResolver(m);
+          const c = resolver.forEvent(index);
+          return c.file && c.line ? { file: c.file, line: c.line } : null;
+        },
         post: (m) => panel.webview.postMessage(m),
         onOpenSource: (file, line) => void openSource(file, line, s),
         onSelected: () => undefined,

@@ -291,6 +291,7 @@ function draw(): void {
   ctx.save();
   ctx.beginPath(); ctx.rect(labelW, RULER_H, W - labelW, H - RULER_H); ctx.clip();
   const drawn: DrawTile[] = [];
+  classesDrawn.clear();
   const slotT = TILE_BUCKETS * 2 ** level;
   for (const i of slots) {
     const got = tileFor(level, i, fk);
@@ -325,6 +326,8 @@ function draw(): void {
     `view ${formatNs(ve - vs)} · ${header.live ? 'recording' : 'recorded'}`;
 }
 
+/** Kind classes drawn in the last frame (observable for tests). */
+const classesDrawn = new Set<number>();
 function drawTile(t: DrawTile): { cells: number; spans: number } {
   const npp = nsPerPx();
   const bw = Math.max(1, t.bucketNs / npp);
@@ -347,6 +350,7 @@ function drawTile(t: DrawTile): { cells: number; spans: number } {
       // a lone instant is a 2 px tick; busy buckets (and runs of them) fill their width
       ctx.fillRect(x, yy + cellTop[lane], len > 1 || t.cellCount[i] > 1 ? Math.max(len * bw, 1.5) : Math.max(2, Math.min(bw, 4)), cellH[lane]);
       cells += len;
+      classesDrawn.add(c);
     }
   }
   // errors: a small mark above the cell
@@ -394,6 +398,7 @@ function drawTile(t: DrawTile): { cells: number; spans: number } {
       if (room > 20) ctx.fillText(fitText(style === SPAN_STYLE.wait ? `${name} (waiting)` : name, room), tx, yy + h / 2 - 0.5);
     }
     spans++;
+    classesDrawn.add(cls);
   }
   return { cells, spans };
 }
@@ -1000,7 +1005,7 @@ window.addEventListener('resize', () => resize());
 const api = {
   get header() { return header; },
   get view() { return { startNs: Math.round(vs), endNs: Math.round(ve), level: levelFor(), scrollY, labelW, width: cssW, height: cssH }; },
-  get lastFrame() { return { ...perf.lastFrame }; },
+  get lastFrame() { return { ...perf.lastFrame, classes: [...classesDrawn].map((c) => header?.classes[c] ?? String(c)).sort() }; },
   get selected() { return selected; },
   get details() { return details; },
   get state() { return JSON.parse(JSON.stringify(state)) as SavedState; },
