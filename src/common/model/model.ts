@@ -119,8 +119,7 @@ export class TraceModel {
   private lastEintr = new Map<LaneIndex, TraceEvent>();
   private pyPending = new Map<LaneIndex, { file: string; line: number }>();
   private boundAddr = new Map<string, string>();
-  private socketByLocal = new Map<string, string>();
-  private pendingPeer = new Map<string, string>();
+  private socketByAddrs = new Map<string, string>();
   private knownConns = 0;
   private flowsSorted = true;
   private byFrom: Flow[] = [];
@@ -673,13 +672,14 @@ export class TraceModel {
     return [...this.drops].map(([pid, d]) => ({ pid, count: d.count, index: d.index, streams: [...this.brokenStreams].filter((k) => this.streamPids.get(k)?.has(pid)).length }));
   }
 
+  /** Links two socket ends: by the peer inode when the shim knew it, else by the connection's address pair
+   * (an end whose local|remote is the other's remote|local — several accepted sockets share one local address). */
   private linkPeer(key: string, peerKey: string | undefined, addrs: string): void {
     const [local, remote] = addrs.split('|');
-    if (!peerKey && local) {
-      this.socketByLocal.set(local, key);
-      const waiting = this.pendingPeer.get(local);
-      if (waiting) { peerKey = waiting; this.pendingPeer.delete(local); }
-      else if (remote) { const other = this.socketByLocal.get(remote); if (other && other !== key) peerKey = other; else this.pendingPeer.set(remote, key); }
+    if (!peerKey && local && remote) {
+      peerKey = this.socketByAddrs.get(`${remote}|${local}`);
+      if (peerKey === key) peerKey = undefined;
+      if (!peerKey) this.socketByAddrs.set(`${local}|${remote}`, key);
     }
     if (!peerKey) return;
     const o = this.objects.get(key), p = this.objects.get(peerKey);
