@@ -27,8 +27,8 @@ function checkCommand(id: string, cmd: unknown, where: string): void {
   if (exe === 'python3') assert.ok(existsSync(join(DEMOS, id, (cmd as string[])[1])), `${id}: ${(cmd as string[])[1]} missing`);
 }
 
-test('the gallery has the 16 demos of issue 7', () => {
-  assert.deepEqual(demoIds(), ['cow', 'demand-paging', 'fifo', 'file-locks', 'message-models', 'mmap-file', 'mq', 'multiplexing', 'mutex',
+test('the gallery has the 16 demos of issue 7 and the deadlock demo of the walkthrough', () => {
+  assert.deepEqual(demoIds(), ['cow', 'deadlock', 'demand-paging', 'fifo', 'file-locks', 'message-models', 'mmap-file', 'mq', 'multiplexing', 'mutex',
     'pipe', 'procs-vs-threads', 'semaphores', 'shared-vs-private', 'shm', 'signals', 'sockets']);
 });
 
