@@ -5,7 +5,8 @@
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
-// Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest
+//  4. the collector alone: real ws clients in another process sending pre-encoded EVENTS flat out (no shim).
+// Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,alone
 // runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { Collector } from '../src/common/collector';
 import { TracedProcess } from '../src/common/launcher';
 import { kindId } from '../src/common/vocabulary';
+import WebSocket from 'ws';
+import { encodeBye, encodeEvents, encodeJson, MessageType, SUBPROTOCOL, type EventRecord } from '../src/common/protocol';
 
 const quick = process.env.IPCSCOPE_BENCH_QUICK === '1';
 const scale = (n: number) => (quick ? Math.max(1, Math.round(n / 10)) : n);
@@ -152,6 +155,48 @@ async function ingest(bin: string): Promise<void> {
   await t.collector.close();
 }
 
+/**
+ * The collector alone, without the shim: a separate node process opens 4 real websocket connections and sends
+ * pre-encoded EVENTS messages (1000 mutex events each) flat out. Shows what the collector can take, so the figures
+ * above can be read as shim cost or collector cost.
+ */
+async function collectorAlone(): Promise<void> {
+  const CONNS = 4, MESSAGES = scale(2000), PER = 1000;
+  const c = await Collector.start({ traceFile: join(work, 'alone.ipctrace') });
+  const secret = /secret=([0-9a-f]+)/.exec(c.envFor().IPCSCOPE!)![1];
+  let first = 0, last = 0;
+  c.on('events', () => { const t = performance.now(); if (!first) first = t; last = t; });
+  await runPlain([process.execPath, __filename, '--blast', String(c.port), secret, String(CONNS), String(MESSAGES), String(PER)]);
+  while (c.liveConnections().length) await new Promise((r) => setTimeout(r, 10));
+  const s = c.stats();
+  row(`collector alone: ${CONNS} ws clients x ${MESSAGES} messages of ${PER} events`, 'stored', `${fmt(s.events / ((last - first) / 1000) / 1e6)} M events/s`,
+    '', `${s.events} of ${CONNS * MESSAGES * PER} events, with the trace file; ${fmt(s.bytesPerEvent, 1)} bytes/event`);
+  await c.close();
+}
+
+/** Client side of collectorAlone (runs in its own process). */
+async function blast(port: number, secret: string, conns: number, messages: number, per: number): Promise<void> {
+  const LOCK = kindId('mutex_lock'), UNLOCK = kindId('mutex_unlock');
+  const recs: EventRecord[] = [];
+  for (let i = 0; i < per; i++) recs.push({ kind: i % 2 ? UNLOCK : LOCK, phase: 0, flags: 0, tid: 1000 + Math.floor((i * 8) / per), err: 0, ts: 1_000_000n + BigInt(i), // per-thread runs, as the shim sends them
+    result: 0n, caller: 0x5555_0000_1000n + BigInt(i % 2) * 32n, args: i % 2 ? [0x7fff_0000_0040n + BigInt(i % 8) * 64n] : [0x7fff_0000_0040n + BigInt(i % 8) * 64n, 0n] });
+  await Promise.all(Array.from({ length: conns }, (_, k) => new Promise<void>((res, rej) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ipcscope`, SUBPROTOCOL, { headers: { 'X-IPCScope-Secret': secret }, perMessageDeflate: false });
+    let seq = 0;
+    ws.on('error', rej);
+    ws.on('open', () => ws.send(encodeJson(MessageType.Hello, seq++, { pid: 90000 + k, ppid: 1, tid: 90000 + k, origin: 'initial', startNs: '1' })));
+    ws.once('message', async () => { // WELCOME
+      for (let m = 0; m < messages; m++) {
+        ws.send(encodeEvents(seq++, recs));
+        while (ws.bufferedAmount > 8 << 20) await new Promise((r) => setTimeout(r, 1));
+      }
+      ws.send(encodeBye(seq++, BigInt(messages * per), 0n));
+      ws.close();
+      ws.on('close', () => res());
+    });
+  })));
+}
+
 function printTable(): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
@@ -164,8 +209,12 @@ async function main(): Promise<void> {
   if (want('pingpong')) await pingpong(pp);
   if (want('mutex')) await mutexLoop(ml);
   if (want('ingest')) await ingest(ml);
+  if (want('alone')) await collectorAlone();
   printTable();
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[2] === '--blast') {
+  const [port, secret, conns, messages, per] = process.argv.slice(3);
+  blast(+port, secret, +conns, +messages, +per).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+} else main().catch((e) => { console.error(e); process.exit(1); });

@@ -74,7 +74,7 @@ export class EventStore implements EventSource {
   private threadConn: number[] = [];
   private threadPid: number[] = [];
   private threadTid: number[] = [];
-  private threadIndex = new Map<number, number>();
+  private threadIndex = new Map<number, Map<number, number>>();
 
   // side tables for values too wide for their column
   private resultWide = new Map<number, bigint>();
@@ -111,12 +111,14 @@ export class EventStore implements EventSource {
   }
 
   private threadOf(conn: number, pid: number, tid: number): number {
-    const key = conn * 0x100000000 + tid;
-    let t = this.threadIndex.get(key);
+    // per-connection maps keyed by tid: small-integer keys, no allocation per lookup
+    let byTid = this.threadIndex.get(conn);
+    if (!byTid) this.threadIndex.set(conn, byTid = new Map());
+    let t = byTid.get(tid);
     if (t === undefined) {
       t = this.threadConn.length;
       this.threadConn.push(conn); this.threadPid.push(pid); this.threadTid.push(tid);
-      this.threadIndex.set(key, t);
+      byTid.set(tid, t);
     }
     return t;
   }
