@@ -195,6 +195,17 @@ test('copy-on-write: a child writing half the pages of a 16 MiB private mapping 
   // Right after the fork everything was shared (the fork-time snapshot of the child).
   const early = m.pages.statesAt(track, track.snapshots[0].ts).states.subarray(first, first + 4096);
   assert.equal(early.filter((x) => x === 2).length, 4096);
+  // In between, the sampled faults turn shared pages into copies one at a time (the seed experiment).
+  const faults = track.faults.filter((f) => f.page >= first && f.page < first + 4096);
+  assert.equal(faults.length, 2048, 'one copy-on-write fault per written page');
+  const last = track.snapshots[track.snapshots.length - 1].ts;
+  let prev = -1;
+  for (const f of faults.filter((_, k) => k % 256 === 255)) {
+    const copied = m.pages.statesAt(track, f.ts).states.subarray(first, first + 4096).filter((x) => x === 3).length;
+    assert.ok(copied > prev, 'more copies after every fault');
+    prev = copied;
+  }
+  assert.equal(m.pages.statesAt(track, last - 1n).states.subarray(first, first + 4096).filter((x) => x === 3).length, 2048);
 });
 
 test('an fd leaked across exec is a finding; with O_CLOEXEC it is not', { skip }, async () => {

@@ -339,3 +339,37 @@ test('dropped events: streams of the process that lost events stop matching, and
   assert.ok(f && f.pids[0] === 1 && /dropped 7 events.*1 stream/.test(f.message), f?.message);
   assert.equal(summarize(m, { callSites: false }).dropped, 7);
 });
+
+test('TCP ends linked by address pair even when accepted sockets share the server address', () => {
+  const s = new ArraySource();
+  const srv = 'tcp:127.0.0.1:5000';
+  // Two clients connect; the server accepts both (same local address); each client writes; the server reads.
+  s.ev('socket', 'instant', 1, 1, 1, { domain: 2, type: 1, dev: 9, ino: 100 }, { result: 3 });
+  s.ev('accept', 'end', 1, 1, 10, { fd: 3, listenIno: 100, ino: 101, dev: 9 }, { result: 4, blob: `${srv}|tcp:127.0.0.1:6001` });
+  s.ev('accept', 'end', 1, 1, 11, { fd: 3, listenIno: 100, ino: 102, dev: 9 }, { result: 5, blob: `${srv}|tcp:127.0.0.1:6002` });
+  s.ev('socket', 'instant', 2, 2, 2, { domain: 2, type: 1, dev: 9, ino: 200 }, { result: 3 });
+  s.ev('connect', 'end', 2, 2, 12, { fd: 3, ino: 200, dev: 9 }, { blob: `tcp:127.0.0.1:6001|${srv}` });
+  s.ev('socket', 'instant', 3, 3, 3, { domain: 2, type: 1, dev: 9, ino: 300 }, { result: 3 });
+  s.ev('connect', 'end', 3, 3, 13, { fd: 3, ino: 300, dev: 9 }, { blob: `tcp:127.0.0.1:6002|${srv}` });
+  s.call('write', 2, 2, 20, 21, { fd: 3, count: 5, otype: 'socket_tcp', dev: 9, ino: 200 }, { result: 5 });
+  s.call('write', 3, 3, 22, 23, { fd: 3, count: 7, otype: 'socket_tcp', dev: 9, ino: 300 }, { result: 7 });
+  s.call('read', 1, 1, 30, 31, { fd: 5, count: 64, otype: 'socket_tcp', dev: 9, ino: 102 }, { result: 7 });
+  s.call('read', 1, 1, 32, 33, { fd: 4, count: 64, otype: 'socket_tcp', dev: 9, ino: 101 }, { result: 5 });
+  const m = new TraceModel(s);
+  m.update();
+  assert.equal(m.objects.get('9:101')!.peer, '9:200');
+  assert.equal(m.objects.get('9:102')!.peer, '9:300');
+  assert.deepEqual(m.flows.map((f) => [f.from.pid, f.object, f.bytes]).sort(), [[2, '9:200', 5], [3, '9:300', 7]]);
+});
+
+test('non-atomic pipe writes: larger than PIPE_BUF with several writers', () => {
+  const s = new ArraySource();
+  for (const pid of [1, 2]) s.call('write', pid, pid, pid * 10, pid * 10 + 5, { fd: 4, count: 8192, otype: 'pipe', dev: 1, ino: 5 }, { result: 8192 });
+  s.call('read', 3, 3, 40, 50, { fd: 3, count: 65536, otype: 'pipe', dev: 1, ino: 5 }, { result: 16384 });
+  const m = new TraceModel(s);
+  m.update();
+  const f = findings(m).filter((x) => x.kind === 'non-atomic-pipe-write');
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0].pids.sort(), [1, 2]);
+  assert.equal(f[0].events.length, 2);
+});
