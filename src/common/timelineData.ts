@@ -63,7 +63,8 @@ for (const k of KINDS) {
 }
 /** Lock kinds whose first argument is the lock's address (mutex, rwlock, spin lock, semaphore, condition variable). */
 const LOCK_ADDR_NAME: (string | undefined)[] = [];
-for (const k of KINDS) if (k.cls === 'lock' && ['mutex', 'rwlock', 'lock', 'sem', 'cond'].includes(k.args[0] ?? '')) LOCK_ADDR_NAME[k.id] = k.args[0];
+const LOCK_NAMES = ['mutex', 'rwlock', 'lock', 'sem', 'cond'];
+for (const k of KINDS) if (k.cls === 'lock' && LOCK_NAMES.includes(k.args[0] ?? '')) LOCK_ADDR_NAME[k.id] = k.args[0];
 const CLASS_OF = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of KINDS) CLASS_OF[k.id] = Math.max(0, CLASSES.indexOf(k.cls));
 
@@ -86,8 +87,6 @@ class LaneItems {
   obj = new Uint32Array(64); // 0 none
   /** Items whose duration exceeds LONG_NS, in end order: found by a separate scan, not the start-order search. */
   long: number[] = [];
-  /** Open spans (no end yet): drawn to the trace end. */
-  open = new Set<number>();
   /** Pre-aggregated cells per power-of-two level (PYRAMID_LEVELS), kept up to date as items arrive in start order. */
   pyramid = PYRAMID_LEVELS.map((level) => new PyramidLevel(level));
   lastStart = 0;
@@ -97,7 +96,6 @@ class LaneItems {
     if (start > this.lastStart) this.lastStart = start;
     this.start[i] = start; this.end[i] = style === INSTANT ? start : -1; this.kind[i] = kind; this.style[i] = style;
     this.flags[i] = flags; this.ev[i] = ev; this.endEv[i] = NONE; this.obj[i] = obj;
-    if (style !== INSTANT) this.open.add(i);
     if (style !== SPAN_STYLE.hold) {
       const bit = 1 << CLASS_OF[kind], fl = flags | (style === INSTANT ? 0 : 2);
       for (const p of this.pyramid) p.add(start, bit, fl, ev);
@@ -106,7 +104,6 @@ class LaneItems {
   }
   close(i: number, end: number, endEv: number, flags: number): void {
     this.end[i] = Math.max(end, this.start[i]); this.endEv[i] = endEv; this.flags[i] |= flags;
-    this.open.delete(i);
     if (this.end[i] - this.start[i] > LONG_NS) this.long.push(i);
   }
   private grow(): void {
@@ -187,13 +184,28 @@ interface Lane {
   late: LaneItems; lateSorted: boolean;
   /** Thread lanes: open blocking spans by kind (a stack: signal handlers nest inside blocking calls). */
   stack: number[];
-  holds: Map<string, number>;
+  /** Open lock holds by lock object id. */
+  holds: Map<number, number>;
 }
 
 interface ObjectRec { id: number; type: string; label: string; key: string }
 
 /** A write (or send) waiting to be matched with reads (receives) of the same object. */
-interface StreamOp { lane: number; rel: number; ev: number; bytes: number; prio: number }
+/** Writes (or sends) or reads (receives) of one object, as columns: no object per operation for the GC to trace. */
+class StreamOps {
+  lane: number[] = []; rel: number[] = []; ev: number[] = []; bytes: number[] = []; prio: number[] = [];
+  get n(): number { return this.lane.length; }
+  push(lane: number, rel: number, ev: number, bytes: number, prio: number): void {
+    this.lane.push(lane); this.rel.push(rel); this.ev.push(ev); this.bytes.push(bytes); this.prio.push(prio);
+  }
+  /** Indices in time order (stable). */
+  order(): Uint32Array {
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < idx.length; i++) idx[i] = i;
+    const r = this.rel;
+    return idx.sort((a, b) => r[a] - r[b] || a - b);
+  }
+}
 
 /** Flows of one key (object) or the direct ones (signals, lock hand-offs), as compact columns. */
 class FlowColumns {
@@ -359,15 +371,17 @@ export class TimelineData {
   private originNumber: number | null = null;
   private readonly pathOfDevIno = new Map<string, string>();
   // Flow inputs, matched lazily (ensureFlows) because records of different processes arrive out of time order.
-  private readonly writes = new Map<string, StreamOp[]>();
-  private readonly reads = new Map<string, StreamOp[]>();
+  private readonly writes = new Map<string, StreamOps>();
+  private readonly reads = new Map<string, StreamOps>();
   private readonly messageKeys = new Set<string>();
   private readonly directFlows = new FlowColumns();
   private readonly keyFlows = new Map<string, FlowColumns>();
   private readonly dirtyKeys = new Set<string>();
   private flowJob: Generator<void, FlowSet> | null = null;
   private readonly pendingSignals = new Map<string, { lane: number; rel: number; ev: number }[]>();
-  private readonly lastRelease = new Map<string, { lane: number; rel: number; ev: number }>();
+  /** Last release (unlock, post, signal) per lock object id: the hand-off source for the next contended acquire. */
+  private readonly lastRelease = new Map<number, { lane: number; rel: number; ev: number }>();
+  private readonly lockObjects = new Map<number, Map<bigint, number>>();
   private flowsDirty = true;
   private readonly exactFlows: TimelineDataOptions['exactFlows'];
   /** Whether the last flow index came from the model (for tests and the details pane). */
@@ -535,7 +549,12 @@ export class TimelineData {
     } else if (LOCK_ADDR_NAME[kind]) {
       const a = LOCK_ADDR_NAME[kind]!;
       const addr = arg(0);
-      obj = this.objectId(`${a}:${pid}:${addr}`, a === 'lock' ? 'spinlock' : a, `${a} 0x${addr.toString(16)} (pid ${pid})`);
+      const ck = pid * 8 + LOCK_NAMES.indexOf(a);
+      let m = this.lockObjects.get(ck);
+      if (!m) this.lockObjects.set(ck, (m = new Map()));
+      const known = m.get(addr);
+      if (known !== undefined) obj = known;
+      else { obj = this.objectId(`${a}:${pid}:${addr}`, a === 'lock' ? 'spinlock' : a, `${a} 0x${addr.toString(16)} (pid ${pid})`); m.set(addr, obj); }
     }
 
     if (phase === 1) {
@@ -594,19 +613,18 @@ export class TimelineData {
       const peer = arg(ARG.rwPeer);
       // A socket write goes to its peer's inode; a pipe or FIFO write to the object itself.
       const key = kind === K.write && isUnixSocket && peer !== 0n ? `s:${peer}` : isUnixSocket ? `s:${ino}` : obj ? this.objects[obj].key : `${dev}:${ino}`;
-      const op: StreamOp = { lane: laneId, rel: kind === K.write ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes, prio: 0 };
-      this.pushOp(kind === K.write ? this.writes : this.reads, key, op);
+      this.pushOp(kind === K.write ? this.writes : this.reads, key, laneId, kind === K.write ? lane.items.start[item] : rel, lane.items.ev[item], bytes, 0);
     } else if (kind === K.mqSend || kind === K.mqReceive) {
       const key = `mq:${arg(ARG.mqDev)}:${arg(ARG.mqIno)}`;
       this.messageKeys.add(key);
       const prio = Number(arg(kind === K.mqSend ? ARG.mqSendPrio : ARG.mqRecvPrio));
       this.pushOp(kind === K.mqSend ? this.writes : this.reads, key,
-        { lane: laneId, rel: kind === K.mqSend ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes: kind === K.mqSend ? Number(arg(1)) : Number(resultOf()), prio });
+        laneId, kind === K.mqSend ? lane.items.start[item] : rel, lane.items.ev[item], kind === K.mqSend ? Number(arg(1)) : Number(resultOf()), prio);
     } else if (kind === K.msgsnd || kind === K.msgrcv) {
       const key = `msg:${arg(kind === K.msgsnd ? ARG.msgsndId : ARG.msgrcvId)}`;
       this.messageKeys.add(key);
       this.pushOp(kind === K.msgsnd ? this.writes : this.reads, key,
-        { lane: laneId, rel: kind === K.msgsnd ? lane.items.start[item] : rel, ev: lane.items.ev[item], bytes: kind === K.msgsnd ? Number(arg(1)) : Number(resultOf()), prio: 0 });
+        laneId, kind === K.msgsnd ? lane.items.start[item] : rel, lane.items.ev[item], kind === K.msgsnd ? Number(arg(1)) : Number(resultOf()), 0);
     } else if (kind === K.kill || kind === K.sigqueue || kind === K.tgkill) {
       const target = Number(BigInt.asIntN(64, arg(kind === K.tgkill ? ARG.tgTid : kind === K.kill ? ARG.killPid : ARG.sqPid)));
       const sig = Number(arg(kind === K.tgkill ? ARG.tgSig : kind === K.kill ? ARG.killSig : ARG.sqSig));
@@ -617,32 +635,30 @@ export class TimelineData {
         this.pendingSignals.set(key, list);
       }
     } else if (HOLD_RELEASE.has(kind)) {
-      const addr = arg(0).toString();
-      const releaseKey = `${lane.pid}:${addr}`;
-      const rel0 = this.lastRelease.get(releaseKey);
+      // lock objects are per (process, address), so the object id keys holds and hand-offs (no strings per event)
+      const rel0 = this.lastRelease.get(obj);
       // Lock hand-off: the last release by another thread while this one was waiting for it.
       if (contended && rel0 && rel0.lane !== laneId && rel0.rel >= lane.items.start[item] && rel0.rel <= rel)
         { this.directFlows.push(rel0.lane, laneId, rel0.rel, rel, 0, rel0.ev, i); this.flowsDirty = true; }
       const h = lane.items.push(rel, kind, SPAN_STYLE.hold, 0, i, obj);
-      lane.holds.set(addr, h);
+      lane.holds.set(obj, h);
     } else if (RELEASES.has(kind)) {
-      const addr = arg(0).toString();
-      const h = lane.holds.get(addr);
-      if (h !== undefined) { lane.items.close(h, rel, i, 0); lane.holds.delete(addr); }
-      this.lastRelease.set(`${lane.pid}:${addr}`, { lane: laneId, rel, ev: i });
+      const h = lane.holds.get(obj);
+      if (h !== undefined) { lane.items.close(h, rel, i, 0); lane.holds.delete(obj); }
+      this.lastRelease.set(obj, { lane: laneId, rel, ev: i });
     } else if (kind === K.semPost || kind === K.condSignal) {
-      this.lastRelease.set(`${lane.pid}:${arg(0)}`, { lane: laneId, rel, ev: i });
+      this.lastRelease.set(obj, { lane: laneId, rel, ev: i });
     } else if ((kind === K.semWait || kind === K.condWait) && contended) {
-      const r = this.lastRelease.get(`${lane.pid}:${arg(0)}`);
+      const r = this.lastRelease.get(obj);
       if (r && r.lane !== laneId && r.rel >= lane.items.start[item] && r.rel <= rel)
         { this.directFlows.push(r.lane, laneId, r.rel, rel, 0, r.ev, i); this.flowsDirty = true; }
     }
   }
 
-  private pushOp(map: Map<string, StreamOp[]>, key: string, op: StreamOp): void {
+  private pushOp(map: Map<string, StreamOps>, key: string, lane: number, rel: number, ev: number, bytes: number, prio: number): void {
     let list = map.get(key);
-    if (!list) { list = []; map.set(key, list); }
-    list.push(op);
+    if (!list) { list = new StreamOps(); map.set(key, list); }
+    list.push(lane, rel, ev, bytes, prio);
     this.dirtyKeys.add(key);
     this.flowsDirty = true;
   }
@@ -665,30 +681,32 @@ export class TimelineData {
     const out = new FlowColumns();
     const ws = this.writes.get(key), rs = this.reads.get(key);
     if (!ws || !rs) return out;
-    const w = [...ws].sort((a, b) => a.rel - b.rel), r = [...rs].sort((a, b) => a.rel - b.rel);
+    const wo = ws.order(), ro = rs.order();
     if (this.messageKeys.has(key)) {
       // One message per receive: the oldest queued message of the received priority sent before the receive.
-      const used = new Uint8Array(w.length);
+      const used = new Uint8Array(wo.length);
       let firstFree = 0;
-      for (const rd of r) {
-        while (firstFree < w.length && used[firstFree]) firstFree++;
+      for (const r of ro) {
+        while (firstFree < wo.length && used[firstFree]) firstFree++;
         let k = -1;
-        for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j] && w[j].prio === rd.prio) { k = j; break; }
-        if (k < 0) for (let j = firstFree; j < w.length && w[j].rel <= rd.rel; j++) if (!used[j]) { k = j; break; }
+        for (let j = firstFree; j < wo.length && ws.rel[wo[j]] <= rs.rel[r]; j++) if (!used[j] && ws.prio[wo[j]] === rs.prio[r]) { k = j; break; }
+        if (k < 0) for (let j = firstFree; j < wo.length && ws.rel[wo[j]] <= rs.rel[r]; j++) if (!used[j]) { k = j; break; }
         if (k < 0) continue;
         used[k] = 1;
-        out.push(w[k].lane, rd.lane, w[k].rel, rd.rel, w[k].bytes, w[k].ev, rd.ev);
+        const w = wo[k];
+        out.push(ws.lane[w], rs.lane[r], ws.rel[w], rs.rel[r], ws.bytes[w], ws.ev[w], rs.ev[r]);
       }
       return out;
     }
-    let wi = 0, left = w.length ? w[0].bytes : 0;
-    for (const rd of r) {
-      let need = rd.bytes;
-      while (need > 0 && wi < w.length) {
+    let wi = 0, left = wo.length ? ws.bytes[wo[0]] : 0;
+    for (const r of ro) {
+      let need = rs.bytes[r];
+      while (need > 0 && wi < wo.length) {
+        const w = wo[wi];
         const take = Math.min(need, left);
-        out.push(w[wi].lane, rd.lane, w[wi].rel, rd.rel, take, w[wi].ev, rd.ev);
+        out.push(ws.lane[w], rs.lane[r], ws.rel[w], rs.rel[r], take, ws.ev[w], rs.ev[r]);
         need -= take; left -= take;
-        if (left === 0) { wi++; left = wi < w.length ? w[wi].bytes : 0; }
+        if (left === 0) { wi++; left = wi < wo.length ? ws.bytes[wo[wi]] : 0; }
       }
     }
     return out;
@@ -844,13 +862,14 @@ export class TimelineData {
         }
         // Spans a bucket wide or wider are longer than LONG_NS (pyramid levels are above it): only those lists.
         for (const k of it.long) visit(k, false);
-        for (const k of it.open) visit(k, false);
+        if (it === lane.items) { for (const k of lane.stack) visit(k, false); for (const k of lane.holds.values()) visit(k, false); }
       } else {
         const from = it.lowerBound(a - LONG_NS);
         const to = it.lowerBound(b);
         for (let k = from; k < to; k++) visit(k, true);
         for (const k of it.long) if (it.start[k] < a - LONG_NS) visit(k, true);
-        for (const k of it.open) if (it.start[k] < a - LONG_NS) visit(k, true);
+        // open spans (still blocked, still held) reach the trace end: the call stack and held locks list them
+        if (it === lane.items) for (const k of [...lane.stack, ...lane.holds.values()]) if (it.start[k] < a - LONG_NS) visit(k, true);
       }
       }
     }
