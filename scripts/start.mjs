@@ -37,9 +37,11 @@ if (onPath('code') && !process.env.IPCSCOPE_START_CODE_SERVER) {
 }
 
 const port = opt('--port') ? Number(opt('--port')) : undefined;
-const server = await startCodeServer({ port, env, installExtension: root, logFile: join(root, 'test-results', 'start-code-server.log') })
+const server = await startCodeServer({ port, env, logFile: join(root, 'test-results', 'start-code-server.log') })
   .catch((e) => { console.error(`[start] ${e.message}`); process.exit(1); });
-const url = server.workbenchUrl({ folder });
+// Loaded as the extension under development (smoke-test payload): an extension linked into the extensions folder
+// activates, but code-server will not serve its webview files from outside that folder.
+const url = server.workbenchUrl({ folder, extensionDevelopmentPath: root });
 console.log(`\n  IPC Scope is running in code-server: ${url}\n  (VS Code ${'1.139.1'} workbench on 127.0.0.1 only; Ctrl-C stops it and everything it started)\n`);
 
 let stopping = false;

@@ -12,7 +12,7 @@ export function pidsWithToken(token: string): number[];
 export const QUIET_SETTINGS: Record<string, unknown>;
 export interface CodeServerOptions {
   port?: number; trust?: boolean; settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; logFile?: string; echo?: boolean;
-  keep?: boolean; tmpRoot?: string; installExtension?: string; vsix?: string;
+  keep?: boolean; tmpRoot?: string; vsix?: string;
 }
 export interface CodeServer {
   port: number; base: string; root: string; userDataDir: string; extensionsDir: string; pid: number; token: string;

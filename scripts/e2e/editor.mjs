@@ -3,7 +3,7 @@
 // Shared by scripts/e2e/setup.mjs, test/e2e/launcher, the browser tests and scripts/start.mjs.
 // No import.meta here: the browser tests bundle this file to CommonJS.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, createWriteStream, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -138,11 +138,6 @@ export async function startCodeServer(opts = {}) {
   const token = randomBytes(8).toString('hex');
   const env = { ...process.env, ...(opts.env ?? {}), XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, TMPDIR: dirs.tmp,
     IPCSCOPE_EDITOR_TOKEN: token };
-  // Installed like a user's extension (no smoke-test payload needed): a link named publisher.name-version.
-  if (opts.installExtension) {
-    const pkg = JSON.parse(readFileSync(join(opts.installExtension, 'package.json'), 'utf8'));
-    symlinkSync(resolve(opts.installExtension), join(dirs.ext, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
-  }
   // code-server must not inherit a test runner's VSCODE_* variables (they confuse its extension host).
   for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
   // A packaged extension goes in the way a user installs it: code-server --install-extension into our clean folder.
