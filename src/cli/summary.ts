@@ -17,6 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) { process.stdout.write(HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one trace file, got ${positionals.length}\n${HELP}`);
   const store = await readTraceFile(positionals[0]);
+  if (store.cutOff) process.stderr.write(`ipcscope summary: warning: ${positionals[0]}: ${store.cutOff}; summarizing what is there\n`);
   const model = new TraceModel(store);
   model.update({ flush: true });
   const s = summarize(model, { callSites: !values['no-call-sites'] });

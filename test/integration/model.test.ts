@@ -265,10 +265,24 @@ test('ipcscope summary --json: every documented field', { skip }, async () => {
 test('bad input: summary of a missing or garbage file fails clearly', { skip }, async () => {
   const bad = join(tempDir(), 'garbage.ipctrace');
   require('node:fs').writeFileSync(bad, 'not a trace at all');
-  for (const f of [bad, join(tempDir(), 'missing.ipctrace')]) {
-    try { execFileSync(process.execPath, [CLI, 'summary', f], { encoding: 'utf8', stdio: 'pipe' }); assert.fail('should fail'); }
-    catch (e) { const err = e as { status: number; stderr: string }; assert.equal(err.status, 1); assert.match(err.stderr, /ipcscope summary: .+/); }
+  for (const [f, why] of [[bad, /not an IPC Scope trace/], [join(tempDir(), 'missing.ipctrace'), /ENOENT/]] as const) {
+    assert.throws(() => execFileSync(process.execPath, [CLI, 'summary', f], { encoding: 'utf8', stdio: 'pipe' }), (e: { status: number; stderr: string }) => {
+      assert.equal(e.status, 1, e.stderr);
+      assert.match(e.stderr, /^ipcscope summary: /);
+      assert.match(e.stderr, why);
+      return true;
+    });
   }
+  // A cut-off recording is summarized up to its last whole chunk, with a warning.
+  const r = await recordProgram(compileC(`${FIX}/partial_reads.c`), []);
+  const cut = join(tempDir(), 'cut.ipctrace');
+  const whole = readFileSync(r.tracePath);
+  require('node:fs').writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+  const res = require('node:child_process').spawnSync(process.execPath, [CLI, 'summary', '--json', '--no-call-sites', cut], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  assert.match(res.stderr, /warning: .*cut/i);
+  const s = JSON.parse(res.stdout) as Summary;
+  assert.ok(s.events > 0 && s.events < r.store.count);
 });
 
 test('export --format perfetto decodes back with tracks, slices and the model\'s flows; chrome JSON too', { skip }, async () => {
