@@ -1019,7 +1019,6 @@ __attribute__((constructor(101))) static void ips_init(void) {
   if (dladdr((void *)ips_init, &di) && di.dli_fname) {
     if (!realpath(di.dli_fname, shim_path)) snprintf(shim_path, sizeof shim_path, "%s", di.dli_fname);
   }
-  ips_pause_armed = ips_cfg.pause_enabled; /* stepping (issue 6): the slow path only returns for now */
   pthread_key_create(&ring_key, ring_thread_gone);
   pthread_atfork(NULL, NULL, atfork_child_safety);
   ips_cfg.enabled = 1;     /* events made before WELCOME are buffered in this thread's ring */
