@@ -13,7 +13,7 @@ import {
 /** At most this many `grow` messages per second while recording. */
 export const FEED_HZ = 10;
 /** A slice of event consumption stops after this many ms and yields to the event loop. */
-export const SLICE_MS = 12;
+export const SLICE_MS = 8;
 
 export interface TimelineSessionOptions {
   source: EventSource;
@@ -120,7 +120,7 @@ export class TimelineSession {
       if (this.disposed) { this.pumping = false; return; }
       const t0 = performance.now();
       // Chunks small enough to check the clock often: consumption costs ~1 µs per event.
-      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(4096);
+      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(2048);
       const ms = performance.now() - t0;
       this.stats.slices++;
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
