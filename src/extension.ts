@@ -11,12 +11,14 @@ import { TraceEditorProvider } from './host/traceEditor';
 import { createTimelineBridge } from './host/timelineBridge';
 import { initLog, log } from './host/log';
 import { readSettings } from './host/settings';
+import { registerGallery, type DemoGallery } from './host/gallery';
 
 /** What activate() returns: the extension-host tests inspect sessions and views through it. */
 export interface IpcScopeApi {
   readonly sessions: SessionManager;
   readonly views: { readonly sessions: SessionsProvider; readonly processes: ProcessesProvider; readonly objects: ObjectsProvider; readonly findings: FindingsProvider };
   readonly statusBar: SessionStatusBar;
+  readonly gallery: DemoGallery;
 }
 
 let manager: SessionManager | undefined;
@@ -54,9 +56,10 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     TraceEditorProvider.register(sessions, timeline),
   );
   registerCommands(context, sessions, timeline);
+  const gallery = registerGallery(context, sessions);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
-  return { sessions, views, statusBar };
+  return { sessions, views, statusBar, gallery };
 }
 
 // `npm start` opens the demos folder with IPCSCOPE_TRACE_ON_STARTUP set (or a user sets ipcScope.traceOnStartup),

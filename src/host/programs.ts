@@ -12,6 +12,10 @@ export interface ProgramSpec {
   readonly file: string;
   readonly args: readonly string[];
   readonly cwd: string;
+  /** The session's name when not the file's (the Demo Gallery names sessions after demos). */
+  readonly label?: string;
+  /** Overrides ipcScope.pageFaults for this program (the gallery's memory demos need the faults). */
+  readonly pageFaults?: boolean;
 }
 
 export interface LaunchPlan {

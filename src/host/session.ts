@@ -58,7 +58,7 @@ export class TraceSession implements vscode.Disposable {
   static async record(spec: ProgramSpec, settings: IpcScopeSettings): Promise<TraceSession> {
     const tempDir = join(tmpdir(), 'ipc-scope-sessions', randomBytes(6).toString('hex'));
     mkdirSync(tempDir, { recursive: true });
-    const s = new TraceSession(basename(spec.file), true, spec, tempDir);
+    const s = new TraceSession(spec.label ?? basename(spec.file), true, spec, tempDir);
     s.terminal = new ProgramTerminal(vscode.l10n.t('IPC Scope: {0}', s.label), (text) => s.process?.write(text), () => s.process?.endInput(), () => { void s.stop(); });
     s.terminal.terminal.show(true);
     try {
@@ -89,7 +89,7 @@ export class TraceSession implements vscode.Disposable {
     }
     this.traceFile = join(this.tempDir!, `${basename(spec.file).replace(/[^\w.-]/g, '_')}.ipctrace`);
     this.collector = await Collector.start({
-      payloadBytes: settings.payloadBytes, pageFaults: settings.pageFaults, maxEvents: settings.maxEvents,
+      payloadBytes: settings.payloadBytes, pageFaults: spec.pageFaults ?? settings.pageFaults, maxEvents: settings.maxEvents,
       traceFile: this.traceFile, meta: { command: [plan.command, ...plan.args], cwd: spec.cwd },
     });
     this.store = this.collector.store;

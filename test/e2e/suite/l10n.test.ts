@@ -9,7 +9,7 @@ const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 const json = (p: string) => JSON.parse(readFileSync(join(root(), p), 'utf8')) as Record<string, string>;
 
 function runtimeStrings(): Set<string> {
-  const files = ['src/extension.ts', ...readdirSync(join(root(), 'src/host')).map((f) => `src/host/${f}`)];
+  const files = ['src/extension.ts', ...readdirSync(join(root(), 'src/host'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `src/host/${f}`)];
   const keys = new Set<string>();
   for (const f of files) {
     const s = readFileSync(join(root(), f), 'utf8');
