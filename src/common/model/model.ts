@@ -123,6 +123,8 @@ export class TraceModel {
   private knownConns = 0;
   private flowsSorted = true;
   private byFrom: Flow[] = [];
+  private waitsByThread = new Map<number, Map<number, Wait[]>>();
+  private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
   private brokenStreams = new Set<string>();
   private drops = new Map<number, { count: number; index: number; ts: bigint }>();
@@ -201,13 +203,17 @@ export class TraceModel {
     const p = this.processes.get(pid);
     if (!p) return undefined;
     const alive = p.startNs <= ts && (p.endNs === undefined || ts < p.endNs);
-    const fds: FdInterval[] = [];
-    for (const o of this.objectsOf(pid)) for (const f of o.fds) if (f.pid === pid && f.from <= ts && (f.to === undefined || ts < f.to)) fds.push(f);
-    const blocked = this.waits.filter((w) => w.pid === pid && w.t0 <= ts && (w.t1 === undefined || ts < w.t1));
+    const fds = (this.fdsByPid.get(pid) ?? []).filter((f) => f.from <= ts && (f.to === undefined || ts < f.to));
+    // Per thread, waits do not overlap (but for a handler's call nested in one): the last one begun by ts.
+    const blocked: Wait[] = [];
+    for (const [tid, ws] of this.waitsByThread.get(pid) ?? []) {
+      let lo = 0, hi = ws.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (ws[mid].t0 <= ts) lo = mid + 1; else hi = mid; }
+      for (let i = lo - 1; i >= 0 && i >= lo - 4; i--) if (ws[i].t1 === undefined || ts < ws[i].t1!) { blocked.push(ws[i]); break; }
+      void tid;
+    }
     return { alive, fds: fds.sort((a, b) => a.fd - b.fd), blocked };
   }
-  private objectsOf(pid: number): IpcObject[] { return [...this.objects.values()].filter((o) => o.pids.has(pid)); }
-
   /** Fd intervals of an object open at `ts`. */
   holdersAt(object: string, ts: bigint): FdInterval[] {
     const o = this.objects.get(object);
@@ -311,6 +317,11 @@ export class TraceModel {
       if (e.phase === PHASE.begin) {
         wait = { pid: e.pid, tid: e.tid, kind: e.kind, object: this.waitObject(e), begin: e.index, end: -1, t0: e.ts };
         this.waits.push(wait);
+        let byTid = this.waitsByThread.get(e.pid);
+        if (!byTid) this.waitsByThread.set(e.pid, (byTid = new Map()));
+        let tw = byTid.get(e.tid);
+        if (!tw) byTid.set(e.tid, (tw = []));
+        tw.push(wait);
         if (!stack) this.openBegins.set(lk, (stack = []));
         stack.push({ e, wait });
       } else if (e.phase === PHASE.end && stack) {
@@ -551,6 +562,9 @@ export class TraceModel {
     const f: FdInterval = { pid, fd, object: o.key, end, cloexec, from: ts, fromIndex: index, how };
     ps.fds.set(fd, f);
     o.fds.push(f);
+    let pf = this.fdsByPid.get(pid);
+    if (!pf) this.fdsByPid.set(pid, (pf = []));
+    pf.push(f);
     o.pids.add(pid);
   }
   private closeFd(pid: number, fd: number, e: TraceEvent): void {
