@@ -489,7 +489,19 @@ static size_t json_str(char *out, size_t cap, size_t o, const char *s, size_t n)
     else if (c < 0x20 || c == 0x7f) {
       out[o++] = '\\'; out[o++] = 'u'; out[o++] = '0'; out[o++] = '0';
       out[o++] = hex[c >> 4]; out[o++] = hex[c & 15];
-    } else out[o++] = (char)c;
+    } else if (c < 0x80) out[o++] = (char)c;
+    else {
+      /* HELLO must be valid UTF-8: copy a well-formed sequence, replace a stray byte with U+FFFD. */
+      size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      size_t k = 1;
+      while (len && k < len && i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80) k++;
+      if (len && k == len) {
+        for (k = 0; k < len; k++) out[o++] = s[i + k];
+        i += len - 1;
+      } else {
+        out[o++] = (char)0xef; out[o++] = (char)0xbf; out[o++] = (char)0xbd;
+      }
+    }
   }
   if (o < cap) out[o++] = '"';
   return o;

@@ -30,7 +30,8 @@ int main(int argc, char **argv) {
   int r = check_fds();
   if (r) return r;
   if (argc < 2) {
-    execl("/proc/self/exe", argv[0], "again", (char *)NULL);
+    /* an argument that is not valid UTF-8 (HELLO stays valid JSON: the stray byte becomes U+FFFD) */
+    execl("/proc/self/exe", argv[0], "again", "q\"\\\377\303\251", (char *)NULL);
     return 12;
   }
   puts("basic done");
