@@ -175,6 +175,24 @@ test('ABBA lock order is reported as a potential deadlock although the run did n
   assert.ok(inv.events.every((i) => r.store.get(i).kind === kindId('mutex_lock')));
 });
 
+test('condition variable misuse on a real run: lost wakeup and a signal without the mutex', { skip }, async () => {
+  const { r, m } = await model('cond_misuse');
+  assert.equal(r.exit.code, 0, r.stderr);
+  assert.match(r.stdout, /timedwait 110 wait 0/, 'the program saw the lost wakeup time out');
+  const f = findings(m);
+  const lost = f.filter((x) => x.kind === 'lost-wakeup');
+  assert.equal(lost.length, 1, JSON.stringify(f.map((x) => x.message)));
+  assert.deepEqual(lost[0].events.map((i) => r.store.get(i).kind), [kindId('cond_signal'), kindId('cond_wait')]);
+  assert.match(lost[0].message, /timed out/);
+  const unlocked = f.filter((x) => x.kind === 'cond-signal-without-mutex');
+  assert.equal(unlocked.length, 1);
+  assert.equal(r.store.get(unlocked[0].events[0]).kind, kindId('cond_signal'));
+  // The second wait was ended by that signal.
+  const waits = m.waits.filter((w) => w.kind === kindId('cond_wait'));
+  assert.equal(waits.length, 2);
+  assert.equal(waits[1].by?.index, unlocked[0].events[0]);
+});
+
 test('copy-on-write: a child writing half the pages of a 16 MiB private mapping leaves exactly that many private', { skip }, async () => {
   const { r, m } = await model('cow_half');
   assert.equal(r.exit.code, 0, r.stderr);

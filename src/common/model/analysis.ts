@@ -158,7 +158,8 @@ export function findings(m: TraceModel): Finding[] {
   }
   for (const l of m.evidence.lostWakeups) {
     const w = m.waits.find((x) => x.begin === l.wait);
-    if (w && w.t1 !== undefined && m.source.get(w.end).err === 0) continue; // it was woken later after all
+    const end = w && w.t1 !== undefined ? m.source.get(w.end) : undefined;
+    if (end && end.err === 0 && end.result === 0n) continue; // it was woken after all (pthread errors come as the result)
     const e = m.source.get(l.signal);
     out.push({ kind: 'lost-wakeup', severity: 'warning', message: `condition variable signalled by ${e.pid}/${e.tid} with no waiter; the waiter blocked afterwards${w?.t1 === undefined ? ' and never woke' : ' and timed out'}`, events: [l.signal, l.wait], pids: uniq([e.pid, m.source.get(l.wait).pid]) });
   }
