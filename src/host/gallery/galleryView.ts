@@ -86,9 +86,9 @@ export class DemoGalleryProvider implements vscode.TreeDataProvider<GalleryNode>
     item.description = m.long ? `${m.id} · ${vscode.l10n.t('long')}` : m.id;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${escape(pick(m.title, lang))}**\n\n`);
-    tip.appendText(pick(m.observation, lang));
-    tip.appendMarkdown(`\n\n$(debug-breakpoint) \`${m.stopAt.file}:${m.stopAt.line}\` — `);
-    tip.appendText(pick(m.stopAt.why, lang));
+    // escape(), not appendText: appendText turns spaces into &nbsp; and the hover would not wrap.
+    tip.appendMarkdown(escape(pick(m.observation, lang)));
+    tip.appendMarkdown(`\n\n$(debug-breakpoint) \`${m.stopAt.file}:${m.stopAt.line}\` — ${escape(pick(m.stopAt.why, lang))}`);
     item.tooltip = tip;
     item.contextValue = 'ipcScope.demo';
     if (e.demo.readme) item.command = { command: 'ipcScope.gallery.openReadme', title: vscode.l10n.t('Open README'), arguments: [e] };

@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { api, EXTENSION_ID } from './helpers';
 
 const COMMANDS = ['ipcScope.traceProgram', 'ipcScope.traceLastProgram', 'ipcScope.stopSession', 'ipcScope.openTraceFile',
-  'ipcScope.exportTrace', 'ipcScope.showTimeline'];
+  'ipcScope.exportTrace', 'ipcScope.showTimeline',
+  'ipcScope.gallery.trace', 'ipcScope.gallery.step', 'ipcScope.gallery.openReadme', 'ipcScope.gallery.refresh'];
 
 describe('activation', () => {
   it('activates and returns its API', async () => {

@@ -1,0 +1,146 @@
+// The Demo Gallery and the "Learn IPC with IPC Scope" walkthrough in the real extension host: every demo of the
+// repository listed under its topic, Trace on the pipe demo recording its processes under the real shim, the
+// deadlock demo's trace showing the deadlock, Open README opening the preview, Step starting the `ipcscope`
+// debugger (or saying clearly that it is missing), and the walkthrough contributed and openable.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TraceSession } from '../../../src/host/session';
+import type { GalleryNode } from '../../../src/host/gallery/galleryView';
+import type { ProcessNode } from '../../../src/host/modelView';
+import { groupByTopic, loadDemos, pick, topicName } from '../../../src/host/gallery/manifests';
+import { steppingAvailable } from '../../../src/host/gallery';
+import { api, waitFor, EXTENSION_ID } from './helpers';
+
+const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+
+function flatten(n: ProcessNode): ProcessNode[] { return [n, ...n.children.flatMap(flatten)]; }
+
+describe('demo gallery', function () {
+  this.timeout(120_000);
+
+  it('lists every demo of the repository under its topic, titled in the UI language, the observation as tooltip', async () => {
+    const a = await api();
+    const p = a.gallery.provider;
+    const expected = loadDemos(join(root(), 'demos'));
+    assert.equal(p.catalog?.root, join(root(), 'demos'), 'the test workspace has no demos, so the extension copy is shown');
+    assert.deepEqual(p.catalog?.errors, []);
+    const topics = p.getChildren();
+    const groups = groupByTopic(expected.demos);
+    assert.deepEqual(topics.map((t) => t.kind === 'topic' && t.group.topic), groups.map((g) => g.topic));
+    let listed = 0;
+    for (const [i, t] of topics.entries()) {
+      const item = p.getTreeItem(t);
+      assert.equal(item.label, topicName(groups[i].topic, vscode.env.language));
+      assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
+      const demos = p.getChildren(t);
+      assert.deepEqual(demos.map((d) => d.kind === 'demo' && d.demo.manifest.id), groups[i].demos.map((d) => d.manifest.id));
+      for (const d of demos) {
+        const di = p.getTreeItem(d);
+        const m = (d as Extract<GalleryNode, { kind: 'demo' }>).demo.manifest;
+        assert.equal(di.label, pick(m.title, vscode.env.language));
+        assert.equal(di.contextValue, 'ipcScope.demo', 'the inline Trace/Step/README actions apply');
+        // appendText escapes Markdown (`|`, `*`, …): compare the unescaped text.
+        const tip = (di.tooltip as vscode.MarkdownString).value.replace(/\\(.)/g, '$1');
+        assert.ok(tip.includes(pick(m.observation, vscode.env.language).slice(0, 40)), tip);
+        listed++;
+      }
+    }
+    assert.equal(listed, expected.demos.length);
+    assert.ok(listed >= 17, `${listed} demos`);
+    // The view is contributed to the IPC Scope container and can be focused (the walkthrough links to it).
+    await vscode.commands.executeCommand('ipcScope.demos.focus');
+    await waitFor('the gallery view to be visible', () => a.gallery.view.visible, 10_000);
+  });
+
+  it('Trace on the pipe demo records it: a session named after the demo, its shell and every pipe program', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', 'pipe');
+    assert.ok(s, 'no session returned');
+    assert.notEqual(s.state, 'failed', s.error);
+    assert.equal(s.label, 'demo: pipe');
+    await s.whenEnded();
+    assert.equal(s.exit?.code, 0, s.terminal?.transcript);
+    assert.equal(a.sessions.current, s);
+    const roots = a.views.processes.roots();
+    assert.equal(roots.length, 1, JSON.stringify(roots.map((r) => r.name)));
+    const names = flatten(roots[0]).map((n) => n.name);
+    for (const prog of ['pipe', 'pipe-bidirectional', 'pipe-eof']) assert.ok(names.includes(prog), `${prog} in ${names.join(', ')}`);
+    // pipe, the bidirectional pair and the EOF variants each fork a child that shares a pipe with its parent.
+    const pipes = a.views.objects.objects().filter((o) => o.type === 'pipe');
+    assert.ok(pipes.length >= 4, JSON.stringify(pipes.map((o) => o.label)));
+    assert.ok(pipes.some((o) => new Set(o.users.map((u) => u.pid)).size >= 2), 'a pipe used by two processes');
+    assert.ok(s.terminal!.transcript.length > 0);
+  });
+
+  it('Trace on the deadlock demo (the walkthrough\'s last step) ends with the deadlock found', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', 'deadlock');
+    assert.ok(s && s.state !== 'failed', s?.error);
+    await s.whenEnded();
+    assert.equal(s.exit?.code, 0, s.terminal?.transcript);
+    assert.ok(s.terminal!.transcript.includes('abba: deadlock'), s.terminal!.transcript);
+    a.sessions.setCurrent(s);
+    const f = await waitFor('the deadlock finding', () => a.views.findings.findings().find((x) => x.detail === 'deadlock'), 10_000);
+    assert.equal(f.severity, 'error');
+    assert.match(f.title, /mutex_lock/);
+  });
+
+  it('Open README opens the demo README beside, as a preview', async () => {
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('ipcScope.gallery.openReadme', 'cow');
+    assert.equal(uri?.fsPath, join(root(), 'demos', 'cow', 'README.md'));
+    const tab = await waitFor('a README tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /README/.test(t.label)), 15_000);
+    const input = tab.input;
+    if (input instanceof vscode.TabInputWebview) assert.match(input.viewType, /markdown/i);
+    else assert.equal((input as vscode.TabInputText).uri.fsPath, uri.fsPath);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('an unknown demo id is refused with an error, not a crash', async () => {
+    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.trace', 'no-such-demo'), undefined);
+    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.openReadme', 'no-such-demo'), undefined);
+    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'no-such-demo'), false);
+  });
+
+  it('Step starts an ipcscope debug session at the demo, or says the debugger is missing', async () => {
+    const stop = join(root(), 'demos', 'pipe', loadDemos(join(root(), 'demos')).demos.find((d) => d.manifest.id === 'pipe')!.manifest.stopAt.file);
+    if (!steppingAvailable()) {
+      assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'pipe'), false);
+      assert.ok(!vscode.debug.activeDebugSession, 'nothing started');
+      return;
+    }
+    const started = new Promise<vscode.DebugSession>((resolve) => { const d = vscode.debug.onDidStartDebugSession((s) => { d.dispose(); resolve(s); }); });
+    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'pipe'), true);
+    const session = await started;
+    assert.equal(session.type, 'ipcscope');
+    assert.equal(session.configuration.ipcScopeDemo, 'pipe');
+    assert.ok(vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === stop), 'the stopAt breakpoint is set');
+    await vscode.debug.stopDebugging(session);
+  });
+});
+
+describe('walkthrough: Learn IPC with IPC Scope', () => {
+  it('is contributed with steps from a pipe to copy-on-write to a deadlock, each with media in English and Korean', () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { walkthroughs: { id: string; title: string; steps: { id: string; description: string; media: { svg: string } }[] }[] } };
+    const w = pkg.contributes.walkthroughs.find((x) => x.id === 'learnIpc');
+    assert.ok(w, 'walkthrough learnIpc');
+    assert.deepEqual(w.steps.map((s) => s.id), ['pipe', 'timeline', 'cow', 'deadlock', 'gallery']);
+    // The manifest is localized by the time we read it: real text, and links that trace the demos.
+    assert.doesNotMatch(w.title, /^%/);
+    const links = w.steps.map((s) => s.description).join('\n');
+    for (const d of ['pipe', 'cow', 'deadlock']) assert.ok(links.includes(`command:ipcScope.gallery.trace?%5B%22${d}%22%5D`), d);
+    assert.ok(links.includes('command:ipcScope.showTimeline'));
+    for (const s of w.steps) {
+      assert.ok(existsSync(join(root(), s.media.svg)), s.media.svg);
+      assert.ok(existsSync(join(root(), s.media.svg.replace(/\/(en|ko)\//, '/ko/'))));
+      assert.ok(existsSync(join(root(), s.media.svg.replace(/\/(en|ko)\//, '/en/'))));
+    }
+  });
+
+  it('opens with workbench.action.openWalkthrough', async () => {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#learnIpc`, false);
+    await waitFor('the walkthrough editor', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /Learn IPC|IPC 배우기|Walkthrough|Welcome|시작/i.test(t.label)), 10_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
