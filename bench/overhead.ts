@@ -10,7 +10,7 @@
 // runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Collector } from '../src/common/collector';
 import { TracedProcess } from '../src/common/launcher';
@@ -204,14 +204,16 @@ function printTable(): void {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  console.log(`IPC Scope overhead benchmark${quick ? ' (quick)' : ''}: node ${process.version}, ${REPEATS} interleaved repeats, medians`);
+  // Other work on the machine moves every figure: say how busy it was
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`IPC Scope overhead benchmark${quick ? ' (quick)' : ''}: node ${process.version}, ${REPEATS} interleaved repeats, medians; load average ${load()}`);
   const pp = compile('pingpong'), ml = compile('mutex_loop');
   if (want('pingpong')) await pingpong(pp);
   if (want('mutex')) await mutexLoop(ml);
   if (want('ingest')) await ingest(ml);
   if (want('alone')) await collectorAlone();
   printTable();
-  console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s; load average now ${load()}`);
 }
 
 if (process.argv[2] === '--blast') {
