@@ -346,10 +346,34 @@ struct thread_start {
   void *arg;
   uint32_t creator;
 };
+/* pthread_t → kernel tid for threads the shim saw start, so pthread_kill events can name their target. */
+#define THREAD_SLOTS 4096
+static struct { _Atomic uintptr_t self; _Atomic uint32_t tid; } thread_tids[THREAD_SLOTS];
+void ips_thread_register(void) {
+  uintptr_t self = (uintptr_t)pthread_self();
+  for (unsigned i = 0, h = (unsigned)(self >> 12) % THREAD_SLOTS; i < THREAD_SLOTS; i++, h = (h + 1) % THREAD_SLOTS) {
+    uintptr_t cur = atomic_load(&thread_tids[h].self);
+    if (cur == self || (cur == 0 && atomic_compare_exchange_strong(&thread_tids[h].self, &cur, self))) {
+      atomic_store(&thread_tids[h].tid, ips_tid());
+      return;
+    }
+  }
+}
+uint32_t ips_thread_tid_of(pthread_t t) {
+  uintptr_t self = (uintptr_t)t;
+  for (unsigned i = 0, h = (unsigned)(self >> 12) % THREAD_SLOTS; i < THREAD_SLOTS; i++, h = (h + 1) % THREAD_SLOTS) {
+    uintptr_t cur = atomic_load(&thread_tids[h].self);
+    if (cur == self) return atomic_load(&thread_tids[h].tid);
+    if (cur == 0) return 0;
+  }
+  return 0;
+}
+
 static void *thread_trampoline(void *p) {
   struct thread_start s = *(struct thread_start *)p;
   free(p);
   if (ips_cfg.enabled) {
+    ips_thread_register(); /* a reused pthread_t (same stack) simply gets the new tid */
     ips_thread_init();
     int saved = ips_tls.in_hook;
     ips_tls.in_hook = 1;

@@ -340,13 +340,14 @@ IPS_EXPORT int pthread_kill(pthread_t t, int sig) {
   IPS_REAL_DECL(pthread_kill, int, pthread_t, int);
   if (!ips_hook_enter()) return real_pthread_kill(t, sig);
   uint64_t caller = IPS_CALLER();
-  /* The target's kernel tid is not public; record the pthread_t (tid 0 means "see pthread handle"). */
+  /* The target's kernel tid, known for threads the shim saw start (0 when not). */
+  pid_t target = (pid_t)ips_thread_tid_of((unsigned long)t);
   if (kills_self(sig)) {
-    tgkill_common(getpid(), 0, sig, 0, 0, caller);
+    tgkill_common(getpid(), target, sig, 0, 0, caller);
     ips_flush_sync();
   }
   int r = real_pthread_kill(t, sig);
-  tgkill_common(getpid(), 0, sig, r ? -1 : 0, r, caller);
+  tgkill_common(getpid(), target, sig, r ? -1 : 0, r, caller);
   ips_hook_leave();
   return r;
 }

@@ -201,6 +201,8 @@ enum { IPS_MSG_HELLO = 1, IPS_MSG_WELCOME = 2, IPS_MSG_EVENTS = 3, IPS_MSG_COMMA
 char **ips_spawn_env(char *const envp[]) IPS_HIDDEN;  /* like ips_exec_env, origin spawn */
 void ips_exec_env_free(char **env) IPS_HIDDEN;
 void ips_thread_init(void) IPS_HIDDEN;
+void ips_thread_register(void) IPS_HIDDEN;            /* remember pthread_self() → tid (new threads, main) */
+uint32_t ips_thread_tid_of(unsigned long thread) IPS_HIDDEN; /* 0 when unknown */
 void ips_dl_scan(void) IPS_HIDDEN;          /* sender: report objects loaded since the last scan (dlopen) */
 void ips_dl_fork_prepare(void) IPS_HIDDEN;  /* fork wrapper: keep the sender out of the loader lock */
 void ips_dl_fork_done(int child) IPS_HIDDEN;                /* per-thread setup (perf fds); cheap when done */

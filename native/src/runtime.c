@@ -1043,6 +1043,7 @@ __attribute__((constructor(101))) static void ips_init(void) {
   ips_dl_scan(); /* learn the objects present now; later ones are reported as dlopen */
   ips_emit_mappings(cfg_from_origin == IPS_ORIGIN_EXEC ? IPS_MAPPING_REASON_EXEC : IPS_MAPPING_REASON_START);
   ips_signals_init();
+  ips_thread_register();
   ips_tls.in_hook = 0;
 }
 
@@ -1116,6 +1117,7 @@ void ips_fork_child(void) {
     ips_tls.in_hook = 1;
     emit_proc_start(IPS_ORIGIN_FORK);
     ips_emit_shim_info(); /* every connection says what the shim can do there */
+    ips_thread_register(); /* same pthread_t as in the parent, new tid */
     ips_tls.in_hook = saved;
   }
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);

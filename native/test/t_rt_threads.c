@@ -2,12 +2,16 @@
  * arrives, each thread's in order, with thread_start/thread_exit around them; a thread that ends with pthread_exit
  * is reported too; 300 short-lived threads reuse the rings of ended ones. Then a burst large enough to fill a ring exercises back-pressure without losing anything. */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define PER_THREAD 20000
+static _Atomic int started;
 static void *worker(void *arg) {
+  started++;
   sigset_t s;
   sigemptyset(&s);
   for (int i = 0; i < PER_THREAD; i++) pthread_sigmask(SIG_BLOCK, &s, NULL);
@@ -24,6 +28,9 @@ int main(void) {
   pthread_t t[4];
   for (intptr_t i = 0; i < 4; i++)
     if (pthread_create(&t[i], NULL, worker, (void *)i)) return 10;
+  /* pthread_kill names its target's kernel tid once the target has run (signal 0: only asks if it exists) */
+  while (started < 4) sched_yield();
+  for (int i = 0; i < 4; i++) pthread_kill(t[i], 0);
   for (int i = 0; i < 4; i++) {
     void *r;
     pthread_join(t[i], &r);
