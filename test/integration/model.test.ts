@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { CLI, compileC, recordProgram, tempDir, whyNoShim, arg } from '../helpers/record';
 import { TraceModel, findings, waitForGraph, summarize, decodePerfetto, chromeTrace, PAGE_STATE_NAMES, type Summary } from '../../src/common/model';
 import { kindId } from '../../src/common/vocabulary';
+import { Collector } from '../../src/common/collector';
+import { TracedProcess } from '../../src/common/launcher';
 
 const skip = whyNoShim();
 const FIX = 'test/fixtures/model';
@@ -336,4 +338,26 @@ test('export --format perfetto decodes back with tracks, slices and the model\'s
   execFileSync(process.execPath, [CLI, 'export', '--format', 'chrome', r.tracePath, '-o', outJson]);
   const parsed = JSON.parse(readFileSync(outJson, 'utf8'));
   assert.equal(parsed.traceEvents.length, c.traceEvents.length);
+});
+
+test('live: a model following the collector while the program runs ends with the same answers as one built after', { skip }, async () => {
+  const c = await Collector.start({});
+  try {
+    const live = new TraceModel(c.store, { live: true, follow: true });
+    const seen: number[] = [];
+    c.store.onAppend(() => seen.push(live.eventsProcessed));
+    const p = TracedProcess.launch({ command: compileC(`${FIX}/signal_storm.c`), args: [], collector: c, stdio: 'pipe' });
+    assert.equal((await p.exited).code, 0);
+    for (let i = 0; i < 200 && c.liveConnections().length; i++) await new Promise((res) => setTimeout(res, 25));
+    assert.ok(seen.some((n) => n > 0), 'the live model consumed events while the program ran');
+    live.update({ flush: true });
+    const batch = new TraceModel(c.store);
+    batch.update({ flush: true });
+    assert.equal(live.eventsProcessed, c.store.count);
+    const key = (m: TraceModel) => m.flows.map((f) => `${f.kind} ${f.from.index}>${f.to.index} ${f.bytes}`).sort();
+    assert.deepEqual(key(live), key(batch));
+    assert.deepEqual(live.signalStats(), batch.signalStats());
+    assert.deepEqual(live.waits.map((w) => [w.begin, w.end]).sort(), batch.waits.map((w) => [w.begin, w.end]).sort());
+    live.dispose();
+  } finally { await c.close(); }
 });

@@ -373,3 +373,24 @@ test('non-atomic pipe writes: larger than PIPE_BUF with several writers', () => 
   assert.deepEqual(f[0].pids.sort(), [1, 2]);
   assert.equal(f[0].events.length, 2);
 });
+
+test('live: events that arrive after the lag are handled late, and the flush starts over in time order', () => {
+  const s = new ArraySource();
+  const m = new TraceModel(s, { live: true, lagNs: 10n, follow: true });
+  // A signal delivery whose kill (from a busy process) arrives long after.
+  s.ev('signal_handler', 'begin', 2, 2, 100, { sig: 10, senderPid: 1 });
+  s.ev('signal_handler', 'end', 2, 2, 101, { sig: 10, senderPid: 1 });
+  s.ev('close', 'instant', 2, 2, 1000, { fd: 9 });
+  s.notify(0);
+  s.ev('kill', 'instant', 1, 1, 20, { pid: 2, sig: 10 });
+  s.ev('kill', 'instant', 1, 1, 90, { pid: 2, sig: 10 });
+  s.ev('close', 'instant', 1, 1, 2000, { fd: 9 });
+  s.notify(3);
+  m.update({ flush: true });
+  const batch = new TraceModel(s);
+  batch.update();
+  assert.deepEqual(m.flows.map((f) => [f.from.index, f.to.index]), batch.flows.map((f) => [f.from.index, f.to.index]));
+  assert.deepEqual(m.flows.map((f) => [f.from.index, f.to.index]), [[3, 0]], 'the first pending send made it pending; the second merged');
+  assert.equal(m.eventsProcessed, s.count);
+  m.dispose();
+});

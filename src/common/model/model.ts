@@ -123,6 +123,8 @@ export class TraceModel {
   private knownConns = 0;
   private flowsSorted = true;
   private byFrom: Flow[] = [];
+  private lastHandledNs?: bigint;
+  private outOfOrder = false;
   private waitsByThread = new Map<number, Map<number, Wait[]>>();
   private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
@@ -138,6 +140,10 @@ export class TraceModel {
 
   /** Consume new events. `flush` processes everything held back (end of a live session). */
   update(opts: { flush?: boolean } = {}): void {
+    // A live model handles events that arrive later than its lag behind newer ones out of order (a busy process's
+    // buffer can arrive a second late); its answers are provisional until the flush, which then starts over in
+    // time order so the final model equals one built from the finished trace.
+    if (opts.flush && this.opts.live && this.outOfOrder) this.restart();
     this.readConnections();
     const count = this.source.count;
     const src = this.source as EventSource & { tsNumberAt?(i: number): number };
@@ -167,6 +173,12 @@ export class TraceModel {
     for (let k = 0; k < upto; k++) this.handle(this.source.get(order[k]));
     this.pending = Array.from(order.subarray(upto));
     if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
+  }
+
+  private restart(): void {
+    const { opts, unsubscribe } = this;
+    Object.assign(this, new TraceModel(this.source, { ...opts, follow: false }));
+    this.unsubscribe = unsubscribe;
   }
 
   /** Event count per kind id. */
@@ -281,6 +293,8 @@ export class TraceModel {
 
   private handle(e: TraceEvent): void {
     this.eventsProcessed++;
+    if (this.lastHandledNs !== undefined && e.ts < this.lastHandledNs) this.outOfOrder = true;
+    else this.lastHandledNs = e.ts;
     if (e.kind <= MAX_KIND_ID) this.kindCounts[e.kind]++;
     if (this.firstNs === undefined || e.ts < this.firstNs) this.firstNs = e.ts;
     if (this.lastNs === undefined || e.ts > this.lastNs) this.lastNs = e.ts;
