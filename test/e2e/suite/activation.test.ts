@@ -19,7 +19,7 @@ describe('activation', () => {
     const all = new Set(await vscode.commands.getCommands(true));
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
     assert.deepEqual([...contributed].sort(), [...COMMANDS].sort());
-    for (const c of COMMANDS) assert.ok(all.has(c), `${c} is not registered`);
+    for (const c of [...COMMANDS, 'ipcScope.revealInTimeline']) assert.ok(all.has(c), `${c} is not registered`);
   });
 
   it('declares workspace extension kind and limited untrusted support', () => {

@@ -117,8 +117,13 @@ describe('tracing programs', function () {
     assert.equal(r, undefined);
   });
 
-  it('shows the timeline of the current session', async () => {
+  it('shows the timeline of the current session in a webview panel', async () => {
     assert.equal(await vscode.commands.executeCommand('ipcScope.showTimeline', pipeSession), true);
+    // The session's timeline panel is the active tab of its group (shown, not just created).
+    await waitFor('the timeline tab, active', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+      .some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('ipcScope.timeline') && t.label.includes(pipeSession.label) && t.isActive));
+    // Reveal in Timeline (what selecting a tree item runs) reaches the panel.
+    await vscode.commands.executeCommand('ipcScope.revealInTimeline', { type: 'process', pid: pipeSession.store!.connections()[0].pid });
   });
 
   it('reports a failing build in the session', async () => {
