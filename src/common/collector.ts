@@ -38,6 +38,7 @@ interface Pending { resolve: (v: { status: number; json: unknown }) => void; rej
 interface ConnState {
   id: number; ws: WebSocket; info?: ConnectionInfo; seqIn: number; seqOut: number;
   bye?: { emitted: bigint; dropped: bigint }; shimDropped: number; pending: Map<bigint, Pending>; failed?: string; open: boolean;
+  openedAt: number;
 }
 
 export class Collector extends EventEmitter {
@@ -138,7 +139,7 @@ export class Collector extends EventEmitter {
   }
 
   private accept(ws: WebSocket): void {
-    const st: ConnState = { id: this.nextConn++, ws, seqIn: 0, seqOut: 0, shimDropped: 0, pending: new Map(), open: true };
+    const st: ConnState = { id: this.nextConn++, ws, seqIn: 0, seqOut: 0, shimDropped: 0, pending: new Map(), open: true, openedAt: Date.now() };
     this.conns.set(st.id, st);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(st, data, isBinary));
     ws.on('error', (err) => {
@@ -249,9 +250,10 @@ export class Collector extends EventEmitter {
   liveConnections(): readonly ConnectionInfo[] {
     return [...this.conns.values()].filter((c) => c.open && c.info).map((c) => c.info!);
   }
-  /** Connections that are open but have not said HELLO yet (a new process connecting). */
-  pendingConnections(): number {
-    return [...this.conns.values()].filter((c) => c.open && !c.info).length;
+  /** Connections that are open but have not said HELLO yet (a new process connecting); one silent for `maxAgeMs` no longer counts. */
+  pendingConnections(maxAgeMs = 5000): number {
+    const since = Date.now() - maxAgeMs;
+    return [...this.conns.values()].filter((c) => c.open && !c.info && c.openedAt >= since).length;
   }
   /** Child pids announced by fork/spawn events, for stopping whole trees before their own connection arrives. */
   forkedPids(): readonly number[] { return [...this.forked]; }
