@@ -89,6 +89,8 @@ const timelineBench: PanelBench = {
       await page.waitForFunction(() => (globalThis as any).document.body.dataset.ready === '1', null, { timeout: 300_000 });
       const loadMs = performance.now() - l0;
       const first = await api(page, (a) => a.perf().firstRenderMs ?? NaN);
+      const marks = await api(page, (a) => (a.perf() as unknown as { marks: Record<string, number> }).marks);
+      if (argv.includes('--marks')) console.log(`  first render steps (ms after init): ${JSON.stringify(marks)}`);
       await api(page, (a) => a.resetPerf());
       await interact(page);
       await page.waitForTimeout(200);

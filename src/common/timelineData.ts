@@ -398,6 +398,8 @@ export class TimelineData {
   }
 
   get eventCount(): number { return this.consumed; }
+  /** Bumped by every change; tiles carry the generation they were built at. */
+  get currentGeneration(): number { return this.generation; }
   get laneCount(): number { return this.lanes.length; }
   get objectCount(): number { return this.objects.length - 1; }
   setLive(live: boolean): void {

@@ -5,9 +5,9 @@
 // the webview through this class.
 import { randomBytes } from 'node:crypto';
 import type { EventSource } from '../common/traceEvent';
-import { TimelineData, type TimelineDataOptions } from '../common/timelineData';
+import { TimelineData, levelCovering, type TimelineDataOptions } from '../common/timelineData';
 import {
-  WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type RevealTarget, type TimelineHeader, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
+  TILE_BUCKETS, WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type PackedTile, type TileRequest, type RevealTarget, type TimelineHeader, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
 } from '../common/webviewProtocol';
 
 /** At most this many `grow` messages per second while recording. */
@@ -67,6 +67,7 @@ export class TimelineSession {
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.opts.onLog?.('warning', `timeline webview speaks protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}`);
         this.ready = true;
         this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.header() });
+        this.warmUp();
         if (this.pendingReveal) { this.opts.post({ type: 'reveal', target: this.pendingReveal }); this.pendingReveal = null; }
         if (!this.live) this.opts.post({ type: 'sessionEnded' });
         break;
@@ -81,7 +82,13 @@ export class TimelineSession {
     try {
       let reply: WebviewReply;
       switch (r.type) {
-        case 'tile': reply = { type: 'tile', tile: await this.data.tileAsync(r.tile) }; break;
+        case 'tile': {
+          const key = tileKey(r.tile);
+          const hit = this.warm.get(key);
+          if (hit && hit.generation === this.data.currentGeneration) { reply = { type: 'tile', tile: hit }; this.warm.delete(key); break; }
+          reply = { type: 'tile', tile: await this.data.tileAsync(r.tile) };
+          break;
+        }
         case 'details': reply = { type: 'details', details: this.data.details(r.index, this.opts.resolveSource) }; break;
         case 'locate': reply = { type: 'locate', ...this.data.locate(r.index) }; break;
         case 'search': { const s = this.data.search(r.text, Math.max(1, Math.min(10_000, r.limit))); reply = { type: 'search', hits: s.hits, total: s.total }; break; }
@@ -95,6 +102,37 @@ export class TimelineSession {
   private header(): TimelineHeader {
     const h = this.data.header();
     return this.opts.traceFile ? { ...h, traceFile: this.opts.traceFile } : h;
+  }
+
+  private readonly warm = new Map<string, PackedTile>();
+  /**
+   * While the webview starts its page (custom elements, fonts: hundreds of ms), build the tiles its first frame will
+   * ask for: the whole-trace (overview) tile and the fit-to-window tiles for common panel widths. Each tile is built
+   * on its own turn of the event loop.
+   */
+  private warmUp(): void {
+    this.warm.clear();
+    const dur = Number(BigInt(this.data.header().durationNs)) || 1;
+    const wanted = new Set<string>();
+    const reqs: TileRequest[] = [];
+    const filter = { hiddenClasses: [], hiddenKinds: [], objects: null };
+    const add = (level: number, index: number) => {
+      const t: TileRequest = { level, index, filter };
+      const k = tileKey(t);
+      if (level >= 0 && level <= 62 && !wanted.has(k)) { wanted.add(k); reqs.push(t); }
+    };
+    add(levelCovering(BigInt(Math.ceil(dur))), 0);
+    for (const px of [600, 1000, 1500, 2400]) {
+      const level = Math.max(0, Math.floor(Math.log2(Math.max(1, (dur * 1.02) / px))));
+      const T = TILE_BUCKETS * 2 ** level;
+      for (let i = 0; i * T <= dur * 1.02; i++) add(level, i);
+    }
+    const next = (): void => {
+      const t = reqs.shift();
+      if (!t || this.disposed || this.warm.size > 32) return;
+      void this.data.tileAsync(t).then((tile) => { this.warm.set(tileKey(t), tile); setImmediate(next); });
+    };
+    setImmediate(next);
   }
 
   /** Shows a process, object, event or time range (the tree views' "Reveal in Timeline"); queued until ready. */
@@ -154,6 +192,9 @@ export class TimelineSession {
     if (this.pendingGrow) clearTimeout(this.pendingGrow);
   }
 }
+
+const tileKey = (t: TileRequest): string =>
+  `${t.level}/${t.index}/${[...t.filter.hiddenClasses].sort().join(',')}/${[...t.filter.hiddenKinds].sort().join(',')}/${t.filter.objects?.join(',') ?? '*'}`;
 
 /** A nonce for the webview's CSP, from crypto (never Math.random). */
 export function makeNonce(): string { return randomBytes(18).toString('base64'); }

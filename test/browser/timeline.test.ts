@@ -206,6 +206,7 @@ describe('timeline webview interactions (synthetic trace)', { skip: whyNoBrowser
     await tl(p, () => undefined);
     await p.keyboard.press('0');
     await waitRendered(p);
+    await p.waitForFunction(() => document.body.dataset.toolbar === '1');
     const before = await tl(p, (a) => ({ lanes: a.visibleLanes.length, frame: a.lastFrame }));
     const pid = (await tl(p, (a) => a.visibleLanes.find((l: { kind: string }) => l.kind === 'process').pid)) as number;
     await p.evaluate((hide) => {

@@ -121,6 +121,8 @@ let searchPos = -1;
 
 // metrics, for tests and the bench (read through window.__ipcScopeTimeline)
 const perf = {
+  /** ms since init for: first frame, first tile request, first tile reply, full render */
+  marks: {} as Record<string, number>,
   initAt: 0, firstFullRenderAt: 0, frames: 0, frameMs: [] as number[], rafAt: [] as number[], lastFrame: { cells: 0, spans: 0, flows: 0, lanes: 0, fallback: 0, ms: 0 },
 };
 
@@ -209,10 +211,13 @@ function requestTile(level: number, index: number, fk: string): void {
   if (have && have.generation >= header.generation) return;
   if (cache.inflightCount >= 12) return;
   cache.begin(key);
+  mark('firstTileRequest');
   const f = filter();
   host.request<'tile'>({ type: 'tile', tile: { level, index, filter: f } }).then((r) => {
     if (!header) return;
+    mark('firstTileReply');
     cache.put(key, unpackTile(r.tile, header.classes.length));
+    mark('firstTileUnpacked');
     schedule();
   }, (e: Error) => { cache.fail(key); host.post({ type: 'log', level: 'warning', message: `tile ${level}/${index}: ${e.message}` }); });
 }
@@ -244,8 +249,10 @@ function schedule(): void {
 }
 
 let lastRaf = 0;
+function mark(name: string): void { if (perf.initAt && !(name in perf.marks)) perf.marks[name] = Math.round(performance.now() - perf.initAt); }
 function frame(now: number): void {
   frameQueued = false;
+  mark('firstFrame');
   const moving = stepKeys(now);
   const t0 = performance.now();
   draw();
@@ -318,6 +325,7 @@ function draw(): void {
     perf.firstFullRenderAt = performance.now();
     document.body.dataset.ready = '1';
   }
+  if (toolbarPending && (perf.firstFullRenderAt || performance.now() - perf.initAt > 2000)) { toolbarPending = false; setTimeout(fillToolbar, 0); }
   perf.lastFrame = { cells, spans, flows, lanes: visibleLanes.length, fallback, ms: perf.lastFrame.ms };
   const ds = document.body.dataset;
   ds.lanes = String(visibleLanes.length); ds.marks = String(cells + spans); ds.arrows = String(flows); ds.frames = String(perf.frames);
@@ -564,7 +572,7 @@ function drawOverview(): void {
   }
   const x0 = Math.max(0, vs * scale), x1 = Math.min(W, ve * scale);
   octx.fillStyle = pal.selection;
-  octx.globalAlpha = 0.45;
+  octx.globalAlpha = 0.3;
   octx.fillRect(x0, 0, Math.max(2, x1 - x0), H);
   octx.globalAlpha = 1;
   octx.strokeStyle = pal.focus; octx.lineWidth = 1;
@@ -866,6 +874,10 @@ function stepKeys(now: number): boolean {
 }
 
 // ---------- toolbar ----------
+let toolbarTimer = 0;
+let toolbarPending = false;
+/** Live traces grow ten times a second: rebuild the option lists at most twice a second. */
+function toolbarSoon(): void { if (!toolbarTimer) toolbarTimer = window.setTimeout(() => { toolbarTimer = 0; fillToolbar(); }, 500); }
 function fillToolbar(): void {
   if (!header) return;
   const hiddenC = new Set(state.hiddenClasses);
@@ -874,10 +886,11 @@ function fillToolbar(): void {
   processesEl.innerHTML = header.lanes.filter((l) => l.kind === 'process')
     .map((l) => `<vscode-option value="${l.pid}" ${hiddenP.has(l.pid) ? '' : 'selected'}>${escapeHtml(l.label)}</vscode-option>`).join('');
   objectEl.innerHTML = `<vscode-option value="" ${state.objectFilter === null ? 'selected' : ''}>All objects</vscode-option>` +
-    header.objects.filter((o) => o.type !== 'file' || header!.objects.length < 200).slice(0, 500)
+    header.objects.filter((o) => o.type !== 'file' || header!.objects.length < 200).slice(0, 200)
       .map((o) => `<vscode-option value="${o.id}" ${state.objectFilter === o.id ? 'selected' : ''}>${escapeHtml(o.label)}</vscode-option>`).join('');
   followEl.checked = state.follow;
   (followEl as HTMLElement).hidden = !header.live;
+  document.body.dataset.toolbar = '1';
 }
 classesEl.addEventListener('change', () => {
   const shown = new Set(multiValue(classesEl));
@@ -941,14 +954,16 @@ function applyHeader(h: TimelineHeader, first: boolean): void {
   }
   if (first) {
     pal = readPalette(h.classes, ctx);
-    fillToolbar();
+    // the toolbar's option lists are custom elements whose first render costs a few hundred ms on a slow machine:
+    // they are built once the first full frame is on screen (see draw), so the tiles' replies are not kept waiting
+    toolbarPending = true;
     if (state.viewStart !== null && state.viewEnd !== null) setView(Number(state.viewStart), Number(state.viewEnd), true);
     else fit();
     if (state.search) searchEl.value = state.search;
   } else {
     if (h.live && state.follow) { const w = Math.min(ve - vs, durationNs * 1.01); setView(durationNs - w * 0.98, durationNs + w * 0.02, true); }
     else if (ve >= prevDuration * 0.999 && vs <= 0) fit();
-    fillToolbar();
+    toolbarSoon();
   }
   layout();
   schedule();
@@ -959,7 +974,7 @@ host.onMessage((m: ToWebviewMessage) => {
     case 'init':
       if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) host.post({ type: 'log', level: 'error', message: `protocol ${m.protocol} ≠ ${WEBVIEW_PROTOCOL_VERSION}: reload the panel` });
       cache.clear(); overviewTile = null;
-      perf.initAt = performance.now(); perf.firstFullRenderAt = 0; document.body.dataset.ready = '0';
+      perf.initAt = performance.now(); perf.firstFullRenderAt = 0; perf.marks = {}; document.body.dataset.ready = '0';
       applyHeader(m.header, true);
       if (selected !== null) void select(selected);
       break;
@@ -1014,7 +1029,7 @@ const api = {
   get palette() { return { kind: pal.kind, background: pal.background, foreground: pal.foreground, classes: [...pal.cls] }; },
   /** Timing since `init`: first full render (ms) and frame work times (ms) and rAF intervals recorded so far. */
   perf() {
-    return { firstRenderMs: perf.firstFullRenderAt ? perf.firstFullRenderAt - perf.initAt : null, frames: perf.frames,
+    return { firstRenderMs: perf.firstFullRenderAt ? perf.firstFullRenderAt - perf.initAt : null, marks: { ...perf.marks }, frames: perf.frames,
       frameMs: [...perf.frameMs], rafMs: [...perf.rafAt] };
   },
   resetPerf() { perf.frameMs.length = 0; perf.rafAt.length = 0; },
