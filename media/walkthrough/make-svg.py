@@ -93,8 +93,8 @@ def deadlock(t):
   b += f'<circle cx="375" cy="220" r="34" fill="none" stroke="{BLUE}" stroke-width="3"/>' + text(375, 227, 'B', 20, anchor='middle', weight='bold')
   b += line(105, 186, 105, 104, GREEN, 3) + text(115, 150, t['holds'], 12, GREEN)
   b += line(375, 186, 375, 104, GREEN, 3) + text(385, 150, t['holds'], 12, GREEN)
-  b += line(170, 90, 345, 195, RED, 3, True, '7 4') + text(300, 140, t['waits'], 12, RED, 'end')
-  b += line(310, 90, 135, 195, RED, 3, True, '7 4') + text(180, 140, t['waits'], 12, RED)
+  b += line(170, 90, 345, 195, RED, 3, True, '7 4') + text(250, 178, t['waits'], 12, RED)
+  b += line(310, 90, 135, 195, RED, 3, True, '7 4') + text(230, 178, t['waits'], 12, RED, 'end')
   b += text(240, 285, t['cycle'], 15, RED, 'middle', 'bold')
   return svg(b)
 
