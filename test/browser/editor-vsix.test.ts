@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, openEditor, runCommand, pickQuick, screenshot, treeRows } from './editorHarness';
+import { ROOT, openEditor, runCommand, pickQuick, screenshot, treeRows, webview } from './editorHarness';
 
 const VSIX = join(ROOT, 'ipc-scope.vsix');
 
@@ -39,8 +39,19 @@ test('the .vsix installs into a clean code-server and traces a program with the 
     await page.locator('.activitybar [aria-label^="IPC Scope"]').first().click();
     // The Sessions view shows the finished session with its events: the program ran under the packaged shim.
     await page.locator('.pane .monaco-list-row', { hasText: /pipe_hello\.c.*exited \(0\).*events/ }).first().waitFor({ timeout: 60_000 });
-    const rows = await treeRows(page, 'Processes');
+    // The container holds several views; focusing Processes makes sure it is expanded and has room.
+    await runCommand(page, 'IPC Scope: Focus on Processes View');
+    let rows: string[] = [];
+    for (let i = 0; i < 50 && !rows.some((r) => r.includes('pipe_hello')); i++) {
+      rows = await treeRows(page, 'Processes');
+      await page.waitForTimeout(200);
+    }
     assert.ok(rows.some((r) => r.includes('pipe_hello')), `processes: ${rows.join(' | ')}`);
+    // The timeline webview of the installed extension loads its bundle and draws both processes.
+    await webview(page).locator('body[data-ready="1"]').waitFor({ timeout: 60_000 });
+    const lanes = await webview(page).locator('body').evaluate(() =>
+      (window as unknown as { __ipcScopeTimeline: { header: { lanes: { kind: string }[] } | null } }).__ipcScopeTimeline.header?.lanes.filter((l) => l.kind === 'process').length ?? 0);
+    assert.equal(lanes, 2);
     await screenshot(page, 'vsix-installed-session');
     const log = readFileSync(join(ROOT, 'test-results/code-server-browser-vsix.log'), 'utf8');
     assert.doesNotMatch(log, /libipcscope\.so.*cannot be preloaded/);

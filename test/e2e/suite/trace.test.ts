@@ -22,7 +22,9 @@ describe('tracing programs', function () {
     pipeSession = s;
     assert.equal(s.state, 'exited');
     assert.equal(s.exit?.code, 0);
-    assert.ok(s.terminal!.transcript.includes('child read 5 bytes: hello'), s.terminal!.transcript);
+    // A loaded machine may deliver the three writes in fewer reads: check the bytes, not the chunking.
+    const got = [...s.terminal!.transcript.matchAll(/child read \d+ bytes: (\S*)/g)].map((m) => m[1]).join('');
+    assert.equal(got, 'hellofromparent', s.terminal!.transcript);
     assert.ok(s.terminal!.transcript.includes('parent: child exited with 0'));
     assert.ok(s.stats().events > 0, 'no events recorded');
     a.sessions.setCurrent(s);
