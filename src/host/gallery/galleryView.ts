@@ -2,12 +2,14 @@
 // actions (Trace, Step, Open README) are contributed in package.json for items with contextValue ipcScope.demo.
 import * as vscode from 'vscode';
 import { relative } from 'node:path';
-import { findDemosRoot, groupByTopic, loadDemos, pick, topicName, type Demo, type DemoCatalog, type DemoLoadError, type DemoTopic, type TopicGroup } from './manifests';
+import { findDemosRoot, groupByTopic, loadDemos, pick, topicName, type Demo, type DemoCatalog, type DemoLoadError, type DemoPart, type DemoTopic, type TopicGroup } from './manifests';
 import { log } from '../log';
 
 export type GalleryNode =
   | { readonly kind: 'topic'; readonly group: TopicGroup }
   | { readonly kind: 'demo'; readonly demo: Demo }
+  /** A sub-experiment that can be traced on its own (demo.json `parts`). */
+  | { readonly kind: 'part'; readonly demo: Demo; readonly part: DemoPart }
   | { readonly kind: 'error'; readonly error: DemoLoadError };
 
 const TOPIC_ICONS: Record<DemoTopic, string> = {
@@ -59,7 +61,9 @@ export class DemoGalleryProvider implements vscode.TreeDataProvider<GalleryNode>
       if (!c) return [];
       return [...groupByTopic(c.demos).map((group): GalleryNode => ({ kind: 'topic', group })), ...c.errors.map((error): GalleryNode => ({ kind: 'error', error }))];
     }
-    return e.kind === 'topic' ? e.group.demos.map((demo): GalleryNode => ({ kind: 'demo', demo })) : [];
+    if (e.kind === 'topic') return e.group.demos.map((demo): GalleryNode => ({ kind: 'demo', demo }));
+    if (e.kind === 'demo') return e.demo.manifest.parts.map((part): GalleryNode => ({ kind: 'part', demo: e.demo, part }));
+    return [];
   }
 
   getTreeItem(e: GalleryNode): vscode.TreeItem {
@@ -79,8 +83,18 @@ export class DemoGalleryProvider implements vscode.TreeDataProvider<GalleryNode>
       item.tooltip = e.error.message;
       return item;
     }
+    if (e.kind === 'part') {
+      const item = new vscode.TreeItem(pick(e.part.title, lang), vscode.TreeItemCollapsibleState.None);
+      item.id = `part:${e.demo.manifest.id}/${e.part.id}`;
+      item.iconPath = new vscode.ThemeIcon('debug-stackframe-dot');
+      item.description = e.part.long ? `${e.part.id} · ${vscode.l10n.t('long')}` : e.part.id;
+      item.tooltip = e.part.command.join(' ');
+      item.contextValue = 'ipcScope.demoPart';
+      return item;
+    }
     const m = e.demo.manifest;
-    const item = new vscode.TreeItem(pick(m.title, lang), vscode.TreeItemCollapsibleState.None);
+    // Parts fold under their demo: the demo's own row (the whole run) stays one line.
+    const item = new vscode.TreeItem(pick(m.title, lang), m.parts.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `demo:${m.id}`;
     item.iconPath = new vscode.ThemeIcon('beaker');
     item.description = m.long ? `${m.id} · ${vscode.l10n.t('long')}` : m.id;

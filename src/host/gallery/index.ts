@@ -51,9 +51,10 @@ export function registerGallery(context: vscode.ExtensionContext, sessions: Sess
 
   const resolveDemo = (arg: DemoArg | undefined): Demo | undefined => {
     let demo: Demo | undefined;
-    if (typeof arg === 'string') demo = provider.demo(arg);
-    else if (arg?.kind === 'demo') demo = arg.demo;
-    else if (view.selection[0]?.kind === 'demo') demo = (view.selection[0] as { demo: Demo }).demo;
+    const sel = view.selection[0];
+    if (typeof arg === 'string') demo = provider.demo(arg.split('/')[0]);
+    else if (arg?.kind === 'demo' || arg?.kind === 'part') demo = arg.demo;
+    else if (arg === undefined && (sel?.kind === 'demo' || sel?.kind === 'part')) demo = sel.demo;
     if (!demo) {
       const what = typeof arg === 'string' ? arg : '';
       const msg = provider.catalog
@@ -73,8 +74,8 @@ export function registerGallery(context: vscode.ExtensionContext, sessions: Sess
     return true;
   };
 
-  const program = (demo: Demo) => {
-    try { return demoProgram(demo); } catch (e) {
+  const program = (demo: Demo, command?: readonly string[]) => {
+    try { return demoProgram(demo, command); } catch (e) {
       const msg = vscode.l10n.t('IPC Scope could not trace {0}: {1}', demo.manifest.id, (e as Error).message);
       log.error(msg);
       void vscode.window.showErrorMessage(msg);
@@ -82,14 +83,24 @@ export function registerGallery(context: vscode.ExtensionContext, sessions: Sess
     }
   };
 
+  // A part: a node, or "demo/part" from a link. Undefined means the whole run.
+  const partOf = (demo: Demo, arg: DemoArg | undefined) => {
+    const id = typeof arg === 'string' ? arg.split('/')[1] : arg?.kind === 'part' ? arg.part.id : undefined;
+    return id === undefined ? undefined : demo.manifest.parts.find((x) => x.id === id) ?? null;
+  };
+
   reg('ipcScope.gallery.trace', async (arg?: DemoArg): Promise<TraceSession | undefined> => {
     const demo = resolveDemo(arg);
-    if (!demo || !sessions.mayTrace() || !(await build(demo))) return undefined;
-    const p = program(demo);
+    if (!demo) return undefined;
+    const part = partOf(demo, arg);
+    if (part === null) { void vscode.window.showErrorMessage(vscode.l10n.t('There is no demo “{0}” in {1}.', String(arg), provider.catalog?.root ?? '')); return undefined; }
+    if (!sessions.mayTrace() || !(await build(demo))) return undefined;
+    const p = program(demo, part?.command);
     if (!p) return undefined;
     const m = demo.manifest;
-    log.info(`demo gallery: tracing ${m.id}: ${[p.file, ...p.args].join(' ')} in ${p.cwd}`);
-    const s = await sessions.record({ ...p, label: `demo: ${m.id}`, pageFaults: m.panel === 'pages' ? true : undefined });
+    const label = part ? `demo: ${m.id}/${part.id}` : `demo: ${m.id}`;
+    log.info(`demo gallery: tracing ${label}: ${[p.file, ...p.args].join(' ')} in ${p.cwd}`);
+    const s = await sessions.record({ ...p, label, pageFaults: m.panel === 'pages' ? true : undefined });
     if (!s || s.state === 'failed') return s;
     await vscode.commands.executeCommand('ipcScope.showTimeline', s);
     if (m.panel !== 'timeline') {

@@ -74,6 +74,28 @@ describe('demo gallery', function () {
     assert.ok(s.terminal!.transcript.length > 0);
   });
 
+  it('a demo\'s parts are listed under it and one part can be traced alone', async () => {
+    const a = await api();
+    const p = a.gallery.provider;
+    const pipeNode = p.getChildren().flatMap((t) => p.getChildren(t)).find((d) => d.kind === 'demo' && d.demo.manifest.id === 'pipe')!;
+    assert.equal(p.getTreeItem(pipeNode).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const parts = p.getChildren(pipeNode);
+    assert.deepEqual(parts.map((x) => x.kind === 'part' && x.part.id), (pipeNode as Extract<GalleryNode, { kind: 'demo' }>).demo.manifest.parts.map((x) => x.id));
+    const node = parts.find((x) => x.kind === 'part' && x.part.id === 'parent-child')!;
+    assert.equal(p.getTreeItem(node).contextValue, 'ipcScope.demoPart');
+    const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', node);
+    assert.ok(s && s.state !== 'failed', s?.error);
+    assert.equal(s.label, 'demo: pipe/parent-child');
+    await s.whenEnded();
+    assert.equal(s.exit?.code, 0, s.terminal?.transcript);
+    a.sessions.setCurrent(s);
+    const roots = a.views.processes.roots();
+    assert.equal(roots.length, 1);
+    assert.equal(roots[0].name, 'pipe');
+    assert.equal(roots[0].children.length, 1, 'the forked reader');
+    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.trace', 'pipe/no-such-part'), undefined);
+  });
+
   it('Trace on the deadlock demo (the walkthrough\'s last step) ends with the deadlock found', async () => {
     const a = await api();
     const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', 'deadlock');
