@@ -349,6 +349,8 @@ export interface TimelineDataOptions {
    * matching, which stays the fallback while recording (a live model holds back its newest events).
    */
   exactFlows?: () => readonly ExactFlow[] | undefined;
+  /** Consume nothing in the constructor: the host calls update() in slices (see TimelineSession). */
+  deferred?: boolean;
 }
 
 export class TimelineData {
@@ -394,7 +396,24 @@ export class TimelineData {
     this.live = opts.live ?? false;
     this.exactFlows = opts.exactFlows;
     this.title = opts.title ?? 'IPC Scope trace';
-    this.update();
+    if (!opts.deferred) this.update();
+  }
+
+  private originScan: bigint | null = null;
+  /**
+   * For hosts that load in slices (deferred): the origin must be the earliest event of the whole trace, and a
+   * recorded file's events are not in time order across processes, so the host scans them all first, in slices.
+   */
+  scanOrigin(from: number, until: number): void {
+    if (this.origin !== null) return;
+    const m = this.findOrigin(from, Math.min(until, this.source.count));
+    if (from < until && (this.originScan === null || m < this.originScan)) this.originScan = m;
+  }
+  /** Fixes the origin found by scanOrigin (before the first update). */
+  fixOrigin(): void {
+    if (this.origin !== null || this.originScan === null) return;
+    this.origin = this.originScan;
+    if (this.origin < BigInt(MAX_SAFE)) this.originNumber = Number(this.origin);
   }
 
   get eventCount(): number { return this.consumed; }

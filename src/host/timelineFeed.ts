@@ -51,11 +51,31 @@ export class TimelineSession {
   constructor(opts: TimelineSessionOptions) {
     this.opts = opts;
     this.live = opts.live;
-    this.data = new TimelineData(opts.source, { title: opts.title, live: opts.live, exactFlows: opts.exactFlows });
-    this.stats.consumed = this.data.eventCount;
+    // Nothing is consumed here: a 10M-event trace takes seconds, so it is loaded in slices between turns of the
+    // event loop (load) and the webview sees it grow, as with a live recording.
+    this.data = new TimelineData(opts.source, { title: opts.title, live: opts.live, exactFlows: opts.exactFlows, deferred: true });
     if (opts.live && opts.source.onAppend) this.unsubscribe = opts.source.onAppend(() => this.pump());
-    if (opts.source.count > this.data.eventCount) this.pump();
-    this.prepared = this.data.prepareFlows().catch((e: Error) => this.opts.onLog?.('error', `timeline flows: ${e.message}`));
+    this.loaded = this.load();
+    this.prepared = this.loaded.then(() => this.data.prepareFlows()).catch((e: Error) => this.opts.onLog?.('error', `timeline: ${e.message}`));
+  }
+
+  /** Resolves once the events present at construction are consumed (a live session keeps growing after). */
+  readonly loaded: Promise<void>;
+  private caughtUp: (() => void)[] = [];
+
+  private async load(): Promise<void> {
+    const n = this.opts.source.count;
+    if (!this.live) {
+      // the earliest event of the whole file is the origin; scanned in slices like everything else
+      for (let i = 0; i < n;) {
+        const t0 = performance.now();
+        while (i < n && performance.now() - t0 < SLICE_MS) { this.data.scanOrigin(i, i + 8192); i += 8192; }
+        await new Promise((r) => setImmediate(r));
+        if (this.disposed) return;
+      }
+      this.data.fixOrigin();
+    }
+    if (this.opts.source.count > this.data.eventCount) await new Promise<void>((r) => { this.caughtUp.push(r); this.pump(); });
   }
 
   /** Handles one message from the webview; malformed input is logged and dropped, never thrown at the host. */
@@ -67,7 +87,7 @@ export class TimelineSession {
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.opts.onLog?.('warning', `timeline webview speaks protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}`);
         this.ready = true;
         this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.header() });
-        this.warmUp();
+        void this.loaded.then(() => this.warmUp());
         if (this.pendingReveal) { this.opts.post({ type: 'reveal', target: this.pendingReveal }); this.pendingReveal = null; }
         if (!this.live) this.opts.post({ type: 'sessionEnded' });
         break;
@@ -80,6 +100,7 @@ export class TimelineSession {
 
   private async answer(messageId: number, r: WebviewRequest): Promise<void> {
     try {
+      await this.loaded; // a request made while the trace is still loading is answered from the whole of it
       let reply: WebviewReply;
       switch (r.type) {
         case 'tile': {
@@ -165,6 +186,7 @@ export class TimelineSession {
       this.stats.consumed = this.data.eventCount;
       if (this.data.eventCount < this.opts.source.count) { setImmediate(step); return; }
       this.pumping = false;
+      for (const r of this.caughtUp.splice(0)) r();
       this.scheduleGrow();
     };
     setImmediate(step);

@@ -264,6 +264,7 @@ describe('TimelineSession (host side of the webview)', () => {
     s.handle({ type: 'bogus' });
     s.handle({ type: 'request', messageId: 9, request: { type: 'tile', tile: { level: 99, index: 0, filter: ALL } } });
     s.handle(null);
+    await s.prepared; // the trace loads in slices; requests made meanwhile are answered once it is in
     await new Promise((r) => setTimeout(r, 50));
     const reply7 = posted.find((m) => m.type === 'reply' && m.inReplyTo === 7);
     assert.ok(reply7 && reply7.type === 'reply' && reply7.reply.type === 'tile' && reply7.reply.tile.cellCount > 0);
