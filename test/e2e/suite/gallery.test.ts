@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceSession } from '../../../src/host/session';
-import type { GalleryNode } from '../../../src/host/gallery/galleryView';
+import { DemoGalleryProvider, type GalleryNode } from '../../../src/host/gallery/galleryView';
 import type { ProcessNode } from '../../../src/host/modelView';
 import { groupByTopic, loadDemos, pick, topicName } from '../../../src/host/gallery/manifests';
 import { steppingAvailable } from '../../../src/host/gallery';
@@ -52,6 +52,19 @@ describe('demo gallery', function () {
     // The view is contributed to the IPC Scope container and can be focused (the walkthrough links to it).
     await vscode.commands.executeCommand('ipcScope.demos.focus');
     await waitFor('the gallery view to be visible', () => a.gallery.view.visible, 10_000);
+  });
+
+  it('in a Korean UI the topics, titles and tooltips are Korean', () => {
+    const p = new DemoGalleryProvider(root(), 'ko');
+    try {
+      const topics = p.getChildren();
+      assert.equal(p.getTreeItem(topics[0]).label, '메모리');
+      const pipe = topics.flatMap((t) => p.getChildren(t)).find((d) => d.kind === 'demo' && d.demo.manifest.id === 'pipe')!;
+      assert.equal(p.getTreeItem(pipe).label, '익명 파이프');
+      assert.match((p.getTreeItem(pipe).tooltip as vscode.MarkdownString).value, /파이프에 쓴 바이트는/);
+      const part = p.getChildren(pipe)[0];
+      assert.match(String(p.getTreeItem(part).label), /[가-힣]/);
+    } finally { p.dispose(); }
   });
 
   it('Trace on the pipe demo records it: a session named after the demo, its shell and every pipe program', async () => {
