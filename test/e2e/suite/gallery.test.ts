@@ -109,6 +109,20 @@ describe('demo gallery', function () {
     assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.trace', 'pipe/no-such-part'), undefined);
   });
 
+  it('Trace on the cow demo (the walkthrough\'s copy-on-write step) records the child\'s page faults', async () => {
+    // ipcScope.pageFaults is off by default: the gallery turns faults on for the demos whose panel is the page tables.
+    assert.equal(vscode.workspace.getConfiguration('ipcScope').get('pageFaults'), false);
+    const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', 'cow');
+    assert.ok(s && s.state !== 'failed', s?.error);
+    await s.whenEnded();
+    assert.equal(s.exit?.code, 0, s.terminal?.transcript);
+    const m = s.currentModel();
+    assert.ok(m);
+    const most = Math.max(0, ...[...m.pages.faultCounts.values()].map((c) => c.minor));
+    // One copy-on-write fault per 4 KiB page of the child's 100 MiB (25,600), with slack for samples a loaded machine drops.
+    assert.ok(most >= 20_000, `most minor faults in one process: ${most}`);
+  });
+
   it('Trace on the deadlock demo (the walkthrough\'s last step) ends with the deadlock found', async () => {
     const a = await api();
     const s = await vscode.commands.executeCommand<TraceSession>('ipcScope.gallery.trace', 'deadlock');
