@@ -1,0 +1,265 @@
+// DAP conversations with the real `ipcscope` debug adapter (src/common/debug) driving real programs under the real
+// shim: stop on entry, a source breakpoint on the pipe demo's write, Step Into to the child's read of those bytes,
+// Step Back (cursor only), the signal filter, a contended mutex with its holder, all-stop, and Stop killing the tree.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
+import { ROOT, whyNoShim } from '../helpers/record';
+import { buildDemos } from './demoSupport';
+
+const TARGETS = join(ROOT, 'test/integration/debugTargets');
+const PIPE = join(ROOT, 'demos/pipe/build/pipe');
+const PIPE_C = join(ROOT, 'demos/pipe/pipe.c');
+let bin = '';
+let server: Server;
+let port = 0;
+const sessions: IpcScopeDebugSession[] = [];
+
+/** 1-based line of the first line of `file` containing `text`. */
+function lineOf(file: string, text: string): number {
+  const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${text} in ${file}`);
+  return i + 1;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX] /.test(st);
+  } catch { return false; }
+}
+
+/** One debug session: a DebugClient over TCP to an adapter instance in this process, stopped events queued. */
+class Conversation {
+  readonly dc = new DebugClient('node', 'unused', 'ipcscope');
+  readonly stops: DebugProtocol.StoppedEvent[] = [];
+  private waiters: ((e: DebugProtocol.StoppedEvent) => void)[] = [];
+  session!: IpcScopeDebugSession;
+  output = '';
+
+  async open(): Promise<void> {
+    this.dc.defaultTimeout = 20_000;
+    await this.dc.start(port);
+    this.session = sessions[sessions.length - 1];
+    this.dc.on('stopped', (e: DebugProtocol.StoppedEvent) => { const w = this.waiters.shift(); if (w) w(e); else this.stops.push(e); });
+    this.dc.on('output', (e: DebugProtocol.OutputEvent) => { this.output += e.body.output; });
+  }
+
+  nextStop(timeoutMs = 20_000): Promise<DebugProtocol.StoppedEvent> {
+    const q = this.stops.shift();
+    if (q) return Promise.resolve(q);
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`no stopped event in ${timeoutMs} ms; output so far:\n${this.output}`)), timeoutMs);
+      this.waiters.push((e) => { clearTimeout(t); res(e); });
+    });
+  }
+
+  /** initialize → launch → (initialized) setup → configurationDone. */
+  async launch(args: Partial<IpcScopeLaunchArguments> & { program: string }, setup: () => Promise<unknown> = async () => undefined): Promise<void> {
+    await this.dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const initialized = this.dc.waitForEvent('initialized', 20_000);
+    const launched = this.dc.launchRequest(args as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    await setup();
+    await this.dc.configurationDoneRequest();
+    await launched;
+  }
+
+  async frames(tid: number): Promise<DebugProtocol.StackFrame[]> {
+    return (await this.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+  }
+
+  async variables(frameId: number, scopePrefix: string): Promise<DebugProtocol.Variable[]> {
+    const scopes = (await this.dc.scopesRequest({ frameId })).body.scopes;
+    const s = scopes.find((x) => x.name.startsWith(scopePrefix));
+    assert.ok(s, `scope ${scopePrefix} among ${scopes.map((x) => x.name).join(', ')}`);
+    return (await this.dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+  }
+
+  pid(tid: number): number {
+    const t = this.session.liveCollector!.store;
+    for (let i = t.count - 1; i >= 0; i--) if (t.tidAt(i) === tid) return t.pidAt(i);
+    return -1;
+  }
+
+  /** Stop (disconnect): afterwards no process of the session is left. */
+  async close(): Promise<number[]> {
+    const pids = this.session.processIds;
+    await this.dc.disconnectRequest({ terminateDebuggee: true });
+    await this.dc.stop();
+    return pids;
+  }
+}
+
+async function conversation(): Promise<Conversation> {
+  const c = new Conversation();
+  await c.open();
+  return c;
+}
+
+const skip = whyNoShim();
+describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
+  before(async () => {
+    buildDemos();
+    bin = mkdtempSync(join(tmpdir(), 'ipcscope-debug-'));
+    for (const t of ['sigusr', 'mutex', 'threads'])
+      execFileSync('gcc', ['-g', '-O0', '-pthread', '-o', join(bin, t), join(TARGETS, `${t}.c`)], { stdio: 'pipe' });
+    server = createServer((socket) => {
+      const s = new IpcScopeDebugSession();
+      sessions.push(s);
+      s.setRunAsServer(true);
+      s.start(socket, socket);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => { server?.close(); });
+
+  test('stop on entry, then Stop leaves no process behind', async () => {
+    const c = await conversation();
+    await c.launch({ program: PIPE, stopOnEntry: true });
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'entry');
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    assert.equal(threads.length, 1, JSON.stringify(threads));
+    assert.match(threads[0].name, /^pid \d+ pipe · tid \d+ — paused at \w+/);
+    const pids = await c.close();
+    assert.ok(pids.length >= 1);
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('breakpoint on the parent\'s write in the pipe demo; Step Into lands on the child\'s read of those bytes; Step Back moves the cursor only', async () => {
+    const c = await conversation();
+    let bps: DebugProtocol.Breakpoint[] = [];
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, async () => {
+      bps = (await c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30 }, { line: 1 }] })).body.breakpoints;
+    });
+    assert.equal(bps[0].verified, true, JSON.stringify(bps));
+    assert.equal(bps[1].verified, false, 'the header comment makes no call');
+    assert.match(bps[1].message ?? '', /no code/);
+
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'breakpoint');
+    const tid = stop.body.threadId!;
+    const parent = c.pid(tid);
+    const frames = await c.frames(tid);
+    assert.match(frames[0].name, /^write\(fd 4 → pipe:\[\d+\], 19 bytes\)$/, frames.map((f) => f.name).join(' | '));
+    assert.equal(frames[0].source?.name, 'demo.h', JSON.stringify(frames.map((f) => [f.name, f.source?.name, f.line])));
+    assert.equal(frames[0].line, 22);
+    const main = frames.find((f) => f.name === 'main');
+    assert.ok(main, frames.map((f) => f.name).join(' | '));
+    assert.equal(main.source?.name, 'pipe.c');
+    assert.equal(main.line, 30);
+    const call = await c.variables(frames[0].id, 'Call');
+    assert.match(call.find((v) => v.name === 'fd')!.value, /^4 → pipe:\[\d+\]/);
+    assert.equal(call.find((v) => v.name === 'count')!.value, '19');
+    const ino = /pipe:\[(\d+)\]/.exec(frames[0].name)![1];
+
+    // All-stop: the child (blocked in its read, or paused at its next call) is listed and not running.
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    assert.equal(threads.length, 2, JSON.stringify(threads));
+    const child = threads.find((t) => t.id !== tid)!;
+    assert.match(child.name, /child · tid \d+ — (blocked in read|paused at)/);
+
+    await c.dc.stepInRequest({ threadId: tid });
+    const into = await c.nextStop();
+    assert.equal(into.body.reason, 'step');
+    assert.notEqual(into.body.threadId, tid);
+    assert.notEqual(c.pid(into.body.threadId!), parent, 'Step Into lands in the other process');
+    const rf = await c.frames(into.body.threadId!);
+    assert.match(rf[0].name, new RegExp(`^read\\(fd 3 ← pipe:\\[${ino}\\], 256 bytes\\) = 19`), rf.map((f) => f.name).join(' | '));
+    assert.equal(rf[0].source?.name, 'pipe.c');
+    assert.equal(rf[0].line, 18);
+    const data = (await c.variables(rf[0].id, 'Call')).find((v) => v.name === 'data');
+    assert.equal(data?.value, JSON.stringify('Hello from parent!\\n'));
+
+    // Step Back: the cursor goes into history; the processes do not move (no event arrives from them).
+    const store = c.session.liveCollector!.store;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = store.count;
+    await c.dc.stepBackRequest({ threadId: into.body.threadId! });
+    const back = await c.nextStop();
+    assert.equal(back.body.reason, 'step');
+    assert.match(back.body.description ?? '', /^history: event \d+/);
+    const bf = await c.frames(back.body.threadId!);
+    assert.match(bf[0].name, /^⟲ /);
+    await c.dc.stepBackRequest({ threadId: back.body.threadId! });
+    await c.nextStop();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(store.count, before, 'Step Back sent nothing to the processes');
+
+    const r = await c.dc.evaluateRequest({ expression: `fds ${parent}`, context: 'repl' });
+    assert.match(r.body.result, /fd 4: pipe:\[\d+\]/);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('continue to a SIGUSR1 handler through the signal filter', async () => {
+    const c = await conversation();
+    await c.launch({ program: join(bin, 'sigusr') }, () => c.dc.setExceptionBreakpointsRequest({ filters: ['signal'] }));
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'exception');
+    assert.equal(stop.body.description, 'Signal delivered');
+    const frames = await c.frames(stop.body.threadId!);
+    assert.match(frames[0].name, /^signal_handler\(SIGUSR1, senderPid=\d+/, frames.map((f) => f.name).join(' | '));
+    assert.equal(frames[0].source?.name, 'sigusr.c');
+    assert.equal(frames[0].line, lineOf(join(TARGETS, 'sigusr.c'), 'static void on_usr1(int sig) {'));
+    const call = await c.variables(frames[0].id, 'Call');
+    assert.match(call.find((v) => v.name === 'sig')!.value, /^SIGUSR1/);
+    await c.dc.continueRequest({ threadId: stop.body.threadId! });
+    await c.dc.waitForEvent('terminated', 20_000);
+    assert.match(c.output, /handler: got SIGUSR1/);
+    await c.close();
+  });
+
+  test('a contended mutex stops with the holder shown', async () => {
+    const c = await conversation();
+    await c.launch({ program: join(bin, 'mutex') }, () => c.dc.setExceptionBreakpointsRequest({ filters: ['lockContended'] }));
+    const stop = await c.nextStop();
+    assert.equal(stop.body.description, 'Lock contended');
+    const frames = await c.frames(stop.body.threadId!);
+    assert.match(frames[0].name, /^mutex_lock\(mutex=0x[0-9a-f]+, how=lock\)$/, frames.map((f) => f.name).join(' | '));
+    assert.equal(frames[0].line, lineOf(join(TARGETS, 'mutex.c'), 'pthread_mutex_lock(&m); /* contended'));
+    const call = await c.variables(frames[0].id, 'Call');
+    const holder = call.find((v) => v.name === 'holder')!.value;
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    const worker = threads.find((t) => t.id !== stop.body.threadId);
+    assert.ok(worker, JSON.stringify(threads));
+    assert.equal(holder, `pid ${c.pid(stop.body.threadId!)} tid ${worker.id}`);
+    const locks = await c.dc.evaluateRequest({ expression: 'locks', context: 'repl' });
+    assert.match(locks.body.result, new RegExp(`held by pid \\d+ tid ${worker.id}`));
+    await c.close();
+  });
+
+  test('all-stop: Pause holds every thread at its next traced call until Continue', async () => {
+    const c = await conversation();
+    await c.launch({ program: join(bin, 'threads') });
+    await new Promise((r) => setTimeout(r, 300));
+    await c.dc.pauseRequest({ threadId: 0 });
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'pause');
+    assert.equal(stop.body.allThreadsStopped, true);
+    await new Promise((r) => setTimeout(r, 200));
+    const store = c.session.liveCollector!.store;
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    const workers = threads.filter((t) => /paused at write/.test(t.name));
+    assert.equal(workers.length, 3, threads.map((t) => t.name).join('\n'));
+    // Held: nothing moves for half a second.
+    const n0 = store.count;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(store.count, n0, 'no thread ran while all were held');
+    await c.dc.continueRequest({ threadId: stop.body.threadId! });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(store.count > n0 + 30, `threads run again after Continue (${store.count - n0} events)`);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+});
+
