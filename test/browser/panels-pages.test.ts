@@ -24,18 +24,22 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     const child = data.processes.find((p) => p.origin === 'fork');
     if (!child) return t.skip('the shim did not trace the forked child');
     const parent = data.processes.find((p) => p.conn === child.forkParent)!;
-    const pm = parent.mappings.find((x) => x.pageCount === 25_600)!;
-    assert.ok(pm, 'the 100 MiB mapping in the parent');
-    // The child's view of the same pages (its mapping may have been merged with a neighbour: cut to the same range).
-    const cm = child.mappings.find((x) => BigInt(x.start) <= BigInt(pm.start) && BigInt(x.end) >= BigInt(pm.end))!;
-    const childGrid = windowGrid(data.grids.get(cm.id)!, BigInt(pm.start), 25_600);
+    // The 100 MiB buffer (the demo's mmap) lies in one of the parent's mappings: the kernel may have merged it with a
+    // neighbouring anonymous mapping, so that mapping can be a little larger than 25,600 pages.
+    const buf = events(rec.store, 'mmap', { pid: parent.pid }).find((e) => arg(e, 'mmap', 'length') === 100n << 20n)!;
+    assert.ok(buf, 'the demo mmap()s 100 MiB');
+    const bufStart = BigInt.asUintN(64, buf.result);
+    const pm = parent.mappings.filter((x) => BigInt(x.start) <= bufStart && bufStart + (100n << 20n) <= BigInt(x.end)).sort((a, b) => b.pageCount - a.pageCount)[0];
+    assert.ok(pm, `a parent mapping holds the buffer: ${parent.mappings.map((x) => `${x.start}-${x.end}`).join(' ')}`);
+    const cm = child.mappings.filter((x) => BigInt(x.start) < BigInt(pm.end) && BigInt(pm.start) < BigInt(x.end)).sort((a, b) => b.pageCount - a.pageCount)[0];
+    assert.ok(cm, 'the child maps the same range');
+    const childGrid = windowGrid(data.grids.get(cm.id)!, BigInt(pm.start), pm.pageCount);
     if (childGrid.snapTs.length < 2) return t.skip('the shim took no snapshots after fork and at exit');
     // The moments the child's fork_child and exit snapshots were complete (snapshot_done).
     const done = events(rec.store, 'snapshot_done', { pid: child.pid });
     const afterFork = done.find((e) => arg(e, 'snapshot_done', 'reason') === BigInt(enumValue('snapshotReason', 'fork_child')))!.ts;
     const afterWrites = done.find((e) => arg(e, 'snapshot_done', 'reason') === BigInt(enumValue('snapshotReason', 'exit')))!.ts;
-    const m = pm;
-
+    
     const h = await openPanel(browser, 'pages', service);
     await h.waitData('gridCount', (v) => v === '2');
     // Choose the parent and its 100 MiB mapping as a person would.
@@ -48,8 +52,9 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     await h.post({ type: 'cursor', ns: afterFork.toString() });
     const c1 = JSON.parse(await h.waitData('cursorNs', (v) => v === afterFork.toString()) && await h.page.evaluate(() => document.body.dataset.grid1Counts!));
     const p1 = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid0Counts!));
-    assert.equal(c1.shared, 25_600, `child right after fork: ${JSON.stringify(c1)}`);
-    assert.equal(p1.shared, 25_600, `parent right after fork: ${JSON.stringify(p1)}`);
+    assert.ok(c1.shared >= 25_600, `child right after fork, every buffer page shared: ${JSON.stringify(c1)}`);
+    assert.ok(p1.shared >= 25_600, `parent right after fork: ${JSON.stringify(p1)}`);
+    assert.equal(c1.copied, 0);
     await h.screenshot('panels-pages-after-fork');
 
     // Half way through the child's writes: fault by fault, about half the cells have turned.
@@ -57,8 +62,8 @@ test('page grid: parent and child side by side, all shared after fork, all copie
       const mid = childGrid.faultTs[childGrid.faultTs.length - 12_800];
       await h.post({ type: 'cursor', ns: mid.toString() });
       await h.waitData('cursorNs', (v) => v === mid.toString());
-      const cm = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid1Counts!));
-      assert.ok(cm.copied > 10_000 && cm.copied < 15_600 && cm.copied + cm.shared === 25_600, `half copied: ${JSON.stringify(cm)}`);
+      const half = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid1Counts!));
+      assert.ok(half.copied > 10_000 && half.copied < 16_000 && half.copied + half.shared >= 25_600, `half copied: ${JSON.stringify(half)}`);
       await h.screenshot('panels-pages-mid-writes');
     }
 
@@ -66,14 +71,17 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     await h.waitData('cursorNs', (v) => v === afterWrites.toString());
     const c2 = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid1Counts!));
     const p2 = JSON.parse(await h.page.evaluate(() => document.body.dataset.grid0Counts!));
-    assert.equal(c2.copied, 25_600, `child after writing every page: ${JSON.stringify(c2)}`);
-    assert.equal(p2.private, 25_600, `parent keeps the originals alone: ${JSON.stringify(p2)}`);
+    assert.ok(c2.copied >= 25_600, `child after writing every page: ${JSON.stringify(c2)}`);
+    assert.ok(p2.private >= 25_600, `parent keeps the originals alone: ${JSON.stringify(p2)}`);
+    assert.ok(c2.shared < 300, 'only pages outside the buffer can still be shared');
 
     // Hovering a cell shows its address and frame.
     const box = (await h.page.locator('canvas[data-grid="1"]').boundingBox())!;
-    await h.page.mouse.move(box.x + 2, box.y + 2);
+    const [cols, cell] = (await h.page.evaluate(() => document.body.dataset.grid1Layout!)).split(',').map(Number);
+    const bufPage = Number((bufStart - BigInt(pm.start)) / 4096n) + 100;
+    await h.page.mouse.move(box.x + (bufPage % cols) * cell + cell / 2, box.y + Math.floor(bufPage / cols) * cell + cell / 2);
     const tip = await h.page.locator('#tip').textContent();
-    assert.match(tip ?? '', new RegExp(`address\\s+${m.start}`));
+    assert.match(tip ?? '', new RegExp(`address\\s+0x${(BigInt(pm.start) + BigInt(bufPage) * 4096n).toString(16)}`));
     assert.match(tip ?? '', /copied/);
     assert.match(tip ?? '', /access_pages cow\.c:\d+/, 'the writing call site, symbolized');
     await h.screenshot('panels-pages-after-writes');

@@ -185,6 +185,7 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
   }
 
   const live = new Map<number, LiveMapping[]>(); // per conn, sorted by start
+  const mergedIds = new Set<string>(); // mappings whose history continues in a larger (merged) one
   const all = new Map<string, LiveMapping>();
   const notes = new Map<number, string[]>();
   const hasPfn = new Map<number, boolean>();
@@ -254,9 +255,16 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
       Object.assign(existing.info, { perms, shared, fileBacked, path: path || existing.info.path });
       return existing;
     }
-    if (existing) removeMapping(conn, existing, ts);
-    // A new range replaces whatever overlapped it (mmap MAP_FIXED, mremap).
-    for (const m of [...list]) if (m.info.start < end && start < m.info.end) removeMapping(conn, m, ts);
+    // The kernel merges an anonymous mapping with a compatible neighbour (one line in /proc/PID/maps): a range that
+    // contains known mappings of the same kind continues their history. Anything else overlapped was replaced
+    // (mmap MAP_FIXED, mremap, munmap + mmap).
+    const merged: LiveMapping[] = [];
+    for (const m of [...list]) {
+      if (!(m.info.start < end && start < m.info.end)) continue;
+      if (m.info.start >= start && m.info.end <= end && !m.info.fileBacked && !fileBacked && m.info.shared === shared && m.grid) {
+        list.splice(list.indexOf(m), 1); merged.push(m); mergedIds.add(`${conn}:${hex(m.info.start)}`);
+      } else removeMapping(conn, m, ts);
+    }
     const pages = Number((end - start) / PAGE_SIZE);
     const id = `${conn}:${hex(start)}`;
     const prior = all.get(id);
@@ -268,7 +276,23 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
       // A range reused at the same address continues the old grid (its changes stay in one time-ordered list).
       m.grid = prior?.grid && prior.grid.pageCount === pages ? prior.grid : new GridBuilder(pages);
     }
+    if (m.grid && merged.length) {
+      const g = m.grid;
+      const rows: { ts: bigint; page: number; state: number; fault: number }[] = [];
+      for (const o of merged) {
+        const og = o.grid!, off = Number((o.info.start - start) / PAGE_SIZE), base = g.faultTs.length;
+        for (let i = 0; i < og.faultTs.length; i++) {
+          g.faultTs.push(og.faultTs[i]); g.faultPage.push(og.faultPage[i] + off); g.faultIp.push(og.faultIp[i]); g.faultMajor.push(og.faultMajor[i]); g.faultSite.push(og.faultSite[i]);
+        }
+        for (let i = 0; i < og.changeTs.length; i++) rows.push({ ts: og.changeTs[i], page: og.changePage[i] + off, state: og.changeState[i], fault: og.changeFault[i] >= 0 ? og.changeFault[i] + base : -1 });
+        m.cur.set(o.cur.subarray(0, Math.min(o.cur.length, m.cur.length - off)), off);
+        m.info.firstNs = o.info.firstNs < m.info.firstNs ? o.info.firstNs : m.info.firstNs;
+      }
+      rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+      for (const r of rows) { g.changeTs.push(r.ts); g.changePage.push(r.page); g.changeState.push(r.state); g.changeFault.push(r.fault); }
+    }
     all.set(id, m);
+    mergedIds.delete(id);
     list.push(m); list.sort((a, b) => (a.info.start < b.info.start ? -1 : 1));
     if (/\.so(\.|$)|\/[^/[]+$/.test(path) && perms.includes('x')) (code.get(conn) ?? code.set(conn, []).get(conn)!).push({ start, end, path });
     return m;
@@ -454,7 +478,7 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
   }
 
   const processes: ProcessPages[] = images.map((p) => {
-    const maps = [...all.values()].filter((m) => m.info.conn === p.conn)
+    const maps = [...all.entries()].filter(([id, m]) => m.info.conn === p.conn && !mergedIds.has(id)).map(([, m]) => m)
       .sort((a, b) => (a.info.start < b.info.start ? -1 : a.info.start > b.info.start ? 1 : 0))
       .map((m): MappingInfo => ({
         id: `${m.info.conn}:${hex(m.info.start)}`, conn: m.info.conn, pid: m.info.pid, start: hex(m.info.start), end: hex(m.info.end),
@@ -567,4 +591,37 @@ export function countersAt(c: PageCountersPacked, ts: bigint): { resident: numbe
   let pss = NaN;
   for (let j = i; j >= 0; j--) if (!Number.isNaN(c.pss[j])) { pss = c.pss[j]; break; }
   return { resident: c.resident[i], shared: c.shared[i], private: c.private[i], pss, minorFaults: c.minorFaults[i], majorFaults: c.majorFaults[i] };
+}
+
+/**
+ * The part of `g` that covers `pageCount` pages from virtual address `start` (which may begin before or after g's own
+ * start), re-indexed from 0: so a fork partner's grid lines up page for page even when the kernel merged its
+ * mapping with a neighbour. Pages outside g stay not present.
+ */
+export function windowGrid(g: PageGridPacked, start: bigint, pageCount: number, mappingId = g.mappingId): PageGridPacked {
+  const offset = Number((start - BigInt(g.start)) / PAGE_SIZE); // g's page index of window page 0 (may be negative)
+  if (offset === 0 && pageCount === g.pageCount) return g;
+  const inWin = (p: number) => p - offset >= 0 && p - offset < pageCount;
+  const ci: number[] = [];
+  for (let i = 0; i < g.changeTs.length; i++) if (inWin(g.changePage[i])) ci.push(i);
+  const fi: number[] = [], fmap = new Map<number, number>();
+  for (let i = 0; i < g.faultTs.length; i++) if (inWin(g.faultPage[i])) { fmap.set(i, fi.length); fi.push(i); }
+  const rows = g.snapTs.length;
+  const sub = <T extends Uint8Array | BigUint64Array>(src: T, make: (n: number) => T): T => {
+    if (!src.length) return make(0);
+    const out = make(rows * pageCount);
+    for (let r = 0; r < rows; r++) for (let p = 0; p < pageCount; p++) {
+      const q = p + offset;
+      if (q >= 0 && q < g.pageCount) out[r * pageCount + p] = src[r * g.pageCount + q];
+    }
+    return out;
+  };
+  return {
+    ...g, mappingId, start: hex(start), pageCount,
+    changeTs: BigInt64Array.from(ci, (i) => g.changeTs[i]), changePage: Int32Array.from(ci, (i) => g.changePage[i] - offset),
+    changeState: Uint8Array.from(ci, (i) => g.changeState[i]), changeFault: Int32Array.from(ci, (i) => (g.changeFault[i] >= 0 ? fmap.get(g.changeFault[i]) ?? -1 : -1)),
+    faultTs: BigInt64Array.from(fi, (i) => g.faultTs[i]), faultPage: Int32Array.from(fi, (i) => g.faultPage[i] - offset),
+    faultIp: BigUint64Array.from(fi, (i) => g.faultIp[i]), faultMajor: Uint8Array.from(fi, (i) => g.faultMajor[i]), faultSite: Int32Array.from(fi, (i) => g.faultSite[i]),
+    snapFlags: sub(g.snapFlags, (n) => new Uint8Array(n)), snapPfn: sub(g.snapPfn, (n) => new BigUint64Array(n)), snapMapcount: sub(g.snapMapcount, (n) => new Uint8Array(n)),
+  };
 }

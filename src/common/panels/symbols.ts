@@ -38,7 +38,15 @@ export class Symbolizer {
   private elf = new Map<string, ElfInfo | undefined>();
   private nmCache = new Map<string, { addr: bigint; size: bigint; name: string }[]>();
 
+  private forkParent = new Map<number, number>();
+
   constructor(source: EventSource) {
+    const images = source.connections();
+    for (const c of images) {
+      if (c.origin !== 'fork' && c.origin !== 'vfork') continue;
+      const p = images.filter((x) => x.pid === c.ppid && x.startNs <= c.startNs).sort((a, b) => (a.startNs > b.startNs ? -1 : 1))[0];
+      if (p) this.forkParent.set(c.conn, p.conn);
+    }
     const k = kindId('mapping');
     const [s, e, off] = [argIndex('mapping', 'start'), argIndex('mapping', 'end'), argIndex('mapping', 'offset')];
     for (let i = 0; i < source.count; i++) {
@@ -53,6 +61,15 @@ export class Symbolizer {
 
   /** Binary path and link-time address of a runtime address, or undefined. */
   locate(conn: number, addr: bigint): { path: string; vaddr: bigint } | undefined {
+    // A fork child shares its parent's code mappings (the shim sends code mappings at start and exec only).
+    for (let c: number | undefined = conn, depth = 0; c !== undefined && depth < 64; c = this.forkParent.get(c), depth++) {
+      const r = this.locateIn(c, addr);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private locateIn(conn: number, addr: bigint): { path: string; vaddr: bigint } | undefined {
     const list = this.maps.get(conn) ?? [];
     // .bss past the last file page lives in an anonymous mapping right after the binary's: use the binary below it.
     const m = list.find((x) => addr >= x.start && addr < x.end)
