@@ -12,6 +12,7 @@ import { createTimelineBridge } from './host/timelineBridge';
 import { initLog, log } from './host/log';
 import { readSettings } from './host/settings';
 import { registerGallery, type DemoGallery } from './host/gallery';
+import { registerDebugging } from './host/debug/register';
 
 /** What activate() returns: the extension-host tests inspect sessions and views through it. */
 export interface IpcScopeApi {
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
   );
   registerCommands(context, sessions, timeline);
   const gallery = registerGallery(context, sessions);
+  registerDebugging(context);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
   return { sessions, views, statusBar, gallery };

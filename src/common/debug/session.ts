@@ -35,6 +35,8 @@ export interface IpcScopeLaunchArguments extends DebugProtocol.LaunchRequestArgu
   stopOn?: string[];
   /** Also stream the recording to this .ipctrace file. */
   traceFile?: string;
+  /** A source line to stop at from the start (a demo's `stopAt`), besides the Breakpoints pane's. */
+  stopAt?: { file: string; line: number };
 }
 
 /** What the host (or a test) learns about the session: a debug session is a trace session that can pause. */
@@ -135,12 +137,18 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     try {
       this.args = args;
       const cwd = args.cwd ?? process.cwd();
-      const prog = isAbsolute(args.program) ? args.program : resolvePath(cwd, args.program);
+      const prog = isAbsolute(args.program) ? args.program : args.program.includes('/') ? resolvePath(cwd, args.program) : onPath(args.program);
       if (!existsSync(prog)) throw new Error(`program ${prog} does not exist`);
       this.programPath = realpathSync(prog);
       for (const f of args.stopOn ?? []) {
         if (!EXCEPTION_FILTERS.some((d) => d.filter === f)) throw new Error(`stopOn: unknown event class '${f}' (known: ${EXCEPTION_FILTERS.map((d) => d.filter).join(', ')})`);
         this.filters.add(f);
+      }
+      if (args.stopAt) {
+        const t = this.table();
+        const r = t instanceof Error ? undefined : rangesForLine(t, args.stopAt.file, args.stopAt.line);
+        if (r) this.sourceBps.set(`stopAt:${args.stopAt.file}`, [r]);
+        else this.log(`stopAt ${args.stopAt.file}:${args.stopAt.line}: ${t instanceof Error ? t.message : 'no code at that line'}`);
       }
       this.sendEvent(new InitializedEvent());
       await this.configDone;
@@ -859,6 +867,12 @@ function readAddrs(b: Uint8Array): bigint[] {
   const out: bigint[] = [];
   for (let o = 0; o + 8 <= b.byteLength; o += 8) out.push(v.getBigUint64(o, true));
   return out;
+}
+
+/** A command name looked up on PATH (python3, sh), or the name itself when it is not there. */
+function onPath(name: string): string {
+  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':')) if (d && existsSync(join(d, name))) return join(d, name);
+  return name;
 }
 
 /** binutils 2.40's addr2line names the CU's main file for lines of DWARF 5 headers (demo.h:22 shown as pipe.c:22);
