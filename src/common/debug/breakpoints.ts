@@ -37,7 +37,7 @@ export const EXCEPTION_FILTERS: readonly ExceptionFilterDef[] = [
   { filter: 'cow', label: 'Copy-on-write fault', description: 'Stop everything after a page fault on a private page that is copy-on-write shared', watch: ['page_fault'] },
   { filter: 'fork', label: 'Fork', description: 'Stop everything after a fork (the parent and the new child)', watch: ['fork'] },
   { filter: 'exec', label: 'Exec', description: 'Stop everything when a process executes a new program', watch: ['exec'] },
-  { filter: 'exit', label: 'Process exit', description: 'Stop everything when a process calls exit', kinds: ['exit'], watch: ['exit', 'proc_exit'] },
+  { filter: 'exit', label: 'Process exit', description: 'Stop everything when a process calls exit', watch: ['exit', 'proc_exit'] },
   { filter: 'deadlock', label: 'Deadlock detected', description: 'Stop everything when the model finds a wait-for cycle', watch: [] },
 ];
 /** The kind bit the shim uses for the "lock contended" filter (pause.c). */
