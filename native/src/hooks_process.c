@@ -29,6 +29,7 @@ extern char **environ;
 static pid_t fork_common(int how, uint64_t caller) {
   IPS_REAL_DECL(fork, pid_t, void);
   if (!ips_hook_enter()) return real_fork();
+  IPS_PAUSE_POINT(FORK, caller);
   ips_dl_fork_prepare();
   ips_fork_prepare();
   pid_t pid = real_fork();
@@ -64,6 +65,7 @@ static int spawn_common(int how, pid_t *pid, const char *path, const posix_spawn
   if (!ips_hook_enter()) return fn(pid, path, fa, attr, argv, envp);
   pid_t local;
   if (!pid) pid = &local;
+  IPS_PAUSE_POINT(SPAWN, caller);
   char *const *given = envp ? envp : environ;
   char **env = ips_spawn_env(given);
   int r = fn(pid, path, fa, attr, argv, env);
@@ -147,6 +149,7 @@ static int exec_common(int how, int kind, int fd, const char *path, char *const 
     static __thread char blob[4096] __attribute__((tls_model("initial-exec")));
     uint32_t bl = exec_blob(blob, sizeof blob, path, argv);
     IPS_EMIT(EXEC, IPS_PHASE_BEGIN, 0, 0, caller, blob, bl, (uint64_t)how, (uint64_t)(int64_t)fd);
+    IPS_PAUSE_POINT(EXEC, caller); /* before the BYE below: a held exec is still on its connection */
     env = ips_exec_env(envp);
     int likely = kind == EX_FD || kind == EX_AT ? 1 : exec_likely(path, kind == EX_SEARCH);
     if (likely) ips_exec_prepare(); /* flush, then BYE: this image's connection ends here */
@@ -233,6 +236,7 @@ IPS_EXPORT int execle(const char *path, const char *arg, ...) {
   if (!statusp) statusp = &st_;                                                                               \
   IPS_EMIT(WAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)(pid_arg), (uint64_t)(opts), 0,    \
            (uint64_t)(how));                                                                                  \
+  IPS_PAUSE_POINT(WAIT, caller);                                                                              \
   pid_t r = call;                                                                                             \
   int e = ips_errno_keep();                                                                                   \
   IPS_EMIT(WAIT, IPS_PHASE_END, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(int64_t)(pid_arg),              \
@@ -274,6 +278,7 @@ IPS_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
   siginfo_t local;
   if (!info) info = &local;
   info->si_pid = 0;
+  IPS_PAUSE_POINT(WAIT, caller);
   int r = real_waitid(idtype, id, info, options);
   int e = ips_errno_keep();
   /* Report the reaped child's pid as the result (0 when WNOHANG found none), status as si_status. */

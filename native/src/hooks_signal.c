@@ -285,6 +285,7 @@ IPS_EXPORT int kill(pid_t pid, int sig) {
   IPS_REAL_DECL(kill, int, pid_t, int);
   if (!ips_hook_enter()) return real_kill(pid, sig);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(KILL, caller);
   if (targets_self(pid) && kills_self(sig)) {
     IPS_EMIT(KILL, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)pid, (uint64_t)sig);
     IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)sig, (uint64_t)IPS_EXIT_HOW_FATAL_SIGNAL);
@@ -304,6 +305,7 @@ IPS_EXPORT int raise(int sig) {
   IPS_REAL_DECL(raise, int, int);
   if (!ips_hook_enter()) return real_raise(sig);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(RAISE, caller);
   if (kills_self(sig)) {
     IPS_EMIT(RAISE, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)sig);
     IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)sig, (uint64_t)IPS_EXIT_HOW_FATAL_SIGNAL);
@@ -326,6 +328,7 @@ IPS_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig) {
   IPS_REAL_DECL(tgkill, int, pid_t, pid_t, int);
   if (!ips_hook_enter()) return real_tgkill(tgid, tid, sig);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(TGKILL, caller);
   if (tgid == getpid() && kills_self(sig)) {
     tgkill_common(tgid, tid, sig, 0, 0, caller);
     ips_flush_sync();
@@ -340,6 +343,7 @@ IPS_EXPORT int pthread_kill(pthread_t t, int sig) {
   IPS_REAL_DECL(pthread_kill, int, pthread_t, int);
   if (!ips_hook_enter()) return real_pthread_kill(t, sig);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(TGKILL, caller);
   /* The target's kernel tid, known for threads the shim saw start (0 when not). */
   pid_t target = (pid_t)ips_thread_tid_of((unsigned long)t);
   if (kills_self(sig)) {
@@ -355,6 +359,7 @@ IPS_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value) {
   IPS_REAL_DECL(sigqueue, int, pid_t, int, const union sigval);
   if (!ips_hook_enter()) return real_sigqueue(pid, sig, value);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(SIGQUEUE, caller);
   if (pid == getpid() && kills_self(sig)) {
     IPS_EMIT(SIGQUEUE, IPS_PHASE_INSTANT, 0, 0, caller, NULL, 0, (uint64_t)pid, (uint64_t)sig,
              (uint64_t)(uintptr_t)value.sival_ptr);
@@ -380,6 +385,7 @@ IPS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
   IPS_REAL_DECL(sigprocmask, int, int, const sigset_t *, sigset_t *);
   if (!ips_hook_enter()) return real_sigprocmask(how, set, old);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(SIGPROCMASK, caller);
   sigset_t o;
   int r = real_sigprocmask(how, set, &o);
   int e = ips_errno_keep();
@@ -393,6 +399,7 @@ IPS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
   IPS_REAL_DECL(pthread_sigmask, int, int, const sigset_t *, sigset_t *);
   if (!ips_hook_enter()) return real_pthread_sigmask(how, set, old);
   uint64_t caller = IPS_CALLER();
+  IPS_PAUSE_POINT(SIGPROCMASK, caller);
   sigset_t o;
   int r = real_pthread_sigmask(how, set, &o);
   if (old && r == 0) *old = o;
@@ -406,6 +413,7 @@ IPS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
 
 #define SIGWAIT_SPAN(how, sig_expr, call, ret_t)                                                              \
   IPS_EMIT(SIGWAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)(how), 0);                              \
+  IPS_PAUSE_POINT(SIGWAIT, caller);                                                                           \
   ret_t r = call;                                                                                             \
   int e = ips_errno_keep();                                                                                   \
   IPS_EMIT(SIGWAIT, IPS_PHASE_END, r, r < 0 ? e : 0, caller, NULL, 0, (uint64_t)(how), (uint64_t)(sig_expr)); \
@@ -417,6 +425,7 @@ IPS_EXPORT int sigwait(const sigset_t *set, int *sig) {
   if (!ips_hook_enter()) return real_sigwait(set, sig);
   uint64_t caller = IPS_CALLER();
   IPS_EMIT(SIGWAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_SIGWAIT, 0);
+  IPS_PAUSE_POINT(SIGWAIT, caller);
   int r = real_sigwait(set, sig);
   IPS_EMIT(SIGWAIT, IPS_PHASE_END, r ? -1 : 0, r, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_SIGWAIT,
            (uint64_t)(r ? 0 : *sig));
@@ -442,6 +451,7 @@ IPS_EXPORT int sigsuspend(const sigset_t *mask) {
   /* The hook guard stays off while waiting so the handler that ends the wait is traced. */
   ips_tls.in_hook = 0;
   IPS_EMIT(SIGWAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_SIGSUSPEND, 0);
+  IPS_PAUSE_POINT(SIGWAIT, caller);
   int r = real_sigsuspend(mask);
   int e = errno;
   IPS_EMIT(SIGWAIT, IPS_PHASE_END, r, e, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_SIGSUSPEND, 0);
@@ -454,6 +464,7 @@ IPS_EXPORT int pause(void) {
   uint64_t caller = IPS_CALLER();
   ips_tls.in_hook = 0;
   IPS_EMIT(SIGWAIT, IPS_PHASE_BEGIN, 0, 0, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_PAUSE, 0);
+  IPS_PAUSE_POINT(SIGWAIT, caller);
   int r = real_pause();
   int e = errno;
   IPS_EMIT(SIGWAIT, IPS_PHASE_END, r, e, caller, NULL, 0, (uint64_t)IPS_SIGWAIT_HOW_PAUSE, 0);

@@ -648,11 +648,11 @@ static int sink_connect(void) {
   }
   /* Bounded wait for WELCOME. */
   welcome_seen = 0;
-  uint64_t deadline = ips_now_ns() + 2000000000ull;
+  uint64_t deadline = ips_now_ns() + 5000000000ull; /* a busy collector (hundreds of processes starting) is slow */
   while (!welcome_seen) {
     uint64_t now = ips_now_ns();
     if (now >= deadline) {
-      snprintf(conn_error, sizeof conn_error, "no WELCOME from the collector within 2 s");
+      snprintf(conn_error, sizeof conn_error, "no WELCOME from the collector within 5 s");
       return -1;
     }
     struct pollfd p = {sink_fd, POLLIN, 0};
@@ -712,10 +712,14 @@ static void *sender_main(void *arg) {
     atomic_store(&sender_idle, 0);
     if (n > 0 && p[1].revents) {
       if (ips_ws_poll_read(sink_fd, on_ws_message) < 0) {
-        /* The collector went away: stop tracing this process quietly (the program keeps running). */
+        /* The collector went away: stop tracing this process quietly (the program keeps running), and let go of
+         * any thread held for stepping: nobody is left to resume it. */
         ips_cfg.enabled = 0;
         sink_close();
         atomic_store(&conn_state, CONN_FAILED);
+        static const uint8_t no_args[32];
+        char json[200];
+        ips_pause_command(IPS_COMMAND_RESUME, no_args, json, sizeof json);
       }
     }
     if (atomic_load(&reconnect_req)) {
@@ -821,6 +825,9 @@ static int wait_counter(_Atomic uint32_t *done, uint32_t want, long budget_ns) {
     if (!atomic_load(&sender_running)) return -1;
     uint64_t now = ips_now_ns();
     if (now >= deadline) return -1;
+    /* A collector that stopped reading will not take the rest: give up after 1 s in one send. */
+    uint64_t ss = atomic_load_explicit(&send_started_ns, memory_order_relaxed);
+    if (ss && now - ss > 1000000000ull) return -1;
     long left = (long)(deadline - now);
     futex_wait(done, d, left < 5000000 ? left : 5000000);
   }
@@ -832,7 +839,7 @@ void ips_flush_sync(void) {
   uint32_t want = atomic_fetch_add(&flush_req, 1) + 1;
   atomic_store(&wake_pending, 0);
   wake_sender();
-  wait_counter(&flush_done, want, 1000000000L);
+  wait_counter(&flush_done, want, 5000000000L); /* a slow collector under load still gets everything */
 }
 
 static void request_bye(void) {
@@ -840,7 +847,7 @@ static void request_bye(void) {
   uint32_t want = atomic_fetch_add(&bye_req, 1) + 1;
   atomic_store(&wake_pending, 0);
   wake_sender();
-  wait_counter(&bye_done, want, 1000000000L);
+  wait_counter(&bye_done, want, 5000000000L);
 }
 
 static _Atomic int finished;
@@ -1006,7 +1013,7 @@ static void image_start(int origin, int wait_connect) {
     goto fail;
   }
   if (wait_connect) {
-    uint64_t deadline = ips_now_ns() + 2500000000ull;
+    uint64_t deadline = ips_now_ns() + 11000000000ull; /* the sender's own bounds (5 s + 5 s) end it first */
     while (atomic_load(&conn_result) == 0 && ips_now_ns() < deadline) futex_wait(&conn_result, 0, 100000000L);
     if (atomic_load(&conn_result) != 1) goto fail;
   }

@@ -19,7 +19,8 @@
 #                       send over a real websocket to test/ws_server.mjs (npm ws) instead of the file sink; it
 #                       writes what it receives to the same OUT/trace.PID files. badsecret: a wrong secret (401).
 #                       snapshot/flush: the server sends that COMMAND right after WELCOME. stall: it stops reading
-#                       for 1.5 s after the first WELCOME (a stuck collector).
+#                       for 1.5 s after the first WELCOME (a stuck collector). vanish: with pause=1, it sends
+#                       COMMAND pause and drops the connection 300 ms later (held threads must be let go).
 # The program runs as LD_PRELOAD=build/libipcscope.so IPCSCOPE="file=OUT/trace;payload=64;faults=1;snapshots=1"
 # with its working directory in a fresh scratch directory ($IPS_TEST_DIR, also exported). The shim writes one file
 # per process (OUT/trace.PID); test/decode.py prints one line per event, merged by timestamp, e.g.
@@ -63,6 +64,8 @@ for name in $names; do
     cmdopt=""
     case "$copts" in *snapshot*) cmdopt="--command snapshot" ;; *flush*) cmdopt="--command flush" ;; esac
     case "$copts" in *stall*) cmdopt="$cmdopt --stall 1500" ;; esac
+    pauseopt=""
+    case "$copts" in *vanish*) cmdopt="$cmdopt --pause-then-vanish"; pauseopt=";pause=1" ;; esac
     # shellcheck disable=SC2086
     node test/ws_server.mjs "$out/trace" $cmdopt >"$out/server.txt" 2>"$out/server.err" &
     spid=$!
@@ -70,7 +73,7 @@ for name in $names; do
     while [ ! -s "$out/server.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     read -r port secret <"$out/server.txt"
     case "$copts" in *badsecret*) secret=0000000000000000000000000000000000000000000000000000000000000000 ;; esac
-    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1"
+    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1$pauseopt"
   fi
   exe_abs="$(pwd)/$exe"
   noenv=""

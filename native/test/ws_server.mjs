@@ -4,7 +4,7 @@
 // WELCOME, and appends every message of each connection, as received, to PREFIX.<pid> — the same layout the
 // file sink writes, so test/decode.py checks both the same way. REPLY messages are kept too.
 //
-//   node ws_server.mjs PREFIX [--command snapshot|flush] [--stall MS]
+//   node ws_server.mjs PREFIX [--command snapshot|flush] [--stall MS] [--pause-then-vanish]
 // prints "PORT SECRET" on its first stdout line; on SIGTERM it waits (≤ 3 s) for open connections to close.
 import { WebSocketServer } from 'ws';
 import { appendFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ const commandArg = process.argv.indexOf('--command');
 const command = commandArg > 0 ? process.argv[commandArg + 1] : null;
 const stallArg = process.argv.indexOf('--stall'); // stop reading for N ms after the first WELCOME (back-pressure)
 let stallMs = stallArg > 0 ? Number(process.argv[stallArg + 1]) : 0;
+// --pause-then-vanish: send COMMAND pause (hold every thread) and drop the connection 300 ms later (a crashed UI)
+const vanish = process.argv.includes('--pause-then-vanish');
 const secret = randomBytes(32).toString('hex');
 const MAGIC = 0x53435049;
 
@@ -61,6 +63,13 @@ wss.on('connection', (ws) => {
       file = `${prefix}.${hello.pid}`;
       const body = Buffer.from(JSON.stringify({ session: hello.session, connection: conn, payloadBytes: 64, pageFaults: true }));
       ws.send(Buffer.concat([header(2, body.length, seq++), body]));
+      if (vanish) {
+        const c = Buffer.alloc(48);
+        c.writeUInt32LE(2, 0); // pause
+        c.writeBigUInt64LE(9n, 8);
+        ws.send(Buffer.concat([header(4, c.length, seq++), c]));
+        setTimeout(() => ws.terminate(), 300);
+      }
       if (stallMs > 0) {
         ws._socket.pause(); // a stuck collector: the kernel buffers fill, the shim's sends block
         setTimeout(() => ws._socket.resume(), stallMs);
