@@ -201,6 +201,60 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });
 
+  test('a conditional function breakpoint (write, pid == child), Step Over, Step Out, then run to the end', async () => {
+    const c = await conversation();
+    let bps: DebugProtocol.Breakpoint[] = [];
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, async () => {
+      bps = (await c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write', condition: 'pid == child' }, { name: 'strlen' }] })).body.breakpoints;
+    });
+    assert.equal(bps[0].verified, true);
+    assert.equal(bps[1].verified, false);
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'function breakpoint');
+    const tid = stop.body.threadId!;
+    const child = c.pid(tid);
+    assert.notEqual(child, c.session.processIds[0], 'the parent\'s writes did not stop');
+    const frames = await c.frames(tid);
+    // printf: stdio records its write after the call, so the pending call shows no arguments yet; its line does.
+    assert.match(frames[0].name, /^write\(/, frames.map((f) => f.name).join(' | '));
+    assert.equal(frames[0].line, lineOf(PIPE_C, 'printf("Child received'));
+
+    await c.dc.nextRequest({ threadId: tid });
+    const over = await c.nextStop();
+    assert.equal(over.body.reason, 'step');
+    assert.equal(over.body.threadId, tid, 'Step Over stops the same thread at its next traced call');
+    const next = await c.frames(tid);
+    assert.ok(next.length > 0);
+
+    await c.dc.stepOutRequest({ threadId: tid });
+    const out = await c.nextStop();
+    assert.equal(out.body.reason, 'step');
+    assert.equal(out.body.threadId, tid);
+    assert.match(out.body.description ?? '', / returned$/);
+
+    await c.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await c.dc.continueRequest({ threadId: tid });
+    await c.dc.waitForEvent('terminated', 20_000);
+    assert.match(c.output, /Child: EOF/);
+    await c.close();
+  });
+
+  test('the fork filter stops everything after the fork, with the fork on top', async () => {
+    const c = await conversation();
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe'), stopOn: ['fork'] });
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'exception');
+    assert.equal(stop.body.description, 'Fork');
+    const frames = await c.frames(stop.body.threadId!);
+    assert.match(frames[0].name, /^fork\(how=fork\) = \d+ — Fork$/, frames.map((f) => f.name).join(' | '));
+    assert.equal(frames[0].line, lineOf(PIPE_C, 'pid_t pid = fork();'));
+    const ev = await c.dc.evaluateRequest({ expression: 'events 5', context: 'repl' });
+    assert.equal(ev.body.result.split('\n').length, 5);
+    await assert.rejects(c.dc.evaluateRequest({ expression: 'frobnicate', context: 'repl' }), /unknown command 'frobnicate'/);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
   test('continue to a SIGUSR1 handler through the signal filter', async () => {
     const c = await conversation();
     await c.launch({ program: join(bin, 'sigusr') }, () => c.dc.setExceptionBreakpointsRequest({ filters: ['signal'] }));

@@ -45,7 +45,8 @@ export function callLabel(e: TraceEvent | undefined, kind: number): string {
     else parts.push(`${arg}=${BigInt.asIntN(64, v)}`);
   });
   body = `${name}(${parts.join(', ')})`;
-  return e.phase === PHASE.end ? `${body} = ${BigInt.asIntN(64, e.result)}` : body;
+  const showResult = e.phase === PHASE.end || (e.phase === PHASE.instant && e.result !== 0n);
+  return showResult ? `${body} = ${BigInt.asIntN(64, e.result)}` : body;
 }
 
 export interface Var { name: string; value: string; children?: Var[] }
