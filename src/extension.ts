@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
   );
   registerCommands(context, sessions, timeline);
   const gallery = registerGallery(context, sessions);
-  registerDebugging(context);
+  registerDebugging(context, sessions);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
   return { sessions, views, statusBar, gallery };

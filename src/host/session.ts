@@ -69,6 +69,23 @@ export class TraceSession implements vscode.Disposable {
     return s;
   }
 
+  /** A debug session's recording (issue 6): the ipcscope debug adapter started the collector and the program; as a
+   * session it shows in the views and the timeline like any recording. Stopping it stops the debuggee. */
+  static adopt(label: string, collector: Collector, proc: TracedProcess, traceFile: string | undefined, program?: ProgramSpec): TraceSession {
+    const s = new TraceSession(label, true, program);
+    s.collector = collector;
+    s.store = collector.store;
+    s.process = proc;
+    s.traceFile = traceFile;
+    s.state = 'running';
+    collector.on('events', () => s.changed());
+    collector.on('connection', () => s.changed());
+    collector.on('closed', () => { s.changed(); s.maybeFinish(); });
+    void proc.exited.then((x) => { s.exit = x; s.mainExited = true; s.maybeFinish(); });
+    s.changed(true);
+    return s;
+  }
+
   /** Opens a .ipctrace file (read-only). Throws a clear error when the file is not a trace. */
   static async open(file: string, maxEvents?: number): Promise<TraceSession> {
     const s = new TraceSession(basename(file), false);

@@ -70,6 +70,12 @@ export class SessionManager implements vscode.Disposable {
     return session;
   }
 
+  /** Takes in a session started elsewhere (a debug session, issue 6) and makes it current. */
+  adopt(s: TraceSession): void {
+    this.add(s);
+    void this.updateContext();
+  }
+
   private add(s: TraceSession): void {
     this.list.push(s);
     this.subscriptions.set(s, vscode.Disposable.from(

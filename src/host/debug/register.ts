@@ -3,17 +3,26 @@
 // through their interpreters) and offers one dynamic configuration per demo part (demos/*/demo.json).
 import * as vscode from 'vscode';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { IpcScopeDebugSession, type IpcScopeSessionHooks } from '../../common/debug/session';
 import { planLaunch, runBuild } from '../programs';
 import { readSettings } from '../settings';
 import { log } from '../log';
+import { TraceSession } from '../session';
+import type { SessionManager } from '../sessionManager';
 
 export const DEBUG_TYPE = 'ipcscope';
 
-/** Registers the adapter and the configuration providers. `hooks` lets the host share the debug session's
- * collector with its views (a debug session is a trace session that can pause). */
-export function registerDebugging(context: vscode.ExtensionContext, hooks: IpcScopeSessionHooks = {}): void {
+/** Registers the adapter and the configuration providers. Each debug session's recording joins `sessions`, so the
+ * views and the timeline show it (a debug session is a trace session that can pause). */
+export function registerDebugging(context: vscode.ExtensionContext, sessions?: SessionManager): void {
+  const hooks: IpcScopeSessionHooks = {
+    started: (collector, program, args) => {
+      sessions?.adopt(TraceSession.adopt(vscode.l10n.t('{0} (debug)', basename(String(args.args?.[0] && /python|\/sh$/.test(args.program) ? args.args[0] : args.program))),
+        collector, program, args.traceFile, { file: args.program, args: args.args ?? [], cwd: args.cwd ?? '' }));
+    },
+  };
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new IpcScopeDebugSession(hooks)),
@@ -52,7 +61,8 @@ class InitialConfigurations implements vscode.DebugConfigurationProvider {
         const code = await runBuild(plan.build.commandLine, cwd, (t) => { out += t; });
         if (code !== 0) { void vscode.window.showErrorMessage(vscode.l10n.t('The build command failed with exit code {0}: {1}', code, out.slice(-500))); return undefined; }
       }
-      return { ...config, program: plan.command, args: plan.args, cwd };
+      const traceFile = config.traceFile ?? join(tmpdir(), `ipcscope-debug-${process.pid}-${Date.now()}.ipctrace`);
+      return { ...config, program: plan.command, args: plan.args, cwd, traceFile };
     } catch (e) {
       void vscode.window.showErrorMessage(`IPC Scope: ${(e as Error).message}`);
       return undefined;
