@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/record';
 import {
-  DEMO_TOPICS, demoLaunchConfig, demoProgram, findDemosRoot, groupByTopic, loadDemos, panelCommand, parseManifest, pick, stopLocation, topicName,
+  DEMO_TOPICS, demoLaunchConfig, demoProgram, findDemosRoot, groupByTopic, loadDemos, panelCommand, parseManifest, pick, stepTarget, stopLocation, topicName,
   DemoManifestError, type Demo,
 } from '../../src/host/gallery/manifests';
 
@@ -119,10 +119,25 @@ test('a demo run becomes a program to trace: ./ relative to the demo, bare names
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
 
-test('the Step launch configuration and the stop location', () => {
-  const pipe = loadDemos(DEMOS).demos.find((d) => d.manifest.id === 'pipe')!;
-  const cfg = demoLaunchConfig(pipe, demoProgram(pipe), 'ko');
-  assert.deepEqual(cfg, { type: 'ipcscope', request: 'launch', name: 'IPC Scope: 익명 파이프', program: join(DEMOS, 'pipe', 'run.sh'), args: [], cwd: join(DEMOS, 'pipe'), stopOnEntry: false });
+test('Step launches the program that holds the stop line, with stopAt; otherwise the whole run with a stop on entry', () => {
+  const c = loadDemos(DEMOS);
+  const byId = (id: string): Demo => c.demos.find((d) => d.manifest.id === id)!;
+  const pipe = byId('pipe');
+  const t = stepTarget(pipe);
+  // pipe-eof.c runs as ./build/pipe-eof (part "eof"), not as run.sh: source lines resolve in the launched binary.
+  assert.equal(t.command[0], './build/pipe-eof');
+  assert.deepEqual(t.stopAt, { file: join(DEMOS, 'pipe', 'pipe-eof.c'), line: pipe.manifest.stopAt.line });
+  const cfg = demoLaunchConfig(pipe, demoProgram(pipe, t.command), 'ko', t.stopAt);
+  assert.deepEqual(cfg, {
+    type: 'ipcscope', request: 'launch', name: 'IPC Scope: 익명 파이프', program: join(DEMOS, 'pipe', 'build', 'pipe-eof'), args: t.command.slice(1),
+    cwd: join(DEMOS, 'pipe'), stopOnEntry: false, stopAt: t.stopAt,
+  });
+  assert.deepEqual(stepTarget(byId('deadlock')).command, ['./build/deadlock', 'abba']);
+  assert.deepEqual(stepTarget(byId('cow')).command, ['python3', 'cow.py']);
+  // fifo's stop is in the server, which only runs paired with its client through run.sh: stop on entry instead.
+  const fifo = byId('fifo');
+  assert.deepEqual(stepTarget(fifo), { command: fifo.manifest.run.command });
+  assert.equal(demoLaunchConfig(fifo, demoProgram(fifo), 'en').stopOnEntry, true);
   const stop = stopLocation(pipe);
   assert.equal(stop.file, join(DEMOS, 'pipe', pipe.manifest.stopAt.file));
   assert.ok(readFileSync(stop.file, 'utf8').split('\n')[stop.line - 1].trim().length > 0);

@@ -1,13 +1,13 @@
 // Demo Gallery wiring: the tree view and its actions. Trace builds the demos (make -C demos), records the demo's
 // `run` through the session machinery and opens the timeline plus the demo's panel; Step starts an `ipcscope`
-// debug session that stops at the demo's stopAt line; Open README shows the README's preview beside.
+// debug session that stops at the demo's stopAt line (the launch configuration's stopAt); Open README shows the README's preview beside.
 import * as vscode from 'vscode';
 import { spawn } from 'node:child_process';
 import type { SessionManager } from '../sessionManager';
 import type { TraceSession } from '../session';
 import { log } from '../log';
 import { DemoGalleryProvider, type GalleryNode } from './galleryView';
-import { demoLaunchConfig, demoProgram, hasCSources, panelCommand, pick, stopLocation, type Demo } from './manifests';
+import { demoLaunchConfig, demoProgram, hasCSources, panelCommand, pick, stepTarget, stopLocation, type Demo } from './manifests';
 
 /** What the gallery commands accept: a tree node (inline actions) or a demo id (walkthrough links, tests). */
 export type DemoArg = GalleryNode | string;
@@ -123,15 +123,12 @@ export function registerGallery(context: vscode.ExtensionContext, sessions: Sess
       return false;
     }
     if (!sessions.mayTrace() || !(await build(demo))) return false;
-    const p = program(demo);
+    // The debugger resolves lines in the launched binary only: launch the part that runs stopAt's program.
+    const target = stepTarget(demo);
+    const p = program(demo, target.command);
     if (!p) return false;
-    // The stop is a plain source breakpoint, so the user sees it, can move it, and the debugger needs no extra field.
-    const stop = stopLocation(demo);
-    const uri = vscode.Uri.file(stop.file);
-    const pos = new vscode.Position(stop.line - 1, 0);
-    const exists = vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === uri.fsPath && b.location.range.start.line === pos.line);
-    if (!exists) vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(uri, pos))]);
-    const config = { ...demoLaunchConfig(demo, p, lang()), ipcScopeDemo: demo.manifest.id };
+    const config = { ...demoLaunchConfig(demo, p, lang(), target.stopAt), ipcScopeDemo: demo.manifest.id };
+    const uri = vscode.Uri.file(stopLocation(demo).file);
     const folder = vscode.workspace.getWorkspaceFolder(uri) ?? vscode.workspace.workspaceFolders?.[0];
     try {
       const ok = await vscode.debug.startDebugging(folder, config);

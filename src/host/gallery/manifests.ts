@@ -221,13 +221,38 @@ export function demoProgram(demo: Demo, command: readonly string[] = demo.manife
   return { file: found, args: rest, cwd };
 }
 
-/** The `ipcscope` debug launch configuration that steps a demo and stops at its `stopAt` line. */
+/** The `ipcscope` debug launch configuration that steps a demo (docs/stepping.md), stopping at its `stopAt` line. */
 export interface DemoLaunchConfig {
   type: 'ipcscope'; request: 'launch'; name: string; program: string; args: string[]; cwd: string; stopOnEntry: boolean;
+  stopAt?: { file: string; line: number };
 }
 
-export function demoLaunchConfig(demo: Demo, program: DemoProgram, language: string): DemoLaunchConfig {
-  return { type: 'ipcscope', request: 'launch', name: `IPC Scope: ${pick(demo.manifest.title, language)}`, program: program.file, args: program.args, cwd: program.cwd, stopOnEntry: false };
+/**
+ * What Step launches: the debugger resolves source lines in the launched program's own binary only (not in programs
+ * it execs), so a stop in a C file needs the demo part that runs that program (`pipe-eof.c` → `./build/pipe-eof`),
+ * and a stop in a Python file the part that runs that script. Without one, the whole run with a stop on entry.
+ */
+export function stepTarget(demo: Demo): { command: readonly string[]; stopAt?: { file: string; line: number } } {
+  const m = demo.manifest;
+  const file = m.stopAt.file;
+  const candidates = [m.run.command, ...m.parts.filter((p) => !p.long).map((p) => p.command)];
+  const stopAt = { file: join(demo.dir, file), line: m.stopAt.line };
+  const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  if (file.endsWith('.c')) {
+    const c = candidates.find((cmd) => cmd[0].includes('/') && base(cmd[0]) === base(file).slice(0, -2));
+    if (c) return { command: c, stopAt };
+  } else if (file.endsWith('.py')) {
+    const c = candidates.find((cmd) => cmd[0] === 'python3' && cmd[1] === file);
+    if (c) return { command: c, stopAt };
+  }
+  return { command: m.run.command };
+}
+
+export function demoLaunchConfig(demo: Demo, program: DemoProgram, language: string, stopAt?: { file: string; line: number }): DemoLaunchConfig {
+  return {
+    type: 'ipcscope', request: 'launch', name: `IPC Scope: ${pick(demo.manifest.title, language)}`, program: program.file, args: program.args, cwd: program.cwd,
+    stopOnEntry: !stopAt, ...(stopAt ? { stopAt } : {}),
+  };
 }
 
 /** The stepping stop as an absolute file and 1-based line. */

@@ -152,20 +152,41 @@ describe('demo gallery', function () {
     assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'no-such-demo'), false);
   });
 
-  it('Step starts an ipcscope debug session at the demo, or says the debugger is missing', async () => {
-    const stop = join(root(), 'demos', 'pipe', loadDemos(join(root(), 'demos')).demos.find((d) => d.manifest.id === 'pipe')!.manifest.stopAt.file);
+  it('Step starts an ipcscope debug session that stops at the demo\'s stopAt line, or says the debugger is missing', async function () {
+    this.timeout(120_000);
+    const pipe = loadDemos(join(root(), 'demos')).demos.find((d) => d.manifest.id === 'pipe')!;
+    const stopFile = join(root(), 'demos', 'pipe', pipe.manifest.stopAt.file);
     if (!steppingAvailable()) {
       assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'pipe'), false);
       assert.ok(!vscode.debug.activeDebugSession, 'nothing started');
       return;
     }
+    // Watch the adapter's stopped events for the demo's session.
+    let stopped: ((tid: number) => void) | undefined;
+    const firstStop = new Promise<number>((resolve) => { stopped = resolve; });
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('ipcscope', {
+      createDebugAdapterTracker: () => ({
+        onDidSendMessage: (m: { type?: string; event?: string; body?: { reason?: string; threadId?: number } }) => {
+          if (m.type === 'event' && m.event === 'stopped' && m.body?.reason === 'breakpoint') stopped?.(m.body.threadId ?? 0);
+        },
+      }),
+    });
     const started = new Promise<vscode.DebugSession>((resolve) => { const d = vscode.debug.onDidStartDebugSession((s) => { d.dispose(); resolve(s); }); });
-    assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'pipe'), true);
-    const session = await started;
-    assert.equal(session.type, 'ipcscope');
-    assert.equal(session.configuration.ipcScopeDemo, 'pipe');
-    assert.ok(vscode.debug.breakpoints.some((b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === stop), 'the stopAt breakpoint is set');
-    await vscode.debug.stopDebugging(session);
+    try {
+      assert.equal(await vscode.commands.executeCommand('ipcScope.gallery.step', 'pipe'), true);
+      const session = await started;
+      assert.equal(session.type, 'ipcscope');
+      assert.equal(session.configuration.ipcScopeDemo, 'pipe');
+      assert.equal(session.configuration.program, join(root(), 'demos', 'pipe', 'build', 'pipe-eof'), 'the program that holds pipe-eof.c');
+      assert.deepEqual(session.configuration.stopAt, { file: stopFile, line: pipe.manifest.stopAt.line });
+      const tid = await Promise.race([firstStop, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no stop at the stopAt line within 60 s')), 60_000))]);
+      const st = await session.customRequest('stackTrace', { threadId: tid }) as { stackFrames: { source?: { path?: string }; line: number }[] };
+      const frame = st.stackFrames.find((f) => f.source?.path?.endsWith(pipe.manifest.stopAt.file));
+      assert.ok(frame, JSON.stringify(st.stackFrames.map((f) => [f.source?.path, f.line])));
+      // The adapter moves a line without code to the next one with code (up to 3 lines on).
+      assert.ok(frame.line >= pipe.manifest.stopAt.line && frame.line <= pipe.manifest.stopAt.line + 3, `stopped at line ${frame.line}`);
+      await vscode.debug.stopDebugging(session);
+    } finally { tracker.dispose(); }
   });
 });
 
