@@ -58,6 +58,9 @@ export class TimelineSession {
     if (opts.live && opts.source.onAppend) this.unsubscribe = opts.source.onAppend(() => this.pump());
     this.loaded = this.load();
     this.prepared = this.loaded.then(() => this.data.prepareFlows()).catch((e: Error) => this.opts.onLog?.('error', `timeline: ${e.message}`));
+    // The first frame's tiles are built while the webview page starts (hundreds of ms), not after it asks: the
+    // reply to its first request then comes from the warm cache without a build.
+    void this.prepared.then(() => { if (!this.ready) this.warmUp(); });
   }
 
   /** Resolves once the events present at construction are consumed (a live session keeps growing after). */
@@ -88,7 +91,7 @@ export class TimelineSession {
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.opts.onLog?.('warning', `timeline webview speaks protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}`);
         this.ready = true;
         this.opts.post({ type: 'init', protocol: WEBVIEW_PROTOCOL_VERSION, header: this.header() });
-        void this.loaded.then(() => this.warmUp());
+        void this.prepared.then(() => this.warmUp());
         if (this.pendingReveal) { this.opts.post({ type: 'reveal', target: this.pendingReveal }); this.pendingReveal = null; }
         if (!this.live) this.opts.post({ type: 'sessionEnded' });
         break;
@@ -106,8 +109,11 @@ export class TimelineSession {
       switch (r.type) {
         case 'tile': {
           const key = tileKey(r.tile);
+          // a warm tile being built is awaited rather than built a second time beside it
           const hit = this.warm.get(key);
-          if (hit && hit.generation === this.data.currentGeneration) { reply = { type: 'tile', tile: hit }; this.warm.delete(key); break; }
+          this.warm.delete(key);
+          const warm = hit && await hit;
+          if (warm && warm.generation === this.data.currentGeneration) { reply = { type: 'tile', tile: warm }; break; }
           reply = { type: 'tile', tile: await this.data.tileAsync(r.tile) };
           break;
         }
@@ -126,13 +132,18 @@ export class TimelineSession {
     return this.opts.traceFile ? { ...h, traceFile: this.opts.traceFile } : h;
   }
 
-  private readonly warm = new Map<string, PackedTile>();
+  /** Warm tiles by key: started builds (a request awaits them) or finished ones, for warmGeneration. */
+  private readonly warm = new Map<string, Promise<PackedTile | null>>();
+  private warmGeneration = -1;
   /**
    * While the webview starts its page (custom elements, fonts: hundreds of ms), build the tiles its first frame will
    * ask for: the whole-trace (overview) tile and the fit-to-window tiles for common panel widths. Each tile is built
    * on its own turn of the event loop.
    */
   private warmUp(): void {
+    // started before the webview was ready and nothing changed since: keep those tiles
+    if (this.warmGeneration === this.data.currentGeneration) return;
+    this.warmGeneration = this.data.currentGeneration;
     this.warm.clear();
     const dur = Number(BigInt(this.data.header().durationNs)) || 1;
     const wanted = new Set<string>();
@@ -152,7 +163,9 @@ export class TimelineSession {
     const next = (): void => {
       const t = reqs.shift();
       if (!t || this.disposed || this.warm.size > 32) return;
-      void this.data.tileAsync(t).then((tile) => { this.warm.set(tileKey(t), tile); setImmediate(next); });
+      const built = this.data.tileAsync(t).catch(() => null); // a failed warm tile is built again on request
+      this.warm.set(tileKey(t), built);
+      void built.then(() => setImmediate(next));
     };
     setImmediate(next);
   }
@@ -179,8 +192,8 @@ export class TimelineSession {
     const step = (): void => {
       if (this.disposed) { this.pumping = false; return; }
       const t0 = performance.now(), c0 = process.cpuUsage();
-      // Chunks small enough to check the clock often: consumption costs ~1 µs per event.
-      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(2048);
+      // Chunks small enough to check the clock often: consumption costs ~1–10 µs per event (more while the GC runs).
+      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(512);
       const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
       this.stats.slices++;
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
