@@ -48,7 +48,7 @@ export interface IpcScopeSessionHooks {
 }
 
 const K = {
-  paused: kindId('paused'), resumed: kindId('resumed'), threadExit: kindId('thread_exit'), procExit: kindId('proc_exit'),
+  paused: kindId('paused'), resumed: kindId('resumed'), procStart: kindId('proc_start'), threadExit: kindId('thread_exit'), procExit: kindId('proc_exit'),
   read: kindId('read'), write: kindId('write'), kill: kindId('kill'), tgkill: kindId('tgkill'), sigqueue: kindId('sigqueue'),
   raise: kindId('raise'), handler: kindId('signal_handler'), mutexLock: kindId('mutex_lock'), mutexUnlock: kindId('mutex_unlock'),
   semPost: kindId('sem_post'), semWait: kindId('sem_wait'), pageFault: kindId('page_fault'), fork: kindId('fork'),
@@ -329,30 +329,44 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   }
 
   private onEvent(i: number): void {
-    const e = this.collector!.store.get(i);
-    const t = this.thread(e.pid, e.tid, e.conn);
-    if (e.kind === K.paused) {
+    // Column reads first: a busy program sends many events and most need no object.
+    const store = this.collector!.store;
+    const kind = store.kindAt(i), phase = store.phaseAt(i), pid = store.pidAt(i), tid = store.tidAt(i);
+    let t = this.threads.get(tid);
+    if (!t || t.pid !== pid || kind === K.procStart) t = this.thread(pid, tid, store.get(i).conn);
+    if (kind === K.paused) {
+      const e = store.get(i);
       t.paused = { index: i, kind: Number(e.args[0]), reason: REASONS[Number(e.args[1])] ?? 'pause', stopId: e.args[2] };
       const st = this.conns.get(e.conn);
       if (st && st.inFlight) st.deferred.push(i);
       else this.judgePaused(i);
       return;
     }
-    if (e.kind === K.resumed) {
-      if (t.paused && t.paused.stopId === e.args[0]) t.paused = undefined;
+    if (kind === K.resumed) {
+      if (t.paused && t.paused.stopId === store.argAt(i, 0)) t.paused = undefined;
       return;
     }
-    if (e.kind === K.threadExit) { t.exited = true; this.sendEvent(new ThreadEvent('exited', t.tid)); return; }
-    const k = kindById(e.kind);
-    if (k?.blocking && e.phase === PHASE.begin) t.blockedOn = i;
-    else if (e.phase === PHASE.end && t.blockedOn !== undefined) t.blockedOn = undefined;
+    if (kind === K.threadExit) { t.exited = true; this.sendEvent(new ThreadEvent('exited', t.tid)); return; }
+    if (phase === PHASE.begin && kindById(kind)?.blocking) t.blockedOn = i;
+    else if (phase === PHASE.end && t.blockedOn !== undefined) t.blockedOn = undefined;
+    if (this.stopped) return;
     // Follow a message / step out: the matching event stops everything.
     const a = this.action;
-    if (a?.type === 'follow' && !this.stopped && a.match(e)) {
-      this.requestStop({ reason: 'step', tid: e.tid, focus: i, text: a.what });
-      return;
+    if (a?.type === 'follow') {
+      const e = store.get(i);
+      if (a.match(e)) { this.requestStop({ reason: 'step', tid: e.tid, focus: i, text: a.what }); return; }
     }
-    if (!this.stopped) this.watchFilters(e, i);
+    if (this.filters.size && this.watchKinds().has(kind)) this.watchFilters(store.get(i), i);
+  }
+
+  private watchKindSet?: { filters: Set<string>; kinds: Set<number> };
+  private watchKinds(): Set<number> {
+    if (this.watchKindSet?.filters !== this.filters) {
+      const kinds = new Set<number>();
+      for (const f of EXCEPTION_FILTERS) if (this.filters.has(f.filter)) for (const n of f.watch ?? []) kinds.add(kindId(n));
+      this.watchKindSet = { filters: this.filters, kinds };
+    }
+    return this.watchKindSet.kinds;
   }
 
   private watchFilters(e: TraceEvent, i: number): void {
@@ -407,10 +421,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
         const ctx = { args: pending ? namedArgs(pending) : new Map<string, bigint>(), pid: e.pid, tid: e.tid, rootPid: this.rootPid };
         // Unknown arguments (the call emits its event after the pause point) count as a match: better one stop too many.
         if (fbs.some((b) => !b.condition || b.condition.test(ctx) !== false)) { this.reportStop({ reason: 'function breakpoint', tid: e.tid }); return; }
-        if (!filter) { void this.resumeAll(); return; }
+        if (!filter) { if (st) void this.release(st); return; }
       }
       if (filter) { this.reportStop({ reason: 'exception', tid: e.tid, text: filter.label }); return; }
-      void this.resumeAll(); // a kind nobody asks for any more (breakpoints changed meanwhile)
+      if (st) void this.release(st); // a kind nobody asks for any more (breakpoints changed meanwhile)
       return;
     }
     if (reason === 'breakpoint') { this.reportStop({ reason: 'breakpoint', tid: e.tid }); return; }
@@ -464,6 +478,14 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.sendEvent(ev);
     const idx = s.focus ?? this.threads.get(s.tid)?.paused?.index;
     if (idx !== undefined) this.hooks.cursor?.(idx, this.collector!.store.tsAt(idx));
+  }
+
+  /** Lets one process go on after a stop nobody is shown (a condition that did not hold), keeping a pending step of
+   * one of its threads. */
+  private release(st: ConnState): Promise<void> {
+    const a = this.action;
+    if (a?.type === 'step' && this.threads.get(a.tid)?.conn === st.info.conn) return this.command(st, 'step', [BigInt(a.tid), 0n]);
+    return this.command(st, 'resume');
   }
 
   private async resumeAll(except?: ConnState, step?: { st: ConnState; tid: number; only: boolean }): Promise<void> {
