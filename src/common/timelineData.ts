@@ -246,6 +246,10 @@ interface FlowLevel {
   fromRel: Float64Array; toRel: Float64Array; ev: Uint32Array; toEv: Uint32Array;
 }
 const SLICE = 20_000; // loop iterations between yields (~1–5 ms)
+/** A host's tile build yields to the event loop after this many ms. */
+const TILE_SLICE_MS = 8;
+/** While a trace is live, the flow index is rebuilt at most this often. */
+const LIVE_FLOW_REBUILD_MS = 1000;
 
 function* buildFlowSet(parts: FlowColumns[], maxRel: number): Generator<void, FlowSet> {
   let n = 0;
@@ -314,25 +318,38 @@ function* buildFlowSet(parts: FlowColumns[], maxRel: number): Generator<void, Fl
   return { ...base, pyramid };
 }
 
+/**
+ * One pyramid level being built, straight into typed arrays (grown by doubling): copying number[] columns of
+ * hundreds of thousands of entries into typed arrays at the end was one long block of a live rebuild.
+ */
 class FlowLevelBuilder {
-  bucket: number[] = []; from: number[] = []; to: number[] = []; count: number[] = []; bytes: number[] = [];
-  fromRel: number[] = []; toRel: number[] = []; ev: number[] = []; toEv: number[] = [];
+  n = 0;
+  bucket = new Float64Array(64); from = new Uint16Array(64); to = new Uint16Array(64); count = new Uint32Array(64); bytes = new Float64Array(64);
+  fromRel = new Float64Array(64); toRel = new Float64Array(64); ev = new Uint32Array(64); toEv = new Uint32Array(64);
   constructor(readonly level: number) {}
   push(b: number, from: number, to: number, count: number, bytes: number, fromRel: number, toRel: number, ev: number, toEv: number): number {
-    this.bucket.push(b); this.from.push(from); this.to.push(to); this.count.push(count); this.bytes.push(bytes);
-    this.fromRel.push(fromRel * count); this.toRel.push(toRel * count); this.ev.push(ev); this.toEv.push(toEv);
-    return this.bucket.length - 1;
+    if (this.n === this.bucket.length) {
+      const m = this.n * 2;
+      const g = <T extends Float64Array | Uint32Array | Uint16Array>(a: T): T => { const x = new (a.constructor as new (n: number) => T)(m); x.set(a); return x; };
+      this.bucket = g(this.bucket); this.from = g(this.from); this.to = g(this.to); this.count = g(this.count); this.bytes = g(this.bytes);
+      this.fromRel = g(this.fromRel); this.toRel = g(this.toRel); this.ev = g(this.ev); this.toEv = g(this.toEv);
+    }
+    const k = this.n++;
+    this.bucket[k] = b; this.from[k] = from; this.to[k] = to; this.count[k] = count; this.bytes[k] = bytes;
+    this.fromRel[k] = fromRel * count; this.toRel[k] = toRel * count; this.ev[k] = ev; this.toEv[k] = toEv;
+    return k;
   }
   merge(at: number, count: number, bytes: number, fromRel: number, toRel: number): void {
     // weighted sums here, means in finish()
     this.count[at] += count; this.bytes[at] += bytes; this.fromRel[at] += fromRel * count; this.toRel[at] += toRel * count;
   }
   finish(): FlowLevel {
-    for (let i = 0; i < this.count.length; i++) { this.fromRel[i] = Math.round(this.fromRel[i] / this.count[i]); this.toRel[i] = Math.round(this.toRel[i] / this.count[i]); }
+    const n = this.n;
+    for (let i = 0; i < n; i++) { this.fromRel[i] = Math.round(this.fromRel[i] / this.count[i]); this.toRel[i] = Math.round(this.toRel[i] / this.count[i]); }
     return {
-      level: this.level, n: this.bucket.length, bucket: Float64Array.from(this.bucket), from: Uint16Array.from(this.from), to: Uint16Array.from(this.to),
-      count: Uint32Array.from(this.count), bytes: Float64Array.from(this.bytes), fromRel: Float64Array.from(this.fromRel),
-      toRel: Float64Array.from(this.toRel), ev: Uint32Array.from(this.ev), toEv: Uint32Array.from(this.toEv),
+      level: this.level, n, bucket: this.bucket.subarray(0, n), from: this.from.subarray(0, n), to: this.to.subarray(0, n),
+      count: this.count.subarray(0, n), bytes: this.bytes.subarray(0, n), fromRel: this.fromRel.subarray(0, n),
+      toRel: this.toRel.subarray(0, n), ev: this.ev.subarray(0, n), toEv: this.toEv.subarray(0, n),
     };
   }
 }
@@ -383,6 +400,7 @@ export class TimelineData {
   private readonly keyFlows = new Map<string, FlowColumns>();
   private readonly dirtyKeys = new Set<string>();
   private flowJob: Generator<void, FlowSet> | null = null;
+  private flowJobStarted = -Infinity;
   private readonly pendingSignals = new Map<string, { lane: number; rel: number; ev: number }[]>();
   /** Last release (unlock, post, signal) per lock object id: the hand-off source for the next contended acquire. */
   private readonly lastRelease = new Map<number, { lane: number; rel: number; ev: number }>();
@@ -774,6 +792,7 @@ export class TimelineData {
     if (!this.flowJob) {
       if (this.flows && !this.flowsDirty) return true;
       this.flowJob = this.rebuildFlows();
+      this.flowJobStarted = performance.now();
     }
     const until = performance.now() + ms;
     for (;;) {
@@ -844,9 +863,19 @@ export class TimelineData {
    * 1024 · 2^16 ns, so the scan is short); coarser levels merge pyramid entries, so the cost never depends on the
    * event count. Spans at least one bucket wide travel as spans; everything narrower becomes a cell.
    */
-  tile(req: TileRequest): PackedTile { return this.tileWith(req, this.ensureFlows()); }
+  tile(req: TileRequest): PackedTile {
+    const g = this.tileWith(req, this.ensureFlows());
+    for (;;) { const r = g.next(); if (r.done) return r.value; }
+  }
 
-  private tileWith(req: TileRequest, flowSet: FlowSet): PackedTile {
+  /**
+   * A tile as a generator that yields between lanes (and every SLICE pyramid entries): a coarse tile of a big trace
+   * takes tens of ms, which the host spreads over turns of its event loop. A live trace may grow meanwhile: the tile
+   * covers the lanes that existed when it started and carries that generation, so the webview asks again later.
+   */
+  private *tileWith(req: TileRequest, flowSet: FlowSet): Generator<void, PackedTile> {
+    const generation = this.generation;
+    const laneCount = this.lanes.length;
     const B = 2 ** req.level;
     const a = req.index * TILE_BUCKETS * B, b = a + TILE_BUCKETS * B;
     const hide = filterMask(req.filter);
@@ -855,11 +884,14 @@ export class TimelineData {
     // The pyramid knows classes, not kinds or objects: a kind or object filter scans the items instead.
     const pyramidOk = req.level >= PYRAMID_LEVELS[0] && !objOk && req.filter.hiddenKinds.length === 0;
     const p = pyramidOk ? PYRAMID_LEVELS.filter((l) => l <= req.level).length - 1 : -1;
-    const cells = new CellBuilder(this.lanes.length);
+    const cells = new CellBuilder(laneCount);
     const spans = new SpanBuilder();
     const end = this.maxRel;
-    for (const lane of this.lanes) {
+    let work = 0;
+    for (let li = 0; li < laneCount; li++) {
+      const lane = this.lanes[li];
       if (lane.kind !== 'thread') continue;
+      if (work > SLICE) { work = 0; yield; }
       for (const it of this.itemLists(lane)) {
       const pl = lane.processLane;
       const visit = (k: number, cellsToo: boolean): void => {
@@ -885,6 +917,7 @@ export class TimelineData {
         const shift = 2 ** (req.level - py.level);
         const first = a / 2 ** py.level, last = b / 2 ** py.level;
         for (let k = py.lowerBound(first); k < py.n && py.bucket[k] < last; k++) {
+          if (++work > SLICE) { work = 0; yield; }
           const mask = py.mask[k] & ~hiddenClassBits;
           if (!mask) continue;
           const bucket = Math.floor((py.bucket[k] - first) / shift);
@@ -897,19 +930,21 @@ export class TimelineData {
       } else {
         const from = it.lowerBound(a - LONG_NS);
         const to = it.lowerBound(b);
-        for (let k = from; k < to; k++) visit(k, true);
+        for (let k = from; k < to; k++) { visit(k, true); if (++work > SLICE) { work = 0; yield; } }
         for (const k of it.long) if (it.start[k] < a - LONG_NS) visit(k, true);
         // open spans (still blocked, still held) reach the trace end: the call stack and held locks list them
         if (it === lane.items) for (const k of [...lane.stack, ...lane.holds.values()]) if (it.start[k] < a - LONG_NS) visit(k, true);
       }
       }
     }
-    const flows = req.filter.objects ? new FlowBuilder().finish() : this.tileFlows(flowSet, a, b, req.level);
-    return packTile(req, this.generation, cells, spans, flows);
+    yield;
+    const flows = req.filter.objects ? new FlowBuilder().finish() : yield* this.tileFlows(flowSet, a, b, req.level);
+    yield;
+    return packTile(req, generation, cells, spans, flows);
   }
 
   /** Arrows that start or end in the tile, merged per (from lane, to lane, pixel column); coarse tiles read the flow pyramid. */
-  private tileFlows(f: FlowSet, a: number, b: number, level: number): FlowBuilder {
+  private *tileFlows(f: FlowSet, a: number, b: number, level: number): Generator<void, FlowBuilder> {
     // Too many arrows to read: merge them per wider column (2×, 4×, …) until a tile carries at most MAX_TILE_FLOWS.
     // Arrows closer than a few pixels cannot be told apart: merge per 8-bucket column from the start.
     let widen = 3;
@@ -923,6 +958,7 @@ export class TimelineData {
       widen = PYRAMID_LEVELS[p + 1] - level;
     }
     for (; ; widen += 1) {
+      yield;
       const fb = this.tileFlowsAt(f, a, b, level, widen);
       if (fb.n <= MAX_TILE_FLOWS || widen >= 7) return fb.finish();
     }
@@ -959,9 +995,16 @@ export class TimelineData {
    * While a live trace grows, tiles use the last complete index rather than wait for the next.
    */
   async tileAsync(req: TileRequest): Promise<PackedTile> {
-    if (this.flows) this.stepFlows(8);
+    // While live, a rebuild starts at most every LIVE_FLOW_REBUILD_MS: each one redoes the whole index, and
+    // restarting it on every grow kept a core busy beside consumption (tiles use the last complete index meanwhile).
+    if (this.flows) { if (this.flowJob || !this.live || performance.now() - this.flowJobStarted >= LIVE_FLOW_REBUILD_MS) this.stepFlows(8); }
     else while (!this.stepFlows(8)) { await new Promise((r) => setImmediate(r)); if (this.flows && !this.flowJob) break; }
-    return this.tileWith(req, this.currentFlows());
+    const g = this.tileWith(req, this.currentFlows());
+    for (let t0 = performance.now(); ; ) {
+      const r = g.next();
+      if (r.done) return r.value;
+      if (performance.now() - t0 >= TILE_SLICE_MS) { await new Promise((res) => setImmediate(res)); t0 = performance.now(); }
+    }
   }
 
   /** Builds the flow index in slices between turns of the event loop (hosts call it once a trace is loaded). */
