@@ -77,10 +77,117 @@ static int move_fd_high(int fd) {
   return hi;
 }
 
-uint64_t ips_now_ns(void) {
+static uint64_t vdso_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO */
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- the clock
+ * Event times are CLOCK_MONOTONIC ns (comparable across processes and with perf's page-fault samples). The vDSO
+ * costs ~23-33 ns a call here; rdtsc ~10. When the kernel itself keeps CLOCK_MONOTONIC on an invariant TSC
+ * (clocksource tsc, constant_tsc + nonstop_tsc), we map TSC to it linearly: the rate from two vDSO samples at least
+ * 10 ms apart (until then the vDSO is used), re-anchored by the sender every loop while the baseline is short and
+ * every 50 ms after, so the mapping stays within tens of ns of the kernel's clock. Readers use a seqlock the
+ * sender alone writes. */
+static struct {
+  _Atomic uint32_t seq;
+  _Atomic uint64_t tsc0, ns0, mult; /* ns = ns0 + (tsc - tsc0) * mult / 2^32 */
+} clk __attribute__((aligned(64)));
+static int clk_on;       /* read per event: the mapping is valid */
+static int clk_allowed;  /* TSC usable here (decided once per image) */
+static uint64_t clk_anchor_tsc, clk_anchor_ns, clk_last_ns; /* sender (and init) only */
+
+#if defined(__x86_64__)
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+/* One vDSO reading and the TSC at that moment: the narrowest of a few rdtsc brackets, its midpoint. */
+static void clk_sample(uint64_t *tsc, uint64_t *ns) {
+  uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 5; i++) {
+    uint64_t a = rdtsc(), n = vdso_now_ns(), b = rdtsc();
+    if (b - a < best) { best = b - a; *tsc = a + (b - a) / 2; *ns = n; }
+  }
+}
+#endif
+
+static int text_has(const char *hay, const char *word) {
+  size_t wl = strlen(word);
+  for (const char *p = hay; (p = strstr(p, word)); p += wl)
+    if ((p == hay || p[-1] == ' ' || p[-1] == '\t') && (p[wl] == ' ' || p[wl] == '\n' || p[wl] == 0)) return 1;
+  return 0;
+}
+static size_t read_small_file(const char *path, char *buf, size_t cap);
+
+static void clk_init(int want_tsc) {
+  clk_on = 0;
+  clk_allowed = 0;
+#if defined(__x86_64__)
+  if (!want_tsc) return;
+  static char buf[16384];
+  size_t n = read_small_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", buf, 63);
+  buf[n] = 0;
+  if (strncmp(buf, "tsc", 3) || (buf[3] != '\n' && buf[3] != 0)) return;
+  n = read_small_file("/proc/cpuinfo", buf, sizeof buf - 1); /* the first CPU's flags line is enough */
+  buf[n] = 0;
+  char *fl = strstr(buf, "\nflags");
+  if (!fl) return;
+  char *eol = strchr(fl + 1, '\n');
+  if (eol) *eol = 0;
+  if (!text_has(fl, "constant_tsc") || !text_has(fl, "nonstop_tsc")) return;
+  clk_allowed = 1;
+  clk_sample(&clk_anchor_tsc, &clk_anchor_ns);
+  clk_last_ns = clk_anchor_ns;
+#else
+  (void)want_tsc;
+#endif
+}
+
+/* Sender thread: re-anchor the mapping (and turn it on once the rate is known from a long enough baseline). */
+static void clk_resync(void) {
+#if defined(__x86_64__)
+  if (!clk_allowed) return;
+  uint64_t now = vdso_now_ns();
+  uint64_t base = now - clk_anchor_ns;
+  if (base < 10000000ull || (clk_on && base >= 1000000000ull && now - clk_last_ns < 50000000ull)) return;
+  uint64_t t, n;
+  clk_sample(&t, &n);
+  if (t <= clk_anchor_tsc || n <= clk_anchor_ns) return;
+  uint64_t mult = (uint64_t)(((unsigned __int128)(n - clk_anchor_ns) << 32) / (t - clk_anchor_tsc));
+  uint32_t s = atomic_load_explicit(&clk.seq, memory_order_relaxed);
+  atomic_store_explicit(&clk.seq, s + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&clk.tsc0, t, memory_order_relaxed);
+  atomic_store_explicit(&clk.ns0, n, memory_order_relaxed);
+  atomic_store_explicit(&clk.mult, mult, memory_order_relaxed);
+  atomic_store_explicit(&clk.seq, s + 2, memory_order_release);
+  clk_last_ns = n;
+  /* A baseline past a minute follows rate changes (NTP slewing) better from a fresh anchor. */
+  if (n - clk_anchor_ns > 60000000000ull) { clk_anchor_tsc = t; clk_anchor_ns = n; }
+  clk_on = 1;
+#endif
+}
+
+uint64_t ips_now_ns(void) {
+#if defined(__x86_64__)
+  if (IPS_LIKELY(clk_on)) {
+    uint32_t s = atomic_load_explicit(&clk.seq, memory_order_acquire);
+    uint64_t t0 = atomic_load_explicit(&clk.tsc0, memory_order_relaxed);
+    uint64_t n0 = atomic_load_explicit(&clk.ns0, memory_order_relaxed);
+    uint64_t m = atomic_load_explicit(&clk.mult, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    /* Mid-update (the sender may be preempted there, on our core): never spin, ask the vDSO this once. */
+    if (IPS_LIKELY(!(s & 1) && atomic_load_explicit(&clk.seq, memory_order_relaxed) == s)) {
+      /* Signed: another CPU's TSC may read a hair behind the anchor the sender just took. */
+      int64_t d = (int64_t)(rdtsc() - t0);
+      return n0 + (uint64_t)(int64_t)(((__int128)d * (__int128)m) >> 32);
+    }
+  }
+#endif
+  return vdso_now_ns();
 }
 uint32_t ips_tid(void) {
   if (IPS_UNLIKELY(!ips_tls.tid)) ips_tls.tid = (uint32_t)syscall(SYS_gettid);
@@ -101,9 +208,11 @@ void *ips_real_versioned(const char *name, const char *version) {
 
 int ips_hook_enter(void) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return 0;
-  if (ips_tls.in_hook || ips_tls.is_sender) return 0;
+  /* Two 4-byte loads, not the one 8-byte load the compiler would merge them into: hook_leave's 4-byte store to
+   * in_hook is usually still in the store buffer, and a wider load cannot be forwarded from it (a stall per hook). */
+  if (*(volatile int *)&ips_tls.in_hook || *(volatile int *)&ips_tls.is_sender) return 0;
   ips_tls.in_hook = 1;
-  ips_tls.saved_errno = errno;
+  /* errno is not read here: hook_leave only restores what ips_errno_keep saved (a libc call per hook saved). */
   ips_tls.errno_kept = 0;
   if (IPS_UNLIKELY(!ips_tls.perf_state) && ips_cfg.page_faults) ips_thread_init();
   return 1;
@@ -124,6 +233,7 @@ void ips_hook_leave(void) {
 static char cfg_secret[80], cfg_session[128], cfg_file[PATH_MAX], cfg_raw[1024];
 static int cfg_port, cfg_from_origin = IPS_ORIGIN_INITIAL;
 static char shim_path[PATH_MAX];
+static int cfg_clock_vdso;
 
 static void parse_config(const char *s) {
   /* Keep the original (minus from=) for the environment of children. */
@@ -150,6 +260,7 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "faults")) ips_cfg.page_faults = atoi(v) != 0;
       else if (!strcmp(k, "snapshots")) ips_cfg.snapshots = atoi(v) != 0;
       else if (!strcmp(k, "pause")) ips_cfg.pause_enabled = atoi(v) != 0;
+      else if (!strcmp(k, "clock")) cfg_clock_vdso = !strcmp(v, "vdso"); /* clock=vdso: never the TSC mapping */
       else if (!strcmp(k, "file")) snprintf(cfg_file, sizeof cfg_file, "%s", v);
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
@@ -330,7 +441,8 @@ static __attribute__((noinline)) void wake_check_slow(struct ips_ring *r, uint64
   errno = saved;
 }
 
-static void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
+/* Inlined into each entry point: twelve arguments passed on to one more call cost more than the append itself. */
+static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
                      uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return;
   if (blob_len > 65535) blob_len = 65535;
@@ -533,11 +645,31 @@ static void drain_rings(void) {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     while (tail < head) {
-      struct rec_header h;
-      ring_get_bytes(r, tail, &h, 40);
-      size_t size = rec_size(h.nargs, h.blob_len);
-      ring_get_bytes(r, tail, msg_reserve(size), size);
-      tail += size;
+      /* Whole records that neither wrap nor overflow the message go over in one copy (headers are only walked). */
+      size_t off = tail & RING_MASK, room = MSG_MAX - msg_len;
+      uint64_t lim = head - tail < RING_SIZE - off ? head - tail : RING_SIZE - off;
+      uint64_t e = 0;
+      uint32_t n = 0;
+      while (e + 40 <= lim) {
+        const struct rec_header *h = (const struct rec_header *)(const void *)(r->data + off + e);
+        size_t size = rec_size(h->nargs, h->blob_len);
+        if (e + size > lim || e + size > room) break;
+        e += size;
+        n++;
+      }
+      if (n) {
+        memcpy(msg_buf + IPS_WS_HEADROOM + 16 + 8 + msg_len, r->data + off, e);
+        msg_len += e;
+        msg_count += n;
+        tail += e;
+      } else {
+        /* A record across the ring's end, or a full message: one at a time (msg_reserve flushes). */
+        struct rec_header h;
+        ring_get_bytes(r, tail, &h, 40);
+        size_t size = rec_size(h.nargs, h.blob_len);
+        ring_get_bytes(r, tail, msg_reserve(size), size);
+        tail += size;
+      }
       atomic_store_explicit(&r->tail, tail, memory_order_release);
     }
     uint64_t d = atomic_load_explicit(&r->dropped, memory_order_relaxed);
@@ -819,6 +951,7 @@ static void *sender_main(void *arg) {
       if (sink_connect() < 0) { sink_close(); ips_cfg.enabled = 0; atomic_store(&conn_state, CONN_FAILED); }
       else atomic_store(&conn_state, CONN_UP);
     }
+    clk_resync();
     uint32_t freq = atomic_load(&flush_req), breq = atomic_load(&bye_req);
     int st = atomic_load(&conn_state), had = 0;
     if (st == CONN_UP) {
@@ -1131,6 +1264,7 @@ __attribute__((constructor(101))) static void ips_init(void) {
   pthread_key_create(&ring_key, ring_thread_gone);
   pthread_atfork(NULL, NULL, atfork_child_safety);
   ips_cfg.enabled = 1;     /* events made before WELCOME are buffered in this thread's ring */
+  clk_init(!cfg_clock_vdso);
   ips_perf_init();
   image_start(cfg_from_origin, 1);
   if (!ips_cfg.enabled) { ips_tls.in_hook = 0; return; }
