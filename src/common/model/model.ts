@@ -100,6 +100,11 @@ export class TraceModel {
   private kindCounts = new Float64Array(MAX_KIND_ID + 1);
   private laneByThread = new Map<number, Map<number, LaneIndex>>();
   private lastLane?: LaneIndex;
+  /** The current lane's thread and its `pid/tid` key (no string built per event). */
+  private lastThread?: ThreadInfo;
+  private lastLaneKey = '';
+  /** `${pid}:0x…` lock keys of addresses outside shared mappings, per pid (built once, not per lock event). */
+  private privateLockKeys = new Map<number, Map<bigint, string>>();
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
   private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait }[]>();
@@ -310,14 +315,17 @@ export class TraceModel {
         this.thread(e.pid, e.tid, e.ts);
       }
       this.lastLane = lane;
+      this.lastLaneKey = threadKey(e.pid, e.tid);
+      // Threads are never removed, so the lane's ThreadInfo stays valid while the lane does.
+      this.lastThread = this.processes.get(e.pid)!.threads.get(e.tid)!;
     }
-    const th = this.processes.get(e.pid)!.threads.get(e.tid)!;
+    const th = this.lastThread!;
     if (e.ts < th.startNs) th.startNs = e.ts;
     lane.add(e.ts, e.index);
     const lk = lane;
 
     if (e.kind === K.pythonLocation) { this.pyPending.set(lk, { file: blobText(e.blob), line: Number(e.args[0]) }); return; }
-    const py = this.pyPending.get(lk);
+    const py = this.pyPending.size ? this.pyPending.get(lk) : undefined;
     if (py) { this.pythonLocations.set(e.index, py); this.pyPending.delete(lk); }
 
     if ((e.flags & EVENT_FLAG.inSignalHandler) && e.phase !== PHASE.end && isSignalUnsafe(e)) this.evidence.unsafeInHandler.push(e.index);
@@ -836,7 +844,11 @@ export class TraceModel {
     if (ps) {
       for (const m of ps.shared) if (addr >= m.start && addr < m.end) return `${m.key}+${hex(addr - m.start + m.offset)}`;
     }
-    return `${pid}:${hex(addr)}`;
+    let byAddr = this.privateLockKeys.get(pid);
+    if (!byAddr) this.privateLockKeys.set(pid, (byAddr = new Map()));
+    let k = byAddr.get(addr);
+    if (k === undefined) byAddr.set(addr, (k = `${pid}:${hex(addr)}`));
+    return k;
   }
   private semKey(pid: number, addr: bigint): string { return this.state.get(pid)?.sems.get(addr) ?? this.lockKey(pid, addr); }
 
@@ -844,11 +856,12 @@ export class TraceModel {
     const kind: LockStats['kind'] = kindOverride ?? (e.kind === K.rwlockLock || e.kind === K.rwlockUnlock ? 'rwlock'
       : e.kind === K.spinLock || e.kind === K.spinUnlock ? 'spinlock' : 'mutex');
     const key = kind === 'semaphore' ? this.semKey(e.pid, addr) : this.lockKey(e.pid, addr);
-    return this.lockByKey(key, kind, `${kind} ${hex(addr)} (pid ${e.pid})`, e);
+    return this.lockByKey(key, kind, () => `${kind} ${hex(addr)} (pid ${e.pid})`, e);
   }
-  private lockByKey(key: string, kind: LockStats['kind'], name: string, e: TraceEvent): LockState {
+  private lockByKey(key: string, kind: LockStats['kind'], nameOf: string | (() => string), e: TraceEvent): LockState {
     let l = this.locks.get(key);
     if (!l) {
+      const name = typeof nameOf === 'string' ? nameOf : nameOf();
       l = { holders: new Map(), pendingAcq: [], open: new Map(), since: new Map(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
       this.locks.set(key, l);
       const o = this.obj(key, kind === 'spinlock' ? 'spinlock' : kind === 'filelock' ? 'filelock' : kind, e.ts, name);
@@ -859,7 +872,13 @@ export class TraceModel {
   }
   private holdersOf(l: LockState): { pid: number; tid: number }[] { return [...l.holders.values()].map((h) => ({ pid: h.pid, tid: h.tid })); }
 
-  private acquire(l: LockState, e: TraceEvent, wait: Wait | undefined, shared: boolean, holderKey = threadKey(e.pid, e.tid)): void {
+  /** threadKey, reusing the current lane's string (locks look it up several times per event). */
+  private tk(pid: number, tid: number): string {
+    const l = this.lastLane;
+    return l && l.pid === pid && l.tid === tid ? this.lastLaneKey : threadKey(pid, tid);
+  }
+
+  private acquire(l: LockState, e: TraceEvent, wait: Wait | undefined, shared: boolean, holderKey = this.tk(e.pid, e.tid)): void {
     const s = l.stats;
     s.acquisitions++;
     const c = s.callers.get(e.caller);
@@ -867,7 +886,7 @@ export class TraceModel {
     if (wait && wait.t1 !== undefined) {
       const w = wait.t1 - wait.t0;
       s.contended++; s.waitNs += w; if (w > s.maxWaitNs) s.maxWaitNs = w;
-      const tk = threadKey(e.pid, e.tid);
+      const tk = this.tk(e.pid, e.tid);
       const ws = s.waiters.get(tk);
       if (ws) { ws.count++; ws.waitNs += w; } else s.waiters.set(tk, { pid: e.pid, tid: e.tid, count: 1, waitNs: w });
     }
@@ -897,7 +916,7 @@ export class TraceModel {
     }
     if (s.kind !== 'semaphore') {
       // Lock order: every lock this thread holds now precedes this one.
-      const tk = threadKey(e.pid, e.tid);
+      const tk = this.tk(e.pid, e.tid);
       let held = this.heldLocks.get(tk);
       if (!held) this.heldLocks.set(tk, (held = new Map()));
       for (const [h, idx] of held) {
@@ -913,7 +932,7 @@ export class TraceModel {
     l.since.set(key, since);
   }
 
-  private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = threadKey(e.pid, e.tid)): void {
+  private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = this.tk(e.pid, e.tid)): void {
     const s = l.stats;
     let hk: string | undefined = l.since.has(holderKey) ? holderKey : undefined;
     if (!hk) for (const k of l.since.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
@@ -922,11 +941,11 @@ export class TraceModel {
     if (h && hk && (!semaphore || (h.pid === e.pid && h.tid === e.tid))) {
       const d = e.ts - h.since;
       s.holdNs += d; if (d > s.maxHoldNs) s.maxHoldNs = d;
-      const hs = s.holders.get(threadKey(h.pid, h.tid));
-      if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(threadKey(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
+      const hs = s.holders.get(this.tk(h.pid, h.tid));
+      if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(this.tk(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
     }
     if (hk) { l.holders.delete(hk); l.since.delete(hk); }
-    this.heldLocks.get(threadKey(e.pid, e.tid))?.delete(s.key);
+    this.heldLocks.get(this.tk(e.pid, e.tid))?.delete(s.key);
     const rel: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const hold = l.open.get(holderKey);
     if (hold && !semaphore) {
@@ -972,7 +991,7 @@ export class TraceModel {
     const o = this.obj(ck, 'condvar', e.ts, `condvar ${hex(e.args[0])} (pid ${e.pid})`);
     this.touch(o, e);
     const mk = this.condMutex.get(ck);
-    if (mk && !this.heldLocks.get(threadKey(e.pid, e.tid))?.has(mk)) this.evidence.condNoMutex.push({ index: e.index, cond: ck, mutex: mk });
+    if (mk && !this.heldLocks.get(this.tk(e.pid, e.tid))?.has(mk)) this.evidence.condNoMutex.push({ index: e.index, cond: ck, mutex: mk });
     this.lastCondSignal.set(ck, { index: e.index, ts: e.ts, waiters: this.condWaiters.get(ck) ?? 0, tid: e.tid });
   }
 
@@ -997,7 +1016,7 @@ export class TraceModel {
 
   private checkEintr(e: TraceEvent, lk: LaneIndex): void {
     if (e.flags & EVENT_FLAG.inSignalHandler || e.kind === K.signalHandler) return;
-    const prev = this.lastEintr.get(lk);
+    const prev = this.lastEintr.size ? this.lastEintr.get(lk) : undefined;
     if (prev) {
       this.lastEintr.delete(lk);
       const retried = e.kind === prev.kind && (e.args.length === 0 || e.args[0] === prev.args[0]);
