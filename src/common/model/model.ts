@@ -61,6 +61,7 @@ const decoder = new TextDecoder();
 const blobStrings = (b?: Uint8Array): string[] => (b && b.length ? decoder.decode(b).split('\0').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : []);
 const blobText = (b?: Uint8Array): string => (b ? decoder.decode(b).replace(/\0+$/, '') : '');
 const NO_FD = 0xffffffffffffffffn;
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 /** How much earlier than its kill/unlock event a delivery/acquisition may be stamped and still be matched to it. */
 const SIGNAL_SKEW_NS = 5_000_000n;
 /** Flows shorter than this are found by binary search in flowsInRange; longer ones are few and checked one by one. */
@@ -105,6 +106,7 @@ export class TraceModel {
   private lastLaneKey = '';
   /** `${pid}:0x…` lock keys of addresses outside shared mappings, per pid (built once, not per lock event). */
   private privateLockKeys = new Map<number, Map<bigint, string>>();
+  private pairKeys = new Map<number, Map<number, string>>();
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
   private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait }[]>();
@@ -361,17 +363,17 @@ export class TraceModel {
   private waitObject(e: TraceEvent): string | undefined {
     const a = e.args;
     switch (e.kind) {
-      case K.read: case K.write: return a[4] ? `${a[3]}:${a[4]}` : undefined;
-      case K.accept: return a[2] ? `${a[5]}:${a[2]}` : undefined;
-      case K.mqSend: case K.mqReceive: return `${a[3]}:${a[4]}`;
+      case K.read: case K.write: return a[4] ? this.ik(a[3], a[4]) : undefined;
+      case K.accept: return a[2] ? this.ik(a[5], a[2]) : undefined;
+      case K.mqSend: case K.mqReceive: return this.ik(a[3], a[4]);
       case K.msgsnd: case K.msgrcv: return `sysvmsg:${a[0]}`;
       case K.mutexLock: case K.rwlockLock: case K.spinLock: return this.lockKey(e.pid, a[0]);
       case K.condWait: return 'cond:' + this.lockKey(e.pid, a[0]);
       case K.semWait: return this.semKey(e.pid, a[0]);
       case K.semop: return `sysvsem:${a[0]}`;
-      case K.flock: return `${a[2]}:${a[3]}`;
-      case K.fcntlLock: return `${a[6]}:${a[7]}`;
-      case K.lockf: return `${a[3]}:${a[4]}`;
+      case K.flock: return this.ik(a[2], a[3]);
+      case K.fcntlLock: return this.ik(a[6], a[7]);
+      case K.lockf: return this.ik(a[3], a[4]);
       case K.wait: return s64(a[0]) > 0 ? `pid:${s64(a[0])}` : undefined;
       default: return undefined;
     }
@@ -417,20 +419,20 @@ export class TraceModel {
         const lst = this.fdObjKey(e.pid, Number(a[0]));
         const o = this.sockObj(e, a[5], a[3], this.objects.get(lst ?? '')?.sockType ?? 1);
         this.addFd(e, s64(e.result), o, 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'accept');
-        this.linkPeer(o.key, a[4] ? `${a[5]}:${a[4]}` : undefined, blobText(e.blob));
+        this.linkPeer(o.key, a[4] ? this.ik(a[5], a[4]) : undefined, blobText(e.blob));
         if (wait && o.peer) { const owner = this.objects.get(o.peer)?.fds[0]; if (owner) wait.by = { index: owner.fromIndex, pid: owner.pid, tid: owner.pid, ts: owner.from }; }
       } return;
-      case K.connect: if (isEnd || isInstant) if (ok) { const k = this.fdObjKey(e.pid, Number(a[0])) ?? `${a[3]}:${a[1]}`; this.linkPeer(k, a[2] ? `${a[3]}:${a[2]}` : undefined, blobText(e.blob)); } return;
+      case K.connect: if (isEnd || isInstant) if (ok) { const k = this.fdObjKey(e.pid, Number(a[0])) ?? this.ik(a[3], a[1]); this.linkPeer(k, a[2] ? this.ik(a[3], a[2]) : undefined, blobText(e.blob)); } return;
       case K.fdPass: if (ok) this.onFdPass(e); return;
-      case K.mqOpen: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'mq', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'mq_open'); return;
+      case K.mqOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'mq', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'mq_open'); return;
       case K.mqClose: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
       case K.mqSend: case K.mqReceive: if (done && ok) this.onMq(e, wait); return;
       case K.msgsnd: case K.msgrcv: if (done && ok) this.onSysvMsg(e, wait); return;
-      case K.shmOpen: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'shm', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'shm_open'); return;
+      case K.shmOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'shm', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'shm_open'); return;
       case K.mmap: if (ok) this.onMmap(e); return;
       case K.munmap: if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
-      case K.epollCreate: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[1]}:${a[2]}`, 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
-      case K.eventfd: if (ok) this.addFd(e, s64(e.result), this.obj(`${a[2]}:${a[3]}`, 'eventfd', e.ts), 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'eventfd'); return;
+      case K.epollCreate: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[1], a[2]), 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
+      case K.eventfd: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'eventfd', e.ts), 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'eventfd'); return;
       case K.kill: case K.sigqueue: if (ok) this.onSignalSent(e, s64(a[0]), 0, Number(a[1])); return;
       case K.tgkill: if (ok) this.onSignalSent(e, s64(a[0]), Number(a[1]), Number(a[2])); return;
       case K.raise: if (ok) this.onSignalSent(e, e.pid, e.tid, Number(a[0])); return;
@@ -541,7 +543,7 @@ export class TraceModel {
       if (i >= 0) ps.maps[i] = m; else ps.maps.push(m);
     }
     if (shared && ino) {
-      const key = `${dev}:${ino}`;
+      const key = this.ik(dev, ino);
       if (!ps.shared.some((m) => m.start === start)) ps.shared.push({ start, end, key, offset });
       const o = this.obj(key, path.startsWith('/dev/shm/sem.') ? 'semaphore' : 'shared-mapping', e.ts, path);
       this.touch(o, e);
@@ -552,7 +554,7 @@ export class TraceModel {
     const [, length, , flags, fd, offset, , dev, ino] = e.args;
     if (!(Number(flags) & MAP_SHARED)) return;
     const addr = e.result;
-    const key = fd !== NO_FD && ino ? `${dev}:${ino}` : `anon:${e.pid}:${hex(addr)}`;
+    const key = fd !== NO_FD && ino ? this.ik(dev, ino) : `anon:${e.pid}:${hex(addr)}`;
     const o = this.obj(key, fd !== NO_FD && ino ? 'shm' : 'shared-mapping', e.ts, fd !== NO_FD ? '' : `shared anonymous ${hex(addr)} (pid ${e.pid})`);
     this.touch(o, e);
     const ps = this.ps(e.pid);
@@ -564,10 +566,10 @@ export class TraceModel {
     const type: ObjectType = otype === OTYPE.pipe ? 'pipe' : otype === OTYPE.fifo ? 'fifo' : isSocketOtype(otype) ? 'socket'
       : otype === OTYPE.mqueue ? 'mq' : otype === OTYPE.shm ? 'shm' : otype === OTYPE.eventfd ? 'eventfd' : otype === OTYPE.epoll ? 'epoll'
       : otype === OTYPE.file ? 'file' : 'other';
-    return this.obj(ino ? `${dev}:${ino}` : `fd:${e.pid}:${e.index}`, type, e.ts, name);
+    return this.obj(ino ? this.ik(dev, ino) : `fd:${e.pid}:${e.index}`, type, e.ts, name);
   }
   private sockObj(e: TraceEvent, dev: bigint, ino: bigint, type: number): IpcObject {
-    const o = this.obj(ino ? `${dev}:${ino}` : `sock:${e.pid}:${e.index}`, 'socket', e.ts);
+    const o = this.obj(ino ? this.ik(dev, ino) : `sock:${e.pid}:${e.index}`, 'socket', e.ts);
     if (o.sockType === undefined) o.sockType = type & SOCK_TYPE_MASK;
     return o;
   }
@@ -631,7 +633,7 @@ export class TraceModel {
     const isWrite = e.kind === K.write;
     const otype = Number(a[2]);
     const fdKey = this.fdObjKey(e.pid, Number(a[0]));
-    const key = a[4] ? `${a[3]}:${a[4]}` : fdKey;
+    const key = a[4] ? this.ik(a[3], a[4]) : fdKey;
     if (!key) return;
     const o = this.objects.get(key) ?? this.inodeObj(e, otype, a[3], a[4], '');
     this.touch(o, e);
@@ -676,7 +678,7 @@ export class TraceModel {
     // the server's accept links the two ends; the reader looks its peer up when it reads).
     let sk: string;
     if (isWrite) sk = `${key}>`;
-    else sk = `${o.peer ?? (a[7] && a[7] !== NO_FD ? `${a[3]}:${a[7]}` : `?${key}`)}>`;
+    else sk = `${o.peer ?? (a[7] && a[7] !== NO_FD ? this.ik(a[3], a[7]) : `?${key}`)}>`;
     if (!this.participate(sk, e.pid)) return;
     let m = this.byteStreams.get(sk);
     const sender = sk.slice(0, -1);
@@ -725,7 +727,7 @@ export class TraceModel {
 
   private onMq(e: TraceEvent, wait: Wait | undefined): void {
     const a = e.args;
-    const key = `${a[3]}:${a[4]}`;
+    const key = this.ik(a[3], a[4]);
     const o = this.obj(key, 'mq', e.ts);
     this.touch(o, e);
     let m = this.mqs.get(key);
@@ -756,7 +758,7 @@ export class TraceModel {
 
   private onFdPass(e: TraceEvent): void {
     const [direction, fd, otype, dev, ino] = e.args;
-    const key = ino ? `${dev}:${ino}` : `fd:${e.pid}:${fd}`;
+    const key = ino ? this.ik(dev, ino) : `fd:${e.pid}:${fd}`;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const o = this.objects.get(key) ?? this.inodeObj(e, Number(otype), dev, ino, '');
     // One send to one receive per passed object; either side may be stamped first (sendmsg's events are taken
@@ -871,6 +873,17 @@ export class TraceModel {
     return l;
   }
   private holdersOf(l: LockState): { pid: number; tid: number }[] { return [...l.holders.values()].map((h) => ({ pid: h.pid, tid: h.tid })); }
+
+  /** `${dev}:${ino}` (and other `${x}:${y}` pairs of u64 arguments): built once per pair, not per event. */
+  private ik(x: bigint, y: bigint): string {
+    if (x > MAX_EXACT || y > MAX_EXACT) return `${x}:${y}`;
+    const nx = Number(x), ny = Number(y);
+    let byY = this.pairKeys.get(nx);
+    if (!byY) this.pairKeys.set(nx, (byY = new Map()));
+    let k = byY.get(ny);
+    if (k === undefined) byY.set(ny, (k = `${x}:${y}`));
+    return k;
+  }
 
   /** threadKey, reusing the current lane's string (locks look it up several times per event). */
   private tk(pid: number, tid: number): string {
@@ -1005,7 +1018,7 @@ export class TraceModel {
       unlock = Number(a[2]) === F_UNLCK; shared = Number(a[2]) === F_RDLCK; void F_SETLKW; void F_OFD_SETLKW;
     } else { dev = a[3]; ino = a[4]; const cmd = Number(a[1]); unlock = cmd === F_ULOCK; query = cmd === 3; }
     if (query || !ino) return;
-    const key = `${dev}:${ino}`;
+    const key = this.ik(dev, ino);
     const o = this.objects.get(key);
     const l = this.lockByKey(key, 'filelock', `file lock ${o?.name || key}`, e);
     if (o && o.type === 'file') o.type = 'filelock';
