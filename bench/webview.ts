@@ -168,6 +168,19 @@ async function livePath(browser: Browser, rate: number, seconds: number): Promis
   await api(page, (a) => a.resetPerf());
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // The same stalls with this process's CPU time beside them: a stall in which the process barely ran was the OS
+  // giving the cores to other work (the browser, other jobs), not a long task of the host.
+  const stall = { wallMs: 0, cpuMs: 0, over50: 0, over50Cpu: 0 };
+  let sLast = performance.now(), sCpu = process.cpuUsage();
+  const sampler = setInterval(() => {
+    const now = performance.now(), cpu = process.cpuUsage(sCpu);
+    const late = now - sLast - 5, cpuMs = Math.min(late, (cpu.user + cpu.system) / 1000);
+    if (late > stall.wallMs) stall.wallMs = late;
+    if (cpuMs > stall.cpuMs) stall.cpuMs = cpuMs;
+    if (late > 50) stall.over50++;
+    if (cpuMs > 50) { stall.over50Cpu++; if (process.env.IPCSCOPE_BENCH_STALLS) console.error(`STALL ${process.hrtime.bigint() / 1000n} ${late.toFixed(0)} ${cpuMs.toFixed(0)}`); }
+    sLast = now; sCpu = process.cpuUsage();
+  }, 5);
   const tick = 20; // ms between appends, like the collector's batches
   const start = performance.now();
   let lagMax = 0;
@@ -189,10 +202,13 @@ async function livePath(browser: Browser, rate: number, seconds: number): Promis
   await page.waitForFunction((n) => (globalThis as any).__ipcScopeTimeline.header.eventCount >= n, source.count, { timeout: 30_000 });
   const shownMs = performance.now() - start;
   loop.disable();
+  clearInterval(sampler);
   const p = await api(page, (a) => a.perf());
   console.log(`\nlive path: ${total.toLocaleString('en-US')} events appended at ${rate.toLocaleString('en-US')}/s over ${fmt(appendedMs / 1000, 2)} s`);
   console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last append; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it`);
   console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms); timer lateness max ${fmt(lagMax)} ms`);
+  console.log(`  host stalls (5 ms ticks): longest ${fmt(stall.wallMs)} ms wall, of which at most ${fmt(stall.cpuMs)} ms this process's CPU; ` +
+    `${stall.over50} ticks > 50 ms late, ${stall.over50Cpu} with > 50 ms of CPU; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`  feed: ${harness.session.stats.slices} slices, longest ${fmt(harness.session.stats.maxSliceMs)} ms wall / ${fmt(harness.session.stats.maxSliceCpuMs)} ms CPU (wall includes time the OS gave other processes); ${harness.session.stats.grows} grow messages`);
   console.log(`  webview frames while following: ${p.frameMs.length}, work median ${fmt(pct(p.frameMs, 0.5))} ms, p95 ${fmt(pct(p.frameMs, 0.95))} ms`);
   await page.close();

@@ -246,8 +246,38 @@ interface FlowLevel {
   fromRel: Float64Array; toRel: Float64Array; ev: Uint32Array; toEv: Uint32Array;
 }
 const SLICE = 20_000; // loop iterations between yields (~1–5 ms)
-/** A host's tile build yields to the event loop after this many ms. */
-const TILE_SLICE_MS = 8;
+/** A host's sliced work (feed, tile builds, flow rebuilds) runs at most this long per turn of the event loop. */
+export const TURN_SLICE_MS = 8;
+
+/**
+ * Sliced work of every timeline in this process takes turns: one slice per turn of the event loop, in FIFO order.
+ * Jobs that each yielded with setImmediate after 8 ms all ran in the same check phase (a grow's five tile requests,
+ * a flow step, the feed), which added up to 60–120 ms blocks of the extension host.
+ */
+class TurnQueue {
+  private readonly waiting: (() => void)[] = [];
+  private scheduled = false;
+  /** When the slice now running should stop (performance.now() time). */
+  deadline = 0;
+  /** Resolves when it is the caller's turn; work until `deadline`, then call again. */
+  next(): Promise<void> { return new Promise((r) => { this.waiting.push(r); this.schedule(); }); }
+  /** Milliseconds left in the current slice. */
+  get left(): number { return Math.max(0, this.deadline - performance.now()); }
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.run());
+  }
+  private run(): void {
+    this.scheduled = false;
+    const r = this.waiting.shift();
+    if (!r) return;
+    this.deadline = performance.now() + TURN_SLICE_MS;
+    r(); // its work runs in the microtasks after this callback, before the next turn
+    if (this.waiting.length) this.schedule();
+  }
+}
+export const timelineTurns = new TurnQueue();
 /** While a trace is live, the flow index is rebuilt at most this often. */
 const LIVE_FLOW_REBUILD_MS = 1000;
 
@@ -995,22 +1025,26 @@ export class TimelineData {
    * While a live trace grows, tiles use the last complete index rather than wait for the next.
    */
   async tileAsync(req: TileRequest): Promise<PackedTile> {
+    // Several requests can arrive in one socket read, i.e. one task: each works in its own turns (timelineTurns).
+    await timelineTurns.next();
     // While live, a rebuild starts at most every LIVE_FLOW_REBUILD_MS: each one redoes the whole index, and
     // restarting it on every grow kept a core busy beside consumption (tiles use the last complete index meanwhile).
-    if (this.flows) { if (this.flowJob || !this.live || performance.now() - this.flowJobStarted >= LIVE_FLOW_REBUILD_MS) this.stepFlows(8); }
-    else while (!this.stepFlows(8)) { await new Promise((r) => setImmediate(r)); if (this.flows && !this.flowJob) break; }
+    if (this.flows) {
+      if (this.flowJob || !this.live || performance.now() - this.flowJobStarted >= LIVE_FLOW_REBUILD_MS) { this.stepFlows(timelineTurns.left / 2); await timelineTurns.next(); }
+    } else while (!this.stepFlows(timelineTurns.left)) { await timelineTurns.next(); if (this.flows && !this.flowJob) break; }
     const g = this.tileWith(req, this.currentFlows());
-    for (let t0 = performance.now(); ; ) {
+    for (;;) {
       const r = g.next();
       if (r.done) return r.value;
-      if (performance.now() - t0 >= TILE_SLICE_MS) { await new Promise((res) => setImmediate(res)); t0 = performance.now(); }
+      if (timelineTurns.left <= 0) await timelineTurns.next();
     }
   }
 
   /** Builds the flow index in slices between turns of the event loop (hosts call it once a trace is loaded). */
   async prepareFlows(): Promise<void> {
-    while (!this.stepFlows(8)) {
-      await new Promise((r) => setImmediate(r));
+    for (;;) {
+      await timelineTurns.next();
+      if (this.stepFlows(timelineTurns.left)) return;
       if (this.flows && !this.flowJob && this.live) return; // live: the next tiles pick up what is new
     }
   }

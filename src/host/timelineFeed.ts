@@ -5,15 +5,15 @@
 // the webview through this class.
 import { randomBytes } from 'node:crypto';
 import type { EventSource } from '../common/traceEvent';
-import { TimelineData, levelCovering, type TimelineDataOptions } from '../common/timelineData';
+import { TimelineData, levelCovering, timelineTurns, TURN_SLICE_MS, type TimelineDataOptions } from '../common/timelineData';
 import {
   TILE_BUCKETS, WEBVIEW_PROTOCOL_VERSION, parseFromWebview, type FromWebviewMessage, type PackedTile, type TileRequest, type RevealTarget, type TimelineHeader, type ToWebviewMessage, type WebviewReply, type WebviewRequest,
 } from '../common/webviewProtocol';
 
 /** At most this many `grow` messages per second while recording. */
 export const FEED_HZ = 10;
-/** A slice of event consumption stops after this many ms and yields to the event loop. */
-export const SLICE_MS = 8;
+/** A slice of event consumption stops after this many ms and yields to the event loop (one slice per turn, shared). */
+export const SLICE_MS = TURN_SLICE_MS;
 
 export interface TimelineSessionOptions {
   source: EventSource;
@@ -72,10 +72,9 @@ export class TimelineSession {
     if (!this.live) {
       // the earliest event of the whole file is the origin; scanned in slices like everything else
       for (let i = 0; i < n;) {
-        const t0 = performance.now();
-        while (i < n && performance.now() - t0 < SLICE_MS) { this.data.scanOrigin(i, i + 8192); i += 8192; }
-        await new Promise((r) => setImmediate(r));
+        await timelineTurns.next();
         if (this.disposed) return;
+        while (i < n && timelineTurns.left > 0) { this.data.scanOrigin(i, i + 8192); i += 8192; }
       }
       this.data.fixOrigin();
     }
@@ -193,18 +192,19 @@ export class TimelineSession {
       if (this.disposed) { this.pumping = false; return; }
       const t0 = performance.now(), c0 = process.cpuUsage();
       // Chunks small enough to check the clock often: consumption costs ~1–10 µs per event (more while the GC runs).
-      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(512);
+      // The slice is shared with tile builds and flow rebuilds (timelineTurns): one slice per turn of the event loop.
+      while (this.data.eventCount < this.opts.source.count && timelineTurns.left > 0) this.data.update(512);
       const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
       this.stats.slices++;
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
       if ((cpu.user + cpu.system) / 1000 > this.stats.maxSliceCpuMs) this.stats.maxSliceCpuMs = (cpu.user + cpu.system) / 1000;
       this.stats.consumed = this.data.eventCount;
-      if (this.data.eventCount < this.opts.source.count) { setImmediate(step); return; }
+      if (this.data.eventCount < this.opts.source.count) { void timelineTurns.next().then(step); return; }
       this.pumping = false;
       for (const r of this.caughtUp.splice(0)) r();
       this.scheduleGrow();
     };
-    setImmediate(step);
+    void timelineTurns.next().then(step);
   }
 
   private scheduleGrow(): void {
