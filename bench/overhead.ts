@@ -9,11 +9,11 @@
 // Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,alone
 // runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Collector } from '../src/common/collector';
-import { TracedProcess } from '../src/common/launcher';
+import { shimPath, TracedProcess } from '../src/common/launcher';
 import { kindId } from '../src/common/vocabulary';
 import WebSocket from 'ws';
 import { encodeBye, encodeEvents, encodeJson, MessageType, SUBPROTOCOL, type EventRecord } from '../src/common/protocol';
@@ -86,6 +86,35 @@ function countKinds(c: Collector, kinds: number[]): number {
   return n;
 }
 
+/**
+ * Runs a command under our shim with the file sink instead of a collector (one raw file per process, the shim's
+ * messages as sent): the shim's own cost on the program, without a collector's ingest speed setting the pace
+ * through back-pressure. Returns stdout and, read back from the files, the events of the given kinds and the drops
+ * the shim reported in BYE.
+ */
+async function runFileSink(cmd: string[], kinds: number[], faults: boolean): Promise<{ stdout: string; counted: number; dropped: bigint }> {
+  const dir = mkdtempSync(join(work, 'filesink-'));
+  const stdout = await runPlain(cmd, { ...process.env, LD_PRELOAD: shimPath(), IPCSCOPE: `file=${join(dir, 'trace')};faults=${faults ? 1 : 0};snapshots=0;pause=0` });
+  let counted = 0, dropped = 0n;
+  for (const f of readdirSync(dir)) {
+    const b = readFileSync(join(dir, f));
+    // docs/protocol.md: 16-byte message header (magic, version, type, body length, seq), then the body
+    for (let o = 0; o + 16 <= b.length;) {
+      const type = b.readUInt16LE(o + 6), len = b.readUInt32LE(o + 8), body = o + 16;
+      if (type === MessageType.Events) {
+        const n = b.readUInt32LE(body);
+        for (let i = 0, r = body + 8; i < n; i++) {
+          if (kinds.includes(b.readUInt16LE(r))) counted++;
+          r += 40 + 8 * b[r + 3] + ((b.readUInt16LE(r + 4) + 7) & ~7);
+        }
+      } else if (type === MessageType.Bye) dropped += b.readBigUInt64LE(body + 8);
+      o = body + len;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { stdout, counted, dropped };
+}
+
 const rows: string[][] = [];
 const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
 const fmt = (x: number, d = 2) => x.toFixed(d);
@@ -97,6 +126,10 @@ async function pingpong(bin: string): Promise<void> {
   for (const pin of [true, false]) {
     const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
     const base: number[] = [], ours: number[] = [], events: number[] = [], drops: number[] = [];
+    // the same without page-fault sampling (a per-thread perf event makes every context switch dearer, and a
+    // ping-pong is mostly context switches) and with the file sink (no collector): where the cost comes from
+    const noFaults: number[] = [], fileSink: number[] = [];
+    let nfEvents = 0, nfDrops = 0, fsEvents = 0, fsDrops = 0n;
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(pinned(pin, [bin, String(PINGPONG)]))));
       const t = await runTraced(pinned(pin, [bin, String(PINGPONG)]));
@@ -104,11 +137,22 @@ async function pingpong(bin: string): Promise<void> {
       events.push(t.collector.store.count);
       drops.push(t.collector.totalDropped());
       await t.collector.close();
+      const u = await runTraced(pinned(pin, [bin, String(PINGPONG)]), { pageFaults: false });
+      noFaults.push(parseFloat(u.stdout));
+      nfEvents = u.collector.store.count; nfDrops = Math.max(nfDrops, u.collector.totalDropped());
+      await u.collector.close();
+      const f = await runFileSink(pinned(pin, [bin, String(PINGPONG)]), [kindId('read'), kindId('write')], false);
+      fileSink.push(parseFloat(f.stdout));
+      fsEvents = f.counted; fsDrops = f.dropped > fsDrops ? f.dropped : fsDrops;
     }
     const b = median(base);
     row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', '');
     row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
       `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped`);
+    row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
+      `${nfEvents} events, ${nfDrops} dropped`);
+    row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
+      `${fsEvents} read/write events, ${fsDrops} dropped`);
     for (const [name, path, n, cmd] of [
       ['strace -f', strace, PINGPONG_STRACE, (c: string[]) => [strace!, '-f', '-qq', '-o', '/dev/null', ...c]],
       ['ltrace -f', ltrace, PINGPONG_LTRACE, (c: string[]) => [ltrace!, '-f', '-o', '/dev/null', ...c]],
@@ -140,6 +184,19 @@ async function mutexLoop(bin: string): Promise<void> {
     `goal <= +100 ns; lock+unlock events recorded ${recorded} of ${2 * MUTEX_PAIRS}${recorded === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${dropped}`);
   row('', 'collector store', `${fmt(t.collector.store.bytesPerEvent(), 1)} bytes/event`, '', 'goal <= 48');
   await t.collector.close();
+  // The same loop with the file sink: what the shim itself adds per pair (a collector slower than the program
+  // paces it through back-pressure above); median of runs interleaved with untraced ones
+  const fplain: number[] = [], fshim: number[] = [];
+  let frec = 0, fdrop = 0n;
+  for (let r = 0; r < REPEATS; r++) {
+    fplain.push(parseFloat(await runPlain(pinned(true, [bin, '1', String(MUTEX_PAIRS)]))));
+    const f = await runFileSink(pinned(true, [bin, '1', String(MUTEX_PAIRS)]), [LOCK, UNLOCK], false);
+    fshim.push(parseFloat(f.stdout));
+    frec = f.counted; fdrop = f.dropped;
+  }
+  const fb = median(fplain), fs = median(fshim);
+  row('', 'IPC Scope, file sink (no collector)', `${fmt(fs)} ns/pair`, `+${fmt(fs - fb)} ns/pair`,
+    `goal <= +100 ns; vs ${fmt(fb)} untraced in these runs; recorded ${frec} of ${2 * MUTEX_PAIRS}${frec === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${fdrop}`);
 }
 
 async function ingest(bin: string): Promise<void> {
