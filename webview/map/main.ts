@@ -1,0 +1,247 @@
+// IPC map: processes (children drawn inside a box per parent) and IPC objects, edges for every use with width by bytes
+// or messages and arrows for direction (writer → pipe → reader). Layout by elkjs (layered, model order respected, so
+// the picture stays put as a live session grows); drawing on a canvas with pan and zoom; clicking selects in the
+// timeline and the tree views.
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { ElkNode, ElkExtendedEdge } from 'elkjs/lib/elk-api';
+import type { MapData, MapNode, MapEdge } from '../../src/common/panels/map';
+import type { PanelHeader } from '../../src/common/panels/protocol';
+import { restoreState } from '../shared/state';
+import { onThemeChange, withAlpha } from '../shared/theme';
+import { BASE_CSS, PanelChannel, fmtBytes, injectCss, pageNonce, perFrame, sizeCanvas, themeColor, translator } from '../pages/panelKit';
+
+const { t, setLocale } = translator({
+  title: 'IPC map', weight: 'Edge weight', bytes: 'bytes', messages: 'messages', fit: 'Fit', layingOut: 'Laying out…', empty: 'No IPC in this trace yet.',
+  children: 'children of {0}',
+}, {
+  title: 'IPC 맵', weight: '간선 굵기', bytes: '바이트', messages: '메시지', fit: '맞추기', layingOut: '배치 중…', empty: '이 트레이스에는 아직 IPC가 없습니다.',
+  children: '{0}의 자식',
+});
+
+interface State { version: 1; weight: 'bytes' | 'messages'; selected?: string }
+const channel = new PanelChannel<State>();
+let state: State = restoreState(channel.getState(), 1, { version: 1, weight: 'bytes' } as State);
+const save = () => channel.setState(state);
+
+injectCss(BASE_CSS + `#map { display: block; width: 100%; cursor: grab; border: 1px solid var(--vscode-panel-border, #8884); } #map.dragging { cursor: grabbing; }`, pageNonce());
+document.body.innerHTML = `<div class="toolbar"><strong>${t('title')}</strong>
+<label><span id="weight-label">${t('weight')}</span> <select id="weight"><option value="bytes">${t('bytes')}</option><option value="messages">${t('messages')}</option></select></label>
+<button id="fit">${t('fit')}</button><span class="note" id="status"></span></div><canvas id="map"></canvas><div class="tooltip" id="tip"></div>`;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>('map');
+const weightSel = $<HTMLSelectElement>('weight');
+weightSel.value = state.weight;
+
+const elk = new ELK();
+interface Box { id: string; x: number; y: number; w: number; h: number; node?: MapNode; group?: boolean; label: string }
+interface Line { edge: MapEdge; pts: number[] }
+let boxes: Box[] = [];
+let lines: Line[] = [];
+let data: MapData = { nodes: [], edges: [] };
+let view = { x: 20, y: 20, k: 1 };
+let extent = { w: 1, h: 1 };
+
+const NODE_H = 28;
+const nodeW = (n: MapNode) => Math.max(70, n.label.length * 7 + 20);
+
+async function layout(): Promise<void> {
+  const t0 = performance.now();
+  $('status').textContent = t('layingOut');
+  // Children of a traced parent sit in one box per parent ("grouped by parent").
+  const groups = new Map<string, ElkNode>();
+  const root: ElkNode = { id: 'root', layoutOptions: {
+    'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+    'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES', 'elk.spacing.nodeNode': '12', 'elk.layered.spacing.nodeNodeBetweenLayers': '40',
+    'elk.edgeRouting': 'POLYLINE' }, children: [], edges: [] };
+  for (const n of data.nodes) {
+    const leaf: ElkNode = { id: n.id, width: nodeW(n), height: NODE_H };
+    if (n.kind === 'process' && n.parent) {
+      let g = groups.get(n.parent);
+      if (!g) { g = { id: `group:${n.parent}`, children: [], layoutOptions: { 'elk.padding': '[top=20,left=8,bottom=8,right=8]' } }; groups.set(n.parent, g); root.children!.push(g); }
+      g.children!.push(leaf);
+    } else root.children!.push(leaf);
+  }
+  root.edges = data.edges.map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.from], targets: [e.to] }));
+  let out: ElkNode;
+  try { out = await elk.layout(root); } catch (err) {
+    channel.post({ type: 'log', level: 'warning', message: `map layout with groups failed, laying out flat: ${err}` });
+    out = await elk.layout({ ...root, children: data.nodes.map((n) => ({ id: n.id, width: nodeW(n), height: NODE_H })) });
+  }
+  const byId = new Map(data.nodes.map((n) => [n.id, n]));
+  boxes = []; lines = [];
+  const walk = (n: ElkNode, ox: number, oy: number) => {
+    for (const c of n.children ?? []) {
+      const x = ox + (c.x ?? 0), y = oy + (c.y ?? 0);
+      const node = byId.get(c.id);
+      const parentLabel = c.id.startsWith('group:') ? byId.get(c.id.slice(6))?.label ?? '' : '';
+      boxes.push({ id: c.id, x, y, w: c.width ?? 0, h: c.height ?? 0, node, group: !node, label: node ? node.label : t('children', parentLabel) });
+      walk(c, x, y);
+    }
+  };
+  walk(out, 0, 0);
+  const edgeById = new Map(data.edges.map((e) => [e.id, e]));
+  const collect = (n: ElkNode, ox: number, oy: number) => {
+    for (const e of n.edges ?? []) {
+      const edge = edgeById.get(e.id); if (!edge) continue;
+      // Edge coordinates are relative to the edge's container (root here with INCLUDE_CHILDREN, or a group).
+      const cont = (e as ElkExtendedEdge & { container?: string }).container;
+      const cb = cont && cont !== 'root' ? boxes.find((b) => b.id === cont) : undefined;
+      const dx = cb ? cb.x : ox, dy = cb ? cb.y : oy;
+      const pts: number[] = [];
+      for (const s of e.sections ?? []) {
+        pts.push(s.startPoint.x + dx, s.startPoint.y + dy);
+        for (const b of s.bendPoints ?? []) pts.push(b.x + dx, b.y + dy);
+        pts.push(s.endPoint.x + dx, s.endPoint.y + dy);
+      }
+      lines.push({ edge, pts });
+    }
+    for (const c of n.children ?? []) collect(c, ox + (c.x ?? 0), oy + (c.y ?? 0));
+  };
+  collect(out, 0, 0);
+  extent = { w: out.width ?? 1, h: out.height ?? 1 };
+  const ms = performance.now() - t0;
+  $('status').textContent = data.nodes.length ? `${data.nodes.length} nodes · ${data.edges.length} edges · layout ${ms.toFixed(0)} ms` : t('empty');
+  document.body.dataset.layoutMs = ms.toFixed(1);
+}
+
+function fit(): void {
+  const w = canvas.clientWidth || 800, h = canvasHeight();
+  const k = Math.min(2, Math.max(0.05, Math.min((w - 40) / extent.w, (h - 40) / extent.h)));
+  view = { x: (w - extent.w * k) / 2, y: (h - extent.h * k) / 2, k };
+}
+const canvasHeight = () => Math.max(300, window.innerHeight - 60);
+
+const KIND_COLOR: Record<string, [string, string]> = {
+  process: ['--vscode-charts-blue', '#3794ff'], pipe: ['--vscode-charts-green', '#89d185'], fifo: ['--vscode-charts-green', '#89d185'],
+  socket: ['--vscode-charts-purple', '#b180d7'], mqueue: ['--vscode-charts-orange', '#d18616'], sysvmsg: ['--vscode-charts-orange', '#d18616'],
+  shm: ['--vscode-charts-yellow', '#cca700'], sysvshm: ['--vscode-charts-yellow', '#cca700'], semaphore: ['--vscode-charts-red', '#f14c4c'], eventfd: ['--vscode-charts-green', '#89d185'],
+};
+
+function draw(): void {
+  const t0 = performance.now();
+  const w = canvas.parentElement!.clientWidth - 2, h = canvasHeight();
+  const ctx = sizeCanvas(canvas, w, h);
+  ctx.clearRect(0, 0, w, h);
+  ctx.save();
+  ctx.translate(view.x, view.y); ctx.scale(view.k, view.k);
+  const fg = themeColor('--vscode-foreground', '#ccc'), border = themeColor('--vscode-panel-border', '#80808059');
+  const sel = themeColor('--vscode-focusBorder', '#007fd4');
+  // Visible world rectangle: skip what is off screen (panning a 1,200-node map stays cheap).
+  const vx0 = -view.x / view.k, vy0 = -view.y / view.k, vx1 = vx0 + w / view.k, vy1 = vy0 + h / view.k;
+  const visible = (b: { x: number; y: number; w: number; h: number }) => b.x + b.w >= vx0 && b.x <= vx1 && b.y + b.h >= vy0 && b.y <= vy1;
+  for (const b of boxes) if (b.group && visible(b)) { ctx.strokeStyle = border; ctx.lineWidth = 1 / view.k; ctx.setLineDash([4, 3]); ctx.strokeRect(b.x, b.y, b.w, b.h); ctx.setLineDash([]);
+    if (view.k > 0.4) { ctx.fillStyle = withAlpha(fg, 0.6); ctx.font = '10px sans-serif'; ctx.fillText(b.label, b.x + 4, b.y + 12); } }
+  let maxW = 1n;
+  for (const l of lines) { const v = state.weight === 'bytes' ? BigInt(l.edge.bytes) : BigInt(l.edge.messages); if (v > maxW) maxW = v; }
+  const lw = (e: MapEdge) => { const v = state.weight === 'bytes' ? Number(BigInt(e.bytes)) : e.messages; return 1 + 5 * Math.log1p(v) / Math.log1p(Number(maxW)); };
+  for (const l of lines) {
+    const p = l.pts; if (p.length < 4) continue;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = 0; i < p.length; i += 2) { x0 = Math.min(x0, p[i]); x1 = Math.max(x1, p[i]); y0 = Math.min(y0, p[i + 1]); y1 = Math.max(y1, p[i + 1]); }
+    if (!visible({ x: x0, y: y0, w: x1 - x0, h: y1 - y0 })) continue;
+    const hot = state.selected === l.edge.id;
+    ctx.strokeStyle = hot ? sel : l.edge.use === 'signal' ? themeColor('--vscode-charts-red', '#f14c4c') : withAlpha(fg, 0.55);
+    ctx.lineWidth = (hot ? 2 : 0) + lw(l.edge);
+    if (l.edge.use === 'open' || l.edge.use === 'map') ctx.setLineDash([4, 3]);
+    ctx.beginPath(); ctx.moveTo(p[0], p[1]); for (let i = 2; i < p.length; i += 2) ctx.lineTo(p[i], p[i + 1]); ctx.stroke();
+    ctx.setLineDash([]);
+    const n = p.length, ax = p[n - 2], ay = p[n - 1], bx = p[n - 4], by = p[n - 3], a = Math.atan2(ay - by, ax - bx);
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(ax - 8 * Math.cos(a - 0.4), ay - 8 * Math.sin(a - 0.4)); ctx.lineTo(ax - 8 * Math.cos(a + 0.4), ay - 8 * Math.sin(a + 0.4)); ctx.fill();
+  }
+  ctx.font = '12px sans-serif';
+  for (const b of boxes) {
+    if (b.group || !b.node || !visible(b)) continue;
+    const [v, fb] = KIND_COLOR[b.node.kind] ?? KIND_COLOR.process;
+    const col = themeColor(v, fb);
+    ctx.fillStyle = withAlpha(col, 0.25); ctx.strokeStyle = state.selected === b.id ? sel : col; ctx.lineWidth = (state.selected === b.id ? 3 : 1.2) / Math.max(0.5, view.k);
+    ctx.beginPath();
+    if (b.node.kind === 'process') ctx.rect(b.x, b.y, b.w, b.h); else ctx.ellipse(b.x + b.w / 2, b.y + b.h / 2, b.w / 2, b.h / 2, 0, 0, Math.PI * 2);
+    ctx.fill(); ctx.stroke();
+    if (view.k > 0.35) { ctx.fillStyle = fg; ctx.fillText(b.label, b.x + 10, b.y + 18, b.w - 14); }
+  }
+  ctx.restore();
+  const ds = document.body.dataset;
+  ds.nodeCount = String(data.nodes.length); ds.edgeCount = String(data.edges.length); ds.drawn = String(lines.length);
+  ds.frames = String(Number(ds.frames ?? '0') + 1); ds.lastFrameMs = (performance.now() - t0).toFixed(2);
+}
+const redraw = perFrame(draw);
+
+function hit(cx: number, cy: number): { box?: Box; line?: Line } {
+  const x = (cx - view.x) / view.k, y = (cy - view.y) / view.k;
+  for (const b of boxes) if (!b.group && b.node && x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h) return { box: b };
+  let best: Line | undefined, bestD = 6 / view.k;
+  for (const l of lines) for (let i = 0; i + 3 < l.pts.length; i += 2) {
+    const [x0, y0, x1, y1] = [l.pts[i], l.pts[i + 1], l.pts[i + 2], l.pts[i + 3]];
+    const dx = x1 - x0, dy = y1 - y0, L = dx * dx + dy * dy || 1, u = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / L));
+    const d = Math.hypot(x - (x0 + u * dx), y - (y0 + u * dy));
+    if (d < bestD) { bestD = d; best = l; }
+  }
+  return { line: best };
+}
+
+let drag: { x: number; y: number; vx: number; vy: number; moved: boolean } | undefined;
+canvas.addEventListener('mousedown', (e) => { drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, moved: false }; canvas.classList.add('dragging'); });
+window.addEventListener('mouseup', (e) => {
+  canvas.classList.remove('dragging');
+  if (drag && !drag.moved) {
+    const r = canvas.getBoundingClientRect(); const h = hit(e.clientX - r.left, e.clientY - r.top);
+    if (h.box?.node) {
+      const n = h.box.node; state.selected = n.id;
+      channel.post({ type: 'select', selection: n.kind === 'process' ? { type: 'process', pid: n.pid! } : { type: 'object', key: n.id, label: n.label } });
+    } else if (h.line) { state.selected = h.line.edge.id; channel.post({ type: 'select', selection: { type: 'edge', from: h.line.edge.from, to: h.line.edge.to } }); }
+    else state.selected = undefined;
+    document.body.dataset.selected = state.selected ?? '';
+    save(); redraw();
+  }
+  drag = undefined;
+});
+canvas.addEventListener('mousemove', (e) => {
+  const tip = $('tip');
+  if (drag) { const dx = e.clientX - drag.x, dy = e.clientY - drag.y; if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true; view.x = drag.vx + dx; view.y = drag.vy + dy; redraw(); tip.style.display = 'none'; return; }
+  const r = canvas.getBoundingClientRect(); const h = hit(e.clientX - r.left, e.clientY - r.top);
+  if (h.line) { const ed = h.line.edge; tip.textContent = `${ed.from} → ${ed.to}\n${ed.use}: ${fmtBytes(BigInt(ed.bytes))}, ${ed.messages} ${t('messages')}`; }
+  else if (h.box?.node) tip.textContent = `${h.box.node.label}\n${h.box.node.kind}`;
+  else { tip.style.display = 'none'; return; }
+  tip.style.display = 'block'; tip.style.left = `${e.clientX + 14}px`; tip.style.top = `${e.clientY + 14}px`;
+});
+canvas.addEventListener('wheel', (e) => {
+  e.preventDefault();
+  const r = canvas.getBoundingClientRect(), cx = e.clientX - r.left, cy = e.clientY - r.top;
+  const k = Math.min(4, Math.max(0.02, view.k * Math.exp(-e.deltaY * 0.0015)));
+  view.x = cx - ((cx - view.x) * k) / view.k; view.y = cy - ((cy - view.y) * k) / view.k; view.k = k;
+  redraw();
+}, { passive: false });
+weightSel.addEventListener('change', () => { state.weight = weightSel.value as State['weight']; save(); redraw(); });
+$('fit').addEventListener('click', () => { fit(); redraw(); });
+window.addEventListener('resize', redraw);
+onThemeChange(redraw);
+
+/** For tests and the bench: pan by (dx, dy) pixels and draw now. */
+(window as unknown as { __mapPan(dx: number, dy: number): number }).__mapPan = (dx, dy) => { view.x += dx; view.y += dy; const t0 = performance.now(); draw(); return performance.now() - t0; };
+/** For tests: the client position of a node's centre. */
+(window as unknown as { __mapNodeAt(id: string): [number, number] | null }).__mapNodeAt = (id) => {
+  const b = boxes.find((x) => x.id === id); if (!b) return null;
+  const r = canvas.getBoundingClientRect();
+  return [r.left + view.x + (b.x + b.w / 2) * view.k, r.top + view.y + (b.y + b.h / 2) * view.k];
+};
+
+let header: PanelHeader | undefined;
+let firstLayout = true;
+channel.onMessage(async (m) => {
+  if (m.type === 'mapInit') {
+    header = m.header; setLocale(header.locale); document.title = t('title');
+    $('fit').textContent = t('fit'); $('weight-label').textContent = t('weight');
+    weightSel.options[0].textContent = t('bytes'); weightSel.options[1].textContent = t('messages');
+    data = m.data;
+    await layout();
+    if (firstLayout) { fit(); firstLayout = false; }
+    draw();
+    document.body.dataset.mapReady = String(header.generation);
+  } else if (m.type === 'selection') {
+    const s = m.selection;
+    state.selected = s?.type === 'process' ? `proc:${s.pid}` : s?.type === 'object' ? s.key : s?.type === 'edge' ? `${s.from}->${s.to}` : undefined;
+    redraw();
+  }
+});
+channel.ready();
