@@ -199,7 +199,12 @@ export class TimelineSession {
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
       if ((cpu.user + cpu.system) / 1000 > this.stats.maxSliceCpuMs) this.stats.maxSliceCpuMs = (cpu.user + cpu.system) / 1000;
       this.stats.consumed = this.data.eventCount;
-      if (this.data.eventCount < this.opts.source.count) { void timelineTurns.next().then(step); return; }
+      if (this.data.eventCount < this.opts.source.count) {
+        // still behind (a loaded machine): show what is consumed so far at the usual rate rather than wait to catch up
+        if (this.live && Date.now() - this.lastGrow >= 1000 / FEED_HZ) this.scheduleGrow();
+        void timelineTurns.next().then(step);
+        return;
+      }
       this.pumping = false;
       for (const r of this.caughtUp.splice(0)) r();
       this.scheduleGrow();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ConnectionInfo, EventSource, TraceEvent } from '../../src/common/traceEvent';
 import { KINDS, kindByName, enumValue, type Phase } from '../../src/common/vocabulary';
-import { TimelineData, levelCovering, tileViews, hexDump } from '../../src/common/timelineData';
+import { TimelineData, levelCovering, tileViews, hexDump, timelineTurns } from '../../src/common/timelineData';
 import { TILE_BUCKETS, SPAN_STYLE, parseFromWebview, type ToWebviewMessage, type TileFilter } from '../../src/common/webviewProtocol';
 import { TimelineSession, timelineHtml } from '../../src/host/timelineFeed';
 import { SyntheticTrace } from '../../bench/webview/synthetic';
@@ -298,6 +298,32 @@ describe('TimelineSession (host side of the webview)', () => {
     await new Promise((r) => setTimeout(r, 250));
     assert.ok(posted.some((m) => m.type === 'sessionEnded'));
     s.dispose();
+  });
+});
+
+describe('sliced host work', () => {
+  test('jobs waiting together get one slice each, on different turns of the event loop', async () => {
+    let turn = 0, ticking = true;
+    const tick = (): void => { turn++; if (ticking) setImmediate(tick); };
+    setImmediate(tick);
+    const seen: number[] = [];
+    await Promise.all([0, 1, 2, 3].map(async () => { for (let k = 0; k < 3; k++) { await timelineTurns.next(); seen.push(turn); } }));
+    ticking = false;
+    assert.equal(seen.length, 12);
+    assert.equal(new Set(seen).size, 12, `slices shared a turn: ${seen.join(',')}`);
+  });
+
+  test('tiles built in slices (several at once, as a grow asks for them) equal the ones built in one go', async () => {
+    const d = new TimelineData(new SyntheticTrace({ events: 200_000 }));
+    const dur = BigInt(d.header().durationNs);
+    const top = levelCovering(dur);
+    const reqs = [top, top - 2, top - 5, top - 9].map((level) => ({ level, index: 0, filter: ALL }));
+    const sliced = await Promise.all(reqs.map((r) => d.tileAsync(r)));
+    reqs.forEach((r, i) => {
+      const whole = d.tile(r);
+      assert.ok(whole.cellCount + whole.spanCount > 0, `level ${r.level} has marks`);
+      assert.deepEqual(tileViews(sliced[i]), tileViews(whole), `level ${r.level}`);
+    });
   });
 });
 
