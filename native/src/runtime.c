@@ -4,8 +4,10 @@
  * Hot path (ips_emit): a thread appends a finished wire record to its own single-producer ring (Tracy-style); the
  * sender thread, started with every signal blocked (heaptrack-style), drains all rings every millisecond into
  * EVENTS messages. No malloc, lock or stdio on the hot path; rings come from mmap and are recycled after their
- * thread exits. Re-entry from a signal handler on the same thread nests: records are reserved with an atomic add and
- * the ring's head only moves when the outermost append finishes.
+ * thread exits. Re-entry from a signal handler on the same thread nests: records are reserved with one unlocked
+ * xadd (atomic against a handler on the same CPU; no lock prefix, since no other thread appends) and the ring's head
+ * only moves, by one plain store, when the outermost append finishes. Times come from the TSC mapped to
+ * CLOCK_MONOTONIC where the kernel itself trusts the TSC (see "the clock").
  *
  * Known limits: a signal handler that longjmps out while it interrupted an append leaves that append open, so the
  * thread's later events are never committed: the first ring-full of them are lost without a count, the rest are
