@@ -13,6 +13,7 @@ import { initLog, log } from './host/log';
 import { readSettings } from './host/settings';
 import { registerGallery, type DemoGallery } from './host/gallery';
 import { registerDebugging } from './host/debug/register';
+import { registerPanels } from './host/panels';
 
 /** What activate() returns: the extension-host tests inspect sessions and views through it. */
 export interface IpcScopeApi {
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     TraceEditorProvider.register(sessions, timeline),
   );
   registerCommands(context, sessions, timeline);
+  registerPanels(context, sessions);
   const gallery = registerGallery(context, sessions);
   registerDebugging(context, sessions);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
