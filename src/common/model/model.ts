@@ -56,7 +56,9 @@ interface ProcState {
 
 export const threadKey = (pid: number, tid: number): string => `${pid}/${tid}`;
 const hex = (a: bigint): string => '0x' + a.toString(16);
-const s64 = (v: bigint): number => Number(BigInt.asIntN(64, v));
+// Same as Number(BigInt.asIntN(64, v)) for u64/i64 values, without allocating a BigInt per call (hot: every result).
+const TWO_63 = 1n << 63n, TWO_64 = 1n << 64n;
+const s64 = (v: bigint): number => (v >= 0n && v < TWO_63 ? Number(v) : Number(BigInt.asIntN(64, v)));
 const decoder = new TextDecoder();
 const blobStrings = (b?: Uint8Array): string[] => (b && b.length ? decoder.decode(b).split('\0').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : []);
 const blobText = (b?: Uint8Array): string => (b ? decoder.decode(b).replace(/\0+$/, '') : '');
@@ -358,7 +360,7 @@ export class TraceModel {
       } else if (e.phase === PHASE.end && stack) {
         for (let i = stack.length - 1; i >= 0; i--) if (stack[i].e.kind === e.kind) {
           wait = stack[i].wait;
-          stack.splice(i, 1);
+          if (i === stack.length - 1) stack.pop(); else stack.splice(i, 1);
           if (wait) { wait.end = e.index; wait.t1 = e.ts; this.waitByEnd.set(e.index, wait); }
           break;
         }
@@ -621,8 +623,7 @@ export class TraceModel {
   private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): Flow {
     const f: Flow = { id: this.flows.length + 1, kind, object, from, to, bytes, detail };
     this.flows.push(f);
-    const span = to.ts - from.ts;
-    if (span > SHORT_FLOW_NS || span < -SHORT_FLOW_NS) this.longFlows.push(f);
+    if (to.ts > from.ts + SHORT_FLOW_NS || from.ts > to.ts + SHORT_FLOW_NS) this.longFlows.push(f);
     else {
       const last = this.byFrom[this.byFrom.length - 1];
       if (last && from.ts < last.from.ts) this.flowsSorted = false;
