@@ -111,8 +111,10 @@ export class TraceModel {
   private pairKeys = new Map<number, Map<number, string>>();
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
-  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait }[]>();
-  private waitByEnd = new Map<number, Wait>();
+  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait; pos: number }[]>();
+  /** Event index of a blocking call's end → 1 + its wait's position in `waits` (0: none). A typed array, not a Map:
+   *  one entry per wait was the single costliest line of the build. */
+  private waitAtEnd = new Int32Array(1024);
   private byteStreams = new Map<string, ByteStreamMatcher>();
   private msgStreams = new Map<string, MessageMatcher>();
   private mqs = new Map<string, PriorityQueueMatcher>();
@@ -356,17 +358,27 @@ export class TraceModel {
         if (!tw) byTid.set(e.tid, (tw = []));
         tw.push(wait);
         if (!stack) this.openBegins.set(lk, (stack = []));
-        stack.push({ e, wait });
+        stack.push({ e, wait, pos: this.waits.length - 1 });
       } else if (e.phase === PHASE.end && stack) {
         for (let i = stack.length - 1; i >= 0; i--) if (stack[i].e.kind === e.kind) {
           wait = stack[i].wait;
+          const pos = stack[i].pos;
           if (i === stack.length - 1) stack.pop(); else stack.splice(i, 1);
-          if (wait) { wait.end = e.index; wait.t1 = e.ts; this.waitByEnd.set(e.index, wait); }
+          if (wait) { wait.end = e.index; wait.t1 = e.ts; this.setWaitAtEnd(e.index, pos); }
           break;
         }
       }
     }
     this.dispatch(e, wait);
+  }
+
+  private setWaitAtEnd(index: number, pos: number): void {
+    if (index >= this.waitAtEnd.length) {
+      const grown = new Int32Array(Math.max(index + 1, this.waitAtEnd.length * 2));
+      grown.set(this.waitAtEnd);
+      this.waitAtEnd = grown;
+    }
+    this.waitAtEnd[index] = pos + 1;
   }
 
   private waitObject(e: TraceEvent): string | undefined {
@@ -631,7 +643,8 @@ export class TraceModel {
     }
     this.bytesByKind.set(kind, (this.bytesByKind.get(kind) ?? 0) + bytes);
     // The reader waited for this writer: the first bytes it got name whom it waited for.
-    const w = this.waitByEnd.get(to.index);
+    const wi = to.index >= 0 && to.index < this.waitAtEnd.length ? this.waitAtEnd[to.index] : 0;
+    const w = wi ? this.waits[wi - 1] : undefined;
     if (w && !w.by) w.by = from;
     return f;
   }
