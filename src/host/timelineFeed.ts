@@ -192,8 +192,9 @@ export class TimelineSession {
       if (this.disposed) { this.pumping = false; return; }
       const t0 = performance.now(), c0 = process.cpuUsage();
       // Chunks small enough to check the clock often: consumption costs ~1–10 µs per event (more while the GC runs).
-      // The slice is shared with tile builds and flow rebuilds (timelineTurns): one slice per turn of the event loop.
-      while (this.data.eventCount < this.opts.source.count && timelineTurns.left > 0) this.data.update(512);
+      // The feed has a slice of its own every turn (it must keep up with the recording); tile builds and flow
+      // rebuilds share one more slice per turn between them (timelineTurns): at most ~2 × 8 ms per turn in all.
+      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(512);
       const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
       this.stats.slices++;
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
@@ -202,14 +203,14 @@ export class TimelineSession {
       if (this.data.eventCount < this.opts.source.count) {
         // still behind (a loaded machine): show what is consumed so far at the usual rate rather than wait to catch up
         if (this.live && Date.now() - this.lastGrow >= 1000 / FEED_HZ) this.scheduleGrow();
-        void timelineTurns.next().then(step);
+        setImmediate(step);
         return;
       }
       this.pumping = false;
       for (const r of this.caughtUp.splice(0)) r();
       this.scheduleGrow();
     };
-    void timelineTurns.next().then(step);
+    setImmediate(step);
   }
 
   private scheduleGrow(): void {
