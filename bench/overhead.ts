@@ -29,6 +29,7 @@ const MUTEX_PAIRS = scale(10_000_000);
 const INGEST_THREADS = 8;
 const INGEST_PAIRS = scale(1_000_000);
 const REPEATS = 3;
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined; // GNU time: CPU time of a child
 const only = (process.env.IPCSCOPE_BENCH_ONLY ?? '').split(',').filter(Boolean);
 const want = (part: string) => only.length === 0 || only.includes(part);
 
@@ -186,17 +187,28 @@ async function mutexLoop(bin: string): Promise<void> {
   await t.collector.close();
   // The same loop with the file sink: what the shim itself adds per pair (a collector slower than the program
   // paces it through back-pressure above); median of runs interleaved with untraced ones
-  const fplain: number[] = [], fshim: number[] = [];
+  // Also the CPU time the process used (user + sys, every thread: the sender's work included), which other work on
+  // a busy machine moves far less than wall time
+  const fplain: number[] = [], fshim: number[] = [], cplain: number[] = [], cshim: number[] = [];
   let frec = 0, fdrop = 0n;
+  const timeFile = join(work, 'cpu.txt');
+  const timed = (cmd: string[]) => (TIME ? [TIME, '-f', '%U %S', '-o', timeFile, ...cmd] : cmd);
+  const cpuPerPair = () => { const [u, sy] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(parseFloat); return ((u + sy) * 1e9) / MUTEX_PAIRS; };
   for (let r = 0; r < REPEATS; r++) {
-    fplain.push(parseFloat(await runPlain(pinned(true, [bin, '1', String(MUTEX_PAIRS)]))));
-    const f = await runFileSink(pinned(true, [bin, '1', String(MUTEX_PAIRS)]), [LOCK, UNLOCK], false);
+    fplain.push(parseFloat(await runPlain(timed(pinned(true, [bin, '1', String(MUTEX_PAIRS)])))));
+    if (TIME) cplain.push(cpuPerPair());
+    const f = await runFileSink(timed(pinned(true, [bin, '1', String(MUTEX_PAIRS)])), [LOCK, UNLOCK], false);
     fshim.push(parseFloat(f.stdout));
+    if (TIME) cshim.push(cpuPerPair());
     frec = f.counted; fdrop = f.dropped;
   }
   const fb = median(fplain), fs = median(fshim);
   row('', 'IPC Scope, file sink (no collector)', `${fmt(fs)} ns/pair`, `+${fmt(fs - fb)} ns/pair`,
     `goal <= +100 ns; vs ${fmt(fb)} untraced in these runs; recorded ${frec} of ${2 * MUTEX_PAIRS}${frec === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${fdrop}`);
+  if (TIME) {
+    const cb = median(cplain), cs = median(cshim);
+    row('', 'same, process CPU time', `${fmt(cs)} ns/pair`, `+${fmt(cs - cb)} ns/pair`, `vs ${fmt(cb)} untraced (user+sys of all threads, /usr/bin/time)`);
+  }
 }
 
 async function ingest(bin: string): Promise<void> {
