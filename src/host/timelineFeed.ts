@@ -200,12 +200,9 @@ export class TimelineSession {
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
       if ((cpu.user + cpu.system) / 1000 > this.stats.maxSliceCpuMs) this.stats.maxSliceCpuMs = (cpu.user + cpu.system) / 1000;
       this.stats.consumed = this.data.eventCount;
-      if (this.data.eventCount < this.opts.source.count) {
-        // still behind (a loaded machine): show what is consumed so far at the usual rate rather than wait to catch up
-        if (this.live && Date.now() - this.lastGrow >= 1000 / FEED_HZ) this.scheduleGrow();
-        setImmediate(step);
-        return;
-      }
+      // Still behind (a loaded machine): no grow until caught up. Each grow makes the webview ask for its visible
+      // tiles again; announcing while behind (at 1 or 10 Hz) left consumption seconds behind at load 15-20.
+      if (this.data.eventCount < this.opts.source.count) { setImmediate(step); return; }
       this.pumping = false;
       for (const r of this.caughtUp.splice(0)) r();
       this.scheduleGrow();
