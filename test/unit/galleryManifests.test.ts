@@ -149,4 +149,7 @@ test('panel commands: the timeline always, the others when some command opens th
   assert.equal(panelCommand('pages', ['ipcScope.showLocks', 'ipcScope.showPageTables']), 'ipcScope.showPageTables');
   assert.equal(panelCommand('locks', ['ipcScope.showLocks', 'ipcScope.showPageTables']), 'ipcScope.showLocks');
   assert.equal(panelCommand('map', ['ipcScope.openIpcMapView']), 'ipcScope.openIpcMapView');
+  // The names src/host/panels registers.
+  const registered = ['ipcScope.showTimeline', 'ipcScope.showPageTables', 'ipcScope.showLocks', 'ipcScope.showIpcMap'];
+  assert.deepEqual((['pages', 'locks', 'map'] as const).map((p) => panelCommand(p, registered)), registered.slice(1));
 });

@@ -104,13 +104,19 @@ export function registerGallery(context: vscode.ExtensionContext, sessions: Sess
     if (!s || s.state === 'failed') return s;
     await vscode.commands.executeCommand('ipcScope.showTimeline', s);
     if (m.panel !== 'timeline') {
-      const cmd = panelCommand(m.panel, await vscode.commands.getCommands(true));
-      if (cmd) {
-        try { await vscode.commands.executeCommand(cmd, s); } catch (e) { log.warn(`demo gallery: ${cmd} failed: ${(e as Error).message}`); }
-      } else {
-        log.warn(`demo gallery: no command opens the ${m.panel} panel in this build`);
-        void vscode.window.showInformationMessage(vscode.l10n.t('The {0} panel is not available in this build; {1} is on the timeline.', m.panel, m.id));
-      }
+      const openPanel = async () => {
+        const cmd = panelCommand(m.panel, await vscode.commands.getCommands(true));
+        if (cmd) {
+          sessions.setCurrent(s);
+          try { await vscode.commands.executeCommand(cmd, s); } catch (e) { log.warn(`demo gallery: ${cmd} failed: ${(e as Error).message}`); }
+        } else {
+          log.warn(`demo gallery: no command opens the ${m.panel} panel in this build`);
+          void vscode.window.showInformationMessage(vscode.l10n.t('The {0} panel is not available in this build; {1} is on the timeline.', m.panel, m.id));
+        }
+      };
+      // The demos run for seconds; the panels are built from the whole trace, and rebuilding the page tables on
+      // every live batch of a 25,600-fault run stalled the extension host. So the panel opens once the run is over.
+      if (s.running) void s.whenEnded().then(openPanel); else await openPanel();
     }
     return s;
   });

@@ -17,6 +17,10 @@ const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 
 function flatten(n: ProcessNode): ProcessNode[] { return [n, ...n.children.flatMap(flatten)]; }
 
+/** The open webview tab of a panel view type (the timeline, ipcScope.pages, ipcScope.locks, ipcScope.map). */
+const panelTab = (viewType: string) => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+  .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
+
 describe('demo gallery', function () {
   this.timeout(120_000);
 
@@ -121,6 +125,7 @@ describe('demo gallery', function () {
     const most = Math.max(0, ...[...m.pages.faultCounts.values()].map((c) => c.minor));
     // One copy-on-write fault per 4 KiB page of the child's 100 MiB (25,600), with slack for samples a loaded machine drops.
     assert.ok(most >= 20_000, `most minor faults in one process: ${most}`);
+    await waitFor('the page tables panel beside the timeline', () => panelTab('ipcScope.pages'), 15_000);
   });
 
   it('Trace on the deadlock demo (the walkthrough\'s last step) ends with the deadlock found', async () => {
@@ -134,6 +139,7 @@ describe('demo gallery', function () {
     const f = await waitFor('the deadlock finding', () => a.views.findings.findings().find((x) => x.detail === 'deadlock'), 10_000);
     assert.equal(f.severity, 'error');
     assert.match(f.title, /mutex_lock/);
+    await waitFor('the locks panel beside the timeline', () => panelTab('ipcScope.locks'), 15_000);
   });
 
   it('Open README opens the demo README beside, as a preview', async () => {
