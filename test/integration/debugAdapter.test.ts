@@ -292,6 +292,19 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     await c.close();
   });
 
+  test('the deadlock filter stops everything on the AB-BA deadlock and shows the cycle', async () => {
+    const c = await conversation();
+    await c.launch({ program: join(ROOT, 'demos/deadlock/build/deadlock'), args: ['abba'], cwd: join(ROOT, 'demos/deadlock') },
+      () => c.dc.setExceptionBreakpointsRequest({ filters: ['deadlock'] }));
+    const stop = await c.nextStop(60_000);
+    assert.equal(stop.body.reason, 'exception');
+    assert.match(stop.body.description ?? '', /^Deadlock detected: \d+\/\d+ waits in mutex_lock → \d+\/\d+ waits in mutex_lock$/);
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    assert.ok(threads.filter((t) => /blocked in mutex_lock/.test(t.name)).length >= 2, threads.map((t) => t.name).join('\n'));
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
   test('all-stop: Pause holds every thread at its next traced call until Continue', async () => {
     const c = await conversation();
     await c.launch({ program: join(bin, 'threads') });

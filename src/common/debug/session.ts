@@ -15,7 +15,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Collector } from '../collector';
 import { TracedProcess } from '../launcher';
 import type { TraceEvent, ConnectionInfo } from '../traceEvent';
-import { TraceModel, CallSiteResolver } from '../model';
+import { TraceModel, CallSiteResolver, waitForGraph } from '../model';
 import { kindById, kindId, ENUMS, PHASE } from '../vocabulary';
 import {
   kindForFunction, EXCEPTION_FILTERS, CONTENDED_BIT, kindWords, Condition, readLineTable, rangesForLine,
@@ -347,7 +347,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       return;
     }
     if (kind === K.threadExit) { t.exited = true; this.sendEvent(new ThreadEvent('exited', t.tid)); return; }
-    if (phase === PHASE.begin && kindById(kind)?.blocking) t.blockedOn = i;
+    if (phase === PHASE.begin && kindById(kind)?.blocking) {
+      t.blockedOn = i;
+      if (this.filters.has('deadlock') && !this.stopped) this.scheduleDeadlockCheck();
+    }
     else if (phase === PHASE.end && t.blockedOn !== undefined) t.blockedOn = undefined;
     if (this.stopped) return;
     // Follow a message / step out: the matching event stops everything.
@@ -357,6 +360,23 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (a.match(e)) { this.requestStop({ reason: 'step', tid: e.tid, focus: i, text: a.what }); return; }
     }
     if (this.filters.size && this.watchKinds().has(kind)) this.watchFilters(store.get(i), i);
+  }
+
+  private deadlockTimer?: NodeJS.Timeout;
+  /** The deadlock filter: after a thread blocks, the model's wait-for graph (a little later, so the other side's
+   * events are in). Threads in a cycle never reach another traced call, so the stop is reported at once. */
+  private scheduleDeadlockCheck(): void {
+    this.deadlockTimer ??= setTimeout(() => {
+      this.deadlockTimer = undefined;
+      if (this.stopped || !this.model || this.terminated) return;
+      this.model.update({ flush: true });
+      const d = waitForGraph(this.model).deadlocks[0];
+      if (!d) return;
+      const w = d.waits[0];
+      const text = `Deadlock detected: ${d.waits.map((x) => `${x.pid}/${x.tid} waits in ${kindName(x.kind)}`).join(' → ')}`;
+      this.requestStop({ reason: 'exception', tid: w.tid, focus: w.begin, text });
+      if (!this.stopped) this.reportStop({ reason: 'exception', tid: w.tid, focus: w.begin, text });
+    }, 200);
   }
 
   private watchKindSet?: { filters: Set<string>; kinds: Set<number> };
@@ -398,6 +418,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (!t.paused || t.paused.index !== i) return; // already resumed
     if (st && (e.args[2] >> 32n) < st.minGen) return; // stopped before our last release: already running again
     const reason = t.paused.reason;
+    // Other threads held by the same entry stop (created before the first traced call) belong to it.
+    if (reason === 'entry' && this.entryHandled) return;
     if (reason === 'entry' && !this.entryHandled && e.pid === this.rootPid) {
       this.entryHandled = true;
       void (async () => {
