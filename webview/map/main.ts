@@ -52,10 +52,12 @@ async function layout(): Promise<void> {
   const root: ElkNode = { id: 'root', layoutOptions: {
     'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
     'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES', 'elk.spacing.nodeNode': '12', 'elk.layered.spacing.nodeNodeBetweenLayers': '40',
-    'elk.edgeRouting': 'POLYLINE' }, children: [], edges: [] };
+    'elk.edgeRouting': 'POLYLINE',
+    // Big maps: fewer crossing-minimisation sweeps and no parent boxes, so layout stays within seconds.
+    ...(data.nodes.length > 300 ? { 'elk.layered.thoroughness': '1', 'elk.hierarchyHandling': 'SEPARATE_CHILDREN' } : {}) }, children: [], edges: [] };
   for (const n of data.nodes) {
     const leaf: ElkNode = { id: n.id, width: nodeW(n), height: NODE_H };
-    if (n.kind === 'process' && n.parent) {
+    if (n.kind === 'process' && n.parent && data.nodes.length <= 300) {
       let g = groups.get(n.parent);
       if (!g) { g = { id: `group:${n.parent}`, children: [], layoutOptions: { 'elk.padding': '[top=20,left=8,bottom=8,right=8]' } }; groups.set(n.parent, g); root.children!.push(g); }
       g.children!.push(leaf);
