@@ -43,6 +43,7 @@ function testFiles(dir) {
 
 run('vocabulary', process.execPath, ['scripts/gen-vocabulary.mjs', '--check']);
 run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
+run('typecheck-browser', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.browser.json']);
 if (existsSync(join(root, 'webview/tsconfig.json'))) run('typecheck-webview', 'npx', ['tsc', '--noEmit', '-p', 'webview']);
 run('build', process.execPath, ['esbuild.mjs']);
 run('native', 'make', ['-s', '-C', 'native', 'test'], { capture: true });
