@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const files = ['src/extension.ts', ...readdirSync(join(root, 'src/host')).map((f) => `src/host/${f}`)];
+const files = ['src/extension.ts', ...readdirSync(join(root, 'src/host'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.ts')).map((f) => `src/host/${f}`)];
 const keys = new Set();
 for (const f of files) {
   const s = readFileSync(join(root, f), 'utf8');

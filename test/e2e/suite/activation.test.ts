@@ -5,7 +5,8 @@ import { api, EXTENSION_ID } from './helpers';
 
 const COMMANDS = ['ipcScope.traceProgram', 'ipcScope.traceLastProgram', 'ipcScope.stopSession', 'ipcScope.openTraceFile',
   'ipcScope.exportTrace', 'ipcScope.showTimeline',
-  'ipcScope.gallery.trace', 'ipcScope.gallery.step', 'ipcScope.gallery.openReadme', 'ipcScope.gallery.refresh'];
+  'ipcScope.gallery.trace', 'ipcScope.gallery.step', 'ipcScope.gallery.openReadme', 'ipcScope.gallery.refresh',
+  'ipcScope.showPageTables', 'ipcScope.showLocks', 'ipcScope.showIpcMap'];
 
 describe('activation', () => {
   it('activates and returns its API', async () => {
