@@ -131,14 +131,17 @@ test('recorded CoW demo: the child grid goes from all shared to all copied', asy
     const data = buildPagesData(r.store);
     const child = data.processes.find((p) => p.origin === 'fork');
     assert.ok(child, 'the child image is in the trace');
-    const m = child.mappings.find((x) => x.pageCount === 1024 && x.perms.startsWith('rw'));
+    // The kernel may merge the 4 MiB buffer with an adjacent anonymous mapping (one VMA of 1024 + n pages), so take
+    // the smallest writable mapping that can hold it, and count at least the buffer's 1024 pages in each state.
+    const m = child.mappings.filter((x) => x.pageCount >= 1024 && x.pageCount < 2048 && x.perms.startsWith('rw'))
+      .sort((a, b) => a.pageCount - b.pageCount)[0];
     assert.ok(m, `the 4 MiB mapping is listed for the child: ${child.mappings.map((x) => `${x.start} ${x.pageCount}`).join(', ')}`);
     const grid = data.grids.get(m.id)!;
     assert.ok(grid.snapTs.length >= 2, 'snapshots after fork and at exit');
     const replay = new PageGridReplay(grid);
     // Right after fork (the child's fork_child snapshot): every page is shared, write-protected, with the parent.
     replay.seek(grid.snapTs[0]);
-    assert.equal(replay.counts[PageState.Shared], 1024, `all shared right after fork: ${[...replay.counts]}`);
+    assert.ok(replay.counts[PageState.Shared] >= 1024, `all shared right after fork: ${[...replay.counts]}`);
     const faults = grid.faultTs.length;
     if (faults) {
       // With perf page faults: each write turns one cell, fault by fault.
@@ -146,13 +149,13 @@ test('recorded CoW demo: the child grid goes from all shared to all copied', asy
       assert.ok(replay.counts[PageState.Copied] >= 1 && replay.counts[PageState.Copied] <= 100, `copied grows fault by fault: ${[...replay.counts]}`);
     }
     replay.seek(1n << 62n);
-    assert.equal(replay.counts[PageState.Copied], 1024, `the child's writes copied every page: ${[...replay.counts]}`);
+    assert.ok(replay.counts[PageState.Copied] >= 1024, `the child's writes copied every page: ${[...replay.counts]}`);
     // The parent's pages are its own again once the child has its copies.
     const parentGrid = data.grids.get(`${child.forkParent}:${m.start}`);
     if (parentGrid) {
       const pr = new PageGridReplay(parentGrid);
       pr.seek(grid.snapTs[grid.snapTs.length - 1]);
-      assert.equal(pr.counts[PageState.Private], 1024, `the parent maps its pages alone after the child's writes: ${[...pr.counts]}`);
+      assert.ok(pr.counts[PageState.Private] >= 1024, `the parent maps its pages alone after the child's writes: ${[...pr.counts]}`);
     }
   } finally { r.cleanup(); }
 });
