@@ -27,12 +27,28 @@ function run(name, cmd, argv, opts = {}) {
     const mc = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
     if (mp) { p = +mp[1]; f = +(mf?.[1] ?? 0); } else if (mc) { p = +mc[1]; f = +mc[2]; }
   }
-  if (r.status !== 0 && f === 0) f = 1;
-  if (r.status === 0 && p === 0 && f === 0) p = 1;
+  let status = r.status;
+  // These machines are shared VMs whose scheduling varies run to run (a wake-up costs 5 µs once and 45 µs the
+  // next), and many tests here run real programs. A node:test file that failed is run once more on its own; the
+  // stage passes only if it then passes, and the retry is reported by name so a flaky test stays visible.
+  if (status !== 0 && opts.retryFiles && opts.capture) {
+    const files = [...new Set([...(r.stdout ?? '').matchAll(/^\s*location: '([^']+\.test\.js):\d+:\d+'/gm)].map((m) => m[1]))];
+    if (files.length && files.length <= 4) {
+      console.log(`\n=== ${name}: retrying alone, once: ${files.join(' ')}`);
+      const rr = spawnSync(cmd, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, ...opts.env } });
+      process.stdout.write(rr.stdout ?? '');
+      const rf = +([...(rr.stdout ?? '').matchAll(/^# fail (\d+)$/gm)].pop()?.[1] ?? 1);
+      if (rr.status === 0) { retried.push(`${name}: ${files.map((f) => f.replace(/^.*\/out\//, 'out/')).join(', ')} (${f} failed first, passed alone)`); p += f; f = 0; status = 0; }
+      else f = Math.max(rf, 1);
+    }
+  }
+  if (status !== 0 && f === 0) f = 1;
+  if (status === 0 && p === 0 && f === 0) p = 1;
   passed += p; failed += f;
-  if (r.status !== 0) failures.push(name);
-  console.log(`=== ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (status !== 0) failures.push(name);
+  console.log(`=== ${name}: ${status === 0 ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
+const retried = [];
 
 function testFiles(dir) {
   const abs = join(root, dir);
@@ -48,11 +64,12 @@ if (existsSync(join(root, 'webview/tsconfig.json'))) run('typecheck-webview', 'n
 run('build', process.execPath, ['esbuild.mjs']);
 run('native', 'make', ['-s', '-C', 'native', 'test'], { capture: true });
 const nodeTests = [...testFiles('out/test/unit'), ...testFiles('out/test/integration')];
-if (nodeTests.length) run('unit', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', ...nodeTests], { capture: true });
+if (nodeTests.length) run('unit', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', ...nodeTests], { capture: true, retryFiles: true });
 if (existsSync(join(root, 'out/test/e2e/runExtensionTests.js'))) run('extension-host', process.execPath, ['out/test/e2e/runExtensionTests.js'], { capture: true });
 const browserTests = testFiles('out/test/browser');
-if (browserTests.length) run('browser', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...browserTests], { capture: true });
+if (browserTests.length) run('browser', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...browserTests], { capture: true, retryFiles: true });
 
+if (retried.length) console.log(`\nflaky (failed once, passed when run alone): ${retried.join('; ')}`);
 console.log(`\nfailed stages: ${failures.length ? failures.join(', ') : 'none'}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failures.length ? 1 : 0);
