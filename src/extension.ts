@@ -8,7 +8,7 @@ import { SessionsProvider, ProcessesProvider, ObjectsProvider, FindingsProvider,
 import { SessionStatusBar } from './host/statusBar';
 import { registerCommands } from './host/commands';
 import { TraceEditorProvider } from './host/traceEditor';
-import { createTimelineBridge } from './host/timelineBridge';
+import { createTimelineBridge, type TimelineBridge } from './host/timelineBridge';
 import { initLog, log } from './host/log';
 import { readSettings } from './host/settings';
 import { registerGallery, type DemoGallery } from './host/gallery';
@@ -21,6 +21,7 @@ export interface IpcScopeApi {
   readonly views: { readonly sessions: SessionsProvider; readonly processes: ProcessesProvider; readonly objects: ObjectsProvider; readonly findings: FindingsProvider };
   readonly statusBar: SessionStatusBar;
   readonly gallery: DemoGallery;
+  readonly timeline: TimelineBridge;
 }
 
 let manager: SessionManager | undefined;
@@ -63,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
   registerDebugging(context, sessions);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
-  return { sessions, views, statusBar, gallery };
+  return { sessions, views, statusBar, gallery, timeline };
 }
 
 // `npm start` opens the demos folder with IPCSCOPE_TRACE_ON_STARTUP set (or a user sets ipcScope.traceOnStartup),

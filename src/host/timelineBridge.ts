@@ -10,6 +10,8 @@ export interface TimelineBridge extends vscode.Disposable {
   show(s: TraceSession, opts: { preserveFocus: boolean }): Promise<void>;
   /** Renders an opened trace into a webview panel VS Code created for the custom editor. */
   resolveEditor(s: TraceSession, panel: vscode.WebviewPanel): Promise<void>;
+  /** The event a session's timeline panel shows selected (read-only, for tests). */
+  selectedEvent(sessionId: string): number | null | undefined;
 }
 
 export function createTimelineBridge(context: vscode.ExtensionContext, sessions: SessionManager): TimelineBridge {

@@ -17,7 +17,7 @@ import { CallSiteResolver } from '../common/model';
 export const TIMELINE_VIEW_TYPE = 'ipcScope.timeline';
 export const REVEAL_COMMAND = 'ipcScope.revealInTimeline';
 
-interface Attached { panel: vscode.WebviewPanel; host: TimelineSession | undefined; session: TraceSession; disposables: vscode.Disposable[] }
+interface Attached { panel: vscode.WebviewPanel; host: TimelineSession | undefined; session: TraceSession; disposables: vscode.Disposable[]; selected?: number | null }
 
 export class TimelinePanels implements vscode.Disposable {
   private readonly bySession = new Map<string, Attached>();
@@ -38,11 +38,11 @@ export class TimelinePanels implements vscode.Disposable {
   }
 
   /** Opens (or brings forward) the timeline of a session. */
-  async show(s: TraceSession, opts: { preserveFocus: boolean }): Promise<void> {
+  async show(s: TraceSession, opts: { preserveFocus: boolean; beside?: boolean }): Promise<void> {
     const have = this.bySession.get(s.id);
     if (have) { have.panel.reveal(undefined, opts.preserveFocus); return; }
     const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, vscode.l10n.t('Timeline: {0}', s.label),
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: opts.preserveFocus }, this.webviewOptions());
+      { viewColumn: opts.beside ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: opts.preserveFocus }, this.webviewOptions());
     this.attach(panel, s, false);
   }
 
@@ -57,13 +57,18 @@ export class TimelinePanels implements vscode.Disposable {
     let a = this.lastActive;
     const current = this.sessions?.current;
     if (current && (!a || a.session !== current)) {
-      await this.show(current, { preserveFocus: true });
+      // beside the editor: a debugger stop shows its source in the active group, which would hide (and unload) the timeline
+      await this.show(current, { preserveFocus: true, beside: !this.bySession.has(current.id) });
       a = this.bySession.get(current.id);
     }
     if (!a) { void vscode.window.showInformationMessage(vscode.l10n.t('IPC Scope: no trace is open in a timeline.')); return; }
     a.panel.reveal(undefined, true);
     a.host?.reveal(target);
   }
+
+  /** The event the webview of a session's timeline panel last reported selected (tests read it; undefined: no panel
+   * or no selection report yet). */
+  selectedEvent(sessionId: string): number | null | undefined { return this.bySession.get(sessionId)?.selected; }
 
   private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
     // The webview bundle carries the @vscode-elements controls, so out/webview is the only resource root.
@@ -103,7 +108,7 @@ export class TimelinePanels implements vscode.Disposable {
         },
         post: (m) => panel.webview.postMessage(m),
         onOpenSource: (file, line) => void openSource(file, line, s),
-        onSelected: () => undefined,
+        onSelected: (index) => { a.selected = index; },
         onLog: (level, message) => (level === 'error' ? log.error(message) : level === 'warning' ? log.warn(message) : log.info(message)),
       });
       for (const m of early) a.host.handle(m);

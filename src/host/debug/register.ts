@@ -10,6 +10,8 @@ import { planLaunch, runBuild } from '../programs';
 import { readSettings } from '../settings';
 import { log } from '../log';
 import { TraceSession } from '../session';
+import { REVEAL_COMMAND } from '../timelinePanel';
+import type { RevealTarget } from '../../common/webviewProtocol';
 import type { SessionManager } from '../sessionManager';
 
 export const DEBUG_TYPE = 'ipcscope';
@@ -17,16 +19,28 @@ export const DEBUG_TYPE = 'ipcscope';
 /** Registers the adapter and the configuration providers. Each debug session's recording joins `sessions`, so the
  * views and the timeline show it (a debug session is a trace session that can pause). */
 export function registerDebugging(context: vscode.ExtensionContext, sessions?: SessionManager): void {
-  const hooks: IpcScopeSessionHooks = {
+  const recordings = new Map<string, TraceSession>(); // debug session id → its recording, for the cursor events
+  const hooksFor = (debugSession: vscode.DebugSession): IpcScopeSessionHooks => ({
     started: (collector, program, args) => {
-      sessions?.adopt(TraceSession.adopt(vscode.l10n.t('{0} (debug)', basename(String(args.args?.[0] && /python|\/sh$/.test(args.program) ? args.args[0] : args.program))),
-        collector, program, args.traceFile, { file: args.program, args: args.args ?? [], cwd: args.cwd ?? '' }));
+      const s = TraceSession.adopt(vscode.l10n.t('{0} (debug)', basename(String(args.args?.[0] && /python|\/sh$/.test(args.program) ? args.args[0] : args.program))),
+        collector, program, args.traceFile, { file: args.program, args: args.args ?? [], cwd: args.cwd ?? '' });
+      recordings.set(debugSession.id, s);
+      sessions?.adopt(s);
     },
-  };
+  });
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
-      createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new IpcScopeDebugSession(hooks)),
+      createDebugAdapterDescriptor: (ds) => new vscode.DebugAdapterInlineImplementation(new IpcScopeDebugSession(hooksFor(ds))),
     }),
+    // Step Back / Reverse Continue move the adapter's history cursor: the timeline follows (the reveal command opens
+    // the current session's timeline when it is not open), so the picture and the paused call agree.
+    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+      const s = recordings.get(e.session.id);
+      if (e.event !== 'ipcScope.cursor' || !s || typeof e.body?.index !== 'number') return;
+      sessions?.setCurrent(s);
+      void vscode.commands.executeCommand(REVEAL_COMMAND, { type: 'event', index: e.body.index } satisfies RevealTarget);
+    }),
+    vscode.debug.onDidTerminateDebugSession((ds) => recordings.delete(ds.id)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new InitialConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Initial),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new DemoConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );

@@ -66,6 +66,22 @@ describe('stepping (ipcscope debug type)', function () {
       const pids = [...new Set(traced.store!.connections().map((c) => c.pid))];
       assert.ok(pids.length >= 2, 'parent and child connected');
 
+      // Step Back moves the history cursor; the adapter's ipcScope.cursor event makes the timeline (opened for it)
+      // select that event: the webview reports the selection back, so this is the event the panel shows.
+      const cursor = new Promise<{ index: number; history: boolean }>((r) => {
+        const sub = vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+          if (e.session.id === session.id && e.event === 'ipcScope.cursor') { sub.dispose(); r(e.body as { index: number; history: boolean }); }
+        });
+      });
+      await session.customRequest('stepBack', { threadId: body.threadId });
+      const moved = await cursor;
+      assert.equal(moved.history, true);
+      assert.ok(moved.index < traced.store!.count);
+      await waitFor('a timeline tab for the debug session', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+        .some((t) => t.input instanceof vscode.TabInputWebview && /ipcScope\.timeline/.test(t.input.viewType) && t.label === `Timeline: ${traced.label}`));
+      await waitFor(`the timeline to select event ${moved.index}`,
+        () => a.timeline.selectedEvent(traced.id) === moved.index);
+
       await vscode.debug.stopDebugging(session);
       await waitFor('every process gone', () => pids.every((p) => !alive(p)));
     } finally {
