@@ -15,7 +15,7 @@ function pack(): void {
   mkdirSync(join(ROOT, 'native/linux-x64'), { recursive: true });
   const strip = spawnSync('strip', ['--strip-debug', '-o', join(ROOT, 'native/linux-x64/libipcscope.so'), join(ROOT, 'native/build/libipcscope.so')]);
   assert.equal(strip.status, 0, String(strip.stderr));
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', VSIX],
+  const r = spawnSync(join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '--out', VSIX],
     { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 }
