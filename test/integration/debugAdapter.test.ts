@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
+import { ENUMS, kindId } from '../../src/common/vocabulary';
 import { ROOT, whyNoShim } from '../helpers/record';
 import { buildDemos } from './demoSupport';
 
@@ -103,6 +104,9 @@ async function conversation(): Promise<Conversation> {
   await c.open();
   return c;
 }
+
+const SNAPSHOT_KINDS = new Set([kindId('page_snapshot'), kindId('snapshot_done')]);
+const SNAPSHOT_PAUSE = BigInt(ENUMS.snapshotReason.indexOf('pause'));
 
 const skip = whyNoShim();
 describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
@@ -318,15 +322,48 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     const threads = (await c.dc.threadsRequest()).body.threads;
     const workers = threads.filter((t) => /paused at write/.test(t.name));
     assert.equal(workers.length, 3, threads.map((t) => t.name).join('\n'));
-    // Held: nothing moves for half a second.
-    const n0 = store.count;
+    // Held: nothing moves for half a second (the page-table snapshot taken at the stop comes from the shim's own
+    // sender thread, so it does not count).
+    const programEvents = () => { let n = 0; for (let i = 0; i < store.count; i++) if (!SNAPSHOT_KINDS.has(store.kindAt(i))) n++; return n; };
+    const n0 = programEvents();
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(store.count, n0, 'no thread ran while all were held');
+    assert.equal(programEvents(), n0, 'no thread ran while all were held');
     await c.dc.continueRequest({ threadId: stop.body.threadId! });
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(store.count > n0 + 30, `threads run again after Continue (${store.count - n0} events)`);
+    assert.ok(programEvents() > n0 + 30, `threads run again after Continue (${programEvents() - n0} events)`);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('a stop takes a page-table snapshot (reason pause) of the stopped process and its threads stay held', async () => {
+    const c = await conversation();
+    await c.launch({ program: join(bin, 'threads') });
+    await new Promise((r) => setTimeout(r, 300));
+    await c.dc.pauseRequest({ threadId: 0 });
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'pause');
+    const pid = c.pid(stop.body.threadId!);
+    const store = c.session.liveCollector!.store;
+    const DONE = kindId('snapshot_done'), CHUNK = kindId('page_snapshot');
+    let done = -1;
+    for (let t = 0; t < 100 && done < 0; t++) {
+      for (let i = 0; i < store.count; i++) if (store.kindAt(i) === DONE && store.pidAt(i) === pid && store.argAt(i, 3) === SNAPSHOT_PAUSE) done = i;
+      if (done < 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(done >= 0, `snapshot_done with reason pause from pid ${pid}; output:\n${c.output}`);
+    const seq = store.argAt(done, 0), mappings = store.argAt(done, 1), pages = store.argAt(done, 2);
+    let chunks = 0, chunkPages = 0n;
+    for (let i = 0; i < done; i++) {
+      if (store.kindAt(i) !== CHUNK || store.pidAt(i) !== pid || store.argAt(i, 6) !== seq) continue;
+      assert.equal(store.argAt(i, 5), SNAPSHOT_PAUSE);
+      chunks++;
+      chunkPages += store.argAt(i, 3);
+    }
+    assert.ok(mappings > 0n && chunks >= Number(mappings), `${chunks} chunks for ${mappings} mappings`);
+    assert.equal(chunkPages, pages, 'the chunks add up to the pages snapshot_done counts');
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    assert.equal(threads.filter((t) => /paused at write/.test(t.name)).length, 3, threads.map((t) => t.name).join('\n'));
     const pids = await c.close();
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });
 });
-

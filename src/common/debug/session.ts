@@ -55,6 +55,7 @@ const K = {
   mqSend: kindId('mq_send'), mqReceive: kindId('mq_receive'),
 };
 const REASONS = ENUMS.pauseReason;
+const SNAPSHOT_PAUSE = ENUMS.snapshotReason.indexOf('pause');
 
 interface ConnState {
   info: ConnectionInfo;
@@ -490,8 +491,9 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.stopRequest = undefined;
     this.action = undefined;
     this.cursor = undefined;
-    // All-stop across processes: everyone else stops at their next traced call.
-    for (const c of this.liveConns()) void this.command(c, 'pause', [BigInt(REASONS.indexOf('allStop'))]);
+    // All-stop across processes: everyone else stops at their next traced call. Then each process's page table as
+    // paused, for the page-table panel; sent after the pause REPLY because the shim keeps one pending command.
+    for (const c of this.liveConns()) void this.command(c, 'pause', [BigInt(REASONS.indexOf('allStop'))]).then(() => this.snapshotAtStop(c, s));
     if (hadTempKinds) void this.pushAll();
     this.model!.update({ flush: true });
     const ev = new StoppedEvent(s.reason, s.tid, s.text) as DebugProtocol.StoppedEvent;
@@ -500,6 +502,13 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.sendEvent(ev);
     const idx = s.focus ?? this.threads.get(s.tid)?.paused?.index;
     if (idx !== undefined) this.hooks.cursor?.(idx, this.collector!.store.tsAt(idx));
+  }
+
+  /** Fire-and-forget: the shim's sender thread answers while program threads are held, so this cannot wait on them. */
+  private snapshotAtStop(st: ConnState, s: Stop): void {
+    if (!st.open || this.stopped !== s || !this.collector) return;
+    this.collector.sendCommand(st.info.conn, 'snapshot', [BigInt(SNAPSHOT_PAUSE)], 10_000)
+      .catch((e) => { if (st.open && !this.terminated) this.log(`pid ${st.info.pid}: snapshot at stop: ${(e as Error).message}`); });
   }
 
   /** Lets one process go on after a stop nobody is shown (a condition that did not hold), keeping a pending step of
