@@ -35,7 +35,7 @@ function run(name, cmd, argv, opts = {}) {
     const files = [...new Set([...(r.stdout ?? '').matchAll(/^\s*location: '([^']+\.test\.js):\d+:\d+'/gm)].map((m) => m[1]))];
     if (files.length && files.length <= 4) {
       console.log(`\n=== ${name}: retrying alone, once: ${files.join(' ')}`);
-      const rr = spawnSync(cmd, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, ...opts.env } });
+      const rr = spawnSync(cmd, ['--test', '--test-force-exit', '--test-reporter=tap', '--test-concurrency=1', ...files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, ...opts.env } });
       process.stdout.write(rr.stdout ?? '');
       const rf = +([...(rr.stdout ?? '').matchAll(/^# fail (\d+)$/gm)].pop()?.[1] ?? 1);
       if (rr.status === 0) { retried.push(`${name}: ${files.map((f) => f.replace(/^.*\/out\//, 'out/')).join(', ')} (${f} failed first, passed alone)`); p += f; f = 0; status = 0; }
@@ -64,10 +64,10 @@ if (existsSync(join(root, 'webview/tsconfig.json'))) run('typecheck-webview', 'n
 run('build', process.execPath, ['esbuild.mjs']);
 run('native', 'make', ['-s', '-C', 'native', 'test'], { capture: true });
 const nodeTests = [...testFiles('out/test/unit'), ...testFiles('out/test/integration')];
-if (nodeTests.length) run('unit', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', ...nodeTests], { capture: true, retryFiles: true });
+if (nodeTests.length) run('unit', process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', '--test-concurrency=2', ...nodeTests], { capture: true, retryFiles: true });
 if (existsSync(join(root, 'out/test/e2e/runExtensionTests.js'))) run('extension-host', process.execPath, ['out/test/e2e/runExtensionTests.js'], { capture: true });
 const browserTests = testFiles('out/test/browser');
-if (browserTests.length) run('browser', process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...browserTests], { capture: true, retryFiles: true });
+if (browserTests.length) run('browser', process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', '--test-concurrency=1', ...browserTests], { capture: true, retryFiles: true });
 
 if (retried.length) console.log(`\nflaky (failed once, passed when run alone): ${retried.join('; ')}`);
 console.log(`\nfailed stages: ${failures.length ? failures.join(', ') : 'none'}`);
