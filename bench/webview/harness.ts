@@ -106,6 +106,8 @@ export interface Harness {
   readonly fromWebview: { type: string; [k: string]: unknown }[];
   /** Bytes and messages posted to the webview. */
   readonly posted: { messages: number; bytes: number };
+  /** Posts a host message the TimelineSession does not make itself (the shared cursor, which the VS Code host posts). */
+  post(m: ToWebviewMessage): void;
   close(): Promise<void>;
 }
 
@@ -152,7 +154,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     // A new page (or a reload) is a new webview: it says ready again and gets init.
     current = ws;
     session.webviewReset();
-    ws.on('message', (data, isBinary) => { if (!isBinary) session.handle(JSON.parse(String(data))); });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const m = JSON.parse(String(data)) as { type?: unknown };
+      if (m.type === 'cursor') fromWebview.push(m as Harness['fromWebview'][number]); // the VS Code host hands it to the panels
+      session.handle(m);
+    });
     ws.on('close', () => { if (current === ws) current = null; });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -160,6 +167,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   origin = `http://127.0.0.1:${port}`;
   return {
     url: `${origin}/`, session, fromWebview, posted,
+    post: (m) => current?.send(encodeMessage(m)),
     async close() {
       session.dispose();
       for (const c of wss.clients) c.terminate();

@@ -177,6 +177,8 @@ export type ToWebviewMessage =
   | { readonly type: 'reply'; readonly inReplyTo: number; readonly reply: WebviewReply }
   | { readonly type: 'replyError'; readonly inReplyTo: number; readonly message: string }
   | { readonly type: 'reveal'; readonly target: RevealTarget }
+  /** The shared time cursor moved in another view (page/locks/map panels): absolute ns, null to clear. */
+  | { readonly type: 'cursor'; readonly ns: NsString | null }
   | { readonly type: 'sessionEnded' };
 
 export type FromWebviewMessage =
@@ -185,11 +187,13 @@ export type FromWebviewMessage =
   | { readonly type: 'request'; readonly messageId: number; readonly request: WebviewRequest }
   | { readonly type: 'openSource'; readonly file: string; readonly line: number }
   | { readonly type: 'selected'; readonly index: number | null }
+  /** The user put the time cursor somewhere (click on the ruler): absolute ns. The panels follow it. */
+  | { readonly type: 'cursor'; readonly ns: NsString }
   | { readonly type: 'log'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
 
 /** Every message type name, declared once (tests and dispatchers iterate it). */
-export const TO_WEBVIEW_TYPES = ['init', 'grow', 'reply', 'replyError', 'reveal', 'sessionEnded'] as const satisfies readonly ToWebviewMessage['type'][];
-export const FROM_WEBVIEW_TYPES = ['ready', 'request', 'openSource', 'selected', 'log'] as const satisfies readonly FromWebviewMessage['type'][];
+export const TO_WEBVIEW_TYPES = ['init', 'grow', 'reply', 'replyError', 'reveal', 'cursor', 'sessionEnded'] as const satisfies readonly ToWebviewMessage['type'][];
+export const FROM_WEBVIEW_TYPES = ['ready', 'request', 'openSource', 'selected', 'cursor', 'log'] as const satisfies readonly FromWebviewMessage['type'][];
 
 /** Checks the shape of a message from the webview (it is untrusted input to the host). */
 export function parseFromWebview(data: unknown): FromWebviewMessage {
@@ -222,6 +226,9 @@ export function parseFromWebview(data: unknown): FromWebviewMessage {
       return m as unknown as FromWebviewMessage;
     case 'selected':
       if (!(m.index === null || Number.isInteger(m.index))) throw new Error('selected: index must be an integer or null');
+      return m as unknown as FromWebviewMessage;
+    case 'cursor':
+      if (typeof m.ns !== 'string' || !/^\d{1,20}$/.test(m.ns)) throw new Error('cursor: ns must be a decimal string');
       return m as unknown as FromWebviewMessage;
     case 'log':
       if (typeof m.message !== 'string') throw new Error('log: message must be a string');

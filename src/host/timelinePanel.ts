@@ -13,6 +13,9 @@ import type { SessionManager } from './sessionManager';
 import { TimelineSession, makeNonce, timelineHtml } from './timelineFeed';
 import { log } from './log';
 import { CallSiteResolver } from '../common/model';
+import { parseFromWebview } from '../common/webviewProtocol';
+import { timelineLink } from '../common/panels/links';
+import { panelLinks } from './panels';
 
 export const TIMELINE_VIEW_TYPE = 'ipcScope.timeline';
 export const REVEAL_COMMAND = 'ipcScope.revealInTimeline';
@@ -115,8 +118,19 @@ export class TimelinePanels implements vscode.Disposable {
       early = [];
       if (!s.running) a.host.end();
     };
+    // The page/locks/map panels follow this timeline's cursor and selection, and it follows theirs.
+    const postCursor = (ns: bigint | null) => void panel.webview.postMessage({ type: 'cursor', ns: ns === null ? null : ns.toString() });
+    const linkPanels = (raw: unknown) => {
+      let m;
+      try { m = parseFromWebview(raw); } catch { return; } // the TimelineSession logs malformed messages
+      if (m.type === 'ready' && panelLinks.cursorNs !== null) setTimeout(() => postCursor(panelLinks.cursorNs), 0); // after init
+      const l = timelineLink(s.store, m);
+      if (l?.cursorNs !== undefined) panelLinks.setCursor(l.cursorNs, 'timeline');
+      if (l?.selection !== undefined) panelLinks.select(l.selection, 'timeline');
+    };
     a.disposables.push(
-      panel.webview.onDidReceiveMessage((m) => { if (a.host) a.host.handle(m); else early.push(m); }),
+      panel.webview.onDidReceiveMessage((m) => { if (a.host) a.host.handle(m); else early.push(m); linkPanels(m); }),
+      panelLinks.onCursor(({ ns, origin }) => { if (origin !== 'timeline') postCursor(ns); }),
       panel.onDidChangeViewState((e) => {
         if (e.webviewPanel.active) { this.lastActive = a; this.sessions?.setCurrent(s); }
         // a hidden webview is torn down (no retained context); it says `ready` again when shown

@@ -232,6 +232,7 @@ const requestGraph = perFrame(() => channel.post({ type: 'requestWaitFor', ns: s
 let lastPosted = 0;
 scrubber.onChange((ns, fromUser) => {
   state.cursorNs = ns.toString(); save();
+  document.body.dataset.cursorNs = state.cursorNs;
   requestGraph();
   drawTimeline();
   if (fromUser && performance.now() - lastPosted > 50) { lastPosted = performance.now(); channel.post({ type: 'setCursor', ns: ns.toString() }); }

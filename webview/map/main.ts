@@ -242,7 +242,7 @@ channel.onMessage(async (m) => {
     document.body.dataset.mapReady = String(header.generation);
   } else if (m.type === 'selection') {
     const s = m.selection;
-    state.selected = s?.type === 'process' ? `proc:${s.pid}` : s?.type === 'object' ? s.key : s?.type === 'edge' ? `${s.from}->${s.to}` : undefined;
+    state.selected = s?.type === 'process' || s?.type === 'thread' ? `proc:${s.pid}` : s?.type === 'object' ? s.key : s?.type === 'edge' ? `${s.from}->${s.to}` : undefined;
     redraw();
   }
 });

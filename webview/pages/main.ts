@@ -311,7 +311,7 @@ channel.onMessage((m) => {
     case 'pagesInit': onInit(m.init); break;
     case 'pagesGrids': onGrids(m.data); break;
     case 'cursor': scrubber.set(BigInt(m.ns)); break;
-    case 'selection': if (m.selection?.type === 'process') {
+    case 'selection': if (m.selection?.type === 'process' || m.selection?.type === 'thread') {
       const pid = m.selection.pid;
       const p = processes.filter((x) => x.pid === pid).pop();
       if (p && String(p.conn) !== procSel.value) { procSel.value = String(p.conn); onProcessChosen(false); }

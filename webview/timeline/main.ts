@@ -112,6 +112,8 @@ let visibleLanes: LaneInfo[] = [];
 let contentH = 0;
 
 let selected: number | null = state.selected;
+/** The time cursor shared with the page/locks/map panels (absolute ns as a decimal string; null: none). */
+let cursorAbs: string | null = null;
 let selectedLoc: { lane: number; s: number; e: number } | null = null;
 let details: EventDetails | null = null;
 let hover: Hit | null = null;
@@ -317,6 +319,7 @@ function draw(): void {
   if (fallback === 0 && slots.length) { requestTile(level, slots[slots.length - 1] + 1, fk); if (slots[0] > 0) requestTile(level, slots[0] - 1, fk); }
   flows = drawFlows(drawn);
   drawSelection();
+  drawCursor();
   ctx.restore();
   drawLabels();
   drawRuler();
@@ -479,6 +482,25 @@ function drawSelection(): void {
   const x0 = xOf(selectedLoc.s), x1 = Math.max(x0 + 3, xOf(selectedLoc.e));
   ctx.strokeStyle = pal.focus; ctx.lineWidth = 2;
   ctx.strokeRect(x0 - 2, y - scrollY + 1, x1 - x0 + 4, laneH[selectedLoc.lane] - 3);
+}
+
+function drawCursor(): void {
+  if (cursorAbs === null || !header) return;
+  const x = Math.round(xOf(relOf(cursorAbs))) + 0.5;
+  if (x < labelW || x > cssW) return;
+  ctx.strokeStyle = pal.foreground; ctx.lineWidth = 1;
+  ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, cssH); ctx.stroke();
+}
+/** Moves the cursor; `fromHost` means another view moved it (no echo back), and the view pans to show it. */
+function setCursor(abs: string | null, fromHost: boolean): void {
+  cursorAbs = abs;
+  document.body.dataset.cursor = abs ?? '';
+  if (abs !== null && header && fromHost) {
+    const t = relOf(abs);
+    if (t < vs || t > ve) { const w = ve - vs; setView(t - w / 2, t + w / 2); }
+  }
+  if (abs !== null && !fromHost) host.post({ type: 'cursor', ns: abs });
+  schedule();
 }
 
 function drawLabels(): void {
@@ -795,7 +817,13 @@ window.addEventListener('mouseup', (e) => {
   drag = null;
   if (!d || d.moved) return;
   const r = canvas.getBoundingClientRect();
-  const h = hitTest(e.clientX - r.left, e.clientY - r.top);
+  const cx = e.clientX - r.left, cy = e.clientY - r.top;
+  // a click on the time ruler puts the shared time cursor there
+  if (header && cy >= 0 && cy < RULER_H && cx >= labelW && cx <= cssW) {
+    setCursor((BigInt(header.originNs) + BigInt(Math.max(0, Math.round(tOf(cx))))).toString(), false);
+    return;
+  }
+  const h = hitTest(cx, cy);
   if (h?.type === 'label' && h.lane.kind === 'process') {
     const pid = h.lane.pid;
     state.collapsed = state.collapsed.includes(pid) ? state.collapsed.filter((p) => p !== pid) : [...state.collapsed, pid];
@@ -980,6 +1008,7 @@ host.onMessage((m: ToWebviewMessage) => {
       break;
     case 'grow': applyHeader(m.header, false); break;
     case 'reveal': void reveal(m.target); break;
+    case 'cursor': setCursor(m.ns, true); break;
     case 'sessionEnded': if (header) applyHeader({ ...header, live: false }, false); break;
     default: break;
   }
@@ -1022,6 +1051,10 @@ const api = {
   get view() { return { startNs: Math.round(vs), endNs: Math.round(ve), level: levelFor(), scrollY, labelW, width: cssW, height: cssH }; },
   get lastFrame() { return { ...perf.lastFrame, classes: [...classesDrawn].map((c) => header?.classes[c] ?? String(c)).sort() }; },
   get selected() { return selected; },
+  /** The shared time cursor (absolute ns, decimal string) or null. */
+  get cursorNs() { return cursorAbs; },
+  /** CSS x of a relative-ns time on the canvas (tests click the ruler there). */
+  xOfNs(relNs: number) { return xOf(relNs); },
   get details() { return details; },
   get state() { return JSON.parse(JSON.stringify(state)) as SavedState; },
   get visibleLanes() { return visibleLanes.map((l) => ({ id: l.id, kind: l.kind, pid: l.pid, tid: l.tid, label: l.label, y: laneY[l.id] - scrollY, h: laneH[l.id] })); },
