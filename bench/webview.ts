@@ -7,23 +7,30 @@
 //
 // Panels are entries of PANELS; the next issue's page grid and process/object map add theirs there.
 /* eslint-disable @typescript-eslint/no-explicit-any -- page functions run in the browser, where this file's types (no DOM lib) do not reach */
-// Flags: --sizes=10000,100000 (default 10k,100k,1M,10M), --no-recorded, --no-live, --json=path.
+// Flags: --sizes=10000,100000 (default 10k,100k,1M,10M; --sizes=none: only the live path), --no-recorded, --no-live,
+// --live-seconds=5, --live=host,model,browser,browser+model (which live-path runs), --json=path.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SyntheticTrace } from './webview/synthetic';
 import { startHarness, CHROMIUM_FLAGS, projectRoot, type Harness } from './webview/harness';
-import type { EventSource, TraceEvent, ConnectionInfo } from '../src/common/traceEvent';
+import type { EventSource } from '../src/common/traceEvent';
 import { readTraceFile } from '../src/common/traceFile';
+import { Collector } from '../src/common/collector';
+import { LiveModel } from '../src/host/liveModel';
+import { TimelineSession } from '../src/host/timelineFeed';
+import { encodeBye, encodeEvents, encodeJson, MessageType, SUBPROTOCOL, type EventRecord } from '../src/common/protocol';
+import WebSocket from 'ws';
+import { kindId } from '../src/common/vocabulary';
 
 const ROOT = projectRoot();
 const CHROMIUM = process.env.IPCSCOPE_CHROMIUM ?? '/usr/bin/chromium';
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const SIZES = (flag('sizes') ?? '10000,100000,1000000,10000000').split(',').map(Number);
+const SIZES = flag('sizes') === 'none' ? [] : (flag('sizes') ?? '10000,100000,1000000,10000000').split(',').map(Number);
 const VIEWPORT = { width: 1600, height: 900 };
 const GOALS = { 1_000_000: { firstRenderMs: 500, p95Ms: 16 }, 10_000_000: { firstRenderMs: Infinity, p95Ms: 50 } } as Record<number, { firstRenderMs: number; p95Ms: number }>;
 
@@ -135,37 +142,35 @@ async function recordedTrace(): Promise<{ name: string; source: EventSource; eve
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
-/** A source that reveals a pre-generated trace at a fixed rate, as a live collector store would. */
-class GrowingSource implements EventSource {
-  private visible = 0;
-  private readonly listeners = new Set<(first: number, count: number) => void>();
-  constructor(private readonly inner: SyntheticTrace) {}
-  get count(): number { return this.visible; }
-  get(i: number): TraceEvent { if (i >= this.visible) throw new RangeError(`no event ${i}`); return this.inner.get(i); }
-  connections(): readonly ConnectionInfo[] { return this.inner.connections(); }
-  onAppend(l: (first: number, count: number) => void): () => void { this.listeners.add(l); return () => this.listeners.delete(l); }
-  grow(n: number): void {
-    const first = this.visible;
-    this.visible = Math.min(this.inner.count, this.visible + n);
-    for (const l of this.listeners) l(first, this.visible - first);
-  }
-  get done(): boolean { return this.visible >= this.inner.count; }
-  // the column accessors, so the live path is measured as with EventStore
-  kindAt(i: number) { return this.inner.kindAt(i); } phaseAt(i: number) { return this.inner.phaseAt(i); } pidAt(i: number) { return this.inner.pidAt(i); }
-  tidAt(i: number) { return this.inner.tidAt(i); } tsAt(i: number) { return this.inner.tsAt(i); } tsNumberAt(i: number) { return this.inner.tsNumberAt(i); }
-  argAt(i: number, j: number) { return this.inner.argAt(i, j); } errAt(i: number) { return this.inner.errAt(i); } resultAt(i: number) { return this.inner.resultAt(i); }
-  blobAt(i: number) { return this.inner.blobAt(i); }
-}
-
-async function livePath(browser: Browser, rate: number, seconds: number): Promise<void> {
+/**
+ * The live path as in the extension host: a real Collector (websocket server, EventStore, streaming .ipctrace) in
+ * this process, fed at `rate` events/s by real ws clients in another process (one connection per process of a
+ * synthetic trace, an EVENTS message per connection every few ms, as the shim's sender sends them), a live
+ * TimelineSession consuming the store, optionally the trace model brought up to date four times a second as the views
+ * do (TraceSession.currentModel, in bounded steps: LiveModel), and optionally the webview in the browser following the recording. Prints the
+ * host's event-loop delay (monitorEventLoopDelay: p99 and max) — the extension host must never be blocked > 50 ms.
+ */
+async function livePath(browser: Browser | null, rate: number, seconds: number, withModel: boolean): Promise<void> {
   const total = rate * seconds;
-  const source = new GrowingSource(new SyntheticTrace({ events: total }));
-  source.grow(1000);
-  const harness = await startHarness({ source, title: `live ${rate}/s`, live: true });
-  const page = await browser.newPage({ viewport: VIEWPORT });
-  await page.goto(harness.url);
-  await page.waitForFunction(() => (globalThis as any).document.body.dataset.ready === '1', null, { timeout: 60_000 });
-  await api(page, (a) => a.resetPerf());
+  const dir = mkdtempSync(join(tmpdir(), 'ipcscope-live-'));
+  const collector = await Collector.start({ traceFile: join(dir, 'live.ipctrace') });
+  const secret = /secret=([0-9a-f]+)/.exec(collector.envFor().IPCSCOPE!)![1];
+  const what = `${browser ? 'with the browser' : 'no browser'}${withModel ? ', model updated at 4 Hz' : ''}`;
+  // The feeder encodes its messages before it connects; the clock starts at its first message.
+  const feeder = spawn(process.execPath, [__filename, '--feed', String(collector.port), secret, String(rate), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const fed = new Promise<void>((res, rej) => feeder.on('exit', (code) => (code === 0 ? res() : rej(new Error(`feeder exited ${code}`)))));
+  await new Promise<void>((r) => collector.once('connection', () => r()));
+  const harness = browser ? await startHarness({ source: collector.store, title: `live ${rate}/s`, live: true }) : null;
+  const session = harness?.session ?? new TimelineSession({ source: collector.store, title: `live ${rate}/s`, live: true, post: () => undefined });
+  const page = browser && harness ? await browser.newPage({ viewport: VIEWPORT }) : null;
+  if (page && harness) {
+    await page.goto(harness.url);
+    await page.waitForFunction(() => (globalThis as any).document.body.dataset.ready === '1', null, { timeout: 60_000 });
+    await api(page, (a) => a.resetPerf());
+  }
+  // The views refresh four times a second while recording, each asking the session for its model (TraceSession.currentModel)
+  const model = withModel ? new LiveModel(collector.store) : null;
+  const views = model ? setInterval(() => { void model.catchUp(); }, 250) : undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // The same stalls with this process's CPU time beside them: a stall in which the process barely ran was the OS
@@ -181,38 +186,93 @@ async function livePath(browser: Browser, rate: number, seconds: number): Promis
     if (cpuMs > 50) { stall.over50Cpu++; if (process.env.IPCSCOPE_BENCH_STALLS) console.error(`STALL ${process.hrtime.bigint() / 1000n} ${late.toFixed(0)} ${cpuMs.toFixed(0)}`); }
     sLast = now; sCpu = process.cpuUsage();
   }, 5);
-  const tick = 20; // ms between appends, like the collector's batches
-  const start = performance.now();
-  let lagMax = 0;
-  await new Promise<void>((resolve) => {
-    let last = performance.now();
-    const t = setInterval(() => {
-      const now = performance.now();
-      lagMax = Math.max(lagMax, now - last - tick);
-      last = now;
-      const due = Math.floor(((now - start) / 1000) * rate) - source.count;
-      if (due > 0) source.grow(due);
-      if (source.done) { clearInterval(t); resolve(); }
-    }, tick);
-  });
-  const appendedMs = performance.now() - start;
+  let firstMs = 0;
+  collector.once('events', () => { firstMs = performance.now(); });
+  await fed;
+  while (collector.liveConnections().length) await new Promise((r) => setTimeout(r, 5));
+  const appendedMs = performance.now() - firstMs;
+  const stored = collector.store.count;
   const caughtUp = performance.now();
-  while (harness.session.stats.consumed < source.count) await new Promise((r) => setTimeout(r, 5));
+  while (session.stats.consumed < stored) await new Promise((r) => setTimeout(r, 5));
   const lagAfter = performance.now() - caughtUp;
-  await page.waitForFunction((n) => (globalThis as any).__ipcScopeTimeline.header.eventCount >= n, source.count, { timeout: 30_000 });
-  const shownMs = performance.now() - start;
+  if (page) await page.waitForFunction((n) => (globalThis as any).__ipcScopeTimeline.header.eventCount >= n, stored, { timeout: 30_000 });
+  const shownMs = performance.now() - firstMs;
   loop.disable();
   clearInterval(sampler);
-  const p = await api(page, (a) => a.perf());
-  console.log(`\nlive path: ${total.toLocaleString('en-US')} events appended at ${rate.toLocaleString('en-US')}/s over ${fmt(appendedMs / 1000, 2)} s`);
-  console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last append; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it`);
-  console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms); timer lateness max ${fmt(lagMax)} ms`);
+  clearInterval(views);
+  const p = page ? await api(page, (a) => a.perf()) : null;
+  console.log(`\nlive path (${what}): ${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events stored through the collector at ${rate.toLocaleString('en-US')}/s over ${fmt(appendedMs / 1000, 2)} s, ${collector.totalDropped()} dropped`);
+  console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last message${page ? `; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it` : ''}`);
+  console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms: ${loop.max / 1e6 <= 50 ? 'met' : 'MISSED'}); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`  host stalls (5 ms ticks): longest ${fmt(stall.wallMs)} ms wall, of which at most ${fmt(stall.cpuMs)} ms this process's CPU; ` +
-    `${stall.over50} ticks > 50 ms late, ${stall.over50Cpu} with > 50 ms of CPU; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`  feed: ${harness.session.stats.slices} slices, longest ${fmt(harness.session.stats.maxSliceMs)} ms wall / ${fmt(harness.session.stats.maxSliceCpuMs)} ms CPU (wall includes time the OS gave other processes); ${harness.session.stats.grows} grow messages`);
-  console.log(`  webview frames while following: ${p.frameMs.length}, work median ${fmt(pct(p.frameMs, 0.5))} ms, p95 ${fmt(pct(p.frameMs, 0.95))} ms`);
-  await page.close();
-  await harness.close();
+    `${stall.over50} ticks > 50 ms late, ${stall.over50Cpu} with > 50 ms of CPU`);
+  console.log(`  feed: ${session.stats.slices} slices, longest ${fmt(session.stats.maxSliceMs)} ms wall / ${fmt(session.stats.maxSliceCpuMs)} ms CPU (wall includes time the OS gave other processes); ${session.stats.grows} grow messages`);
+  if (model) {
+    const behind = stored - model.stats.consumed, c0 = performance.now();
+    await model.catchUp();
+    console.log(`  model: ${model.stats.steps} bounded steps, longest ${fmt(model.stats.maxStepMs)} ms; ${behind.toLocaleString('en-US')} events behind at the end, caught up ${fmt(performance.now() - c0, 0)} ms later`);
+  }
+  if (p) console.log(`  webview frames while following: ${p.frameMs.length}, work median ${fmt(pct(p.frameMs, 0.5))} ms, p95 ${fmt(pct(p.frameMs, 0.95))} ms`);
+  await page?.close();
+  if (harness) await harness.close(); else session.dispose();
+  model?.dispose();
+  await collector.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Feeder side of livePath (its own process, like the traced programs): a synthetic trace encoded up front into
+ * EVENTS messages, one per process every TICK_MS of its time line, sent at `rate` events/s over one websocket per
+ * process.
+ */
+async function feed(port: number, secret: string, rate: number, seconds: number): Promise<void> {
+  const TICK_MS = 2;
+  const trace = new SyntheticTrace({ events: rate * seconds });
+  const conns = trace.connections();
+  const connOf = new Map(conns.map((c, k) => [c.pid, k]));
+  const per = Math.max(1, Math.round((rate * TICK_MS) / 1000));
+  // Timestamps follow the wall clock at this rate, in the synthetic trace's causal (index) order: in a real
+  // recording every thread shares one clock and events arrive a ms or two after they happen. (The synthetic threads'
+  // own clocks drift apart by many ms, and the live model holds back the last 100 ms of trace time: with them,
+  // everything of the slowest thread would arrive "late".)
+  const t0 = trace.tsNumberAt(0), nsPerEvent = 1e9 / rate;
+  const stamped = (i: number) => BigInt(Math.round(t0 + i * nsPerEvent));
+  const ticks: { k: number; msg: Uint8Array }[][] = [];
+  const READ = kindId('read'), WRITE = kindId('write'), PREVIEW = new TextEncoder().encode('x'.repeat(64));
+  const seqs = conns.map(() => 1);
+  for (let i = 0; i < trace.count; i += per) {
+    const byConn: EventRecord[][] = conns.map(() => []);
+    for (let j = i; j < Math.min(trace.count, i + per); j++) {
+      const e = trace.get(j);
+      let blob = e.blob;
+      if (e.phase === 2 && (e.kind === READ || e.kind === WRITE) && e.result > 0n) {
+        // The synthetic previews name the event, so a write and the read that takes its bytes would disagree (and
+        // its threads' clocks are independent, so a pipe's byte order is not a real one either): the same bytes on
+        // every pipe keep the previews (wire, store, model) without making the model hunt for a reordering.
+        blob = PREVIEW.subarray(0, Math.min(64, Number(e.result)));
+      }
+      byConn[connOf.get(e.pid)!].push({ kind: e.kind, phase: e.phase, flags: e.flags, tid: e.tid, err: e.err, ts: stamped(j), result: e.result, caller: e.caller, args: [...e.args], blob: blob?.subarray(0, 64) });
+    }
+    ticks.push(byConn.flatMap((recs, k) => (recs.length ? [{ k, msg: encodeEvents(seqs[k]++, recs) }] : [])));
+  }
+  const sockets = await Promise.all(conns.map((c) => new Promise<WebSocket>((res, rej) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ipcscope`, SUBPROTOCOL, { headers: { 'X-IPCScope-Secret': secret }, perMessageDeflate: false });
+    ws.on('error', rej);
+    ws.on('open', () => ws.send(encodeJson(MessageType.Hello, 0, { pid: c.pid, ppid: c.ppid, tid: c.tid, origin: c.origin, exe: c.exe, cwd: c.cwd, argv: [], startNs: c.startNs.toString() })));
+    ws.once('message', () => res(ws)); // WELCOME
+  })));
+  const start = performance.now();
+  for (let t = 0; t < ticks.length; t++) {
+    const due = start + t * TICK_MS;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    for (const { k, msg } of ticks[t]) sockets[k].send(msg);
+  }
+  await Promise.all(sockets.map((ws, k) => new Promise<void>((res) => {
+    ws.send(encodeBye(seqs[k]++, 0n, 0n));
+    ws.on('close', () => res());
+    ws.close();
+  })));
 }
 
 async function main(): Promise<void> {
@@ -244,7 +304,13 @@ async function main(): Promise<void> {
       (trace as { source: unknown }).source = null; // let the next size have the memory
       global.gc?.();
     }
-    if (!argv.includes('--no-live')) await livePath(browser, 200_000, 5);
+    if (!argv.includes('--no-live')) {
+      const secs = Number(flag('live-seconds') ?? 5);
+      // without the browser first: the host alone (collector, store, feed), then the model as the views update it,
+      // then with the webview following the recording
+      const variants = (flag('live') ?? 'host,model,browser,browser+model').split(',');
+      for (const v of variants) await livePath(v.startsWith('browser') ? browser : null, 200_000, secs, v.endsWith('model'));
+    }
   } finally {
     await browser.close();
   }
@@ -255,4 +321,7 @@ async function main(): Promise<void> {
   if (json) writeFileSync(json, JSON.stringify(rows, null, 2));
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+if (argv[0] === '--feed') {
+  const [port, secret, rate, seconds] = argv.slice(1);
+  feed(Number(port), secret, Number(rate), Number(seconds)).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+} else main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

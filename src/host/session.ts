@@ -13,6 +13,7 @@ import type { ConnectionInfo } from '../common/traceEvent';
 import { TraceModel } from '../common/model';
 import { planLaunch, runBuild, type ProgramSpec } from './programs';
 import { ProgramTerminal } from './programTerminal';
+import { LiveModel } from './liveModel';
 import type { IpcScopeSettings } from './settings';
 import { log } from './log';
 
@@ -45,7 +46,9 @@ export class TraceSession implements vscode.Disposable {
   private readonly tempDir: string | undefined;
   private mainExited = false;
   private model: TraceModel | undefined;
+  private liveModel: LiveModel | undefined;
   private modelFlushed = false;
+  private disposed = false;
 
   private constructor(readonly label: string, readonly live: boolean, readonly program?: ProgramSpec, tempDir?: string) {
     this.state = live ? 'building' : 'opened';
@@ -188,16 +191,23 @@ export class TraceSession implements vscode.Disposable {
   }
 
   /**
-   * The trace model, brought up to date with the events so far (views call this when they refresh, so the model
-   * work happens at most at the views' pace). A live model lags the newest events slightly; once the recording
-   * has ended it is flushed and complete.
+   * The trace model as far as it has got (views call this when they refresh). While recording, the model catches up
+   * with the store in bounded steps between turns of the event loop (LiveModel): a whole 250 ms batch at 200k
+   * events/s blocked the extension host for hundreds of ms. The views are told (onDidChange) when it has caught up.
+   * Once the recording has ended the model is completed (flushed) on the first call.
    */
   currentModel(): TraceModel | undefined {
     if (!this.store) return undefined;
-    this.model ??= new TraceModel(this.store, { live: this.live });
-    if (this.running || !this.live) this.model.update();
-    else if (!this.modelFlushed) { this.model.update({ flush: true }); this.modelFlushed = true; }
-    return this.model;
+    if (!this.live) {
+      this.model ??= new TraceModel(this.store, { live: false });
+      this.model.update();
+      return this.model;
+    }
+    this.liveModel ??= new LiveModel(this.store);
+    if (this.running) {
+      if (!this.liveModel.caughtUp) void this.liveModel.catchUp().then(() => { if (!this.disposed) this.changed(); });
+    } else if (!this.modelFlushed) { this.liveModel.complete(); this.modelFlushed = true; }
+    return this.liveModel.model;
   }
 
   stats(): SessionStats {
@@ -219,7 +229,9 @@ export class TraceSession implements vscode.Disposable {
     clearTimeout(this.changeTimer);
     this.changeEmitter.dispose();
     this.endEmitter.dispose();
+    this.disposed = true;
     this.model?.dispose();
+    this.liveModel?.dispose();
     if (this.tempDir) void this.whenEnded().then(() => rmSync(this.tempDir!, { recursive: true, force: true }));
   }
 }
