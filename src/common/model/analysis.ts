@@ -1,57 +1,142 @@
 // Derived answers: the wait-for graph with deadlocks, lock-order cycles (potential deadlocks) and the findings.
 // Computed on demand from the model's state (cost proportional to waits, locks and evidence, not to events).
-import { K } from './kinds';
-import { kindById } from '../vocabulary';
+import { A, K } from './kinds';
+import { enumValue, kindById, PHASE } from '../vocabulary';
+import type { TraceEvent } from '../traceEvent';
 import { cycleThrough, stronglyConnected } from './matchers';
-import { threadKey, type TraceModel } from './model';
-import type { Finding, Wait } from './types';
+import { semopRaises, threadKey, type TraceModel } from './model';
+import type { FdEnd, FdInterval, Finding, Wait } from './types';
 
 export interface WaitEdge { readonly from: string; readonly to: string; readonly wait: Wait; readonly reason: string }
 export interface WaitForGraph {
   /** Threads ("pid/tid") blocked at the moment analysed, with what they wait on. */
   readonly blocked: Map<string, Wait>;
   readonly edges: WaitEdge[];
+  /** Blocked threads whose wait something outside the trace could end (a connection, a signal, a timeout, an fd the
+   * trace does not know), with why: never part of a deadlock, whatever their edges. */
+  readonly open: Map<string, string>;
   /** Each deadlock: the threads of one cycle, in order, with the waits that form it. */
   readonly deadlocks: { threads: string[]; waits: Wait[] }[];
   readonly atNs: bigint;
 }
 
 const kindName = (k: number): string => kindById(k)?.name ?? String(k);
+const NO_TIMEOUT = 0xffffffffffffffffn;
+const TIMED_LOCK = new Set([enumValue('lockHow', 'timedlock'), enumValue('lockHow', 'clocklock')]);
+const TIMED_SEM = new Set([enumValue('semWaitHow', 'timedwait'), enumValue('semWaitHow', 'clockwait')]);
+const SIGTIMEDWAIT = enumValue('sigwaitHow', 'sigtimedwait');
+const SEMCTL_SETVAL = 16, SEMCTL_SETALL = 17, WNOHANG = 1;
+
+/** A wait that ends by itself (a timeout) or does not block at all: it cannot be part of a deadlock. */
+function selfEnding(m: TraceModel, w: Wait): string | undefined {
+  const e = m.source.get(w.begin);
+  const arg = (kind: string, name: string) => e.args[A(kind, name)];
+  switch (w.kind) {
+    case K.poll: return arg('poll', 'timeoutNs') !== NO_TIMEOUT ? 'poll with a timeout' : undefined;
+    case K.select: return arg('select', 'timeoutNs') !== NO_TIMEOUT ? 'select with a timeout' : undefined;
+    case K.epollWait: return arg('epoll_wait', 'timeoutNs') !== NO_TIMEOUT ? 'epoll_wait with a timeout' : undefined;
+    case K.condWait: return arg('cond_wait', 'timed') ? 'pthread_cond_timedwait' : undefined;
+    case K.mqSend: return arg('mq_send', 'timed') ? 'mq_timedsend' : undefined;
+    case K.mqReceive: return arg('mq_receive', 'timed') ? 'mq_timedreceive' : undefined;
+    case K.semop: return arg('semop', 'timed') ? 'semtimedop' : undefined;
+    case K.semWait: return TIMED_SEM.has(Number(arg('sem_wait', 'how'))) ? 'sem_timedwait' : undefined;
+    case K.mutexLock: return TIMED_LOCK.has(Number(arg('mutex_lock', 'how'))) ? 'timed mutex lock' : undefined;
+    case K.rwlockLock: return TIMED_LOCK.has(Number(arg('rwlock_lock', 'how'))) ? 'timed rwlock lock' : undefined;
+    case K.sigwait: return Number(arg('sigwait', 'how')) === SIGTIMEDWAIT ? 'sigtimedwait' : undefined;
+    case K.wait: return Number(arg('wait', 'options')) & WNOHANG ? 'WNOHANG' : undefined;
+    default: return undefined;
+  }
+}
 
 /**
  * The wait-for graph at `atNs` (default: the moment the last still-open wait began, i.e. when the stuck threads
- * were all blocked). A thread waits for the threads that could end its wait: a lock's holders, the processes that
- * hold the other end of the pipe or socket, a child it waits for. A set of blocked threads none of which waits for
- * a thread outside the set is deadlocked (OR semantics: one runnable candidate is enough to break it).
+ * were all blocked). A thread waits for the threads that could end its wait (docs/model.md, "Waits": the rule for
+ * each kind). A set of blocked threads none of which waits for a thread outside the set is deadlocked (OR semantics:
+ * one runnable candidate is enough to break it); a wait something outside the trace could end is `open` and never
+ * part of a deadlock.
  */
 export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
   let at = atNs;
   const open = m.waits.filter((w) => w.t1 === undefined);
   if (at === undefined) at = open.reduce((x, w) => (w.t0 > x ? w.t0 : x), m.firstNs ?? 0n);
+  const t = at;
   const blocked = new Map<string, Wait>();
   for (const w of m.waits) {
-    if (w.t0 > at || (w.t1 !== undefined && w.t1 <= at)) continue;
+    if (w.t0 > t || (w.t1 !== undefined && w.t1 <= t)) continue;
     const p = m.processes.get(w.pid);
     // A thread of a process that ended normally is not blocked any more (exit ended the wait).
-    if (p?.endHow === 'exit' && p.endNs !== undefined && p.endNs <= at) continue;
+    if (p?.endHow === 'exit' && p.endNs !== undefined && p.endNs <= t) continue;
     blocked.set(threadKey(w.pid, w.tid), w);
   }
+  const alive = (pid: number, tid: number): boolean => {
+    const p = m.processes.get(pid);
+    if (!p || (p.endNs !== undefined && p.endNs <= t && p.endHow === 'exit')) return false;
+    const th = p.threads.get(tid);
+    return !!th && th.startNs <= t && (th.endNs === undefined || th.endNs > t || blocked.has(threadKey(pid, tid)));
+  };
   const liveThreads = (pid: number): string[] => {
     const p = m.processes.get(pid);
-    if (!p || (p.endNs !== undefined && p.endNs <= at! && !(p.endHow !== 'exit'))) return [];
-    return [...p.threads.values()].filter((t) => t.startNs <= at! && (t.endNs === undefined || t.endNs > at! || blocked.has(threadKey(pid, t.tid)))).map((t) => threadKey(pid, t.tid));
+    if (!p || (p.endNs !== undefined && p.endNs <= t && !(p.endHow !== 'exit'))) return [];
+    return [...p.threads.values()].filter((th) => alive(pid, th.tid)).map((th) => threadKey(pid, th.tid));
   };
+  /** Live threads of the processes holding `object` through an fd of one of `ends` at the moment analysed. */
+  const holders = (object: string | undefined, ends: readonly FdEnd[]): { fd: FdInterval; threads: string[] }[] =>
+    object ? m.holdersAt(object, t).filter((f) => ends.includes(f.end)).map((f) => ({ fd: f, threads: liveThreads(f.pid) })) : [];
+  /** The threads (pid/tid) whose events on `object` up to the moment analysed match `pick`, in order. */
+  const usersOf = (object: string | undefined, pick: (kind: number, e: TraceEvent) => boolean): { pid: number; tid: number }[] => {
+    const o = object ? m.objects.get(object) : undefined;
+    const seen = new Map<string, { pid: number; tid: number }>();
+    for (const i of o?.events ?? []) {
+      const e = m.source.get(i);
+      if (e.ts > t) break;
+      if (pick(e.kind, e)) seen.set(threadKey(e.pid, e.tid), { pid: e.pid, tid: e.tid });
+    }
+    return [...seen.values()];
+  };
+  const objName = (key: string | undefined) => describe(m, key);
+
   const edges: WaitEdge[] = [];
   const candidates = new Map<string, Set<string>>();
+  const openWhy = new Map<string, string>();
   for (const [tk, w] of blocked) {
     const c = new Set<string>();
-    const add = (to: string[], reason: string) => { for (const t of to) { if (!c.has(t)) { c.add(t); edges.push({ from: tk, to: t, wait: w, reason }); } } };
+    const add = (to: string[], reason: string) => { for (const x of to) { if (!c.has(x)) { c.add(x); edges.push({ from: tk, to: x, wait: w, reason }); } } };
+    const opened = (why: string) => { if (!openWhy.has(tk)) openWhy.set(tk, why); };
+    const self = selfEnding(m, w);
+    if (self) opened(`${self}: it ends by itself`);
     const obj = w.object ? m.objects.get(w.object) : undefined;
+    const kn = kindName(w.kind);
     switch (w.kind) {
-      case K.mutexLock: case K.rwlockLock: case K.spinLock: case K.semWait: case K.flock: case K.fcntlLock: case K.lockf: {
-        const holders = w.object ? m.lockHolders(w.object) : [];
+      case K.mutexLock: case K.rwlockLock: case K.spinLock: case K.flock: case K.fcntlLock: case K.lockf: {
+        const hs = w.object ? m.lockHolders(w.object) : [];
         const file = w.kind === K.flock || w.kind === K.fcntlLock || w.kind === K.lockf;
-        for (const h of holders) add(file ? liveThreads(h.pid) : [threadKey(h.pid, h.tid)], `${kindName(w.kind)}: held by ${h.pid}/${h.tid}`);
+        for (const h of hs) add(file ? liveThreads(h.pid) : [threadKey(h.pid, h.tid)], `${kn}: held by ${h.pid}/${h.tid}`);
+        break;
+      }
+      case K.semWait: {
+        // A semaphore is raised by whoever posts it: its holders (used as a lock) and the threads that posted it
+        // before; when the trace shows neither, any thread of the processes that used it.
+        for (const h of w.object ? m.lockHolders(w.object) : []) if (alive(h.pid, h.tid)) add([threadKey(h.pid, h.tid)], `sem_wait on ${objName(w.object)}: taken by ${h.pid}/${h.tid}, which should post it`);
+        for (const u of usersOf(w.object, (k) => k === K.semPost)) if (alive(u.pid, u.tid)) add([threadKey(u.pid, u.tid)], `sem_wait on ${objName(w.object)}: ${u.pid}/${u.tid} posted it before`);
+        if (!c.size) for (const pid of uniq(usersOf(w.object, () => true).map((u) => u.pid))) add(liveThreads(pid), `sem_wait on ${objName(w.object)}: process ${pid} uses it`);
+        break;
+      }
+      case K.semop: {
+        const raisers = usersOf(w.object, (k, e) => (k === K.semop && e.phase !== PHASE.begin && e.err === 0 && semopRaises(e))
+          || (k === K.semctl && (Number(e.args[A('semctl', 'cmd')]) === SEMCTL_SETVAL || Number(e.args[A('semctl', 'cmd')]) === SEMCTL_SETALL)));
+        for (const u of raisers) if (alive(u.pid, u.tid)) add([threadKey(u.pid, u.tid)], `semop on ${objName(w.object)}: ${u.pid}/${u.tid} raised it before`);
+        if (!c.size) for (const pid of uniq(usersOf(w.object, () => true).map((u) => u.pid))) add(liveThreads(pid), `semop on ${objName(w.object)}: process ${pid} uses the set`);
+        break;
+      }
+      case K.condWait: {
+        // Signalled by the threads that signalled it before and those that use its mutex (the predicate changes
+        // under the mutex); when none other is known, by any other thread of the processes that used it.
+        const me = (u: { pid: number; tid: number }) => u.pid === w.pid && u.tid === w.tid;
+        for (const u of usersOf(w.object, (k) => k === K.condSignal)) if (!me(u) && alive(u.pid, u.tid)) add([threadKey(u.pid, u.tid)], `cond_wait on ${objName(w.object)}: ${u.pid}/${u.tid} signalled it before`);
+        const mutex = w.object ? m.condMutexKey(w.object) : undefined;
+        for (const u of usersOf(mutex, () => true)) if (!me(u) && alive(u.pid, u.tid)) add([threadKey(u.pid, u.tid)], `cond_wait on ${objName(w.object)}: ${u.pid}/${u.tid} uses its mutex ${objName(mutex)}`);
+        if (!c.size) for (const pid of uniq([w.pid, ...usersOf(w.object, () => true).map((u) => u.pid)])) add(liveThreads(pid).filter((x) => x !== tk), `cond_wait on ${objName(w.object)}: any other thread of ${pid} could signal it`);
+        if (!c.size) add([tk], `cond_wait on ${objName(w.object)}: no other thread could signal it`);
         break;
       }
       case K.read: case K.write: {
@@ -59,10 +144,43 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         const isWrite = w.kind === K.write;
         if (obj.type === 'pipe' || obj.type === 'fifo') {
           // Reading waits for any holder of a write end; writing (pipe full) waits for any holder of a read end.
-          for (const f of m.holdersAt(obj.key, at)) if (f.end === 'rw' || f.end === (isWrite ? 'r' : 'w')) add(liveThreads(f.pid), `${isWrite ? 'write to full' : 'read from empty'} ${obj.type} ${obj.name || obj.key}: fd ${f.fd} of ${f.pid}`);
+          for (const h of holders(obj.key, isWrite ? ['r', 'rw'] : ['w', 'rw'])) add(h.threads, `${isWrite ? 'write to full' : 'read from empty'} ${obj.type} ${obj.name || obj.key}: fd ${h.fd.fd} of ${h.fd.pid}`);
         } else if (obj.type === 'socket' && obj.peer) {
-          for (const f of m.holdersAt(obj.peer, at)) add(liveThreads(f.pid), `${isWrite ? 'send' : 'receive'} on socket: peer held by ${f.pid}`);
-        }
+          for (const h of holders(obj.peer, ['r', 'w', 'rw'])) add(h.threads, `${isWrite ? 'send' : 'receive'} on socket: peer held by ${h.fd.pid}`);
+        } else if (obj.type === 'eventfd') {
+          for (const h of holders(obj.key, ['r', 'w', 'rw'])) add(h.threads, `${isWrite ? 'write to full' : 'read from zero'} eventfd: fd ${h.fd.fd} of ${h.fd.pid}`);
+        } else opened(`${kn} on ${objName(obj.key)}: its other side is outside what the trace knows`);
+        break;
+      }
+      case K.mqReceive: case K.mqSend: {
+        // Like a FIFO: the processes that have the queue open for the other direction (a process outside the
+        // trace could open it by name too, as it could a FIFO by path).
+        const recv = w.kind === K.mqReceive;
+        for (const h of holders(w.object, recv ? ['w', 'rw'] : ['r', 'rw'])) add(h.threads, `${recv ? 'mq_receive on empty' : 'mq_send to full'} ${objName(w.object)}: mqd ${h.fd.fd} of ${h.fd.pid} opened for ${recv ? 'writing' : 'reading'}`);
+        break;
+      }
+      case K.msgrcv: case K.msgsnd: {
+        // No descriptor to hold: the processes that used the queue id (msgget, msgsnd, msgrcv) by then.
+        const recv = w.kind === K.msgrcv;
+        for (const pid of uniq(usersOf(w.object, () => true).map((u) => u.pid))) add(liveThreads(pid), `${recv ? 'msgrcv on empty' : 'msgsnd to full'} ${objName(w.object)}: process ${pid} uses the queue`);
+        break;
+      }
+      case K.poll: case K.select: case K.epollWait: {
+        readinessEdges(m, w, t, holders, add, opened, kn);
+        break;
+      }
+      case K.accept: {
+        // A connection can come from any process, traced or not: never part of a deadlock. The process that did
+        // connect, once known, is shown.
+        opened(`accept on ${objName(w.object)}: a connection can come from outside the trace`);
+        if (w.by) add(liveThreads(w.by.pid), `accept on ${objName(w.object)}: ${w.by.pid} connected`);
+        break;
+      }
+      case K.sigwait: {
+        // Any process (and the kernel) can send a signal. The traced senders so far are shown.
+        opened(`${kn}: a signal can come from any process or the kernel`);
+        const senders = uniq(m.flows.filter((f) => f.kind === 'signal' && f.to.pid === w.pid && f.from.ts <= t).map((f) => f.from.pid));
+        for (const pid of senders) add(liveThreads(pid), `${kn}: ${pid} signalled this process before`);
         break;
       }
       case K.wait: {
@@ -71,15 +189,15 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         for (const k of kids) add(liveThreads(k), `wait for child ${k}`);
         break;
       }
-      default: break; // accept, poll, epoll, cond_wait, sigwait: the waker cannot be named, so no edge
+      default: opened(`${kn}: who could end it is not known`); break;
     }
     candidates.set(tk, c);
   }
-  // Greatest fixpoint: drop blocked threads that wait for anything runnable.
-  const stuck = new Set([...blocked.keys()].filter((t) => (candidates.get(t)?.size ?? 0) > 0));
+  // Greatest fixpoint: drop blocked threads that wait for anything runnable (or that something outside could wake).
+  const stuck = new Set([...blocked.keys()].filter((x) => (candidates.get(x)?.size ?? 0) > 0 && !openWhy.has(x)));
   for (let changed = true; changed;) {
     changed = false;
-    for (const t of [...stuck]) for (const c of candidates.get(t)!) if (!stuck.has(c)) { stuck.delete(t); changed = true; break; }
+    for (const x of [...stuck]) for (const c of candidates.get(x)!) if (!stuck.has(c)) { stuck.delete(x); changed = true; break; }
   }
   const deadlocks: { threads: string[]; waits: Wait[] }[] = [];
   const covered = new Set<string>();
@@ -88,11 +206,44 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
     const start = comp[0];
     const within = new Set(comp);
     const cyc = cycleThrough(start, within, next);
-    if (!cyc || cyc.some((t) => covered.has(t))) continue;
-    cyc.forEach((t) => covered.add(t));
-    deadlocks.push({ threads: cyc, waits: cyc.map((t) => blocked.get(t)!) });
+    if (!cyc || cyc.some((x) => covered.has(x))) continue;
+    cyc.forEach((x) => covered.add(x));
+    deadlocks.push({ threads: cyc, waits: cyc.map((x) => blocked.get(x)!) });
   }
-  return { blocked, edges, deadlocks, atNs: at };
+  return { blocked, edges, open: openWhy, deadlocks, atNs: t };
+}
+
+/**
+ * poll/select/epoll_wait: the thread waits for whoever can make one of its watched fds ready: the holders of a
+ * pipe's or FIFO's other end, a connected socket's peer, an eventfd, a message queue. A watched fd whose other side
+ * the trace cannot name (a listening or unconnected socket, a terminal, a file, an fd it never saw opened) could
+ * be made ready from outside: the wait is open.
+ */
+function readinessEdges(m: TraceModel, w: Wait, t: bigint,
+  holders: (object: string | undefined, ends: readonly FdEnd[]) => { fd: FdInterval; threads: string[] }[],
+  add: (to: string[], reason: string) => void, opened: (why: string) => void, kn: string): void {
+  if (w.watchesIncomplete) opened(`${kn} watches fds the trace does not know (inherited, or more than the shim records)`);
+  if (!w.watches?.length) opened(`${kn} watches no fd the trace knows`);
+  for (const x of w.watches ?? []) {
+    const o = x.object ? m.objects.get(x.object) : undefined;
+    const what = `${kn}: fd ${x.fd} (${describe(m, x.object)})`;
+    if (!o) { opened(`${what} is not known to the trace`); continue; }
+    const wantIn = x.dir !== 'out', wantOut = x.dir !== 'in';
+    if (o.type === 'pipe' || o.type === 'fifo' || o.type === 'mq') {
+      const ends: FdEnd[] = [];
+      if (wantIn) ends.push('w');
+      if (wantOut) ends.push('r');
+      ends.push('rw');
+      for (const h of holders(o.key, ends)) add(h.threads, `${what} ${wantIn ? 'readable' : 'writable'} when ${h.fd.pid} ${wantIn ? 'writes' : 'reads'} (fd ${h.fd.fd}, ${h.fd.end})`);
+    } else if (o.type === 'socket' && o.peer) {
+      for (const h of holders(o.peer, ['r', 'w', 'rw'])) add(h.threads, `${what} ready when the peer's holder ${h.fd.pid} ${wantIn ? 'sends' : 'receives'} (fd ${h.fd.fd})`);
+    } else if (o.type === 'eventfd') {
+      for (const h of holders(o.key, ['r', 'w', 'rw'])) add(h.threads, `${what} ready when ${h.fd.pid} writes it (fd ${h.fd.fd})`);
+    } else {
+      opened(`${what}: ${o.type === 'socket' ? 'a connection or datagram can come from outside the trace' : 'its other side is outside what the trace knows'}`);
+    }
+  }
+  void t;
 }
 
 /** Cycles in the lock-order graph whose edges come from at least two threads: potential deadlocks (ABBA). */

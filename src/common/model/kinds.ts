@@ -21,6 +21,7 @@ export const K = {
   spinLock: kindId('spin_lock'), spinUnlock: kindId('spin_unlock'), semOpen: kindId('sem_open'), semWait: kindId('sem_wait'),
   semPost: kindId('sem_post'), semInit: kindId('sem_init'), semClose: kindId('sem_close'), semop: kindId('semop'),
   select: kindId('select'), poll: kindId('poll'), epollCreate: kindId('epoll_create'), epollWait: kindId('epoll_wait'), eventfd: kindId('eventfd'),
+  epollCtl: kindId('epoll_ctl'), semget: kindId('semget'), semctl: kindId('semctl'),
   pageFault: kindId('page_fault'), pageSnapshot: kindId('page_snapshot'), snapshotDone: kindId('snapshot_done'),
 } as const;
 

@@ -14,8 +14,9 @@ import { ByteStreamMatcher, MessageMatcher, PriorityQueueMatcher, type Endpoint 
 import { LaneIndex } from './lanes';
 import { PageModel } from './pages';
 import type {
-  Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats,
+  Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
 } from './types';
+import type { LockHold } from './types';
 
 export interface TraceModelOptions {
   /** Live source: hold back events newer than the newest timestamp minus lagNs until later updates (default false). */
@@ -41,7 +42,21 @@ interface LockState {
 }
 interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
 
+/** A readiness wait (poll/select/epoll_wait) watching objects, to name who made one of them ready (`by`). */
+interface ReadyWatch {
+  wait: Wait;
+  lane: LaneIndex;
+  dirs: Map<string, WatchedFd['dir']>;
+  /** The first write (for `in`) or read (for `out`) by another thread on each object since the wait began. */
+  first: Map<string, Endpoint>;
+  /** Set when the wait ended: the objects it reported ready. */
+  ready?: Set<string>;
+}
+type EpollEntry = WatchedFd & { readonly events: number };
+
 interface MappingRange { start: bigint; end: bigint; key: string; offset: bigint }
+/** A Python target's source position (python_location). */
+export interface PythonLocation { readonly file: string; readonly line: number }
 export interface ImageMapping { start: bigint; end: bigint; offset: bigint; path: string; dev: bigint; ino: bigint }
 
 interface ProcState {
@@ -78,10 +93,13 @@ export class TraceModel {
   readonly pages = new PageModel();
   readonly bytesByKind = new Map<FlowKind, number>();
   readonly signals = new Map<number, SignalStats>();
-  /** Python file:line of an event, where the shim sent a python_location before it. */
-  readonly pythonLocations = new Map<number, { file: string; line: number }>();
   /** Lock-order graph: lock key → lock key acquired while holding it → first evidence. */
   readonly lockOrder = new Map<string, Map<string, { pid: number; tid: number; held: number; acquired: number }>>();
+  /** Every kill/sigqueue/tgkill/raise to a pid, delivered or not (a default action leaves no delivery to match). */
+  readonly signalsSent: { readonly from: Endpoint; readonly pid: number; readonly sig: number }[] = [];
+  /** Every hold of each lock, in acquisition order (t1 undefined while still held). */
+  readonly lockHolds = new Map<string, LockHold[]>();
+  private holdBySince = new WeakMap<object, LockHold>();
   /** Evidence the findings pass reads (kept small: only suspicious events). */
   readonly evidence = {
     leakedExec: [] as { pid: number; fd: number; object: string; exec: number; start: number; opened: number }[],
@@ -128,7 +146,8 @@ export class TraceModel {
   private lastCondSignal = new Map<string, { index: number; ts: bigint; waiters: number; tid: number }>();
   private lastReadOn = new Map<string, Endpoint>();
   private lastEintr = new Map<LaneIndex, TraceEvent>();
-  private pyPending = new Map<LaneIndex, { file: string; line: number }>();
+  /** Per thread, the python_location events so far: event index where each starts, and its location (null: line 0). */
+  private pyMarks = new Map<LaneIndex, { at: number[]; loc: (PythonLocation | null)[] }>();
   private boundAddr = new Map<string, string>();
   private socketByAddrs = new Map<string, string>();
   private knownConns = 0;
@@ -137,6 +156,14 @@ export class TraceModel {
   private lastHandledNs?: bigint;
   private outOfOrder = false;
   private waitsByThread = new Map<number, Map<number, Wait[]>>();
+  /** Interest list of each epoll instance (instance → fd → entry), as epoll_ctl built it so far. Instances are
+   *  named by their epoll_create event (every epoll fd has the same anonymous inode); `${pid}:${fd}` → instance. */
+  private epollInterest = new Map<string, Map<number, EpollEntry>>();
+  private epollInstances = new Map<string, string>();
+  /** Object key → the readiness waits watching it; and each lane's latest one (dropped when the next begins). */
+  private readyWatches = new Map<string, Set<ReadyWatch>>();
+  private readyByLane = new Map<LaneIndex, ReadyWatch>();
+  private lastSemopPost = new Map<string, Endpoint>();
   private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
   private brokenStreams = new Set<string>();
@@ -147,6 +174,32 @@ export class TraceModel {
   constructor(readonly source: EventSource, private readonly opts: TraceModelOptions = {}) {
     if (opts.follow && source.onAppend) this.unsubscribe = source.onAppend(() => this.update());
   }
+  /**
+   * The Python file:line an event was made from (Python targets): the last python_location before it on its thread,
+   * which applies to the thread's events until the next one (line 0: none).
+   */
+  pythonLocation(index: number): PythonLocation | undefined {
+    if (!this.pyMarks.size) return undefined;
+    const e = this.source.get(index);
+    const lane = this.laneByThread.get(e.pid)?.get(e.tid);
+    const m = lane && this.pyMarks.get(lane);
+    if (!m) return undefined;
+    let lo = 0, hi = m.at.length; // first mark at or after index
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (m.at[mid] < index) lo = mid + 1; else hi = mid; }
+    return lo > 0 ? m.loc[lo - 1] ?? undefined : undefined;
+  }
+
+  private notePythonLocation(lane: LaneIndex, e: TraceEvent): void {
+    let m = this.pyMarks.get(lane);
+    if (!m) this.pyMarks.set(lane, (m = { at: [], loc: [] }));
+    const line = Number(e.args[0] ?? 0n);
+    const loc = line > 0 ? { file: blobText(e.blob), line } : null;
+    // Events arrive per thread in order; a late one (live lag) goes to its place.
+    let k = m.at.length;
+    while (k > 0 && m.at[k - 1] > e.index) k--;
+    m.at.splice(k, 0, e.index); m.loc.splice(k, 0, loc);
+  }
+
   dispose(): void { this.unsubscribe?.(); }
 
   /** Consume new events. `flush` processes everything held back (end of a live session). */
@@ -337,9 +390,7 @@ export class TraceModel {
     lane.add(e.ts, e.index);
     const lk = lane;
 
-    if (e.kind === K.pythonLocation) { this.pyPending.set(lk, { file: blobText(e.blob), line: Number(e.args[0]) }); return; }
-    const py = this.pyPending.size ? this.pyPending.get(lk) : undefined;
-    if (py) { this.pythonLocations.set(e.index, py); this.pyPending.delete(lk); }
+    if (e.kind === K.pythonLocation) { this.notePythonLocation(lk, e); return; }
 
     if ((e.flags & EVENT_FLAG.inSignalHandler) && e.phase !== PHASE.end && isSignalUnsafe(e)) this.evidence.unsafeInHandler.push(e.index);
     this.checkEintr(e, lk);
@@ -448,11 +499,21 @@ export class TraceModel {
       case K.mqOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'mq', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'mq_open'); return;
       case K.mqClose: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
       case K.mqSend: case K.mqReceive: if (done && ok) this.onMq(e, wait); return;
-      case K.msgsnd: case K.msgrcv: if (done && ok) this.onSysvMsg(e, wait); return;
+      case K.msgsnd: case K.msgrcv:
+        if (done && ok) this.onSysvMsg(e, wait);
+        else this.touch(this.sysvObj('sysvmsg', a[0], e.ts), e); // who used the queue by when: the wait-for graph asks
+        return;
+      case K.msgget: if (ok) this.touch(this.sysvObj('sysvmsg', BigInt(s64(e.result)), e.ts), e); return;
+      case K.semget: if (ok) this.touch(this.sysvObj('sysvsem', BigInt(s64(e.result)), e.ts), e); return;
+      case K.semctl: this.touch(this.sysvObj('sysvsem', a[0], e.ts), e); return;
+      case K.semop: return this.onSemop(e, ok, wait);
       case K.shmOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'shm', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'shm_open'); return;
       case K.mmap: if (ok) this.onMmap(e); return;
       case K.munmap: if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
-      case K.epollCreate: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[1], a[2]), 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
+      case K.epollCtl: if (ok) this.onEpollCtl(e); return;
+      case K.select: case K.poll: case K.epollWait: return this.onReadinessWait(e, wait);
+      case K.epollCreate: if (ok) this.epollInstances.set(`${e.pid}:${s64(e.result)}`, `epoll#${e.index}`);
+        if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[1], a[2]), 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
       case K.eventfd: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'eventfd', e.ts), 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'eventfd'); return;
       case K.kill: case K.sigqueue: if (ok) this.onSignalSent(e, s64(a[0]), 0, Number(a[1])); return;
       case K.tgkill: if (ok) this.onSignalSent(e, s64(a[0]), Number(a[1]), Number(a[2])); return;
@@ -461,6 +522,7 @@ export class TraceModel {
       case K.sigwait: if (isEnd && ok) this.onSignalDelivered(e, Number(a[1]), 0, wait); return;
       case K.mutexLock: case K.spinLock: case K.rwlockLock:
         if (done && ok && e.result === 0n) this.acquire(this.lockFor(e, a[0]), e, wait, e.kind === K.rwlockLock && Number(a[1]) !== RW_WRITE);
+        else if (done) this.lockFailed(this.lockFor(e, a[0]));
         else if (e.phase === PHASE.begin && wait) wait.holders = this.holdersOf(this.lockFor(e, a[0]));
         return;
       case K.mutexUnlock: case K.spinUnlock: case K.rwlockUnlock: if (e.result === 0n) this.release(this.lockFor(e, a[0]), e); return;
@@ -471,6 +533,7 @@ export class TraceModel {
       case K.semInit: this.lockFor(e, a[0], 'semaphore'); return;
       case K.semWait:
         if (done && ok) this.acquire(this.lockFor(e, a[0], 'semaphore'), e, wait, false);
+        else if (done) this.lockFailed(this.lockFor(e, a[0], 'semaphore'));
         else if (e.phase === PHASE.begin && wait) wait.holders = this.holdersOf(this.lockFor(e, a[0], 'semaphore'));
         return;
       case K.semPost: if (ok) this.release(this.lockFor(e, a[0], 'semaphore'), e, true); return;
@@ -660,6 +723,8 @@ export class TraceModel {
     this.touch(o, e);
     const n = ok ? s64(e.result) : 0;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    // Bytes written make the reading side readable; bytes read make room on the writing side.
+    if (n > 0 && this.readyWatches.size) { const side = o.type === 'socket' ? o.peer : key; if (side) this.readyEvent(side, isWrite ? 'in' : 'out', ep); }
     if (o.type === 'pipe' || o.type === 'fifo') {
       const kind: FlowKind = o.type;
       if (isWrite) {
@@ -755,6 +820,7 @@ export class TraceModel {
     if (!m) this.mqs.set(key, (m = new PriorityQueueMatcher((f, t, b, prio) => this.addFlow('mq', key, f, t, b, prio))));
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const before = m.orderViolations;
+    if (this.readyWatches.size) this.readyEvent(key, e.kind === K.mqSend ? 'in' : 'out', ep);
     if (e.kind === K.mqSend) {
       m.send(ep, Number(a[1]), Number(a[2]));
       const r = this.lastReadOn.get(key);
@@ -763,12 +829,19 @@ export class TraceModel {
     this.evidence.mqOrderViolations += m.orderViolations - before;
   }
 
-  private onSysvMsg(e: TraceEvent, _wait: Wait | undefined): void {
+  private sysvObj(prefix: 'sysvmsg' | 'sysvsem', id: bigint, ts: bigint): IpcObject {
+    return prefix === 'sysvmsg' ? this.obj(`sysvmsg:${id}`, 'sysv-mq', ts, `System V queue ${id}`) : this.obj(`sysvsem:${id}`, 'semaphore', ts, `System V semaphore set ${id}`);
+  }
+  private onSysvMsg(e: TraceEvent, wait: Wait | undefined): void {
     const a = e.args;
     const send = e.kind === K.msgsnd;
     const key = `sysvmsg:${a[0]}`;
-    const o = this.obj(key, 'sysv-mq', e.ts, `System V queue ${a[0]}`);
+    const o = this.sysvObj('sysvmsg', a[0], e.ts);
     this.touch(o, e);
+    // A send that waited on a full queue was let in by the receive that made room.
+    const ep0: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    if (send) { const r = this.lastReadOn.get(key); if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r; }
+    else this.lastReadOn.set(key, ep0);
     const mtype = send ? a[2] : a[3];
     const mk = `${key}/${mtype}`;
     let m = this.msgStreams.get(mk);
@@ -800,6 +873,127 @@ export class TraceModel {
     if (src && dst) dst.end = src.end;
   }
 
+  // ---------------------------------------------------------------- readiness waits and System V semaphores
+
+  /** The mutex a condition variable was last waited on with (its lock key), for the wait-for graph. */
+  condMutexKey(condKey: string): string | undefined { return this.condMutex.get(condKey); }
+
+  private onSemop(e: TraceEvent, ok: boolean, wait: Wait | undefined): void {
+    const key = `sysvsem:${e.args[0]}`;
+    this.touch(this.sysvObj('sysvsem', e.args[0], e.ts), e);
+    if (e.phase === PHASE.begin || !ok) return;
+    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    // A blocked semop was let through by the last operation that raised a value since it began.
+    const p = this.lastSemopPost.get(key);
+    if (wait && wait.t1 !== undefined && p && p.ts >= wait.t0 && (p.pid !== e.pid || p.tid !== e.tid)) wait.by = p;
+    if (semopRaises(e)) this.lastSemopPost.set(key, ep);
+  }
+
+  private onEpollCtl(e: TraceEvent): void {
+    const [epfd, op, fd, events, data, , dev, ino] = e.args;
+    const epKey = this.fdObjKey(e.pid, s64(epfd));
+    const o = epKey ? this.objects.get(epKey) : undefined;
+    if (o) this.touch(o, e);
+    const ep = this.epollInstance(e.pid, s64(epfd));
+    if (!ep) return;
+    let list = this.epollInterest.get(ep);
+    if (!list) this.epollInterest.set(ep, (list = new Map()));
+    const n = s64(fd);
+    if (Number(op) === EPOLL_CTL_DEL) { list.delete(n); return; }
+    const object = ino ? this.ik(dev, ino) : this.fdObjKey(e.pid, n);
+    list.set(n, { fd: n, object, dir: readyDir(Number(events)), data, events: Number(events) });
+  }
+
+  /** poll/select/epoll_wait: the watched fds at the begin; at the end, who made the reported fds ready. */
+  private onReadinessWait(e: TraceEvent, wait: Wait | undefined): void {
+    if (!wait) return;
+    const lane = this.lastLane!;
+    if (e.phase === PHASE.begin) {
+      const { watches, incomplete } = this.watchedFds(e);
+      wait.watches = watches;
+      if (incomplete) wait.watchesIncomplete = true;
+      const old = this.readyByLane.get(lane);
+      if (old) this.unwatch(old);
+      const rw: ReadyWatch = { wait, lane, dirs: new Map(), first: new Map() };
+      for (const w of watches) if (w.object) rw.dirs.set(w.object, rw.dirs.has(w.object) && rw.dirs.get(w.object) !== w.dir ? 'inout' : w.dir);
+      for (const k of rw.dirs.keys()) { let set = this.readyWatches.get(k); if (!set) this.readyWatches.set(k, (set = new Set())); set.add(rw); }
+      this.readyByLane.set(lane, rw);
+      return;
+    }
+    const rw = this.readyByLane.get(lane);
+    if (!rw || rw.wait !== wait) return;
+    const ready = new Set<string>();
+    if (e.err === 0 && s64(e.result) > 0) for (const fdOrData of readyEntries(e)) {
+      const w = wait.watches?.find((x) => (e.kind === K.epollWait ? x.data === fdOrData : BigInt(x.fd) === fdOrData));
+      if (w?.object) ready.add(w.object);
+    }
+    let by: Endpoint | undefined;
+    for (const k of ready) { const f = rw.first.get(k); if (f && (!by || f.ts < by.ts)) by = f; }
+    if (by) wait.by = by;
+    if (by || !ready.size) { this.unwatch(rw); return; }
+    // The write that woke it may be stamped after the wait's end (its event is taken after it returns).
+    rw.ready = ready;
+  }
+
+  private watchedFds(e: TraceEvent): { watches: WatchedFd[]; incomplete: boolean } {
+    const fds = this.state.get(e.pid)?.fds;
+    const watches: WatchedFd[] = [];
+    let incomplete = false;
+    if (e.kind === K.epollWait) {
+      const ep = this.epollInstance(e.pid, s64(e.args[0]));
+      const list = ep ? this.epollInterest.get(ep) : undefined;
+      if (!list) return { watches, incomplete: true };
+      for (const x of list.values()) { watches.push({ fd: x.fd, object: x.object, dir: x.dir, data: x.data }); if (!x.object || !this.objects.has(x.object)) incomplete = true; }
+      return { watches, incomplete };
+    }
+    const b = e.blob;
+    const dv = b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
+    const n = dv ? Math.floor(dv.byteLength / 8) : 0;
+    for (let i = 0; i < n; i++) {
+      const fd = e.kind === K.poll ? dv!.getInt32(8 * i, true) : dv!.getUint32(8 * i, true);
+      if (fd < 0) continue; // poll ignores negative fds
+      const mask = e.kind === K.poll ? dv!.getUint16(8 * i + 4, true) : dv!.getUint32(8 * i + 4, true);
+      const dir: WatchedFd['dir'] = e.kind === K.poll ? readyDir(mask) : (mask & 2) && (mask & 5) ? 'inout' : mask & 2 ? 'out' : 'in';
+      const object = fds?.get(fd)?.object;
+      if (!object) incomplete = true;
+      watches.push({ fd, object, dir });
+    }
+    // The shim keeps 512 entries; poll's nfds counts them all.
+    if (e.kind === K.poll ? n < Number(e.args[0]) : n >= READY_BLOB_MAX) incomplete = true;
+    return { watches, incomplete };
+  }
+
+  /** The epoll instance behind a process's fd: created there, or inherited across fork (dup'ed fds are not
+   *  followed: their waits count as watching unknown fds). */
+  private epollInstance(pid: number, fd: number): string | undefined {
+    for (let p = pid, hops = 0; hops < 64; hops++) {
+      const f = this.state.get(p)?.fds.get(fd);
+      if (!f) return undefined;
+      const id = this.epollInstances.get(`${p}:${fd}`);
+      if (id && f.how === 'epoll_create') return id;
+      if (f.how !== 'fork') return undefined;
+      p = this.processes.get(p)?.ppid ?? 0;
+    }
+    return undefined;
+  }
+
+  private readyEvent(key: string, dir: 'in' | 'out', ep: Endpoint): void {
+    const set = this.readyWatches.get(key);
+    if (!set) return;
+    for (const rw of [...set]) {
+      const w = rw.wait;
+      const d = rw.dirs.get(key)!;
+      if ((w.pid === ep.pid && w.tid === ep.tid) || ep.ts < w.t0 || (d !== 'inout' && d !== dir)) continue;
+      if (!rw.ready) { if (!rw.first.has(key)) rw.first.set(key, ep); continue; }
+      if (rw.ready.has(key) && ep.ts <= w.t1! + SIGNAL_SKEW_NS) { w.by = ep; this.unwatch(rw); }
+      else if (ep.ts > w.t1! + SIGNAL_SKEW_NS) this.unwatch(rw);
+    }
+  }
+  private unwatch(rw: ReadyWatch): void {
+    for (const k of rw.dirs.keys()) { const set = this.readyWatches.get(k); set?.delete(rw); if (set && !set.size) this.readyWatches.delete(k); }
+    if (this.readyByLane.get(rw.lane) === rw) this.readyByLane.delete(rw.lane);
+  }
+
   // ---------------------------------------------------------------- signals
 
   private onSignalSent(e: TraceEvent, pid: number, tid: number, sig: number): void {
@@ -807,6 +1001,7 @@ export class TraceModel {
     void tid;
     this.sigStats(sig).sent++;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    this.signalsSent.push({ from: ep, pid, sig });
     const k = `${pid}/${sig}`;
     // A delivery can be stamped before the kill that caused it (kill's event is taken after the call returns).
     const early = this.earlyDeliveries.get(k);
@@ -964,6 +1159,18 @@ export class TraceModel {
     const since = { pid: e.pid, tid: e.tid, since: e.ts, index: e.index };
     l.holders.set(key, since);
     l.since.set(key, since);
+    this.recordHold(s.key, since);
+  }
+
+  /** A trylock that found the lock taken, or a timed wait that gave up: contention without an acquisition. */
+  private lockFailed(l: LockState): void { l.stats.failed = (l.stats.failed ?? 0) + 1; }
+
+  private recordHold(lock: string, since: { pid: number; tid: number; since: bigint; index: number }): void {
+    const hold: LockHold = { lock, pid: since.pid, tid: since.tid, t0: since.since, index: since.index };
+    let list = this.lockHolds.get(lock);
+    if (!list) this.lockHolds.set(lock, (list = []));
+    list.push(hold);
+    this.holdBySince.set(since, hold);
   }
 
   private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = this.tk(e.pid, e.tid)): void {
@@ -978,6 +1185,7 @@ export class TraceModel {
       const hs = s.holders.get(this.tk(h.pid, h.tid));
       if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(this.tk(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
     }
+    if (h) { const hold = this.holdBySince.get(h); if (hold && hold.t1 === undefined) { hold.t1 = e.ts; hold.endIndex = e.index; } }
     if (hk) { l.holders.delete(hk); l.since.delete(hk); }
     this.heldLocks.get(this.tk(e.pid, e.tid))?.delete(s.key);
     const rel: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
@@ -1091,4 +1299,36 @@ const UNSAFE_IN_HANDLER = new Set<number>([
 function isSignalUnsafe(e: TraceEvent): boolean {
   if (e.kind === K.exit) return Number(e.args[1]) === 0 || Number(e.args[1]) === 3; // exit() and quick_exit() run handlers; _exit is safe
   return UNSAFE_IN_HANDLER.has(e.kind);
+}
+
+const EPOLL_CTL_DEL = 2;
+/** Entries of a select blob the shim keeps (IPS_PREVIEW_MAX / 8). */
+const READY_BLOB_MAX = 512;
+/** poll/epoll event bits: POLLIN|POLLPRI|POLLRDNORM|POLLRDBAND read, POLLOUT|POLLWRNORM|POLLWRBAND write. */
+function readyDir(events: number): WatchedFd['dir'] {
+  const rd = (events & 0xc3) !== 0, wr = (events & 0x304) !== 0;
+  return rd && wr ? 'inout' : wr ? 'out' : 'in'; // neither: only hang-up/error, which the other end causes, like input
+}
+/** The fds (poll, select) or epoll data words a readiness call's end reported ready. */
+function readyEntries(e: TraceEvent): bigint[] {
+  const b = e.blob;
+  if (!b) return [];
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: bigint[] = [];
+  if (e.kind === K.epollWait) { for (let i = 0; i + 16 <= b.byteLength; i += 16) out.push(dv.getBigUint64(i + 8, true)); return out; }
+  for (let i = 0; i + 8 <= b.byteLength; i += 8) {
+    if (e.kind === K.poll) { if (dv.getUint16(i + 6, true) !== 0) out.push(BigInt(dv.getInt32(i, true))); }
+    else out.push(BigInt(dv.getUint32(i, true)));
+  }
+  return out;
+}
+/** A semop whose operations raise a semaphore value (can let a waiter through). */
+export function semopRaises(e: TraceEvent): boolean {
+  const b = e.blob;
+  if (b && b.byteLength >= 6) {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (let i = 0; i + 6 <= b.byteLength; i += 6) if (dv.getInt16(i + 2, true) > 0) return true;
+    return false;
+  }
+  return s64(e.args[3]) > 0;
 }

@@ -89,7 +89,14 @@ export interface Wait {
   holders?: { pid: number; tid: number }[];
   /** Who ended the wait: the writer whose bytes it read, the thread that released the lock, … */
   by?: Endpoint;
+  /** poll/select/epoll_wait: the fds it watched when it began (epoll: the instance's interest list then). */
+  watches?: WatchedFd[];
+  /** Some watched fds are not known (the blob was cut at 512 entries, or an fd the model never saw opened). */
+  watchesIncomplete?: boolean;
 }
+
+/** One fd a readiness wait watched: `in` readable (or hang-up), `out` writable. */
+export interface WatchedFd { readonly fd: number; readonly object?: string; readonly dir: 'in' | 'out' | 'inout'; readonly data?: bigint }
 
 export type Severity = 'error' | 'warning' | 'info';
 export interface Finding {
@@ -115,6 +122,8 @@ export interface LockStats {
   readonly holders: Map<string, { pid: number; tid: number; count: number; holdNs: bigint }>;
   /** Return address of each acquisition → count (with the pid whose mappings resolve it). */
   readonly callers: Map<bigint, { pid: number; count: number; index: number }>;
+  /** Attempts that did not acquire: failed trylocks, timed waits that gave up. */
+  failed?: number;
 }
 
 export type PageState = 0 | 1 | 2 | 3 | 4;
@@ -124,3 +133,6 @@ export type SharingMethod = 'mapcount' | 'pfn' | 'exclusive-bit';
 export interface PageCounts { present: number; private: number; shared: number; copied: number; absent: number; swapped: number }
 
 export interface SignalStats { sig: number; sent: number; delivered: number }
+
+/** One hold of a lock by a thread (file locks: by a process, tid = pid), for the lock panel's own timeline. */
+export interface LockHold { readonly lock: string; readonly pid: number; readonly tid: number; readonly t0: bigint; readonly index: number; t1?: bigint; endIndex?: number }
