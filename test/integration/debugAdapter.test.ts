@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
-import { ENUMS, kindId } from '../../src/common/vocabulary';
+import { ENUMS, kindId, PHASE } from '../../src/common/vocabulary';
 import { ROOT, whyNoShim } from '../helpers/record';
 import { buildDemos } from './demoSupport';
 
@@ -201,6 +201,37 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
 
     const r = await c.dc.evaluateRequest({ expression: `fds ${parent}`, context: 'repl' });
     assert.match(r.body.result, /fd 4: pipe:\[\d+\]/);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('a conditional source-line breakpoint stops only where its condition holds; every stop moves the editor\'s cursor', async () => {
+    const c = await conversation();
+    const cursors: { index: number; history: boolean }[] = [];
+    c.dc.on('ipcScope.cursor', (e: DebugProtocol.Event) => cursors.push(e.body as { index: number; history: boolean }));
+    let bps: DebugProtocol.Breakpoint[] = [];
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, async () => {
+      bps = (await c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30, condition: 'count < 15' }, { line: 18, condition: 'fd ==' }] })).body.breakpoints;
+    });
+    assert.equal(bps[0].verified, true, JSON.stringify(bps));
+    assert.match(bps[0].message ?? '', /when count < 15$/);
+    assert.equal(bps[1].verified, false, 'a condition that does not parse is refused');
+    assert.ok(bps[1].message, JSON.stringify(bps[1]));
+
+    // The messages are 19, 22 and 9 bytes: only the third write makes the condition true.
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'breakpoint');
+    const frames = await c.frames(stop.body.threadId!);
+    assert.match(frames[0].name, /^write\(fd 4 → pipe:\[\d+\], 9 bytes\)$/, frames.map((f) => f.name).join(' | '));
+    const store = c.session.liveCollector!.store;
+    const WRITE = kindId('write');
+    const writes: bigint[] = [];
+    for (let i = 0; i < store.count; i++) if (store.kindAt(i) === WRITE && store.tidAt(i) === stop.body.threadId && store.phaseAt(i) === PHASE.end) writes.push(store.get(i).result);
+    assert.deepEqual(writes, [19n, 22n], 'the first two writes ran to completion without stopping');
+    await new Promise((r) => setTimeout(r, 100));
+    const at = cursors.find((x) => !x.history);
+    assert.ok(at, 'the stop sent the cursor');
+    assert.equal(store.tidAt(at.index), stop.body.threadId);
     const pids = await c.close();
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });

@@ -79,6 +79,7 @@ type Action =
   | { type: 'follow'; tid: number; match: (e: TraceEvent) => boolean; what: string; tempKinds: number[] };
 interface FrameRef { tid: number; index?: number; kind?: number; pid: number; history?: boolean }
 interface FunctionBp { kind: number; condition?: Condition }
+interface SourceBp { file: string; line: number; ranges: LineRange[]; condition?: Condition }
 
 export class IpcScopeDebugSession extends LoggingDebugSession {
   private collector?: Collector;
@@ -99,7 +100,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   private frames = new Handles<FrameRef>();
   private vars = new Handles<Var[]>();
   private lineTable?: LineTable | Error;
-  private sourceBps = new Map<string, { line: number; ranges: LineRange[] }[]>();
+  private sourceBps = new Map<string, SourceBp[]>();
   private functionBps: FunctionBp[] = [];
   private filters = new Set<string>();
   private entryHandled = false;
@@ -148,7 +149,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (args.stopAt) {
         const t = this.table();
         const r = t instanceof Error ? undefined : rangesForLine(t, args.stopAt.file, args.stopAt.line);
-        if (r) this.sourceBps.set(`stopAt:${args.stopAt.file}`, [r]);
+        if (r) this.sourceBps.set(`stopAt:${args.stopAt.file}`, [{ ...r, file: basename(args.stopAt.file) }]);
         else this.log(`stopAt ${args.stopAt.file}:${args.stopAt.line}: ${t instanceof Error ? t.message : 'no code at that line'}`);
       }
       this.sendEvent(new InitializedEvent());
@@ -274,7 +275,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
     const path = args.source.path ?? args.source.name ?? '';
     const out: DebugProtocol.Breakpoint[] = [];
-    const list: { line: number; ranges: LineRange[] }[] = [];
+    const list: SourceBp[] = [];
     const t = this.programPath ? this.table() : new Error('the program is not known yet');
     for (const b of args.breakpoints ?? []) {
       if (t instanceof Error) { out.push({ id: this.bpId++, verified: false, line: b.line, message: t.message }); continue; }
@@ -283,8 +284,12 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
         out.push({ id: this.bpId++, verified: false, line: b.line, message: `${basename(path)}:${b.line} has no code in ${basename(this.programPath)} (built with -g?), so it makes no traced call` });
         continue;
       }
-      list.push(r);
-      out.push({ id: this.bpId++, verified: true, line: r.line, message: 'stops at the first traced call this line makes' });
+      let condition: Condition | undefined;
+      if (b.condition) {
+        try { condition = Condition.parse(b.condition); } catch (e) { out.push({ id: this.bpId++, verified: false, line: b.line, message: (e as Error).message }); continue; }
+      }
+      list.push({ ...r, file: basename(path), condition });
+      out.push({ id: this.bpId++, verified: true, line: r.line, message: condition ? `stops at the first traced call this line makes when ${b.condition!.trim()}` : 'stops at the first traced call this line makes' });
     }
     this.sourceBps.set(path, list);
     await this.pushAll();
@@ -450,7 +455,11 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (st) void this.release(st); // a kind nobody asks for any more (breakpoints changed meanwhile)
       return;
     }
-    if (reason === 'breakpoint') { this.reportStop({ reason: 'breakpoint', tid: e.tid }); return; }
+    if (reason === 'breakpoint') {
+      if (this.sourceConditionHolds(t, e.pid, e.tid)) this.reportStop({ reason: 'breakpoint', tid: e.tid });
+      else if (st) void this.release(st);
+      return;
+    }
     if (reason === 'allStop' || reason === 'pause') { this.reportStop({ reason: 'pause', tid: e.tid }); return; }
     this.reportStop({ reason, tid: e.tid });
   }
@@ -474,6 +483,24 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       return undefined; // the thread's last event is something else: the call emits its event after the pause point
     }
     return undefined;
+  }
+
+  /** A thread the shim stopped at a source line: does one of the breakpoints on the lines of its stack hold? The
+   * shim matches address ranges only; conditions (`fd == 4`, `pid == child`) are judged here, on the pending call's
+   * arguments. An unknown argument counts as a match (one stop too many beats a missed one). */
+  private sourceConditionHolds(t: ThreadState, pid: number, tid: number): boolean {
+    const all = [...this.sourceBps.values()].flat();
+    if (!all.some((b) => b.condition)) return true;
+    const store = this.collector!.store;
+    this.model!.update({ flush: true }); // the process's mappings, for the resolver
+    const paused = store.get(t.paused!.index);
+    const addrs = paused.blob ? readAddrs(paused.blob) : [paused.caller];
+    const lines = new Set(this.resolver!.resolve(pid, addrs).filter((s) => s.file && s.line).map((s) => `${basename(s.file!)}:${s.line}`));
+    const hit = all.filter((b) => lines.has(`${b.file}:${b.line}`));
+    if (!hit.length) return true; // the shim matched a range the resolver places elsewhere (inlined code): stop
+    const pending = this.pendingEvent(t);
+    const ctx = { args: pending ? namedArgs(pending) : new Map<string, bigint>(), pid, tid, rootPid: this.rootPid };
+    return hit.some((b) => !b.condition || b.condition.test(ctx) !== false);
   }
 
   private requestStop(s: Stop): void {
@@ -501,7 +528,12 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (s.text) ev.body.description = s.text;
     this.sendEvent(ev);
     const idx = s.focus ?? this.threads.get(s.tid)?.paused?.index;
-    if (idx !== undefined) this.hooks.cursor?.(idx, this.collector!.store.tsAt(idx));
+    if (idx !== undefined && idx < this.collector!.store.count) {
+      const ts = this.collector!.store.tsAt(idx);
+      this.hooks.cursor?.(idx, ts);
+      // The editor's timeline follows every stop, not only Step Back (src/host/debug/register.ts reveals it).
+      this.sendEvent(new Event('ipcScope.cursor', { index: idx, ts: ts.toString(), history: false }));
+    }
   }
 
   /** Fire-and-forget: the shim's sender thread answers while program threads are held, so this cannot wait on them. */
