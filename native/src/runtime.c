@@ -544,14 +544,22 @@ commit:
     wake_check_slow(r, rv);
 }
 
+/* ---- python_location (hooks_python.c): a Python target's file:line goes out before the thread's next event
+ * whenever it changed. One predictable branch in every process where no Python hook was installed. */
+extern volatile int ips_python_active IPS_HIDDEN;
+void ips_python_sync(void) IPS_HIDDEN;
+#define IPS_PYTHON_SYNC() do { if (IPS_UNLIKELY(ips_python_active)) ips_python_sync(); } while (0)
+
 void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
               const uint64_t *args, const void *blob, uint32_t blob_len) {
+  IPS_PYTHON_SYNC();
   /* The sender's own events (snapshots on command, dlopen notices) belong to the process: stamp the main tid. */
   emit_raw(ips_now_ns(), IPS_UNLIKELY(ips_tls.is_sender) ? proc_pid : ips_tid(), kind, phase, 0, result, err, caller,
            nargs, args, blob, blob_len);
 }
 void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+  IPS_PYTHON_SYNC();
   emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags, result, err, caller, nargs, args, blob, blob_len);
 }
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,

@@ -15,7 +15,7 @@ import { EventStore, type ClosedInfo, type EndSummary, type SessionNote } from '
 import type { ConnectionInfo } from './traceEvent';
 import { TraceFileWriter } from './traceFile';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
-import { shimPath } from './launcher';
+import { pythonHookDir, shimPath } from './launcher';
 import { version as packageVersion } from '../../package.json';
 
 export type { SessionNote } from './store';
@@ -118,11 +118,16 @@ export class Collector extends EventEmitter {
   get port(): number { return this._port; }
   get notes(): readonly SessionNote[] { return this._notes; }
 
-  /** The environment for a traced program: LD_PRELOAD (shim prepended) and IPCSCOPE. */
+  /**
+   * The environment for a traced program: LD_PRELOAD (shim prepended), IPCSCOPE, and PYTHONPATH with the Python hook's
+   * directory first (the user's entries kept after it), so Python targets record their file:line.
+   */
   envFor(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
     const pre = env.LD_PRELOAD;
     env.LD_PRELOAD = pre ? `${shimPath()}:${pre}` : shimPath();
+    const py = pythonHookDir();
+    env.PYTHONPATH = env.PYTHONPATH ? `${py}:${env.PYTHONPATH}` : py;
     const o = this.opts;
     env.IPCSCOPE = [
       `port=${this._port}`, `secret=${this.secretHex}`, `session=${this.sessionId}`, `payload=${o.payloadBytes ?? 64}`,

@@ -11,20 +11,34 @@ import type { Collector } from './collector';
 export function shimPath(): string {
   const forced = process.env.IPCSCOPE_SHIM;
   if (forced) return resolve(forced);
+  const dir = packageRoot('libipcscope.so', 'set IPCSCOPE_SHIM to the shim\'s path');
+  for (const rel of ['native/build/libipcscope.so', 'native/linux-x64/libipcscope.so'])
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+  return join(dir, 'native/build/libipcscope.so');
+}
+
+/**
+ * The directory whose sitecustomize.py installs the shim's Python hook (Python file:line of each call): native/python
+ * under the package root, the same in the repository and in the .vsix. $IPCSCOPE_PYTHON_HOOKS overrides it.
+ */
+export function pythonHookDir(): string {
+  const forced = process.env.IPCSCOPE_PYTHON_HOOKS;
+  if (forced) return resolve(forced);
+  return join(packageRoot('native/python', 'set IPCSCOPE_PYTHON_HOOKS to its path'), 'native/python');
+}
+
+/** The ipc-scope package's root: the first directory above this file holding its package.json. */
+function packageRoot(what: string, hint: string): string {
   let dir = __dirname;
   for (;;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ipc-scope') {
-          for (const rel of ['native/build/libipcscope.so', 'native/linux-x64/libipcscope.so'])
-            if (existsSync(join(dir, rel))) return join(dir, rel);
-          return join(dir, 'native/build/libipcscope.so');
-        }
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ipc-scope') return dir;
       } catch { /* not our package.json; keep climbing */ }
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error(`libipcscope.so: no ipc-scope package.json above ${__dirname}; set IPCSCOPE_SHIM to the shim's path`);
+    if (up === dir) throw new Error(`${what}: no ipc-scope package.json above ${__dirname}; ${hint}`);
     dir = up;
   }
 }

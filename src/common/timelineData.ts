@@ -435,6 +435,8 @@ export class TimelineData {
   /** Last release (unlock, post, signal) per lock object id: the hand-off source for the next contended acquire. */
   private readonly lastRelease = new Map<number, { lane: number; rel: number; ev: number }>();
   private readonly lockObjects = new Map<number, Map<bigint, number>>();
+  /** Thread lane id → indices of its python_location events, in order (a Python target's file:line). */
+  private readonly pyMarks = new Map<number, number[]>();
   private flowsDirty = true;
   private readonly exactFlows: TimelineDataOptions['exactFlows'];
   /** Whether the last flow index came from the model (for tests and the details pane). */
@@ -589,6 +591,9 @@ export class TimelineData {
       this.closeOpenSpans(pid, rel, i); // calls still blocked in other threads end with the process
     } else if (kind === K.threadExit) {
       lane.endRel = rel;
+    } else if (kind === K.pythonLocation) {
+      const marks = this.pyMarks.get(laneId);
+      if (marks) marks.push(i); else this.pyMarks.set(laneId, [i]);
     }
 
     // Object identity: (dev, ino) where the kind has them; lock address per process for pthread objects.
@@ -1131,21 +1136,24 @@ export class TimelineData {
       payloadTruncated: Boolean(e.flags & 2),
       object: objectId ? this.objects[objectId].label : null, objectId: objectId || null,
       pid: b.pid, tid: b.tid, process: found ? this.lanes[found.lane.processLane].label : String(b.pid),
-      lane: found ? found.lane.id : -1, source: this.pythonSource(first, b.tid) ?? safeResolve(resolveSource, first),
+      lane: found ? found.lane.id : -1, source: this.pythonSource(first, found ? found.lane.id : this.threadLane.get(b.tid) ?? -1) ?? safeResolve(resolveSource, first),
       caller: `0x${b.caller.toString(16)}`, related,
     };
   }
 
-  /** The Python file:line announced just before this event on its thread (python_location), when there is one. */
-  private pythonSource(index: number, tid: number): { file: string; line: number } | null {
-    for (let j = index - 1, seen = 0; j >= 0 && seen < 4096; j--, seen++) {
-      const t = this.cols ? this.cols.tidAt(j) : this.source.get(j).tid;
-      if (t !== tid) continue;
-      const ev = this.source.get(j);
-      if (ev.kind !== K.pythonLocation) return null;
-      return { file: UTF8.decode(ev.blob ?? new Uint8Array()), line: Number(ev.args[0]) };
-    }
-    return null;
+  /**
+   * The Python file:line this event was made from: its thread's last python_location before it, which applies until
+   * the next one (line 0: none).
+   */
+  private pythonSource(index: number, laneId: number): { file: string; line: number } | null {
+    const marks = this.pyMarks.get(laneId);
+    if (!marks) return null;
+    let lo = 0, hi = marks.length; // first mark at or after index
+    while (lo < hi) { const m = (lo + hi) >> 1; if (marks[m] < index) lo = m + 1; else hi = m; }
+    if (lo === 0) return null;
+    const ev = this.source.get(marks[lo - 1]);
+    const line = Number(ev.args[0] ?? 0n);
+    return line > 0 ? { file: UTF8.decode(ev.blob ?? new Uint8Array()), line } : null;
   }
 
   /**

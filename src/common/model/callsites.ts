@@ -1,7 +1,7 @@
 // Call sites: a return address mapped through the process's recorded mappings to binary + file offset, then to
 // function and file:line with binutils' addr2line (one batched run per binary, cached per binary path and build
 // id). Symbols only where there is no line information; the raw address where there is neither. Python targets:
-// the python_location event before an event names its Python file and line instead.
+// the thread's last python_location before an event names its Python file and line instead.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { TraceModel } from './model';
@@ -27,7 +27,7 @@ export class CallSiteResolver {
 
   /** Resolves event `index`'s caller (its Python location when one was recorded). */
   forEvent(index: number): CallSite {
-    const py = this.model.pythonLocations.get(index);
+    const py = this.model.pythonLocation(index);
     const e = this.model.source.get(index);
     if (py) return { address: e.caller, file: py.file, line: py.line, source: 'python', text: `${py.file}:${py.line}` };
     return this.resolve(e.pid, [e.caller])[0];
