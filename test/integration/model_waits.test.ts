@@ -111,3 +111,21 @@ test('mq_receive on an empty queue whose only sender is blocked receiving too: a
   assert.notEqual(d.waits[0].object, d.waits[1].object, 'two queues');
   for (const w of d.waits) assert.ok(g.edges.some((e) => e.wait === w && /opened for writing/.test(e.reason) && e.to.startsWith(`${d.waits.find((x) => x !== w)!.pid}/`)), show(g));
 });
+
+for (const mode of ['msg', 'sem'] as const) {
+  const kind = mode === 'msg' ? 'msgrcv' : 'semop';
+  test(`System V ${kind} in a cycle (ids inherited across fork, no descriptor): a deadlock`, { skip }, async () => {
+    const { r, m } = await model('sysv_cycle', [mode]);
+    assert.notEqual(r.exit.code, 0, 'the watchdog ended the hang');
+    const g = waitForGraph(m);
+    assert.equal(g.deadlocks.length, 1, show(g));
+    const d = g.deadlocks[0];
+    assert.equal(d.threads.length, 2, show(g));
+    assert.ok(d.waits.every((w) => w.kind === kindId(kind)), show(g));
+    assert.equal(new Set(d.waits.map((w) => w.pid)).size, 2);
+    // The cleaner (forked before the ids existed) is running but has no id: not a candidate.
+    const cleaner = [...m.processes.values()].filter((p) => !d.waits.some((w) => w.pid === p.pid));
+    assert.ok(!g.edges.some((e) => cleaner.some((p) => e.to.startsWith(`${p.pid}/`))), show(g));
+    assert.ok(g.edges.every((e) => /has the (queue|set)'s id/.test(e.reason)), show(g));
+  });
+}

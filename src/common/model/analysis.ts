@@ -94,6 +94,28 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
     return [...seen.values()];
   };
   const objName = (key: string | undefined) => describe(m, key);
+  /** System V ids are not held through descriptors: the processes that used the id by then, and the processes forked
+   *  from one of them after it did (they have the id in memory). */
+  const sysvUsers = (object: string | undefined): number[] => {
+    const first = new Map<number, bigint>();
+    const o = object ? m.objects.get(object) : undefined;
+    for (const i of o?.events ?? []) {
+      const e = m.source.get(i);
+      if (e.ts > t) break;
+      if (!first.has(e.pid)) first.set(e.pid, e.ts);
+    }
+    const users = new Set(first.keys());
+    for (const p of m.processes.values()) {
+      // Up the fork chain: a child has what its parent had when it was forked.
+      let since = m.forkedAt.get(p.pid);
+      for (let a = m.processes.get(p.ppid), hops = 0; a && since !== undefined && since <= t && hops < 64; a = m.processes.get(a.ppid), hops++) {
+        const f = first.get(a.pid);
+        if (f !== undefined && f <= since) { users.add(p.pid); break; }
+        since = m.forkedAt.get(a.pid);
+      }
+    }
+    return [...users];
+  };
 
   const edges: WaitEdge[] = [];
   const candidates = new Map<string, Set<string>>();
@@ -125,7 +147,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         const raisers = usersOf(w.object, (k, e) => (k === K.semop && e.phase !== PHASE.begin && e.err === 0 && semopRaises(e))
           || (k === K.semctl && (Number(e.args[A('semctl', 'cmd')]) === SEMCTL_SETVAL || Number(e.args[A('semctl', 'cmd')]) === SEMCTL_SETALL)));
         for (const u of raisers) if (alive(u.pid, u.tid)) add([threadKey(u.pid, u.tid)], `semop on ${objName(w.object)}: ${u.pid}/${u.tid} raised it before`);
-        if (!c.size) for (const pid of uniq(usersOf(w.object, () => true).map((u) => u.pid))) add(liveThreads(pid), `semop on ${objName(w.object)}: process ${pid} uses the set`);
+        if (!c.size) for (const pid of sysvUsers(w.object)) add(liveThreads(pid), `semop on ${objName(w.object)}: process ${pid} has the set's id`);
         break;
       }
       case K.condWait: {
@@ -160,9 +182,8 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         break;
       }
       case K.msgrcv: case K.msgsnd: {
-        // No descriptor to hold: the processes that used the queue id (msgget, msgsnd, msgrcv) by then.
         const recv = w.kind === K.msgrcv;
-        for (const pid of uniq(usersOf(w.object, () => true).map((u) => u.pid))) add(liveThreads(pid), `${recv ? 'msgrcv on empty' : 'msgsnd to full'} ${objName(w.object)}: process ${pid} uses the queue`);
+        for (const pid of sysvUsers(w.object)) add(liveThreads(pid), `${recv ? 'msgrcv on empty' : 'msgsnd to full'} ${objName(w.object)}: process ${pid} has the queue's id`);
         break;
       }
       case K.poll: case K.select: case K.epollWait: {
@@ -205,7 +226,9 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
   for (const comp of stronglyConnected(stuck, (n) => [...next(n)].filter((x) => stuck.has(x)))) {
     const start = comp[0];
     const within = new Set(comp);
-    const cyc = cycleThrough(start, within, next);
+    // A thread that could end its own wait (it holds the other end too) is a self-loop: name the cycle through
+    // the others when there are others.
+    const cyc = cycleThrough(start, within, comp.length > 1 ? (n) => [...next(n)].filter((x) => x !== n) : next);
     if (!cyc || cyc.some((x) => covered.has(x))) continue;
     cyc.forEach((x) => covered.add(x));
     deadlocks.push({ threads: cyc, waits: cyc.map((x) => blocked.get(x)!) });

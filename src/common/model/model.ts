@@ -111,6 +111,9 @@ export class TraceModel {
     pipeWriters: new Map<string, Set<number>>(),
     mqOrderViolations: 0,
   };
+  /** When each forked child was forked (the parent's fork event; the child's own start is stamped later): what it
+   *  inherited from its parent's memory then, e.g. System V ids, for the wait-for graph. */
+  readonly forkedAt = new Map<number, bigint>();
   dropped = 0;
   eventsProcessed = 0;
   firstNs?: bigint;
@@ -568,6 +571,7 @@ export class TraceModel {
 
   private onFork(e: TraceEvent, child: number): void {
     const c = this.proc(child, e.ts);
+    this.forkedAt.set(child, e.ts);
     c.ppid = e.pid;
     this.linkChild(e.pid, child);
     if (!this.ps(child).fdsCopied) this.inherit(e.pid, child, e);
