@@ -27,6 +27,11 @@ test('the .vsix installs into a clean code-server and traces a program with the 
   assert.match(listing, /extension\/out\/extension\.js/);
   assert.doesNotMatch(listing, /node_modules|\/src\/|\.ts\b|\.map\b/);
   assert.ok(statSync(VSIX).size < 5 * 1024 * 1024, 'the vsix stays small');
+  // The demo gallery's sources travel with the extension (built with the user's gcc on first use), never our builds.
+  assert.match(listing, /extension\/demos\/Makefile/);
+  assert.match(listing, /extension\/demos\/pipe\/pipe\.c/);
+  assert.match(listing, /extension\/demos\/cow\/demo\.json/);
+  assert.doesNotMatch(listing, /demos\/[^ ]*build\//);
   const editor = await openEditor({ vsix: VSIX });
   try {
     const installed = readdirSync(editor.server.extensionsDir).filter((d) => d.startsWith('ipc-scope.ipc-scope-'));
@@ -47,6 +52,10 @@ test('the .vsix installs into a clean code-server and traces a program with the 
       await page.waitForTimeout(200);
     }
     assert.ok(rows.some((r) => r.includes('pipe_hello')), `processes: ${rows.join(' | ')}`);
+    // The workspace has no demos folder: the gallery lists the demos shipped inside the installed extension.
+    await runCommand(page, 'IPC Scope: Focus on Demo Gallery View');
+    const gallery = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Demo Gallery' }) });
+    await gallery.locator('.monaco-list-row', { hasText: 'Pipes' }).first().waitFor({ timeout: 30_000 });
     // The timeline webview of the installed extension loads its bundle and draws both processes.
     await webview(page).locator('body[data-ready="1"]').waitFor({ timeout: 60_000 });
     const lanes = await webview(page).locator('body').evaluate(() =>
