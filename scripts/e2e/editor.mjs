@@ -117,6 +117,29 @@ export function pidsWithToken(token) {
   return out;
 }
 
+/** argv: parent pid, editor group, token, temp root. Polls the parent; when it is gone, sweeps like stop() does. */
+const WATCHDOG = `
+const [parent, group, token, root] = process.argv.slice(1);
+const { readdirSync, readFileSync, rmSync } = require('node:fs');
+const needle = Buffer.from('IPCSCOPE_EDITOR_TOKEN=' + token + '\\0');
+const alive = (pid) => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
+const timer = setInterval(() => {
+  if (alive(parent)) { if (!alive(group)) process.exit(0); return; }
+  clearInterval(timer);
+  try { process.kill(-Number(group), 'SIGKILL'); } catch {}
+  for (let round = 0; round < 20; round++) {
+    let left = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\\d+$/.test(d) || Number(d) === process.pid) continue;
+      try { if (readFileSync('/proc/' + d + '/environ').includes(needle)) { left++; process.kill(Number(d), 'SIGKILL'); } } catch {}
+    }
+    if (!left) break;
+  }
+  try { rmSync(root, { recursive: true, force: true }); } catch {}
+  process.exit(0);
+}, 1000);
+`;
+
 /**
  * Starts code-server on 127.0.0.1 in its own process group with throw-away config, data and temp folders.
  * opts: { port?, trust? (default true: --disable-workspace-trust), settings?, env?, logFile?, stdio? }
@@ -154,6 +177,11 @@ export async function startCodeServer(opts = {}) {
   child.stderr.on('data', onData);
   let exited = false;
   const exitedP = new Promise((r) => child.on('exit', () => { exited = true; r(); }));
+  // If this process dies without stop() (killed by a timeout, a crash), a watchdog ends the editor's group and
+  // everything that inherited its token, so no editor or extension host outlives the run that started it.
+  const watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(child.pid), token, root],
+    { detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+  watchdog.unref();
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60000;
   for (;;) {
@@ -181,6 +209,7 @@ export async function startCodeServer(opts = {}) {
       if (stopped) return;
       stopped = true;
       // End the whole group: the server, its extension hosts, pty hosts and file watchers.
+      try { process.kill(watchdog.pid, 'SIGKILL'); } catch {}
       try { process.kill(-child.pid, 'SIGTERM'); } catch {}
       await Promise.race([exitedP, sleep(3000)]);
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
