@@ -4,11 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLocksData, findCycles, sortLocks } from '../../src/common/panels/locks';
+import { buildLocksData, sortLocks } from '../../src/common/panels/locks';
+import { PanelService } from '../../src/common/panels/service';
+import { TraceModel, stronglyConnected, cycleThrough } from '../../src/common/model';
+import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder } from './panels-fixture';
 import { compileC, recordProgram, tempDir, whyNoShim } from '../helpers/record';
 import { kindId } from '../../src/common/vocabulary';
 
+const model = (s: EventSource) => { const m = new TraceModel(s); m.update({ flush: true }); return m; };
 const MA = 0x5000n, MB = 0x6000n;
 const begin = { phase: 'begin' as const }, end = { phase: 'end' as const };
 
@@ -24,7 +28,7 @@ test('contention table: ranked by total wait, with holds, waiters, holders and s
   // Lock B: three uncontended acquisitions, one failed trylock.
   for (let i = 0n; i < 3n; i++) { b.ev(c, 11, 'mutex_lock', 100n + i * 10n, { mutex: MB }, { caller: 0x3333n }); b.ev(c, 11, 'mutex_unlock', 105n + i * 10n, { mutex: MB }); }
   b.ev(c, 12, 'mutex_lock', 101n, { mutex: MB, how: 1 }, { result: 16, caller: 0x4444n }); // EBUSY
-  const d = buildLocksData(b.build());
+  const d = buildLocksData(model(b.build()));
   assert.equal(d.locks.length, 2);
   const [a, bb] = d.locks;
   assert.equal(a.name, 'mutex 0x5000', 'the lock with the most total wait ranks first');
@@ -35,8 +39,8 @@ test('contention table: ranked by total wait, with holds, waiters, holders and s
   assert.equal(a.maxWaitNs, '31');
   assert.equal(a.totalHoldNs, '49');
   assert.equal(a.maxHoldNs, '40');
-  assert.equal(a.topWaiters[0].thread, '10:12');
-  assert.equal(a.topHolders[0].thread, '10:11');
+  assert.equal(a.topWaiters[0].thread, '10/12');
+  assert.equal(a.topHolders[0].thread, '10/11');
   assert.deepEqual(a.sites.map((s) => [s.caller, s.contended, s.totalWaitNs]), [['0x2222', 1, '31'], ['0x1111', 0, '0']]);
   assert.equal(bb.acquisitions, 3);
   assert.equal(bb.contended, 1, 'a failed trylock is contention');
@@ -62,14 +66,14 @@ test('wait-for graph: an ABBA deadlock is a cycle, and the lock-order inversion 
   b.ev(c, 22, 'mutex_lock', 11n, { mutex: MB }, { caller: 0xb1n });
   b.ev(c, 21, 'mutex_lock', 20n, { mutex: MB }, { ...begin, caller: 0xa2n }); // never ends
   b.ev(c, 22, 'mutex_lock', 30n, { mutex: MA }, { ...begin, caller: 0xb2n }); // never ends
-  const d = buildLocksData(b.build());
+  const d = buildLocksData(model(b.build()));
   const before = d.waitForAt(25n);
   assert.equal(before.edges.length, 1, 'at 25 only thread 21 waits (for 22, the holder of B)');
-  assert.deepEqual([before.edges[0].from, before.edges[0].to], ['20:21', '20:22']);
+  assert.deepEqual([before.edges[0].from, before.edges[0].to], ['20/21', '20/22']);
   assert.equal(before.cycles.length, 0);
   const g = d.waitForAt(35n);
   assert.equal(g.cycles.length, 1);
-  assert.deepEqual([...g.cycles[0].nodes].sort(), ['20:21', '20:22']);
+  assert.deepEqual([...g.cycles[0].nodes].sort(), ['20/21', '20/22']);
   assert.match(g.cycles[0].explanation, /Deadlock: abba 20\/21 waits for abba 20\/22 \(held mutex 0x6000\); abba 20\/22 waits for abba 20\/21 \(held mutex 0x5000\)/);
   assert.equal(d.firstDeadlockNs, '30');
   assert.equal(d.inversions.length, 1);
@@ -84,13 +88,21 @@ test('wait-for graph across processes: two processes each blocked reading the pi
   const b = new TraceBuilder();
   const p = b.image(30, { exe: '/demo/ping' }), q = b.image(31, { ppid: 30, origin: 'fork', exe: '/demo/ping', startNs: 5n });
   const P1 = { otype: 1, dev: 9, ino: 111 }, P2 = { otype: 1, dev: 9, ino: 222 };
+  // Two pipes made before the fork; each process closes the ends it does not use, as the demos do.
+  b.ev(p, 30, 'pipe', 1n, { readFd: 3, writeFd: 4, dev: 9, ino: 111 });
+  b.ev(p, 30, 'pipe', 2n, { readFd: 5, writeFd: 6, dev: 9, ino: 222 });
+  b.ev(p, 30, 'fork', 4n, {}, { result: 31 });
+  b.ev(p, 30, 'close', 6n, { fd: 3, otype: 1, dev: 9, ino: 111 });
+  b.ev(p, 30, 'close', 7n, { fd: 6, otype: 1, dev: 9, ino: 222 });
+  b.ev(q, 31, 'close', 8n, { fd: 4, otype: 1, dev: 9, ino: 111 });
+  b.ev(q, 31, 'close', 9n, { fd: 5, otype: 1, dev: 9, ino: 222 });
   b.ev(p, 30, 'write', 10n, { fd: 4, count: 1, ...P1 }, { ...begin });
   b.ev(p, 30, 'write', 11n, { fd: 4, count: 1, ...P1 }, { ...end, result: 1 });
   b.ev(q, 31, 'write', 12n, { fd: 6, count: 1, ...P2 }, { ...begin });
   b.ev(q, 31, 'write', 13n, { fd: 6, count: 1, ...P2 }, { ...end, result: 1 });
-  b.ev(p, 30, 'read', 20n, { fd: 3, count: 1, ...P2 }, { ...begin }); // p waits for q's pipe
-  b.ev(q, 31, 'read', 21n, { fd: 5, count: 1, ...P1 }, { ...begin }); // q waits for p's pipe
-  const d = buildLocksData(b.build());
+  b.ev(p, 30, 'read', 20n, { fd: 5, count: 1, ...P2 }, { ...begin }); // p waits for q's pipe
+  b.ev(q, 31, 'read', 21n, { fd: 3, count: 1, ...P1 }, { ...begin }); // q waits for p's pipe
+  const d = buildLocksData(model(b.build()));
   const g = d.waitForAt(30n);
   assert.equal(g.edges.length, 2);
   assert.ok(g.edges.every((e) => e.reason === 'pipe'));
@@ -98,9 +110,13 @@ test('wait-for graph across processes: two processes each blocked reading the pi
   assert.match(g.cycles[0].explanation, /other end of the pipe/);
 });
 
-test('findCycles returns one elementary cycle per strongly connected component', () => {
-  const cycles = findCycles(['a', 'b', 'c', 'd', 'e'], [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'a' }, { from: 'd', to: 'e' }]);
-  assert.deepEqual(cycles, [['a', 'b', 'c']]);
+test('the model finds one elementary cycle per strongly connected component (the panel\'s deadlock cycles)', () => {
+  const adj: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['e'], e: [] };
+  const next = (n: string) => adj[n];
+  const comps = stronglyConnected(new Set(Object.keys(adj)), next).filter((c) => c.length > 1);
+  assert.equal(comps.length, 1);
+  const cyc = cycleThrough(comps[0][0], new Set(comps[0]), next)!;
+  assert.deepEqual([...cyc].sort(), ['a', 'b', 'c']);
 });
 
 const ABBA_C = String.raw`
@@ -131,11 +147,9 @@ test('recorded ABBA deadlock under the shim: the cycle names lock_a and lock_b',
     assert.match(r.stdout, /deadlocked/);
     let locks = 0; for (let i = 0; i < r.store.count; i++) if (r.store.kindAt(i) === kindId('mutex_lock')) locks++;
     if (!locks) return t.skip('the shim does not record mutex_lock yet');
-    const { Symbolizer, lockAddresses } = await import('../../src/common/panels/symbols');
-    const sym = new Symbolizer(r.store);
-    const want = lockAddresses(r.store);
-    await sym.prepare(want.code, want.data);
-    const d = buildLocksData(r.store, { resolveCode: sym.resolveCode, resolveData: sym.resolveData });
+    const service = new PanelService('locks', r.store, { title: 'abba', live: false, locale: 'en' });
+    await service.rebuild();
+    const d = service.locksData!;
     assert.ok(d.firstDeadlockNs, 'a deadlock was found');
     const g = d.waitForAt(BigInt(d.firstDeadlockNs!));
     assert.equal(g.cycles.length, 1);

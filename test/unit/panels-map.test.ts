@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { buildMapData } from '../../src/common/panels/map';
+import { TraceModel } from '../../src/common/model';
+import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder } from './panels-fixture';
 import { ROOT, recordProgram, whyNoShim } from '../helpers/record';
+
+const model = (s: EventSource) => { const m = new TraceModel(s); m.update({ flush: true }); return m; };
 
 test('writer → pipe → reader, a socketpair as one object, a signal edge, and stable order', () => {
   const b = new TraceBuilder();
@@ -20,19 +24,19 @@ test('writer → pipe → reader, a socketpair as one object, a signal edge, and
   b.ev(p, 40, 'write', 41n, { fd: 5, count: 3, otype: 3, dev: 8, ino: 501 }, { phase: 'end', result: 3 });
   b.ev(c, 41, 'read', 42n, { fd: 6, count: 3, otype: 3, dev: 8, ino: 502 }, { phase: 'end', result: 3 });
   b.ev(p, 40, 'kill', 50n, { pid: 41, sig: 15 });
-  const d = buildMapData(b.build());
+  const d = buildMapData(model(b.build()));
   assert.deepEqual(d.nodes.map((n) => [n.id, n.kind]), [
-    ['proc:40', 'process'], ['obj:pipe:12:900', 'pipe'], ['proc:41', 'process'], ['obj:socket:sock:501', 'socket']]);
+    ['proc:40', 'process'], ['obj:pipe:12:900', 'pipe'], ['proc:41', 'process'], ['obj:socket:8:501', 'socket']]);
   assert.equal(d.nodes.find((n) => n.id === 'proc:41')!.parent, 'proc:40', 'children are grouped under their parent');
   const e = (id: string) => d.edges.find((x) => x.id === id);
   assert.deepEqual([e('proc:40->obj:pipe:12:900')!.bytes, e('proc:40->obj:pipe:12:900')!.messages], ['12', 2]);
   assert.deepEqual([e('obj:pipe:12:900->proc:41')!.bytes, e('obj:pipe:12:900->proc:41')!.messages], ['12', 1]);
-  assert.ok(e('proc:40->obj:socket:sock:501') && e('obj:socket:sock:501->proc:41'), 'both socket ends are one object');
+  assert.ok(e('proc:40->obj:socket:8:501') && e('obj:socket:8:501->proc:41'), 'both socket ends are one object');
   assert.equal(e('proc:40->proc:41')!.use, 'signal');
   assert.equal(d.edges.filter((x) => x.use === 'open').length, 0, 'the pipe() edge is dropped once the pipe is really used');
   // Growing the trace keeps the earlier nodes in place (model order for the layered layout).
   b.ev(c, 41, 'mq_open', 60n, { dev: 3, ino: 77 }, { result: 7, blob: '/q' });
-  const d2 = buildMapData(b.build());
+  const d2 = buildMapData(model(b.build()));
   assert.deepEqual(d2.nodes.slice(0, 4).map((n) => n.id), d.nodes.map((n) => n.id));
   assert.equal(d2.nodes[4].label, '/q');
 });
@@ -44,7 +48,7 @@ test('recorded pipe demo: parent → pipe → child with the bytes the program w
   const r = await recordProgram(bin, []);
   try {
     assert.equal(r.exit.status, 0, r.stderr);
-    const d = buildMapData(r.store);
+    const d = buildMapData(model(r.store));
     const procs = d.nodes.filter((n) => n.kind === 'process');
     const pipes = d.nodes.filter((n) => n.kind === 'pipe');
     if (procs.length < 2) return t.skip('the shim does not trace the forked child yet');

@@ -4,7 +4,7 @@
 // scrubbing the time cursor costs only the changes between the old and the new cursor.
 import type { EventSource, TraceEvent } from '../traceEvent';
 import { argIndex, kindId } from '../vocabulary';
-import { eventsOfKinds, hex, nsString, processImages, type ProcessImage, blobText } from './trace';
+import { hex, nsString, processImages, type ProcessImage, blobText } from './trace';
 
 export const PAGE_SIZE = 4096n;
 /** Page states, in drawing order. Values are stored in Uint8Arrays. */
@@ -171,6 +171,25 @@ const isPrivate = (s: number) => s === PageState.Private || s === PageState.Copi
 
 /** Replays every image's page tables over the whole trace. */
 export function buildPagesData(source: EventSource, opts: PagesOptions = {}): PagesData {
+  const g = replayPages(source, opts);
+  for (;;) { const r = g.next(); if (r.done) return r.value; }
+}
+
+/**
+ * The same replay in slices of at most about `sliceMs` of work, giving the event loop back between them: a live
+ * session's extension host keeps answering while a 25,600-page grid is replayed.
+ */
+export async function buildPagesDataSliced(source: EventSource, opts: PagesOptions = {}, sliceMs = 15): Promise<PagesData> {
+  const g = replayPages(source, opts);
+  for (;;) {
+    const t0 = performance.now();
+    for (;;) { const r = g.next(); if (r.done) return r.value; if (performance.now() - t0 > sliceMs) break; }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The replay, pausing (yield) every few events so a caller can slice it. */
+function* replayPages(source: EventSource, opts: PagesOptions): Generator<void, PagesData, void> {
   const maxGridPages = opts.maxGridPages ?? 1 << 20;
   const images = processImages(source);
   const byConn = new Map<number, ProcessImage>(images.map((p) => [p.conn, p]));
@@ -304,19 +323,33 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
     if (m.grid) for (let p = 0; p < m.cur.length; p++) setState(m, p, PageState.NotPresent, ts, -1);
   };
 
+  // One pass over the trace for the kinds the replay reads (by kind column where the store has one: no decoding),
+  // pausing every few thousand events.
+  const wanted = new Set<number>([k.shimInfo, k.mapping, k.mmap, k.munmap, k.shmat, k.shmdt, k.fork, k.pageFault, k.pageSnapshot, k.snapshotDone]);
+  const kindAt = (source as EventSource & { kindAt?(i: number): number }).kindAt?.bind(source);
+  const picked: TraceEvent[] = [];
+  for (let i = 0, n = source.count; i < n; i++) {
+    if ((i & 16383) === 16383) yield;
+    if (wanted.has(kindAt ? kindAt(i) : source.get(i).kind)) picked.push(source.get(i));
+  }
+  picked.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index));
+  yield;
+
   // Shim notes first: they explain missing frames/faults for the whole image.
-  for (const e of eventsOfKinds(source, ['shim_info'])) {
+  for (const e of picked.filter((x) => x.kind === k.shimInfo)) {
     const n = notes.get(e.conn) ?? notes.set(e.conn, []).get(e.conn)!;
     const text = blobText(e).trim();
     if (text) n.push(text);
     hasPfn.set(e.conn, e.args[A.infoPfn] !== 0n);
   }
 
-  const events = eventsOfKinds(source, ['mapping', 'mmap', 'munmap', 'shmat', 'shmdt', 'fork', 'page_fault', 'page_snapshot', 'snapshot_done']);
+  const events = picked.filter((x) => x.kind !== k.shimInfo);
   const childByParentPid = (parentConn: number, childPid: number) => (forkChildren.get(parentConn) ?? []).find((c) => byConn.get(c)?.pid === childPid);
   const snapshotTouched = new Set<number>();
 
+  let n = 0;
   for (const e of events) {
+    if ((++n & 127) === 0) yield;
     const conn = e.conn;
     switch (e.kind) {
       case k.mapping: {

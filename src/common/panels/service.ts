@@ -1,12 +1,15 @@
-// The host side of the three panels without VS Code: holds the panel's data for one trace, answers the webview's
-// requests and says what the host must do for the rest (move the timeline cursor, select, open a file, ask the shim
-// for a snapshot). The extension host (src/host/panels) and the browser-test harness both drive it.
+// The host side of the three panels without VS Code: holds the panel's data for one trace, built on the session's
+// trace model, answers the webview's requests and says what the host must do for the rest (move the timeline cursor,
+// select, open a file, ask the shim for a snapshot). The extension host (src/host/panels) and the browser-test
+// harness both drive it.
 import type { EventSource } from '../traceEvent';
-import { buildLocksData, type LocksData, type ResolveOptions } from './locks';
-import { buildMapData, type MapData } from './map';
-import { buildPagesData, windowGrid, type PagesData } from './pages';
+import { TraceModel } from '../model/model';
+import { CallSiteResolver } from '../model/callsites';
+import { buildLocksData, type LocksData, type ResolveOptions, type SourceLine } from './locks';
+import { MapBuilder, type MapData } from './map';
+import { buildPagesDataSliced, windowGrid, type PagesData } from './pages';
 import { PANEL_PROTOCOL_VERSION, type FromPanelMessage, type PanelHeader, type PanelKind, type PanelSelection, type ToPanelMessage } from './protocol';
-import { lockAddresses, Symbolizer } from './symbols';
+import { Symbolizer } from './symbols';
 import { argIndex, kindId } from '../vocabulary';
 
 const PAGE_FAULT = kindId('page_fault'), PF_IP = argIndex('page_fault', 'ip');
@@ -23,23 +26,51 @@ export interface PanelServiceOptions { title: string; live: boolean; locale: str
 export class PanelService {
   private pages?: PagesData;
   private locks?: LocksData;
-  private map?: MapData;
+  private mapBuilder?: MapBuilder;
   private generation = 0;
   private startNs = 0n;
   private endNs = 0n;
   cursorNs: bigint | null = null;
   private resolve: ResolveOptions = {};
   private pageResolve?: (conn: number, addr: bigint) => string | undefined;
+  /** The model the panel is built on: the session's (the host keeps it up to date) or, given events, its own. */
+  readonly model: TraceModel;
+  private readonly ownModel: boolean;
 
-  constructor(readonly kind: PanelKind, private source: EventSource, private readonly opts: PanelServiceOptions) {}
+  constructor(readonly kind: PanelKind, input: TraceModel | EventSource, private readonly opts: PanelServiceOptions) {
+    this.ownModel = !(input instanceof TraceModel);
+    this.model = input instanceof TraceModel ? input : new TraceModel(input);
+  }
 
-  /** Rebuilds the panel's data from the whole trace (live sessions call it again as the trace grows). */
-  async rebuild(source: EventSource = this.source): Promise<void> {
-    this.source = source;
-    let lo = 1n << 62n, hi = 0n;
-    for (let i = 0; i < source.count; i++) { const ts = source.get(i).ts; if (ts < lo) lo = ts; if (ts > hi) hi = ts; }
-    this.startNs = source.count ? lo : 0n; this.endNs = source.count ? hi : 0n;
-    if (this.opts.symbolize !== false && this.kind !== 'map') {
+  private get source(): EventSource { return this.model.source; }
+
+  /** The recording ended: the panel is no longer live (no snapshot button; the next refresh is final). */
+  ended(): void { this.opts.live = false; }
+
+  /** The whole trace: brings its own model up to date (a session's model is the host's to update) and the data. */
+  async rebuild(): Promise<void> {
+    if (this.ownModel) this.model.update({ flush: true });
+    await this.refresh({ final: true });
+  }
+
+  /**
+   * Brings the panel's data up to date with the model (the caller updated it). The map follows the model's new
+   * objects and flows incrementally; the lock table is recomputed from the model's lock state (cost of locks and
+   * waits, not of events). `final` (a finished trace) also resolves call sites and symbol names, which runs
+   * addr2line/nm and is left out while live. Returns whether the data changed.
+   */
+  async refresh(opts: { final?: boolean } = {}): Promise<boolean> {
+    const m = this.model;
+    const final = opts.final ?? !this.opts.live;
+    this.startNs = m.firstNs ?? 0n; this.endNs = m.lastNs ?? 0n;
+    if (this.kind === 'map') {
+      this.mapBuilder ??= new MapBuilder(m);
+      const changed = this.mapBuilder.update();
+      if (changed) this.generation++;
+      return changed;
+    }
+    const source = this.source;
+    if (final && this.opts.symbolize !== false) {
       const sym = new Symbolizer(source);
       if (this.kind === 'pages') {
         // Fault IPs are exact instruction addresses; prepare() looks up addr - 1 (meant for return addresses), so +1.
@@ -54,16 +85,13 @@ export class PanelService {
           return r?.func ? `${r.func}${r.file ? ` ${r.file.split('/').pop()}:${r.line}` : ''}` : undefined;
         };
       }
-      if (this.kind === 'locks') {
-        const want = lockAddresses(source);
-        await sym.prepare(want.code, want.data);
-        this.resolve = { resolveCode: sym.resolveCode, resolveData: sym.resolveData };
-      }
+      if (this.kind === 'locks') this.resolve = await lockResolvers(m, sym);
     }
-    if (this.kind === 'pages') this.pages = buildPagesData(source, { resolve: this.pageResolve });
-    else if (this.kind === 'locks') this.locks = buildLocksData(source, this.resolve);
-    else this.map = buildMapData(source);
+    // The page replay runs in slices so the extension host's event loop keeps turning (25,600-page grids).
+    if (this.kind === 'pages') this.pages = await buildPagesDataSliced(source, { resolve: this.pageResolve });
+    else this.locks = buildLocksData(m, this.resolve);
     this.generation++;
+    return true;
   }
 
   header(): PanelHeader {
@@ -73,13 +101,13 @@ export class PanelService {
 
   get locksData(): LocksData | undefined { return this.locks; }
   get pagesData(): PagesData | undefined { return this.pages; }
-  get mapData(): MapData | undefined { return this.map; }
+  get mapData(): MapData | undefined { return this.mapBuilder?.current; }
 
   initMessage(): ToPanelMessage {
     switch (this.kind) {
       case 'pages': return { type: 'pagesInit', init: { header: this.header(), processes: this.pages?.processes ?? [] } };
       case 'locks': return { type: 'locksInit', init: { header: this.header(), locks: this.locks?.locks ?? [], inversions: this.locks?.inversions ?? [], firstDeadlockNs: this.locks?.firstDeadlockNs ?? null } };
-      case 'map': return { type: 'mapInit', header: this.header(), data: this.map ?? { nodes: [], edges: [] } };
+      case 'map': return { type: 'mapInit', header: this.header(), data: this.mapData ?? { nodes: [], edges: [] } };
     }
   }
 
@@ -128,4 +156,37 @@ export class PanelService {
   waitFor(ns: bigint): ToPanelMessage {
     return { type: 'waitFor', graph: this.locks?.waitForAt(ns) ?? { ts: ns.toString(), nodes: [], edges: [], cycles: [] } };
   }
+}
+
+/**
+ * Call sites of the lock table through the model's CallSiteResolver (one addr2line run per binary), and data symbol
+ * names (a global mutex's variable) through nm: every address the table shows is resolved up front, in batches.
+ */
+async function lockResolvers(m: TraceModel, sym: Symbolizer): Promise<ResolveOptions> {
+  const callers = new Map<number, Set<bigint>>();
+  const want = (pid: number, addr: bigint) => { if (addr) (callers.get(pid) ?? callers.set(pid, new Set()).get(pid)!).add(addr); };
+  for (const l of m.locks.values()) for (const [addr, c] of l.stats.callers) want(c.pid, addr);
+  for (const w of m.waits) if (w.object && m.locks.has(w.object) && w.t1 !== undefined) { const e = m.source.get(w.end); want(e.pid, e.caller); }
+  for (const next of m.lockOrder.values()) for (const ev of next.values()) { const e = m.source.get(ev.acquired); want(e.pid, e.caller); }
+  for (const w of m.waits) if (w.t1 === undefined && w.begin >= 0) { const e = m.source.get(w.begin); want(e.pid, e.caller); }
+  const resolver = new CallSiteResolver(m);
+  const code = new Map<string, SourceLine>();
+  for (const [pid, addrs] of callers) {
+    const list = [...addrs];
+    resolver.resolve(pid, list).forEach((c, i) => code.set(`${pid}:${list[i]}`, { func: c.function, file: c.file, line: c.line }));
+  }
+  // Data names: nm over the image's mappings; the symbolizer knows images by connection, so the pid's latest one.
+  const connOf = new Map<number, number>();
+  for (const c of [...m.source.connections()].sort((a, b) => (a.startNs < b.startNs ? -1 : 1))) connOf.set(c.pid, c.conn);
+  const data: { conn: number; addr: bigint }[] = [];
+  for (const key of m.locks.keys()) {
+    const p = /^(\d+):0x([0-9a-f]+)$/.exec(key);
+    const conn = p ? connOf.get(Number(p[1])) : undefined;
+    if (p && conn !== undefined) data.push({ conn, addr: BigInt(`0x${p[2]}`) });
+  }
+  await sym.prepare([], data);
+  return {
+    resolveCode: (pid, addr) => code.get(`${pid}:${addr}`),
+    resolveData: (pid, addr) => { const conn = connOf.get(pid); return conn === undefined ? undefined : sym.resolveData(conn, addr); },
+  };
 }

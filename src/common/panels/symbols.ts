@@ -133,19 +133,3 @@ export class Symbolizer {
   resolveCode = (conn: number, addr: bigint): SourceLine | undefined => this.code.get(`${conn}:${addr}`);
   resolveData = (conn: number, addr: bigint): string | undefined => this.data.get(`${conn}:${addr}`);
 }
-
-/** The code and data addresses the lock panel will ask about, so they can be resolved up front. */
-export function lockAddresses(source: EventSource): { code: { conn: number; addr: bigint }[]; data: { conn: number; addr: bigint }[] } {
-  const kinds = new Map<number, number>([['mutex_lock', 'mutex'], ['rwlock_lock', 'rwlock'], ['spin_lock', 'lock'], ['sem_wait', 'sem'],
-    ['flock', 'fd'], ['fcntl_lock', 'fd'], ['lockf', 'fd']].map(([k, a]) => [kindId(k), argIndex(k, a)]));
-  const fileKinds = new Set(['flock', 'fcntl_lock', 'lockf'].map(kindId));
-  const code = new Map<string, { conn: number; addr: bigint }>(), data = new Map<string, { conn: number; addr: bigint }>();
-  for (let i = 0; i < source.count; i++) {
-    const e = source.get(i);
-    const a = kinds.get(e.kind);
-    if (a === undefined) continue;
-    if (e.caller) code.set(`${e.conn}:${e.caller}`, { conn: e.conn, addr: e.caller });
-    if (!fileKinds.has(e.kind)) data.set(`${e.conn}:${e.args[a]}`, { conn: e.conn, addr: e.args[a] });
-  }
-  return { code: [...code.values()], data: [...data.values()] };
-}

@@ -1,6 +1,7 @@
 // The host side of the page-table, lock and IPC-map panels: one WebviewPanel each (CSP default-src 'none' + nonce,
 // local resources limited to out/webview), restored after reload by a serializer, fed by a PanelService over the
-// current session's events, and linked to the timeline's time cursor and selection through `panelLinks`.
+// current session's trace model (the session's one model: live, it catches up by itself and the panels follow it at
+// most four times a second), and linked to the timeline's time cursor and selection through `panelLinks`.
 // Also the CodeLens above locking lines of C sources: total wait and contention at that call site.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,7 @@ import { panelHtml } from '../../common/panels/html';
 import { PANEL_VIEW_TYPES, parseFromPanel, toWire, type PanelKind, type PanelSelection, type ToPanelMessage } from '../../common/panels/protocol';
 import { PanelService, type PanelEffect } from '../../common/panels/service';
 import type { EventSource } from '../../common/traceEvent';
+import type { TraceModel } from '../../common/model';
 import { enumValue } from '../../common/vocabulary';
 
 /** What the panels need of a session (TraceSession satisfies it). */
@@ -16,8 +18,11 @@ export interface PanelSession {
   readonly live: boolean;
   readonly running: boolean;
   readonly store: EventSource | undefined;
+  /** The session's trace model, brought up to date as far as it has got (TraceSession.currentModel). */
+  currentModel(): TraceModel | undefined;
   readonly collector?: { sendCommand(conn: number, command: string, args?: bigint[]): Promise<unknown> } | undefined;
   readonly onDidChange: vscode.Event<void>;
+  readonly onDidEnd?: vscode.Event<unknown>;
 }
 export interface PanelSessions { readonly current: PanelSession | undefined; readonly onDidChange: vscode.Event<unknown> }
 
@@ -41,12 +46,21 @@ const TITLES: Record<PanelKind, () => string> = {
   pages: () => vscode.l10n.t('IPC Scope: Page Tables'), locks: () => vscode.l10n.t('IPC Scope: Locks'), map: () => vscode.l10n.t('IPC Scope: IPC Map'),
 };
 
+/** Live panels follow the model at most this often. */
+const REFRESH_MS = 250;
+/** The page tables are a full replay (in slices): while live, at most this often. */
+const PAGES_LIVE_MS = 2000;
+
 class PanelHost implements vscode.Disposable {
   private service: PanelService | undefined;
+  private session: PanelSession | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
-  private rebuildTimer: NodeJS.Timeout | undefined;
-  private sessionSub: vscode.Disposable | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing = false;
+  private refreshAgain = false;
+  private lastPagesRefresh = 0;
+  private sessionSubs: vscode.Disposable[] = [];
 
   constructor(readonly kind: PanelKind, readonly panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext,
     private readonly sessions: PanelSessions, private readonly onDispose: () => void) {
@@ -66,27 +80,51 @@ class PanelHost implements vscode.Disposable {
 
   private post(m: ToPanelMessage): void { if (this.ready) void this.panel.webview.postMessage(toWire(m)); }
 
-  /** (Re)binds to the current session and rebuilds the data; live sessions rebuild as they grow (at most 1/s). */
+  /** (Re)binds to the current session's model; live sessions refresh from it as it grows. */
   private attach(): void {
     const s = this.sessions.current;
-    this.sessionSub?.dispose();
-    if (!s?.store) { this.service = undefined; return; }
-    this.service = new PanelService(this.kind, s.store, { title: s.label, live: s.live && s.running, locale: vscode.env.language });
+    const m = s?.currentModel();
+    if (s === this.session && m && m === this.service?.model) return; // same session: nothing to rebind
+    for (const d of this.sessionSubs) d.dispose();
+    this.sessionSubs = [];
+    this.session = s;
+    if (!s || !m) { this.service = undefined; return; }
+    this.service = new PanelService(this.kind, m, { title: s.label, live: s.live && s.running, locale: vscode.env.language });
     this.service.cursorNs = panelLinks.cursorNs;
-    this.sessionSub = s.onDidChange(() => this.scheduleRebuild());
-    void this.rebuild();
+    this.lastPagesRefresh = 0;
+    this.sessionSubs.push(s.onDidChange(() => this.scheduleRefresh()));
+    if (s.onDidEnd) this.sessionSubs.push(s.onDidEnd(() => this.scheduleRefresh()));
+    void this.refresh();
   }
-  private scheduleRebuild(): void {
-    if (this.rebuildTimer) return;
-    this.rebuildTimer = setTimeout(() => { this.rebuildTimer = undefined; void this.rebuild(); }, 1000);
+  private scheduleRefresh(delay = REFRESH_MS): void {
+    if (this.refreshing) { this.refreshAgain = true; return; }
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => { this.refreshTimer = undefined; void this.refresh(); }, delay);
   }
-  private async rebuild(): Promise<void> {
-    const svc = this.service;
-    if (!svc) return;
+  /** One refresh at a time: the model's new state into the panel's data, posted when it changed. */
+  private async refresh(): Promise<void> {
+    const s = this.session, svc = this.service;
+    if (!s || !svc || this.refreshing) return;
+    const m = s.currentModel(); // keeps a live model catching up; completes it once the recording ended
+    if (m && m !== svc.model) { this.service = undefined; this.session = undefined; this.attach(); return; }
+    const final = !s.running;
+    if (this.kind === 'pages' && !final) {
+      const wait = this.lastPagesRefresh + PAGES_LIVE_MS - Date.now();
+      if (wait > 0) { this.scheduleRefresh(wait); return; }
+    }
+    this.refreshing = true;
     try {
-      await svc.rebuild();
-      if (svc === this.service) this.post(svc.initMessage());
-    } catch (e) { this.post({ type: 'note', level: 'error', message: `IPC Scope could not build the ${this.kind} view: ${(e as Error).message}` }); }
+      if (final) svc.ended();
+      const changed = await svc.refresh({ final });
+      this.lastPagesRefresh = Date.now();
+      if (changed && svc === this.service) this.post(svc.initMessage());
+      if (final && svc === this.service) this.post({ type: 'sessionEnded' });
+    } catch (e) {
+      this.post({ type: 'note', level: 'error', message: `IPC Scope could not build the ${this.kind} view: ${(e as Error).message}` });
+    } finally {
+      this.refreshing = false;
+      if (this.refreshAgain) { this.refreshAgain = false; this.scheduleRefresh(); }
+    }
   }
 
   private onMessage(raw: unknown): void {
@@ -114,7 +152,8 @@ class PanelHost implements vscode.Disposable {
         if (!c) { this.post({ type: 'note', level: 'warning', message: vscode.l10n.t('Snapshots need a live session.') }); break; }
         try {
           await c.sendCommand(e.conn, 'snapshot', [BigInt(enumValue('snapshotReason', 'request'))]);
-          this.scheduleRebuild();
+          this.lastPagesRefresh = 0; // show the snapshot as soon as the model has it
+          this.scheduleRefresh();
         } catch (err) { this.post({ type: 'note', level: 'error', message: vscode.l10n.t('The snapshot failed: {0}', (err as Error).message) }); }
         break;
       }
@@ -123,8 +162,8 @@ class PanelHost implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
-    this.sessionSub?.dispose();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const d of this.sessionSubs) d.dispose();
     for (const d of this.disposables) d.dispose();
     this.onDispose();
   }
@@ -143,10 +182,11 @@ class LockCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     const s = this.sessions.current;
-    if (!s?.store) return [];
-    if (!this.service) {
-      const svc = new PanelService('locks', s.store, { title: s.label, live: s.live, locale: vscode.env.language });
-      this.building = svc.rebuild().then(() => { this.service = svc; });
+    const m = s?.currentModel();
+    if (!s || !m) return [];
+    if (!this.service || this.service.model !== m) {
+      const svc = new PanelService('locks', m, { title: s.label, live: s.running, locale: vscode.env.language });
+      this.building = svc.refresh({ final: !s.running }).then(() => { this.service = svc; });
     }
     await this.building;
     const sites = this.service?.locksData?.sites ?? [];
