@@ -37,6 +37,8 @@ function alive(pid: number): boolean {
   } catch { return false; }
 }
 
+const open = new Set<Conversation>();
+
 /** One debug session: a DebugClient over TCP to an adapter instance in this process, stopped events queued. */
 class Conversation {
   readonly dc = new DebugClient('node', 'unused', 'ipcscope');
@@ -48,6 +50,7 @@ class Conversation {
   async open(): Promise<void> {
     this.dc.defaultTimeout = 20_000;
     await this.dc.start(port);
+    open.add(this);
     this.session = sessions[sessions.length - 1];
     this.dc.on('stopped', (e: DebugProtocol.StoppedEvent) => { const w = this.waiters.shift(); if (w) w(e); else this.stops.push(e); });
     this.dc.on('output', (e: DebugProtocol.OutputEvent) => { this.output += e.body.output; });
@@ -92,6 +95,7 @@ class Conversation {
 
   /** Stop (disconnect): afterwards no process of the session is left. */
   async close(): Promise<number[]> {
+    open.delete(this);
     const pids = this.session.processIds;
     await this.dc.disconnectRequest({ terminateDebuggee: true });
     await this.dc.stop();
@@ -124,7 +128,11 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
-  after(() => { server?.close(); });
+  // A failed test leaves its conversation open: end it here, or its programs and collector outlive the run.
+  after(async () => {
+    for (const c of [...open]) await c.close().catch(() => undefined);
+    server?.close();
+  });
 
   test('stop on entry, then Stop leaves no process behind', async () => {
     const c = await conversation();
@@ -272,6 +280,26 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     await c.dc.waitForEvent('terminated', 20_000);
     assert.match(c.output, /Child: EOF/);
     await c.close();
+  });
+
+  test('Restart ends every process of the run and starts the program again, stopping at the same breakpoint', async () => {
+    const c = await conversation();
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') },
+      () => c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30 }] }));
+    const first = await c.nextStop();
+    assert.equal(first.body.reason, 'breakpoint');
+    const before = c.session.processIds;
+    assert.ok(before.length >= 2, `parent and child: ${before}`);
+    await c.dc.restartRequest({});
+    for (const p of before) assert.ok(!alive(p), `pid ${p} of the first run still running after Restart`);
+    const again = await c.nextStop();
+    assert.equal(again.body.reason, 'breakpoint');
+    const frames = await c.frames(again.body.threadId!);
+    assert.match(frames[0].name, /^write\(fd 4 → pipe:\[\d+\], 19 bytes\)$/, frames.map((f) => f.name).join(' | '));
+    const pid = c.pid(again.body.threadId!);
+    assert.ok(pid > 0 && !before.includes(pid), `a new process (${pid}), not one of ${before}`);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });
 
   test('the fork filter stops everything after the fork, with the fork on top', async () => {
