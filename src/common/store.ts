@@ -156,22 +156,19 @@ export class EventStore implements EventSource {
     return i;
   }
 
-  private putBlob(src: Uint8Array, start: number, len: number): number {
+  /** A fresh blob chunk when `len` more bytes do not fit the current one. */
+  private blobRoom(len: number): void {
     if (this.blobUsed + len > BLOB_CHUNK) {
       this.blobs.push(new Uint8Array(BLOB_CHUNK));
       this.blobUsed = 0;
     }
-    const chunk = this.blobs[this.blobs.length - 1];
-    chunk.set(src.subarray(start, start + len), this.blobUsed);
-    const at = (this.blobs.length - 1) * BLOB_CHUNK + this.blobUsed;
-    this.blobUsed += len;
-    this.blobBytes += len;
-    return at;
   }
 
   /**
    * Appends the records of an EVENTS body (count, reserved, records) that `validateEventsBody` accepted.
    * Returns how many were stored (the rest were refused: store full) and tells the onAppend listeners.
+   * The hot loop of the collector (millions of events/s): state lives in locals and is written back once, the
+   * caller and wide-value caches are probed inline (a call and a Map lookup only for a value not seen lately).
    */
   appendEventsBody(conn: number, pid: number, body: Uint8Array): number {
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -183,6 +180,10 @@ export class EventStore implements EventSource {
     let lastTid = -1, lastThread = 0;
     let i = this.n;
     let c = this.chunks[i >>> CHUNK_SHIFT];
+    const callerCache = this.callerCache, wideCache = this.wideCache;
+    let pool = this.pool.length ? this.pool[this.pool.length - 1] : undefined;
+    let poolUsed = this.poolUsed;
+    let poolBase = (this.pool.length - 1) << POOL_SHIFT;
     for (let r = 0; r < room; r++, i++) {
       const j = i & CHUNK_MASK;
       if (j === 0 || c === undefined) {
@@ -207,26 +208,46 @@ export class EventStore implements EventSource {
       const rlo = dv.getUint32(off + 24, true), rhi = dv.getInt32(off + 28, true);
       if ((rhi === 0 && rlo < 0x80000000) || (rhi === -1 && rlo > 0x80000000)) c.result[j] = rlo | 0;
       else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, dv.getBigInt64(off + 24, true)); }
-      c.caller[j] = this.internCaller(dv.getUint32(off + 32, true), dv.getUint32(off + 36, true));
+      const clo = dv.getUint32(off + 32, true), chi = dv.getUint32(off + 36, true);
+      const cslot = 3 * ((clo ^ (clo >>> 8) ^ chi) & 255);
+      c.caller[j] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
+        ? callerCache[cslot + 2] : this.internCaller(clo, chi);
       const words = nargs + (blobLen ? 2 : 0);
       if (words) {
-        if (this.poolUsed + words > POOL_CHUNK) { this.pool.push(new Uint32Array(POOL_CHUNK)); this.poolUsed = 0; }
-        const p = this.pool[this.pool.length - 1];
-        let w = this.poolUsed;
-        c.extra[j] = ((this.pool.length - 1) << POOL_SHIFT) + w;
-        this.poolUsed += words;
+        if (pool === undefined || poolUsed + words > POOL_CHUNK) {
+          pool = new Uint32Array(POOL_CHUNK);
+          this.pool.push(pool);
+          poolUsed = 0;
+          poolBase = (this.pool.length - 1) << POOL_SHIFT;
+        }
+        let w = poolUsed;
+        c.extra[j] = poolBase + w;
+        poolUsed += words;
         let a = off + 40;
         for (let k = 0; k < nargs; k++, a += 8) {
           const lo = dv.getUint32(a, true), hi = dv.getUint32(a + 4, true);
-          p[w++] = hi === 0 && lo < INTERNED ? lo : INTERNED | this.internWide(lo, hi);
+          if (hi === 0 && lo < INTERNED) pool[w++] = lo;
+          else {
+            const ws = 3 * ((lo ^ (lo >>> 8) ^ hi) & 255);
+            pool[w++] = INTERNED | (wideCache[ws] === lo && wideCache[ws + 1] === hi && wideCache[ws + 2] !== 0xffffffff
+              ? wideCache[ws + 2] : this.internWide(lo, hi));
+          }
         }
         if (blobLen) {
-          p[w++] = this.putBlob(body, a, blobLen);
-          p[w] = blobLen;
+          this.blobRoom(blobLen);
+          const chunk = this.blobs[this.blobs.length - 1];
+          let to = this.blobUsed;
+          pool[w++] = (this.blobs.length - 1) * BLOB_CHUNK + to;
+          pool[w] = blobLen;
+          if (blobLen <= 16) for (let b = 0; b < blobLen; b++) chunk[to++] = body[a + b];
+          else chunk.set(body.subarray(a, a + blobLen), to);
+          this.blobUsed += blobLen;
+          this.blobBytes += blobLen;
         }
       }
       off += 40 + 8 * nargs + ((blobLen + 7) & ~7);
     }
+    this.poolUsed = pool === undefined ? this.poolUsed : poolUsed;
     this.n = i;
     if (room) for (const l of this.listeners) l(first, room);
     return room;
