@@ -129,3 +129,34 @@ for (const mode of ['msg', 'sem'] as const) {
     assert.ok(g.edges.every((e) => /has the (queue|set)'s id/.test(e.reason)), show(g));
   });
 }
+
+test('a sem_wait whose only poster (it posted before) is blocked reading a pipe the waiter should write: a cycle', { skip }, async () => {
+  const { r, m } = await model('sem_pipe');
+  assert.notEqual(r.exit.code, 0, 'the watchdog ended the hang');
+  assert.match(r.stdout, /round 1 done/);
+  const g = waitForGraph(m);
+  assert.equal(g.deadlocks.length, 1, show(g));
+  const d = g.deadlocks[0];
+  assert.deepEqual(d.waits.map((w) => w.kind).sort(), [kindId('read'), kindId('sem_wait')].sort(), show(g));
+  const sw = d.waits.find((w) => w.kind === kindId('sem_wait'))!, rd = d.waits.find((w) => w.kind === kindId('read'))!;
+  assert.ok(g.edges.some((e) => e.wait === sw && e.to === `${rd.pid}/${rd.tid}` && /posted it before/.test(e.reason)), show(g));
+});
+
+const OPEN_WHY = { listen: /connection or datagram can come from outside/, timed: /ends by itself/, sigwait: /signal can come from any process/ };
+for (const mode of ['listen', 'timed', 'sigwait'] as const) {
+  test(`a wait something outside the trace could end (${mode}) breaks what would be a cycle: no deadlock`, { skip }, async () => {
+    const { r, m } = await model('open_waits', [mode]);
+    assert.notEqual(r.exit.code, 0, 'the watchdog ended the wait');
+    const g = waitForGraph(m);
+    const parent = r.store.connections()[0].pid;
+    const pw = [...g.blocked.values()].find((w) => w.pid === parent)!;
+    const rd = [...g.blocked.values()].find((w) => w.pid !== parent && w.kind === kindId('read'))!;
+    assert.ok(pw && rd, show(g));
+    assert.equal(pw.kind, kindId(mode === 'sigwait' ? 'sigwait' : 'poll'));
+    assert.match(g.open.get(`${pw.pid}/${pw.tid}`) ?? '', OPEN_WHY[mode], show(g));
+    // The child waits for the parent (it holds the write end), which is open: no deadlock.
+    assert.ok(g.edges.some((e) => e.wait === rd && e.to === `${pw.pid}/${pw.tid}`), show(g));
+    if (mode !== 'sigwait') assert.ok(g.edges.some((e) => e.wait === pw && e.to === `${rd.pid}/${rd.tid}`), 'the pipe edge is still drawn');
+    assert.equal(g.deadlocks.length, 0, show(g));
+  });
+}
