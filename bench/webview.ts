@@ -176,6 +176,8 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   // The same stalls with this process's CPU time beside them: a stall in which the process barely ran was the OS
   // giving the cores to other work (the browser, other jobs), not a long task of the host.
   const stall = { wallMs: 0, cpuMs: 0, over50: 0, over50Cpu: 0 };
+  let firstMs = 0;
+  collector.once('events', () => { firstMs = performance.now(); });
   let sLast = performance.now(), sCpu = process.cpuUsage();
   const sampler = setInterval(() => {
     const now = performance.now(), cpu = process.cpuUsage(sCpu);
@@ -183,11 +185,10 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
     if (late > stall.wallMs) stall.wallMs = late;
     if (cpuMs > stall.cpuMs) stall.cpuMs = cpuMs;
     if (late > 50) stall.over50++;
-    if (cpuMs > 50) { stall.over50Cpu++; if (process.env.IPCSCOPE_BENCH_STALLS) console.error(`STALL ${process.hrtime.bigint() / 1000n} ${late.toFixed(0)} ${cpuMs.toFixed(0)}`); }
+    if (cpuMs > 50) stall.over50Cpu++;
+    if (late > 30 && process.env.IPCSCOPE_BENCH_STALLS) console.error(`stall at ${(now - firstMs).toFixed(0)} ms after the first message: ${late.toFixed(0)} ms late, ${cpuMs.toFixed(0)} ms CPU`);
     sLast = now; sCpu = process.cpuUsage();
   }, 5);
-  let firstMs = 0;
-  collector.once('events', () => { firstMs = performance.now(); });
   await fed;
   while (collector.liveConnections().length) await new Promise((r) => setTimeout(r, 5));
   const appendedMs = performance.now() - firstMs;
