@@ -784,18 +784,30 @@ static int send_hello(void) {
 
 /* ---------------------------------------------------------------- commands from the collector */
 
-static uint8_t rx_pending_cmd[64];
-static _Atomic int rx_has_cmd;
+/* Commands wait here until the sender's next round. A queue, not one slot: one read can bring several (the debug
+ * adapter sends breakpoints, pause and snapshot requests back to back), and a lost command never gets its REPLY.
+ * Filled and emptied by whichever thread runs the connection (the sender, or the constructor before it starts). */
+#define RX_CMDS 32
+static uint8_t rx_cmds[RX_CMDS][48];
+static _Atomic unsigned rx_head, rx_tail; /* head: next to fill; tail: next to handle */
 static int welcome_seen;
 
+static void reply(uint64_t id, int32_t status, const char *json);
 static void on_ws_message(const uint8_t *m, size_t len) {
   if (len < 16) return;
   uint16_t type;
   memcpy(&type, m + 6, 2);
   if (type == IPS_MSG_WELCOME) welcome_seen = 1;
   else if (type == IPS_MSG_COMMAND && len >= 16 + 48) {
-    memcpy(rx_pending_cmd, m + 16, 48);
-    atomic_store(&rx_has_cmd, 1);
+    unsigned h = atomic_load(&rx_head);
+    if (h - atomic_load(&rx_tail) >= RX_CMDS) {
+      uint64_t id;
+      memcpy(&id, m + 16 + 8, 8);
+      reply(id, -EBUSY, "{\"message\":\"too many commands queued in the shim\"}");
+      return;
+    }
+    memcpy(rx_cmds[h % RX_CMDS], m + 16, 48);
+    atomic_store(&rx_head, h + 1);
   } else if (type == IPS_MSG_ERROR) {
     char buf[300];
     size_t n = len - 16 < 250 ? len - 16 : 250;
@@ -817,13 +829,22 @@ static void reply(uint64_t id, int32_t status, const char *json) {
   sink_send(IPS_MSG_REPLY, b, 16 + jl, 0);
 }
 
+static void handle_one_command(const uint8_t *c);
 static void handle_command(void) {
-  if (!atomic_exchange(&rx_has_cmd, 0)) return;
+  for (unsigned t = atomic_load(&rx_tail); t != atomic_load(&rx_head); t = atomic_load(&rx_tail)) {
+    uint8_t c[48];
+    memcpy(c, rx_cmds[t % RX_CMDS], 48);
+    atomic_store(&rx_tail, t + 1);
+    handle_one_command(c);
+  }
+}
+
+static void handle_one_command(const uint8_t *c) {
   uint32_t cmd;
   uint64_t id, arg0;
-  memcpy(&cmd, rx_pending_cmd, 4);
-  memcpy(&id, rx_pending_cmd + 8, 8);
-  memcpy(&arg0, rx_pending_cmd + 16, 8);
+  memcpy(&cmd, c, 4);
+  memcpy(&id, c + 8, 8);
+  memcpy(&arg0, c + 16, 8);
   if (cmd == IPS_COMMAND_SNAPSHOT) {
     /* The snapshot's events go into the sender's own ring; drain them before replying. */
     ips_snapshot(arg0 <= IPS_SNAPSHOT_REASON_START ? (int)arg0 : IPS_SNAPSHOT_REASON_REQUEST);
@@ -836,7 +857,7 @@ static void handle_command(void) {
     reply(id, 0, "{}");
   } else {
     char json[200]; /* pause, resume, step, set_breakpoints: stepping (pause.c) */
-    int32_t st = ips_pause_command(cmd, rx_pending_cmd + 16, json, sizeof json);
+    int32_t st = ips_pause_command(cmd, c + 16, json, sizeof json);
     reply(id, st, json);
   }
 }
@@ -1341,7 +1362,8 @@ void ips_fork_child(void) {
   atomic_store(&finished, 0);
   atomic_store(&wake_pending, 0);
   atomic_store(&sender_idle, 0);
-  atomic_store(&rx_has_cmd, 0);
+  atomic_store(&rx_head, 0);
+  atomic_store(&rx_tail, 0);
   exec_bye_sent = 0;
   exit_status_known = 0;
   exit_how = IPS_EXIT_HOW_RETURN_FROM_MAIN;
