@@ -745,7 +745,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
           const addrs = paused.blob ? readAddrs(paused.blob) : [paused.caller];
           // A handler's "caller" is the handler itself (its entry, not a return address): resolve it as one.
           if (t.paused.kind === K.handler && addrs.length) addrs[0] += 1n;
-          frames.push(...this.framesFor({ tid: t.tid, pid: t.pid, index: pe?.index, kind: t.paused.kind }, callLabel(pe, t.paused.kind), addrs));
+          frames.push(...this.framesFor({ tid: t.tid, pid: t.pid, index: pe?.index, kind: t.paused.kind }, callLabel(pe, t.paused.kind), addrs, t.paused.index));
         } else if (t.blockedOn !== undefined) {
           const b = store.get(t.blockedOn);
           frames.push(this.frameFor({ tid: t.tid, pid: t.pid, index: b.index, kind: b.kind }, `${callLabel(b, b.kind)} (blocked)`, [b.caller]));
@@ -761,10 +761,16 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
 
   private frameFor(ref: FrameRef, label: string, addrs: bigint[]): StackFrame { return this.framesFor(ref, label, addrs)[0]; }
 
-  /** The call as the top frame at its caller's line, then the caller's callers, symbolized. */
-  private framesFor(ref: FrameRef, label: string, addrs: bigint[]): StackFrame[] {
+  /**
+   * The call as the top frame at its caller's line, then the caller's callers, symbolized. A Python target's top frame
+   * is its Python file:line (the thread's python_location before event `at`, default the frame's event) instead of
+   * libpython's C code.
+   */
+  private framesFor(ref: FrameRef, label: string, addrs: bigint[], at = ref.index): StackFrame[] {
     const sites = this.resolver!.resolve(ref.pid, addrs.length ? addrs : [0n])
       .filter((s, k) => k === 0 || !s.binary?.endsWith('libipcscope.so')); // the shim's own frames (its main wrapper)
+    const py = at !== undefined ? this.pythonSite(at) : undefined;
+    if (py) sites[0] = { address: sites[0].address, file: py.file, line: py.line, source: 'python', text: `${py.file}:${py.line}` };
     return sites.map((s, k) => {
       const f = new StackFrame(this.frames.create(k === 0 ? ref : { tid: ref.tid, pid: ref.pid }), k === 0 ? label : (s.function ?? s.text));
       if (s.file && s.line && existsSync(s.file)) {
@@ -774,6 +780,13 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       } else (f as DebugProtocol.StackFrame).presentationHint = 'subtle';
       return f;
     });
+  }
+
+  /** The Python file:line event `index` was made from, when its thread sent one (Python targets). */
+  private pythonSite(index: number): { file: string; line: number } | undefined {
+    if (!this.model || index >= this.model.source.count) return undefined;
+    this.model.update({ flush: true }); // the python_location just before the stop may not be in the model yet
+    return this.model.pythonLocation(index);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {

@@ -1,0 +1,65 @@
+// The `ipcscope` debug adapter on a Python target (issue 6): F5 on a .py file launches python3 with the script; a
+// stop on the script's os.write shows the script's file and line as the top frame, not libpython's C code.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { IpcScopeDebugSession } from '../../src/common/debug/session';
+import { ROOT, whyNoShim } from '../helpers/record';
+
+const SCRIPT = join(ROOT, 'test/fixtures/python/pipe_fork.py');
+// Debian's interpreter when there is one: python3 on PATH may be a pyenv shim, a shell whose own writes stop first.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const lineOf = (marker: string) => readFileSync(SCRIPT, 'utf8').split('\n').findIndex((l) => l.includes(`# @${marker}`)) + 1;
+
+let server: Server;
+let port = 0;
+const sessions: IpcScopeDebugSession[] = [];
+
+describe('ipcscope debug adapter on a Python script', { skip: whyNoShim(), timeout: 120_000 }, () => {
+  before(async () => {
+    server = createServer((socket) => {
+      const s = new IpcScopeDebugSession();
+      sessions.push(s);
+      s.setRunAsServer(true);
+      s.start(socket, socket);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => { server?.close(); });
+
+  test('a function breakpoint on write stops at the script\'s os.write line, which the top frame opens', async () => {
+    const dc = new DebugClient('node', 'unused', 'ipcscope');
+    dc.defaultTimeout = 20_000;
+    await dc.start(port);
+    try {
+      await dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      const initialized = dc.waitForEvent('initialized', 20_000);
+      const stopped = dc.waitForEvent('stopped', 30_000) as Promise<DebugProtocol.StoppedEvent>;
+      const launched = dc.launchRequest({ program: PYTHON, args: [SCRIPT] } as DebugProtocol.LaunchRequestArguments);
+      await initialized;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write' }] });
+      await dc.configurationDoneRequest();
+      await launched;
+      const stop = await stopped;
+      assert.equal(stop.body.reason, 'function breakpoint');
+      const frames = (await dc.stackTraceRequest({ threadId: stop.body.threadId! })).body.stackFrames;
+      const top = frames[0];
+      assert.match(top.name, /^write\(/, frames.map((f) => f.name).join(' | '));
+      assert.equal(top.source?.path, SCRIPT, JSON.stringify(top));
+      assert.equal(top.line, lineOf('write'));
+      assert.equal(top.source?.name, 'pipe_fork.py');
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      const ended = dc.waitForEvent('terminated', 30_000);
+      await dc.continueRequest({ threadId: stop.body.threadId! });
+      await ended;
+    } finally {
+      await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+      await dc.stop();
+    }
+  });
+});
