@@ -803,7 +803,7 @@ static void on_ws_message(const uint8_t *m, size_t len) {
     if (h - atomic_load(&rx_tail) >= RX_CMDS) {
       uint64_t id;
       memcpy(&id, m + 16 + 8, 8);
-      reply(id, -EBUSY, "{\"message\":\"too many commands queued in the shim\"}");
+      reply(id, EBUSY, "{\"message\":\"too many commands queued in the shim\"}");
       return;
     }
     memcpy(rx_cmds[h % RX_CMDS], m + 16, 48);

@@ -519,7 +519,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.action = undefined;
     this.cursor = undefined;
     // All-stop across processes: everyone else stops at their next traced call. Then each process's page table as
-    // paused, for the page-table panel; sent after the pause REPLY because the shim keeps one pending command.
+    // paused, for the page-table panel; sent after the pause REPLY so the snapshot shows the process as held.
     for (const c of this.liveConns()) void this.command(c, 'pause', [BigInt(REASONS.indexOf('allStop'))]).then(() => this.snapshotAtStop(c, s));
     if (hadTempKinds) void this.pushAll();
     this.model!.update({ flush: true });
