@@ -10,7 +10,7 @@
 // Flags: --sizes=10000,100000 (default 10k,100k,1M,10M; --sizes=none: only the live path), --no-recorded, --no-live,
 // --live-seconds=5, --live=host,model,browser,browser+model (which live-path runs), --json=path.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -173,6 +173,12 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   const views = model ? setInterval(() => { void model.catchUp(); }, 250) : undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // garbage-collection pauses of this process, to tell them apart from long tasks
+  const gc = { maxMs: 0, totalMs: 0, count: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration); }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   // The same stalls with this process's CPU time beside them: a stall in which the process barely ran was the OS
   // giving the cores to other work (the browser, other jobs), not a long task of the host.
   const stall = { wallMs: 0, cpuMs: 0, over50: 0, over50Cpu: 0 };
@@ -199,6 +205,7 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   if (page) await page.waitForFunction((n) => (globalThis as any).__ipcScopeTimeline.header.eventCount >= n, stored, { timeout: 30_000 });
   const shownMs = performance.now() - firstMs;
   loop.disable();
+  gcObserver.disconnect();
   clearInterval(sampler);
   clearInterval(views);
   const p = page ? await api(page, (a) => a.perf()) : null;
@@ -206,7 +213,7 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last message${page ? `; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it` : ''}`);
   console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms: ${loop.max / 1e6 <= 50 ? 'met' : 'MISSED'}); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`  host stalls (5 ms ticks): longest ${fmt(stall.wallMs)} ms wall, of which at most ${fmt(stall.cpuMs)} ms this process's CPU; ` +
-    `${stall.over50} ticks > 50 ms late, ${stall.over50Cpu} with > 50 ms of CPU`);
+    `${stall.over50} ticks > 50 ms late, ${stall.over50Cpu} with > 50 ms of CPU; GC: ${gc.count} pauses, longest ${fmt(gc.maxMs)} ms, ${fmt(gc.totalMs, 0)} ms in all`);
   console.log(`  feed: ${session.stats.slices} slices, longest ${fmt(session.stats.maxSliceMs)} ms wall / ${fmt(session.stats.maxSliceCpuMs)} ms CPU (wall includes time the OS gave other processes); ${session.stats.grows} grow messages`);
   if (model) {
     const behind = stored - model.stats.consumed, c0 = performance.now();
