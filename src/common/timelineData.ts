@@ -435,7 +435,7 @@ export class TimelineData {
   /** Last release (unlock, post, signal) per lock object id: the hand-off source for the next contended acquire. */
   private readonly lastRelease = new Map<number, { lane: number; rel: number; ev: number }>();
   private readonly lockObjects = new Map<number, Map<bigint, number>>();
-  /** Thread lane id → indices of its python_location events, in order (a Python target's file:line). */
+  /** Thread lane id → indices of its python_location events (and proc_starts after one), in order. */
   private readonly pyMarks = new Map<number, number[]>();
   private flowsDirty = true;
   private readonly exactFlows: TimelineDataOptions['exactFlows'];
@@ -591,7 +591,9 @@ export class TimelineData {
       this.closeOpenSpans(pid, rel, i); // calls still blocked in other threads end with the process
     } else if (kind === K.threadExit) {
       lane.endRel = rel;
-    } else if (kind === K.pythonLocation) {
+    }
+    // python_location, and a new image (exec) in a thread that had one: it is not that Python code any more.
+    if (kind === K.pythonLocation || (kind === K.procStart && this.pyMarks.has(laneId))) {
       const marks = this.pyMarks.get(laneId);
       if (marks) marks.push(i); else this.pyMarks.set(laneId, [i]);
     }
@@ -1152,7 +1154,7 @@ export class TimelineData {
     while (lo < hi) { const m = (lo + hi) >> 1; if (marks[m] < index) lo = m + 1; else hi = m; }
     if (lo === 0) return null;
     const ev = this.source.get(marks[lo - 1]);
-    const line = Number(ev.args[0] ?? 0n);
+    const line = ev.kind === K.pythonLocation ? Number(ev.args[0] ?? 0n) : 0;
     return line > 0 ? { file: UTF8.decode(ev.blob ?? new Uint8Array()), line } : null;
   }
 

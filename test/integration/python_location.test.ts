@@ -89,7 +89,7 @@ for (const python of PYTHONS) {
 test('calls made inside the standard library are charged to the user line that called it', { skip }, async () => {
   const { r, where, file, lines } = await recordPython('via_stdlib.py');
   assert.equal(r.exit.status, 0, r.stderr);
-  assert.match(r.stdout, /through multiprocessing/);
+  assert.match(r.stdout, /from-sh\n[^]*through multiprocessing/);
   const s = r.store;
   const parent = scriptProcess(s, file).pid;
   // subprocess.run: its error pipe (os.pipe in subprocess.py) and its fork/spawn of `true`.
@@ -99,6 +99,12 @@ test('calls made inside the standard library are charged to the user line that c
   const spawned = [...pyEvents(s, file, 'fork'), ...pyEvents(s, file, 'spawn')];
   assert.ok(spawned.length >= 1, 'subprocess started a process');
   for (const e of spawned) assert.deepEqual([where(e).file, where(e).line], [file, lines.run], where(e).text);
+  // After its exec, sh is not that Python code: its write of "from-sh" has no Python location.
+  const shWrite = events(s, 'write', { phase: 'end' }).find((e) => blobText(e) === 'from-sh\n');
+  assert.ok(shWrite, 'sh wrote from-sh');
+  assert.notEqual(shWrite.pid, parent);
+  assert.notEqual(where(shWrite).source, 'python', where(shWrite).text);
+  assert.equal(new TimelineData(s).details(shWrite.index).source?.file?.endsWith('.py') ?? false, false);
   // multiprocessing.Pipe: a socketpair made in connection.py, written and read in connection.py.
   const [pair] = pyEvents(s, file, 'socketpair');
   assert.ok(pair, 'multiprocessing.Pipe made a socketpair');

@@ -195,7 +195,7 @@ export class TraceModel {
   private notePythonLocation(lane: LaneIndex, e: TraceEvent): void {
     let m = this.pyMarks.get(lane);
     if (!m) this.pyMarks.set(lane, (m = { at: [], loc: [] }));
-    const line = Number(e.args[0] ?? 0n);
+    const line = e.kind === K.pythonLocation ? Number(e.args[0] ?? 0n) : 0;
     const loc = line > 0 ? { file: blobText(e.blob), line } : null;
     // Events arrive per thread in order; a late one (live lag) goes to its place.
     let k = m.at.length;
@@ -394,6 +394,8 @@ export class TraceModel {
     const lk = lane;
 
     if (e.kind === K.pythonLocation) { this.notePythonLocation(lk, e); return; }
+    // A new image (exec) is not the Python code that ran before it in this thread.
+    if (e.kind === K.procStart && this.pyMarks.has(lk)) this.notePythonLocation(lk, e);
 
     if ((e.flags & EVENT_FLAG.inSignalHandler) && e.phase !== PHASE.end && isSignalUnsafe(e)) this.evidence.unsafeInHandler.push(e.index);
     this.checkEintr(e, lk);
