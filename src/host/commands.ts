@@ -10,6 +10,7 @@ import type { ProgramSpec } from './programs';
 import type { TimelineBridge } from './timelineBridge';
 import { exportSession, EXPORT_FORMATS, type ExportFormat } from './exporting';
 import { log } from './log';
+import { formatArgs, parseArgs } from '../common/shellArgs';
 
 /** Argument of ipcScope.traceProgram from code (tests, `npm start`): a file Uri or a program with arguments. */
 export type TraceProgramArg = vscode.Uri | { readonly file: string; readonly args?: readonly string[]; readonly cwd?: string };
@@ -50,6 +51,24 @@ async function pickProgram(): Promise<string | undefined> {
   return uris?.[0]?.fsPath;
 }
 
+/** The program's arguments, typed as in a shell; the last ones used for this file are offered again. Escape
+ * cancels the trace; an empty line runs it without arguments. */
+async function askArgs(file: string, memory: vscode.Memento): Promise<string[] | undefined> {
+  const key = `ipcScope.args:${file}`;
+  const text = await vscode.window.showInputBox({
+    title: vscode.l10n.t('IPC Scope: Trace {0}', basename(file)),
+    prompt: vscode.l10n.t('Arguments, as in a shell (quotes group words); empty for none'),
+    value: formatArgs(memory.get<string[]>(key) ?? []),
+    ignoreFocusOut: true,
+    validateInput: (v) => { const r = parseArgs(v); return 'error' in r ? r.error : undefined; },
+  });
+  if (text === undefined) return undefined;
+  const r = parseArgs(text);
+  if ('error' in r) return undefined;
+  await memory.update(key, r.args);
+  return r.args;
+}
+
 export function registerCommands(context: vscode.ExtensionContext, sessions: SessionManager, timeline: TimelineBridge): void {
   const reg = (id: string, fn: (...a: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
@@ -66,7 +85,8 @@ export function registerCommands(context: vscode.ExtensionContext, sessions: Ses
     else if (arg && typeof arg === 'object' && typeof arg.file === 'string') spec = { file: arg.file, args: [...(arg.args ?? [])], cwd: arg.cwd ?? cwdFor(arg.file) };
     else {
       const file = await pickProgram();
-      if (file) spec = { file, args: [], cwd: cwdFor(file) };
+      const args = file ? await askArgs(file, context.workspaceState) : undefined;
+      if (file && args) spec = { file, args, cwd: cwdFor(file) };
     }
     return spec ? record(spec) : undefined;
   });

@@ -5,6 +5,7 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { formatArgs } from '../common/shellArgs';
 
 /** A program the user asked to trace: remembered for Trace Last Program Again. */
 export interface ProgramSpec {
@@ -36,6 +37,13 @@ export function buildOutputPath(source: string): string {
   const dir = join(tmpdir(), 'ipc-scope-build', createHash('sha256').update(source).digest('hex').slice(0, 12));
   mkdirSync(dir, { recursive: true });
   return join(dir, basename(source, extname(source)));
+}
+
+/** How a run is named in the Sessions view: the file and, when there are any, its arguments (shortened). */
+export function programLabel(spec: ProgramSpec): string {
+  const args = formatArgs(spec.args);
+  if (!args) return basename(spec.file);
+  return `${basename(spec.file)} ${args.length > 40 ? `${args.slice(0, 39)}…` : args}`;
 }
 
 export function planLaunch(spec: ProgramSpec, buildCommand: string): LaunchPlan {

@@ -11,7 +11,7 @@ import type { EventStore } from '../common/store';
 import { readTraceFile } from '../common/traceFile';
 import type { ConnectionInfo } from '../common/traceEvent';
 import { TraceModel } from '../common/model';
-import { planLaunch, runBuild, type ProgramSpec } from './programs';
+import { planLaunch, programLabel, runBuild, type ProgramSpec } from './programs';
 import { ProgramTerminal } from './programTerminal';
 import { LiveModel } from './liveModel';
 import type { IpcScopeSettings } from './settings';
@@ -61,7 +61,7 @@ export class TraceSession implements vscode.Disposable {
   static async record(spec: ProgramSpec, settings: IpcScopeSettings): Promise<TraceSession> {
     const tempDir = join(tmpdir(), 'ipc-scope-sessions', randomBytes(6).toString('hex'));
     mkdirSync(tempDir, { recursive: true });
-    const s = new TraceSession(spec.label ?? basename(spec.file), true, spec, tempDir);
+    const s = new TraceSession(spec.label ?? programLabel(spec), true, spec, tempDir);
     s.terminal = new ProgramTerminal(vscode.l10n.t('IPC Scope: {0}', s.label), (text) => s.process?.write(text), () => s.process?.endInput(), () => { void s.stop(); });
     s.terminal.terminal.show(true);
     try {

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, openEditor, runCommand, pickQuick, screenshot, treeRows, webview } from './editorHarness';
+import { ROOT, openEditor, runCommand, pickQuick, enterArgs, screenshot, treeRows, webview } from './editorHarness';
 
 const VSIX = join(ROOT, 'ipc-scope.vsix');
 
@@ -41,6 +41,7 @@ test('the .vsix installs into a clean code-server and traces a program with the 
     const { page } = editor;
     await runCommand(page, 'IPC Scope: Trace Program…');
     await pickQuick(page, 'pipe_hello.c');
+    await enterArgs(page, 'pipe_hello.c', '');
     await page.locator('.activitybar [aria-label^="IPC Scope"]').first().click();
     // The Sessions view shows the finished session with its events: the program ran under the packaged shim.
     await page.locator('.pane .monaco-list-row', { hasText: /pipe_hello\.c.*exited \(0\).*events/ }).first().waitFor({ timeout: 60_000 });

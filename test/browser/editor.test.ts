@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, openEditor, runCommand, pickQuick, webview, screenshot, treeRows, type Editor } from './editorHarness';
+import { ROOT, openEditor, runCommand, pickQuick, enterArgs, webview, screenshot, treeRows, type Editor } from './editorHarness';
 
 // What the timeline webview exposes for tests (webview/timeline/main.ts, window.__ipcScopeTimeline).
 interface TimelineProbe {
@@ -56,7 +56,8 @@ test('Trace Program from the command palette draws the pipe program on the timel
   await runCommand(page, 'IPC Scope: Trace Program…');
   step('command run');
   await pickQuick(page, 'pipe_hello.c');
-  step('program picked');
+  await enterArgs(page, 'pipe_hello.c', `3 'two words'`);
+  step('program picked, arguments given');
   await timeline.locator('body[data-ready="1"]').waitFor({ timeout: 60_000 });
   step('timeline ready');
   // The recording ends quickly; wait for the whole trace (both processes, the pipe flows) to be drawn.
@@ -76,7 +77,7 @@ test('Trace Program from the command palette draws the pipe program on the timel
   step('container shown');
   const rows = await until('the session in the Sessions view', () => treeRows(page, 'Sessions').then((r) => (r.some((x) => x.includes('pipe_hello.c')) ? r : null)));
   step('session row');
-  assert.ok(rows.some((r) => r.includes('pipe_hello.c')), `sessions: ${rows.join(' | ')}`);
+  assert.ok(rows.some((r) => r.includes(`pipe_hello.c 3 'two words'`)), `the session is named with its arguments: ${rows.join(' | ')}`);
   await screenshot(page, 'editor-timeline-light');
   step('screenshot');
 });

@@ -72,6 +72,14 @@ export async function pickQuick(page: Page, filter: string, label = filter): Pro
   await acceptRow(page, label, false);
 }
 
+/** Answers Trace Program's arguments box (shown after the program is picked): `text` as typed in a shell. */
+export async function enterArgs(page: Page, program: string, text: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: `Trace ${program}` }).waitFor({ timeout: 30_000 });
+  const input = page.locator('.quick-input-widget input.input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
 /** The active webview's content frame (a webview is two nested iframes). */
 export function webview(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
