@@ -192,13 +192,14 @@ static int profile_cb(py_object *obj, py_object *frame, int what, py_object *arg
     t->file = f;
     t->line = f ? line : 0;
   } else if (what == PYTRACE_C_RETURN || what == PYTRACE_C_EXCEPTION) {
-    if (t->depth > 0) t->depth--;
-    if (t->depth > 0 && t->depth < STACK_MAX) {
-      t->file = t->saved_file[t->depth];
-      t->line = t->saved_line[t->depth];
-    } else {
-      t->file = NULL; /* outside every C call, or the install's own C call returning */
-      t->line = 0;
+    /* Back to what held before the call: inside a stdlib function the user's code called, that user line (so the
+     * type call after _posixshmem.shm_open in SharedMemory.__init__, mmap.mmap, is still charged to it). */
+    if (t->depth > 0) {
+      t->depth--;
+      if (t->depth < STACK_MAX) {
+        t->file = t->saved_file[t->depth];
+        t->line = t->saved_line[t->depth];
+      }
     }
   } else if (t->depth == 0 && what == PYTRACE_CALL) {
     /* Entering the user's code: its own calls will say where they are. Entering the stdlib from the user's code

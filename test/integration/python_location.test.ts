@@ -98,7 +98,10 @@ test('calls made inside the standard library are charged to the user line that c
   for (const p of pipes.slice(0, 1)) assert.deepEqual([where(p).file, where(p).line], [file, lines.run], where(p).text);
   const spawned = [...pyEvents(s, file, 'fork'), ...pyEvents(s, file, 'spawn')];
   assert.ok(spawned.length >= 1, 'subprocess started a process');
-  for (const e of spawned) assert.deepEqual([where(e).file, where(e).line], [file, lines.run], where(e).text);
+  // the first is subprocess.run's; SharedMemory starts multiprocessing's resource tracker later, from its own line
+  spawned.sort((x, y) => x.index - y.index);
+  assert.deepEqual([where(spawned[0]).file, where(spawned[0]).line], [file, lines.run], where(spawned[0]).text);
+  for (const e of spawned) assert.ok([lines.run, lines.shm].includes(where(e).line ?? 0) && where(e).file === file, where(e).text);
   // After its exec, sh is not that Python code: its write of "from-sh" has no Python location.
   const shWrite = events(s, 'write', { phase: 'end' }).find((e) => blobText(e) === 'from-sh\n');
   assert.ok(shWrite, 'sh wrote from-sh');
@@ -116,6 +119,17 @@ test('calls made inside the standard library are charged to the user line that c
   const recvs = pyEvents(s, file, 'read', { phase: 'end' }).filter((e) => ends.has(arg(e, 'read', 'ino'))).filter((e) => blobText(e).includes('through multiprocessing'));
   assert.ok(recvs.length >= 1, 'the pickled message was read');
   for (const e of recvs) assert.deepEqual([where(e).file, where(e).line], [file, lines.recv], `${e.kind} ${e.index} ${blobText(e)}`);
+  // SharedMemory(create=True): shm_open, ftruncate and the mmap.mmap type call inside shared_memory.py.
+  const [shmOpen] = pyEvents(s, file, 'shm_open');
+  assert.ok(shmOpen, 'SharedMemory called shm_open');
+  const shmName = blobText(shmOpen).replace(/\0+$/, '');
+  const [trunc] = pyEvents(s, file, 'ftruncate');
+  const shmMap = pyEvents(s, file, 'mmap').find((e) => e.index > shmOpen.index && arg(e, 'mmap', 'length') === 4096n && arg(e, 'mmap', 'fd') !== 0xffffffffffffffffn);
+  assert.ok(trunc && shmMap, 'ftruncate and mmap of the shared block');
+  for (const e of [shmOpen, trunc, shmMap]) assert.deepEqual([where(e).file, where(e).line], [file, lines.shm], `${e.kind} ${where(e).text}`);
+  const [unlink] = pyEvents(s, file, 'shm_unlink');
+  assert.equal(blobText(unlink).replace(/\0+$/, ''), shmName);
+  assert.deepEqual([where(unlink).file, where(unlink).line], [file, lines.unlink]);
   r.cleanup();
 });
 
