@@ -83,14 +83,19 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
   const holders = (object: string | undefined, ends: readonly FdEnd[]): { fd: FdInterval; threads: string[] }[] =>
     object ? m.holdersAt(object, t).filter((f) => ends.includes(f.end)).map((f) => ({ fd: f, threads: liveThreads(f.pid) })) : [];
   /** The threads (pid/tid) whose events on `object` up to the moment analysed match `pick`, in order. */
-  const usersOf = (object: string | undefined, pick: (kind: number, e: TraceEvent) => boolean): { pid: number; tid: number }[] => {
-    const o = object ? m.objects.get(object) : undefined;
-    const seen = new Map<string, { pid: number; tid: number }>();
-    for (const i of o?.events ?? []) {
-      const e = m.source.get(i);
-      if (e.ts > t) break;
-      if (pick(e.kind, e)) seen.set(threadKey(e.pid, e.tid), { pid: e.pid, tid: e.tid });
+  const upTo = new Map<string, TraceEvent[]>(); // an object's events by then, read once per graph
+  const eventsBy = (object: string): TraceEvent[] => {
+    let l = upTo.get(object);
+    if (!l) {
+      l = [];
+      for (const i of m.objects.get(object)?.events ?? []) { const e = m.source.get(i); if (e.ts > t) break; l.push(e); }
+      upTo.set(object, l);
     }
+    return l;
+  };
+  const usersOf = (object: string | undefined, pick: (kind: number, e: TraceEvent) => boolean): { pid: number; tid: number }[] => {
+    const seen = new Map<string, { pid: number; tid: number }>();
+    for (const e of object ? eventsBy(object) : []) if (pick(e.kind, e)) seen.set(threadKey(e.pid, e.tid), { pid: e.pid, tid: e.tid });
     return [...seen.values()];
   };
   const objName = (key: string | undefined) => describe(m, key);
@@ -98,12 +103,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
    *  from one of them after it did (they have the id in memory). */
   const sysvUsers = (object: string | undefined): number[] => {
     const first = new Map<number, bigint>();
-    const o = object ? m.objects.get(object) : undefined;
-    for (const i of o?.events ?? []) {
-      const e = m.source.get(i);
-      if (e.ts > t) break;
-      if (!first.has(e.pid)) first.set(e.pid, e.ts);
-    }
+    for (const e of object ? eventsBy(object) : []) if (!first.has(e.pid)) first.set(e.pid, e.ts);
     const users = new Set(first.keys());
     for (const p of m.processes.values()) {
       // Up the fork chain: a child has what its parent had when it was forked.
@@ -291,7 +291,8 @@ export function findings(m: TraceModel): Finding[] {
   const lockName = (k: string) => m.locks.get(k)?.stats.name ?? m.objects.get(k)?.name ?? k;
   const g = waitForGraph(m);
   for (const d of g.deadlocks) {
-    const parts = d.waits.map((w) => `${w.pid}/${w.tid} blocked in ${kindName(w.kind)} on ${describe(m, w.object)}`);
+    const on = (w: Wait) => (w.watches ? w.watches.map((x) => `fd ${x.fd} (${describe(m, x.object)})`).join(', ') || 'no fd' : describe(m, w.object));
+    const parts = d.waits.map((w) => `${w.pid}/${w.tid} blocked in ${kindName(w.kind)} on ${on(w)}`);
     out.push({ kind: 'deadlock', severity: 'error', message: `deadlock: ${parts.join(' → ')} → (back to ${d.threads[0]})`, events: d.waits.map((w) => w.begin), pids: uniq(d.waits.map((w) => w.pid)) });
   }
   for (const c of lockOrderCycles(m)) {

@@ -42,16 +42,12 @@ interface LockState {
 }
 interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
 
-/** A readiness wait (poll/select/epoll_wait) watching objects, to name who made one of them ready (`by`). */
-interface ReadyWatch {
-  wait: Wait;
-  lane: LaneIndex;
-  dirs: Map<string, WatchedFd['dir']>;
-  /** The first write (for `in`) or read (for `out`) by another thread on each object since the wait began. */
-  first: Map<string, Endpoint>;
-  /** Set when the wait ended: the objects it reported ready. */
-  ready?: Set<string>;
-}
+/** A readiness wait that ended with objects ready before the event that made them ready was seen (a write is
+ *  stamped after it returns, sometimes after the woken poll's end). */
+interface LateReady { wait: Wait; ready: Map<string, WatchedFd['dir']> }
+/** What can make an object ready, most recent last (a few per object): writes (`in`) and reads (`out`). */
+interface ReadyLog { in: Endpoint[]; out: Endpoint[] }
+const READY_LOG = 8;
 type EpollEntry = WatchedFd & { readonly events: number };
 
 interface MappingRange { start: bigint; end: bigint; key: string; offset: bigint }
@@ -163,9 +159,13 @@ export class TraceModel {
    *  named by their epoll_create event (every epoll fd has the same anonymous inode); `${pid}:${fd}` → instance. */
   private epollInterest = new Map<string, Map<number, EpollEntry>>();
   private epollInstances = new Map<string, string>();
-  /** Object key → the readiness waits watching it; and each lane's latest one (dropped when the next begins). */
-  private readyWatches = new Map<string, Set<ReadyWatch>>();
-  private readyByLane = new Map<LaneIndex, ReadyWatch>();
+  /** Objects some readiness wait watched (or an epoll instance has in its interest list): their writes and reads
+   *  are logged, to name who made a wait's fd ready. */
+  private readyLogs = new Map<string, ReadyLog>();
+  private lateReady = new Map<string, Set<LateReady>>();
+  private epollSnapshots = new Map<string, { watches: WatchedFd[]; incomplete: boolean; byData: Map<bigint, WatchedFd> }>();
+  /** The watches array of each epoll_wait → its entries by data word (ready events name the fd by its data). */
+  private watchesByData = new WeakMap<WatchedFd[], Map<bigint, WatchedFd>>();
   private lastSemopPost = new Map<string, Endpoint>();
   private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
@@ -730,7 +730,7 @@ export class TraceModel {
     const n = ok ? s64(e.result) : 0;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     // Bytes written make the reading side readable; bytes read make room on the writing side.
-    if (n > 0 && this.readyWatches.size) { const side = o.type === 'socket' ? o.peer : key; if (side) this.readyEvent(side, isWrite ? 'in' : 'out', ep); }
+    if (n > 0 && this.readyLogs.size) { const side = o.type === 'socket' ? o.peer : key; if (side) this.readyEvent(side, isWrite ? 'in' : 'out', ep); }
     if (o.type === 'pipe' || o.type === 'fifo') {
       const kind: FlowKind = o.type;
       if (isWrite) {
@@ -826,7 +826,7 @@ export class TraceModel {
     if (!m) this.mqs.set(key, (m = new PriorityQueueMatcher((f, t, b, prio) => this.addFlow('mq', key, f, t, b, prio))));
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
     const before = m.orderViolations;
-    if (this.readyWatches.size) this.readyEvent(key, e.kind === K.mqSend ? 'in' : 'out', ep);
+    if (this.readyLogs.size) this.readyEvent(key, e.kind === K.mqSend ? 'in' : 'out', ep);
     if (e.kind === K.mqSend) {
       m.send(ep, Number(a[1]), Number(a[2]));
       const r = this.lastReadOn.get(key);
@@ -905,40 +905,52 @@ export class TraceModel {
     let list = this.epollInterest.get(ep);
     if (!list) this.epollInterest.set(ep, (list = new Map()));
     const n = s64(fd);
+    this.epollSnapshots.delete(ep);
     if (Number(op) === EPOLL_CTL_DEL) { list.delete(n); return; }
     const object = ino ? this.ik(dev, ino) : this.fdObjKey(e.pid, n);
     list.set(n, { fd: n, object, dir: readyDir(Number(events)), data, events: Number(events) });
+    if (object && !this.readyLogs.has(object)) this.readyLogs.set(object, { in: [], out: [] });
   }
 
   /** poll/select/epoll_wait: the watched fds at the begin; at the end, who made the reported fds ready. */
   private onReadinessWait(e: TraceEvent, wait: Wait | undefined): void {
     if (!wait) return;
-    const lane = this.lastLane!;
     if (e.phase === PHASE.begin) {
       const { watches, incomplete } = this.watchedFds(e);
       wait.watches = watches;
       if (incomplete) wait.watchesIncomplete = true;
-      const old = this.readyByLane.get(lane);
-      if (old) this.unwatch(old);
-      const rw: ReadyWatch = { wait, lane, dirs: new Map(), first: new Map() };
-      for (const w of watches) if (w.object) rw.dirs.set(w.object, rw.dirs.has(w.object) && rw.dirs.get(w.object) !== w.dir ? 'inout' : w.dir);
-      for (const k of rw.dirs.keys()) { let set = this.readyWatches.get(k); if (!set) this.readyWatches.set(k, (set = new Set())); set.add(rw); }
-      this.readyByLane.set(lane, rw);
+      for (const w of watches) if (w.object && !this.readyLogs.has(w.object)) this.readyLogs.set(w.object, { in: [], out: [] });
       return;
     }
-    const rw = this.readyByLane.get(lane);
-    if (!rw || rw.wait !== wait) return;
-    const ready = new Set<string>();
+    const ready = new Map<string, WatchedFd['dir']>();
     if (e.err === 0 && s64(e.result) > 0) for (const fdOrData of readyEntries(e)) {
-      const w = wait.watches?.find((x) => (e.kind === K.epollWait ? x.data === fdOrData : BigInt(x.fd) === fdOrData));
-      if (w?.object) ready.add(w.object);
+      const w = e.kind === K.epollWait ? (wait.watches && this.watchesByData.get(wait.watches)?.get(fdOrData))
+        : wait.watches?.find((x) => BigInt(x.fd) === fdOrData);
+      if (w?.object) ready.set(w.object, w.dir);
     }
+    // The earliest write (read, for a write-interest) by another thread since the wait began on a ready object.
     let by: Endpoint | undefined;
-    for (const k of ready) { const f = rw.first.get(k); if (f && (!by || f.ts < by.ts)) by = f; }
-    if (by) wait.by = by;
-    if (by || !ready.size) { this.unwatch(rw); return; }
-    // The write that woke it may be stamped after the wait's end (its event is taken after it returns).
-    rw.ready = ready;
+    const other = (x: Endpoint) => (x.pid !== wait.pid || x.tid !== wait.tid) && x.ts >= wait.t0;
+    for (const [k, dir] of ready) {
+      const log = this.readyLogs.get(k);
+      if (!log) continue;
+      for (const d of ['in', 'out'] as const) {
+        if (dir !== 'inout' && dir !== d) continue;
+        const f = log[d].find(other);
+        if (f && (!by || f.ts < by.ts)) by = f;
+      }
+    }
+    if (by) { wait.by = by; return; }
+    if (!ready.size) return;
+    const late: LateReady = { wait, ready };
+    for (const k of ready.keys()) {
+      let set = this.lateReady.get(k);
+      if (!set) this.lateReady.set(k, (set = new Set()));
+      // Ready with nothing to show for it (a hang-up): drop those that waited past the skew, or a loop polling a
+      // closed pipe would pile them up.
+      for (const x of set) if (x.wait.t1! + SIGNAL_SKEW_NS < e.ts) set.delete(x);
+      set.add(late);
+    }
   }
 
   private watchedFds(e: TraceEvent): { watches: WatchedFd[]; incomplete: boolean } {
@@ -949,8 +961,15 @@ export class TraceModel {
       const ep = this.epollInstance(e.pid, s64(e.args[0]));
       const list = ep ? this.epollInterest.get(ep) : undefined;
       if (!list) return { watches, incomplete: true };
-      for (const x of list.values()) { watches.push({ fd: x.fd, object: x.object, dir: x.dir, data: x.data }); if (!x.object || !this.objects.has(x.object)) incomplete = true; }
-      return { watches, incomplete };
+      // One array per version of the interest list, shared by the waits that saw it (a loop waits many times).
+      let snap = this.epollSnapshots.get(ep!);
+      if (!snap) {
+        const ws = [...list.values()].map((x): WatchedFd => ({ fd: x.fd, object: x.object, dir: x.dir, data: x.data }));
+        snap = { watches: ws, incomplete: ws.some((x) => !x.object || !this.objects.has(x.object)), byData: new Map(ws.map((x) => [x.data!, x])) };
+        this.epollSnapshots.set(ep!, snap);
+        this.watchesByData.set(ws, snap.byData);
+      }
+      return { watches: snap.watches, incomplete: snap.incomplete };
     }
     const b = e.blob;
     const dv = b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
@@ -984,20 +1003,20 @@ export class TraceModel {
   }
 
   private readyEvent(key: string, dir: 'in' | 'out', ep: Endpoint): void {
-    const set = this.readyWatches.get(key);
-    if (!set) return;
-    for (const rw of [...set]) {
-      const w = rw.wait;
-      const d = rw.dirs.get(key)!;
-      if ((w.pid === ep.pid && w.tid === ep.tid) || ep.ts < w.t0 || (d !== 'inout' && d !== dir)) continue;
-      if (!rw.ready) { if (!rw.first.has(key)) rw.first.set(key, ep); continue; }
-      if (rw.ready.has(key) && ep.ts <= w.t1! + SIGNAL_SKEW_NS) { w.by = ep; this.unwatch(rw); }
-      else if (ep.ts > w.t1! + SIGNAL_SKEW_NS) this.unwatch(rw);
+    const log = this.readyLogs.get(key);
+    if (!log) return;
+    const l = log[dir];
+    l.push(ep);
+    if (l.length > READY_LOG) l.shift();
+    const late = this.lateReady.get(key);
+    if (!late) return;
+    for (const x of [...late]) {
+      const w = x.wait, d = x.ready.get(key)!;
+      const gone = ep.ts > w.t1! + SIGNAL_SKEW_NS;
+      if (!gone && (d === 'inout' || d === dir) && (ep.pid !== w.pid || ep.tid !== w.tid) && ep.ts >= w.t0) w.by = ep;
+      else if (!gone) continue;
+      for (const k of x.ready.keys()) { const set = this.lateReady.get(k); set?.delete(x); if (set && !set.size) this.lateReady.delete(k); }
     }
-  }
-  private unwatch(rw: ReadyWatch): void {
-    for (const k of rw.dirs.keys()) { const set = this.readyWatches.get(k); set?.delete(rw); if (set && !set.size) this.readyWatches.delete(k); }
-    if (this.readyByLane.get(rw.lane) === rw) this.readyByLane.delete(rw.lane);
   }
 
   // ---------------------------------------------------------------- signals
