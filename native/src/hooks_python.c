@@ -6,9 +6,9 @@
  * threading.Thread threads call ipcscope_python_install_thread() from threading.setprofile). The callback runs with
  * the GIL held; around each call of a C function (PyTrace_C_CALL … C_RETURN/C_EXCEPTION) it keeps in thread-local
  * storage the innermost frame that is the user's code (not the stdlib, not site-/dist-packages, not <frozen …>), so a
- * call made inside subprocess.py is charged to the user's line that called subprocess.run. A Python function of the
- * stdlib entered from user code (socket.socket(), mmap-free wrappers) sets the same location, since constructors
- * (type calls) raise no C_CALL of their own.
+ * call made inside subprocess.py is charged to the user's line that called subprocess.run. Entering a stdlib
+ * function from the user's code (PyTrace_CALL) sets that line too, and it holds between that function's C calls:
+ * type calls (mmap.mmap in SharedMemory.__init__, _socket.socket.__init__) raise no C_CALL of their own.
  *
  * ips_python_sync() runs in the emit path (runtime.c) only once a hook is installed in this process: when the thread's
  * location differs from the last one it sent, it emits python_location first (line 0: no Python location any more).
