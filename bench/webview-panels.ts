@@ -61,8 +61,32 @@ function bigMap() {
       for (let k = 0; k < 300; k++) out.push(f(k % 100 < 50 ? 7 : -7, k % 60 < 30 ? 3 : -3));
       return out;
     });
-    console.log(`IPC map: ${map.mapData!.nodes.length} nodes, ${map.mapData!.edges.length} edges, elkjs layout ${layoutMs} ms (once per data change)`);
+    // Long pans leave the cached layer (view plus half a view around it) every dozen frames: those frames redraw it.
+    const far: number[] = await m.page.evaluate(() => {
+      const f = (window as unknown as { __mapPan(dx: number, dy: number): number }).__mapPan;
+      const out: number[] = [];
+      for (let k = 0; k < 300; k++) out.push(f(k % 150 < 75 ? 60 : -60, k % 100 < 50 ? 25 : -25));
+      return out;
+    });
+    // Zooming scales the layer while the wheel turns (redrawn sharp once it pauses, or when zooming out leaves it).
+    const zoom: number[] = await m.page.evaluate(() => {
+      const f = (window as unknown as { __mapZoom(f: number): number }).__mapZoom;
+      const out: number[] = [];
+      for (let k = 0; k < 120; k++) out.push(f(k % 40 < 20 ? 1.05 : 1 / 1.05));
+      return out;
+    });
+    const full: number[] = await m.page.evaluate(() => {
+      const f = (window as unknown as { __mapRedraw(): number }).__mapRedraw;
+      const out: number[] = [];
+      for (let k = 0; k < 30; k++) out.push(f());
+      return out;
+    });
+    const renders = await m.page.evaluate(() => document.body.dataset.layerRenders);
+    console.log(`IPC map: ${map.mapData!.nodes.length} nodes, ${map.mapData!.edges.length} edges, elkjs layout ${layoutMs} ms (once per data change); layer drawn ${renders} times in all`);
     report('IPC map 200 processes + 1,000 objects, panning', pan);
+    report('IPC map, panning far (60 px a frame: the layer is redrawn as the view leaves it)', far);
+    report('IPC map, zooming (the layer scaled; redrawn when zooming out leaves it)', zoom);
+    report('IPC map, drawing the layer afresh (after a zoom pause, a click, new data)', full);
     await m.close();
   } finally { await close(); }
 })().catch((e) => { console.error(e); process.exit(1); });

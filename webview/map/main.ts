@@ -34,7 +34,7 @@ weightSel.value = state.weight;
 
 const elk = new ELK();
 interface Box { id: string; x: number; y: number; w: number; h: number; node?: MapNode; group?: boolean; label: string }
-interface Line { edge: MapEdge; pts: number[] }
+interface Line { edge: MapEdge; pts: number[]; x0: number; y0: number; x1: number; y1: number }
 let boxes: Box[] = [];
 let lines: Line[] = [];
 let data: MapData = { nodes: [], edges: [] };
@@ -95,12 +95,15 @@ async function layout(): Promise<void> {
         for (const b of s.bendPoints ?? []) pts.push(b.x + dx, b.y + dy);
         pts.push(s.endPoint.x + dx, s.endPoint.y + dy);
       }
-      lines.push({ edge, pts });
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = 0; i < pts.length; i += 2) { x0 = Math.min(x0, pts[i]); x1 = Math.max(x1, pts[i]); y0 = Math.min(y0, pts[i + 1]); y1 = Math.max(y1, pts[i + 1]); }
+      lines.push({ edge, pts, x0, y0, x1, y1 });
     }
     for (const c of n.children ?? []) collect(c, ox + (c.x ?? 0), oy + (c.y ?? 0));
   };
   collect(out, 0, 0);
   extent = { w: out.width ?? 1, h: out.height ?? 1 };
+  invalidate();
   const ms = performance.now() - t0;
   $('status').textContent = data.nodes.length ? `${data.nodes.length} nodes · ${data.edges.length} edges · layout ${ms.toFixed(0)} ms` : t('empty');
   document.body.dataset.layoutMs = ms.toFixed(1);
@@ -119,50 +122,94 @@ const KIND_COLOR: Record<string, [string, string]> = {
   shm: ['--vscode-charts-yellow', '#cca700'], sysvshm: ['--vscode-charts-yellow', '#cca700'], semaphore: ['--vscode-charts-red', '#f14c4c'], eventfd: ['--vscode-charts-green', '#89d185'],
 };
 
-function draw(): void {
-  const t0 = performance.now();
-  const w = canvas.parentElement!.clientWidth - 2, h = canvasHeight();
-  const ctx = sizeCanvas(canvas, w, h);
-  ctx.clearRect(0, 0, w, h);
+// The static picture (groups, edges, nodes, labels) is drawn once into a layer canvas covering the view and half a
+// view around it, at the current zoom; panning only blits that layer at a new offset until the view leaves it.
+// Colours and edge widths are worked out once per change, not per frame (getComputedStyle and BigInt were most of
+// a frame).
+let sceneVersion = 0;
+const invalidate = () => { sceneVersion++; };
+interface Palette { fg: string; border: string; sel: string; signal: string; edge: string; groupText: string; kinds: Map<string, { stroke: string; fill: string }> }
+let palette: Palette | undefined;
+let paletteVersion = -1;
+let widths = new Float64Array(0);
+function prepare(): Palette {
+  if (palette && paletteVersion === sceneVersion) return palette;
+  const fg = themeColor('--vscode-foreground', '#ccc');
+  const kinds = new Map<string, { stroke: string; fill: string }>();
+  for (const [k, [v, fb]] of Object.entries(KIND_COLOR)) { const col = themeColor(v, fb); kinds.set(k, { stroke: col, fill: withAlpha(col, 0.25) }); }
+  palette = { fg, border: themeColor('--vscode-panel-border', '#80808059'), sel: themeColor('--vscode-focusBorder', '#007fd4'),
+    signal: themeColor('--vscode-charts-red', '#f14c4c'), edge: withAlpha(fg, 0.55), groupText: withAlpha(fg, 0.6), kinds };
+  let maxW = 1;
+  const vals = lines.map((l) => (state.weight === 'bytes' ? Number(BigInt(l.edge.bytes)) : l.edge.messages));
+  for (const v of vals) if (v > maxW) maxW = v;
+  widths = Float64Array.from(vals, (v) => 1 + (5 * Math.log1p(v)) / Math.log1p(maxW));
+  paletteVersion = sceneVersion;
+  return palette;
+}
+
+const layer = document.createElement('canvas');
+const ZOOM_SETTLE_MS = 120;
+let lastZoomAt = -Infinity;
+let settleTimer = 0;
+let layerAt = { x0: 0, y0: 0, x1: -1, y1: -1, k: 0, version: -1 };
+
+function renderLayer(w: number, h: number, vx0: number, vy0: number): void {
+  const pal = prepare();
+  const k = view.k, mx = w / 2 / k, my = h / 2 / k;
+  const r = { x0: vx0 - mx, y0: vy0 - my, x1: vx0 + w / k + mx, y1: vy0 + h / k + my };
+  const ctx = sizeCanvas(layer, w * 2, h * 2);
+  ctx.clearRect(0, 0, w * 2, h * 2);
   ctx.save();
-  ctx.translate(view.x, view.y); ctx.scale(view.k, view.k);
-  const fg = themeColor('--vscode-foreground', '#ccc'), border = themeColor('--vscode-panel-border', '#80808059');
-  const sel = themeColor('--vscode-focusBorder', '#007fd4');
-  // Visible world rectangle: skip what is off screen (panning a 1,200-node map stays cheap).
-  const vx0 = -view.x / view.k, vy0 = -view.y / view.k, vx1 = vx0 + w / view.k, vy1 = vy0 + h / view.k;
-  const visible = (b: { x: number; y: number; w: number; h: number }) => b.x + b.w >= vx0 && b.x <= vx1 && b.y + b.h >= vy0 && b.y <= vy1;
-  for (const b of boxes) if (b.group && visible(b)) { ctx.strokeStyle = border; ctx.lineWidth = 1 / view.k; ctx.setLineDash([4, 3]); ctx.strokeRect(b.x, b.y, b.w, b.h); ctx.setLineDash([]);
-    if (view.k > 0.4) { ctx.fillStyle = withAlpha(fg, 0.6); ctx.font = '10px sans-serif'; ctx.fillText(b.label, b.x + 4, b.y + 12); } }
-  let maxW = 1n;
-  for (const l of lines) { const v = state.weight === 'bytes' ? BigInt(l.edge.bytes) : BigInt(l.edge.messages); if (v > maxW) maxW = v; }
-  const lw = (e: MapEdge) => { const v = state.weight === 'bytes' ? Number(BigInt(e.bytes)) : e.messages; return 1 + 5 * Math.log1p(v) / Math.log1p(Number(maxW)); };
-  for (const l of lines) {
-    const p = l.pts; if (p.length < 4) continue;
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    for (let i = 0; i < p.length; i += 2) { x0 = Math.min(x0, p[i]); x1 = Math.max(x1, p[i]); y0 = Math.min(y0, p[i + 1]); y1 = Math.max(y1, p[i + 1]); }
-    if (!visible({ x: x0, y: y0, w: x1 - x0, h: y1 - y0 })) continue;
+  ctx.scale(k, k); ctx.translate(-r.x0, -r.y0);
+  // Only what lies in the layer's world rectangle is drawn.
+  const visible = (b: { x: number; y: number; w: number; h: number }) => b.x + b.w >= r.x0 && b.x <= r.x1 && b.y + b.h >= r.y0 && b.y <= r.y1;
+  ctx.lineWidth = 1 / k; ctx.strokeStyle = pal.border; ctx.setLineDash([4, 3]);
+  ctx.fillStyle = pal.groupText; ctx.font = '10px sans-serif';
+  for (const b of boxes) if (b.group && visible(b)) { ctx.strokeRect(b.x, b.y, b.w, b.h); if (k > 0.4) ctx.fillText(b.label, b.x + 4, b.y + 12); }
+  ctx.setLineDash([]);
+  for (let li = 0; li < lines.length; li++) {
+    const l = lines[li], p = l.pts;
+    if (p.length < 4 || l.x1 < r.x0 || l.x0 > r.x1 || l.y1 < r.y0 || l.y0 > r.y1) continue;
     const hot = state.selected === l.edge.id;
-    ctx.strokeStyle = hot ? sel : l.edge.use === 'signal' ? themeColor('--vscode-charts-red', '#f14c4c') : withAlpha(fg, 0.55);
-    ctx.lineWidth = (hot ? 2 : 0) + lw(l.edge);
+    const color = hot ? pal.sel : l.edge.use === 'signal' ? pal.signal : pal.edge;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = (hot ? 2 : 0) + widths[li];
     if (l.edge.use === 'open' || l.edge.use === 'map') ctx.setLineDash([4, 3]);
     ctx.beginPath(); ctx.moveTo(p[0], p[1]); for (let i = 2; i < p.length; i += 2) ctx.lineTo(p[i], p[i + 1]); ctx.stroke();
-    ctx.setLineDash([]);
+    if (l.edge.use === 'open' || l.edge.use === 'map') ctx.setLineDash([]);
     const n = p.length, ax = p[n - 2], ay = p[n - 1], bx = p[n - 4], by = p[n - 3], a = Math.atan2(ay - by, ax - bx);
-    ctx.fillStyle = ctx.strokeStyle;
+    ctx.fillStyle = color;
     ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(ax - 8 * Math.cos(a - 0.4), ay - 8 * Math.sin(a - 0.4)); ctx.lineTo(ax - 8 * Math.cos(a + 0.4), ay - 8 * Math.sin(a + 0.4)); ctx.fill();
   }
   ctx.font = '12px sans-serif';
   for (const b of boxes) {
     if (b.group || !b.node || !visible(b)) continue;
-    const [v, fb] = KIND_COLOR[b.node.kind] ?? KIND_COLOR.process;
-    const col = themeColor(v, fb);
-    ctx.fillStyle = withAlpha(col, 0.25); ctx.strokeStyle = state.selected === b.id ? sel : col; ctx.lineWidth = (state.selected === b.id ? 3 : 1.2) / Math.max(0.5, view.k);
+    const c = pal.kinds.get(b.node.kind) ?? pal.kinds.get('process')!;
+    ctx.fillStyle = c.fill; ctx.strokeStyle = state.selected === b.id ? pal.sel : c.stroke; ctx.lineWidth = (state.selected === b.id ? 3 : 1.2) / Math.max(0.5, k);
     ctx.beginPath();
     if (b.node.kind === 'process') ctx.rect(b.x, b.y, b.w, b.h); else ctx.ellipse(b.x + b.w / 2, b.y + b.h / 2, b.w / 2, b.h / 2, 0, 0, Math.PI * 2);
     ctx.fill(); ctx.stroke();
-    if (view.k > 0.35) { ctx.fillStyle = fg; ctx.fillText(b.label, b.x + 10, b.y + 18, b.w - 14); }
+    if (k > 0.35) { ctx.fillStyle = pal.fg; ctx.fillText(b.label, b.x + 10, b.y + 18, b.w - 14); }
   }
   ctx.restore();
+  layerAt = { ...r, k, version: sceneVersion };
+  document.body.dataset.layerRenders = String(Number(document.body.dataset.layerRenders ?? '0') + 1);
+}
+
+function draw(): void {
+  const t0 = performance.now();
+  const w = canvas.parentElement!.clientWidth - 2, h = canvasHeight();
+  const ctx = sizeCanvas(canvas, w, h);
+  ctx.clearRect(0, 0, w, h);
+  const vx0 = -view.x / view.k, vy0 = -view.y / view.k, vx1 = vx0 + w / view.k, vy1 = vy0 + h / view.k;
+  const L = layerAt;
+  const covers = vx0 >= L.x0 && vy0 >= L.y0 && vx1 <= L.x1 && vy1 <= L.y1;
+  // While the wheel turns, the layer is scaled (a little blurry); it is drawn sharp once zooming pauses.
+  const zooming = L.k !== view.k && performance.now() - lastZoomAt < ZOOM_SETTLE_MS;
+  if (L.version !== sceneVersion || !covers || (L.k !== view.k && !zooming)) renderLayer(w, h, vx0, vy0);
+  else if (zooming) { clearTimeout(settleTimer); settleTimer = window.setTimeout(redraw, ZOOM_SETTLE_MS); }
+  // The layer's world rectangle, on screen.
+  ctx.drawImage(layer, view.x + layerAt.x0 * view.k, view.y + layerAt.y0 * view.k, (layerAt.x1 - layerAt.x0) * view.k, (layerAt.y1 - layerAt.y0) * view.k);
   const ds = document.body.dataset;
   ds.nodeCount = String(data.nodes.length); ds.edgeCount = String(data.edges.length); ds.drawn = String(lines.length);
   ds.frames = String(Number(ds.frames ?? '0') + 1); ds.lastFrameMs = (performance.now() - t0).toFixed(2);
@@ -194,7 +241,7 @@ window.addEventListener('mouseup', (e) => {
     } else if (h.line) { state.selected = h.line.edge.id; channel.post({ type: 'select', selection: { type: 'edge', from: h.line.edge.from, to: h.line.edge.to } }); }
     else state.selected = undefined;
     document.body.dataset.selected = state.selected ?? '';
-    save(); redraw();
+    invalidate(); save(); redraw();
   }
   drag = undefined;
 });
@@ -212,15 +259,25 @@ canvas.addEventListener('wheel', (e) => {
   const r = canvas.getBoundingClientRect(), cx = e.clientX - r.left, cy = e.clientY - r.top;
   const k = Math.min(4, Math.max(0.02, view.k * Math.exp(-e.deltaY * 0.0015)));
   view.x = cx - ((cx - view.x) * k) / view.k; view.y = cy - ((cy - view.y) * k) / view.k; view.k = k;
+  lastZoomAt = performance.now();
   redraw();
 }, { passive: false });
-weightSel.addEventListener('change', () => { state.weight = weightSel.value as State['weight']; save(); redraw(); });
+weightSel.addEventListener('change', () => { state.weight = weightSel.value as State['weight']; invalidate(); save(); redraw(); });
 $('fit').addEventListener('click', () => { fit(); redraw(); });
 window.addEventListener('resize', redraw);
-onThemeChange(redraw);
+onThemeChange(() => { invalidate(); redraw(); });
 
 /** For tests and the bench: pan by (dx, dy) pixels and draw now. */
 (window as unknown as { __mapPan(dx: number, dy: number): number }).__mapPan = (dx, dy) => { view.x += dx; view.y += dy; const t0 = performance.now(); draw(); return performance.now() - t0; };
+/** For the bench: zoom by `f` about the canvas centre and draw now (every zoom step redraws the layer). */
+(window as unknown as { __mapZoom(f: number): number }).__mapZoom = (f) => {
+  const cx = canvas.clientWidth / 2, cy = canvasHeight() / 2, k = view.k * f;
+  view.x = cx - ((cx - view.x) * k) / view.k; view.y = cy - ((cy - view.y) * k) / view.k; view.k = k;
+  lastZoomAt = performance.now();
+  const t0 = performance.now(); draw(); return performance.now() - t0;
+};
+/** For the bench: the cost of drawing the layer afresh (what a zoom pause, a selection or new data costs). */
+(window as unknown as { __mapRedraw(): number }).__mapRedraw = () => { invalidate(); const t0 = performance.now(); draw(); return performance.now() - t0; };
 /** For tests: the client position of a node's centre. */
 (window as unknown as { __mapNodeAt(id: string): [number, number] | null }).__mapNodeAt = (id) => {
   const b = boxes.find((x) => x.id === id); if (!b) return null;
@@ -243,7 +300,7 @@ channel.onMessage(async (m) => {
   } else if (m.type === 'selection') {
     const s = m.selection;
     state.selected = s?.type === 'process' || s?.type === 'thread' ? `proc:${s.pid}` : s?.type === 'object' ? s.key : s?.type === 'edge' ? `${s.from}->${s.to}` : undefined;
-    redraw();
+    invalidate(); redraw();
   }
 });
 channel.ready();

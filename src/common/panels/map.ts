@@ -35,7 +35,8 @@ export interface MapData { readonly nodes: readonly MapNode[]; readonly edges: r
 const KIND_OF: Partial<Record<ObjectType, MapObjectKind>> = {
   pipe: 'pipe', fifo: 'fifo', socket: 'socket', mq: 'mqueue', 'sysv-mq': 'sysvmsg', shm: 'shm', 'shared-mapping': 'shm', semaphore: 'semaphore', eventfd: 'eventfd',
 };
-/** A semaphore in one process's private memory is not between processes. */
+/** A semaphore in one process's private memory is not between processes; an anon_inode mapping (the shim's own
+ * perf_event ring) is not IPC. */
 const PRIVATE_KEY = /^\d+:0x/;
 const MQ_LEN = argIndex('mq_send', 'len'), MSG_SIZE = argIndex('msgsnd', 'size');
 const WRITES = new Set<number>([K.write, K.mqSend, K.msgsnd, K.semPost]);
@@ -68,7 +69,7 @@ export class MapBuilder {
     let changed = false;
     for (const o of m.objects.values()) {
       const kind = KIND_OF[o.type];
-      if (!kind || (o.type === 'semaphore' && PRIVATE_KEY.test(o.key))) continue;
+      if (!kind || (o.type === 'semaphore' && PRIVATE_KEY.test(o.key)) || (o.type === 'shared-mapping' && o.name.startsWith('anon_inode:'))) continue;
       const from = this.seenEvents.get(o.key) ?? 0;
       if (from === o.events.length) continue;
       for (let i = from; i < o.events.length; i++) this.use(o, o.events[i]);
