@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { buildMapData } from '../../src/common/panels/map';
+import { buildMapData, MapBuilder } from '../../src/common/panels/map';
 import { TraceModel } from '../../src/common/model';
 import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder } from './panels-fixture';
@@ -61,5 +61,36 @@ test('recorded pipe demo: parent → pipe → child with the bytes the program w
     assert.ok(Number(w.bytes) > 20);
     const child = procs.find((n) => n.id === rd.to)!;
     assert.equal(child.parent, w.from, 'the reading child is grouped under the writing parent');
+  } finally { r.cleanup(); }
+});
+
+test('live: the map follows a growing model batch by batch and ends equal to the map of the whole trace', async (t) => {
+  const why = whyNoShim();
+  const bin = join(ROOT, 'demos/pipe/build/pipe');
+  if (why || !existsSync(bin)) return t.skip(why ?? `${bin} not built (make -C demos)`);
+  const r = await recordProgram(bin, []);
+  try {
+    // The store as a live session sees it: a count that grows one batch at a time.
+    let limit = 0;
+    const view: EventSource = { get count() { return Math.min(limit, r.store.count); }, get: (i) => r.store.get(i), connections: () => r.store.connections() };
+    const live = new TraceModel(view, { live: true, lagNs: 1_000_000n });
+    const builder = new MapBuilder(live);
+    const sizes: number[] = [];
+    let changes = 0, early: string[] = [];
+    for (limit = 25; limit < r.store.count + 25; limit += 25) {
+      live.update();
+      if (builder.update()) changes++;
+      sizes.push(builder.current.nodes.length);
+      if (early.length < 2 && builder.current.nodes.length >= 2) early = builder.current.nodes.map((n) => n.id);
+    }
+    live.update({ flush: true });
+    builder.update();
+    const final = builder.current.nodes.map((n) => n.id);
+    assert.ok(changes >= 2, `the map changed as the trace grew (${changes} times)`);
+    assert.ok(sizes.some((n) => n < final.length), `nodes appear as they are seen: ${sizes.join(' ')}`);
+    // Nodes seen early keep their order (the layered layout respects model order, so the picture stays put).
+    assert.ok(early.length >= 2);
+    assert.deepEqual(final.filter((id) => early.includes(id)), early);
+    assert.deepEqual(builder.current, buildMapData(model(r.store)), 'incremental ends where a build of the whole trace does');
   } finally { r.cleanup(); }
 });
