@@ -156,10 +156,6 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   const collector = await Collector.start({ traceFile: join(dir, 'live.ipctrace') });
   const secret = /secret=([0-9a-f]+)/.exec(collector.envFor().IPCSCOPE!)![1];
   const what = `${browser ? 'with the browser' : 'no browser'}${withModel ? ', model updated at 4 Hz' : ''}`;
-  // The feeder encodes its messages before it connects; the clock starts at its first message.
-  const feeder = spawn(process.execPath, [__filename, '--feed', String(collector.port), secret, String(rate), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const fed = new Promise<void>((res, rej) => feeder.on('exit', (code) => (code === 0 ? res() : rej(new Error(`feeder exited ${code}`)))));
-  await new Promise<void>((r) => collector.once('connection', () => r()));
   const harness = browser ? await startHarness({ source: collector.store, title: `live ${rate}/s`, live: true }) : null;
   const session = harness?.session ?? new TimelineSession({ source: collector.store, title: `live ${rate}/s`, live: true, post: () => undefined });
   const page = browser && harness ? await browser.newPage({ viewport: VIEWPORT }) : null;
@@ -169,6 +165,10 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
     await api(page, (a) => a.resetPerf());
   }
   // The views refresh four times a second while recording, each asking the session for its model (TraceSession.currentModel)
+  // The feeder starts once the page is up (its load is not part of the live path); it encodes its messages before
+  // it connects, and the clock starts at its first message.
+  const feeder = spawn(process.execPath, [__filename, '--feed', String(collector.port), secret, String(rate), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const fed = new Promise<void>((res, rej) => feeder.on('exit', (code) => (code === 0 ? res() : rej(new Error(`feeder exited ${code}`)))));
   const model = withModel ? new LiveModel(collector.store) : null;
   const views = model ? setInterval(() => { void model.catchUp(); }, 250) : undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -192,7 +192,7 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
     if (cpuMs > stall.cpuMs) stall.cpuMs = cpuMs;
     if (late > 50) stall.over50++;
     if (cpuMs > 50) stall.over50Cpu++;
-    if (late > 30 && process.env.IPCSCOPE_BENCH_STALLS) console.error(`stall at ${(now - firstMs).toFixed(0)} ms after the first message: ${late.toFixed(0)} ms late, ${cpuMs.toFixed(0)} ms CPU`);
+    if (late > 30 && process.env.IPCSCOPE_BENCH_STALLS) console.error(`stall at ${(now - firstMs).toFixed(0)} ms after the first message: ${late.toFixed(0)} ms late, ${cpuMs.toFixed(0)} ms CPU (monotonic ${process.hrtime.bigint() / 1000n} us)`);
     sLast = now; sCpu = process.cpuUsage();
   }, 5);
   await fed;
@@ -210,6 +210,7 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   clearInterval(views);
   const p = page ? await api(page, (a) => a.perf()) : null;
   console.log(`\nlive path (${what}): ${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events stored through the collector at ${rate.toLocaleString('en-US')}/s over ${fmt(appendedMs / 1000, 2)} s, ${collector.totalDropped()} dropped`);
+  console.log(`  collector: ingest slices ended early (connections paused to the next turn) ${collector.ingestPauses} times`);
   console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last message${page ? `; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it` : ''}`);
   console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms: ${loop.max / 1e6 <= 50 ? 'met' : 'MISSED'}); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`  host stalls (5 ms ticks): longest ${fmt(stall.wallMs)} ms wall, of which at most ${fmt(stall.cpuMs)} ms this process's CPU; ` +

@@ -261,3 +261,29 @@ test('close() with connections still open: each gets its CLOSED chunk (no BYE) b
   assert.equal(s.closed.get(1)!.bye, false);
   assert.match(s.closed.get(2)!.reason, /closed without BYE/);
 });
+
+test('a backlog is ingested in slices: connections pause until the next turn, timers run between, nothing is lost', async () => {
+  const c = await Collector.start({ traceFile: join(dir, 'backlog.ipctrace') });
+  try {
+    const a = await ShimClient.connect(c), b = await ShimClient.connect(c);
+    await a.hello(7001); await b.hello(7002);
+    const MESSAGES = 100, PER = 2000;
+    let ticks = 0, firstTick = -1, lastTick = -1;
+    const timer = setInterval(() => { ticks++; }, 1);
+    c.on('events', () => { if (firstTick < 0) firstTick = ticks; lastTick = ticks; });
+    for (let m = 0; m < MESSAGES; m++) { a.events(recs(PER, BigInt(m * PER))); b.events(recs(PER, BigInt(m * PER))); }
+    // the host busy elsewhere: the messages pile up in the sockets meanwhile
+    const until = performance.now() + 50;
+    while (performance.now() < until) { /* busy */ }
+    const total = 2 * MESSAGES * PER;
+    while (c.store.count < total) await new Promise((r) => setTimeout(r, 5));
+    clearInterval(timer);
+    assert.equal(c.store.count, total);
+    assert.ok(c.ingestPauses > 0, 'some connection was paused to end a slice');
+    assert.ok(lastTick > firstTick, `a 1 ms timer ran between the first and the last message (ticks ${firstTick}..${lastTick})`);
+    assert.deepEqual(c.notes.filter((n) => n.level !== 'info'), [], 'no sequence gaps or errors');
+    a.send(encodeBye(a.seq++, BigInt(MESSAGES * PER), 0n)); b.send(encodeBye(b.seq++, BigInt(MESSAGES * PER), 0n));
+  } finally { await c.close(); }
+  const t = await readTraceFile(join(dir, 'backlog.ipctrace'));
+  assert.equal(t.count, 2 * 100 * 2000);
+});
