@@ -44,6 +44,11 @@ let extent = { w: 1, h: 1 };
 const NODE_H = 28;
 const nodeW = (n: MapNode) => Math.max(70, n.label.length * 7 + 20);
 
+/** Where each node was in the last layout (absolute): a live map is laid out again seeded with these. */
+let placed = new Map<string, { x: number; y: number }>();
+/** Nodes were added by growLayout since the last full layout. */
+let grown = false;
+
 async function layout(): Promise<void> {
   const t0 = performance.now();
   $('status').textContent = t('layingOut');
@@ -81,6 +86,8 @@ async function layout(): Promise<void> {
     }
   };
   walk(out, 0, 0);
+  placed = new Map(boxes.filter((b) => b.node).map((b) => [b.id, { x: b.x, y: b.y }]));
+  grown = false;
   const edgeById = new Map(data.edges.map((e) => [e.id, e]));
   const collect = (n: ElkNode, ox: number, oy: number) => {
     for (const e of n.edges ?? []) {
@@ -107,6 +114,72 @@ async function layout(): Promise<void> {
   const ms = performance.now() - t0;
   $('status').textContent = data.nodes.length ? `${data.nodes.length} nodes · ${data.edges.length} edges · layout ${ms.toFixed(0)} ms` : t('empty');
   document.body.dataset.layoutMs = ms.toFixed(1);
+}
+
+/**
+ * A live map that grew keeps its picture: every node already drawn stays where it is (and its edges keep their
+ * routes); each new node goes into the first free place beside a node it connects to (objects right of their
+ * writer, processes under their parent's children), new edges are drawn straight. "Fit" lays the whole map out
+ * again with elkjs, and so does the end of the recording.
+ */
+function growLayout(): void {
+  const t0 = performance.now();
+  const byId = new Map(data.nodes.map((n) => [n.id, n]));
+  const old = new Map(boxes.filter((b) => b.node).map((b) => [b.id, b]));
+  const kept: Box[] = [...old.values()].map((b) => ({ ...b, node: byId.get(b.id) ?? b.node, label: byId.get(b.id)?.label ?? b.label }));
+  const taken = (x: number, y: number, w: number) => kept.some((b) => x < b.x + b.w + 12 && b.x < x + w + 12 && y < b.y + b.h + 8 && b.y < y + NODE_H + 8);
+  const place = (n: MapNode, x: number, y: number) => {
+    const w = nodeW(n);
+    let yy = y;
+    while (taken(x, yy, w)) yy += NODE_H + 12;
+    const b: Box = { id: n.id, x: Math.max(0, x), y: yy, w, h: NODE_H, node: n, label: n.label };
+    kept.push(b);
+    return b;
+  };
+  for (const n of data.nodes) {
+    if (old.has(n.id)) continue;
+    const at = (id: string) => kept.find((b) => b.id === id);
+    let b: Box | undefined;
+    for (const e of data.edges) {
+      const other = e.from === n.id ? at(e.to) : e.to === n.id ? at(e.from) : undefined;
+      if (!other) continue;
+      b = place(n, e.from === n.id ? other.x - nodeW(n) - 60 : other.x + other.w + 60, other.y);
+      break;
+    }
+    if (!b && n.parent) {
+      const sibs = kept.filter((x) => x.node?.parent === n.parent);
+      const p = sibs.length ? sibs.reduce((a, c) => (c.y > a.y ? c : a)) : at(n.parent);
+      if (p) b = place(n, p.x, p.y + NODE_H + 12);
+    }
+    if (!b) place(n, 0, Math.max(0, ...kept.map((x) => x.y + x.h)) + 20);
+  }
+  // Parent boxes around their children, as laid out.
+  const groupBoxes: Box[] = [];
+  for (const parent of new Set(data.nodes.filter((n) => n.kind === 'process' && n.parent && data.nodes.length <= 300).map((n) => n.parent!))) {
+    const kids = kept.filter((b) => b.node?.parent === parent);
+    if (!kids.length) continue;
+    const x0 = Math.min(...kids.map((b) => b.x)) - 8, y0 = Math.min(...kids.map((b) => b.y)) - 20;
+    const x1 = Math.max(...kids.map((b) => b.x + b.w)) + 8, y1 = Math.max(...kids.map((b) => b.y + b.h)) + 8;
+    groupBoxes.push({ id: `group:${parent}`, x: x0, y: y0, w: x1 - x0, h: y1 - y0, group: true, label: t('children', byId.get(parent)?.label ?? '') });
+  }
+  const oldLines = new Map(lines.map((l) => [l.edge.id, l]));
+  const boxOf = new Map(kept.map((b) => [b.id, b]));
+  lines = [];
+  for (const e of data.edges) {
+    const a = boxOf.get(e.from), b = boxOf.get(e.to);
+    if (!a || !b) continue;
+    const ol = oldLines.get(e.id);
+    if (ol && old.has(e.from) && old.has(e.to)) { lines.push({ ...ol, edge: e }); continue; }
+    const right = b.x >= a.x + a.w;
+    const pts = right ? [a.x + a.w, a.y + a.h / 2, b.x, b.y + b.h / 2] : [a.x, a.y + a.h / 2, b.x + b.w, b.y + b.h / 2];
+    lines.push({ edge: e, pts, x0: Math.min(pts[0], pts[2]), y0: Math.min(pts[1], pts[3]), x1: Math.max(pts[0], pts[2]), y1: Math.max(pts[1], pts[3]) });
+  }
+  boxes = [...groupBoxes, ...kept];
+  placed = new Map(kept.map((b) => [b.id, { x: b.x, y: b.y }]));
+  grown = true;
+  extent = { w: Math.max(extent.w, ...boxes.map((b) => b.x + b.w)), h: Math.max(extent.h, ...boxes.map((b) => b.y + b.h)) };
+  invalidate();
+  $('status').textContent = `${data.nodes.length} nodes · ${data.edges.length} edges · placed ${(performance.now() - t0).toFixed(0)} ms`;
 }
 
 function fit(): void {
@@ -263,7 +336,8 @@ canvas.addEventListener('wheel', (e) => {
   redraw();
 }, { passive: false });
 weightSel.addEventListener('change', () => { state.weight = weightSel.value as State['weight']; invalidate(); save(); redraw(); });
-$('fit').addEventListener('click', () => { fit(); redraw(); });
+// After live growth, Fit also lays the whole map out again (new nodes were only put beside their neighbours).
+$('fit').addEventListener('click', () => { void (grown ? layout() : Promise.resolve()).then(() => { fit(); redraw(); }); });
 window.addEventListener('resize', redraw);
 onThemeChange(() => { invalidate(); redraw(); });
 
@@ -292,8 +366,9 @@ channel.onMessage(async (m) => {
     header = m.header; setLocale(header.locale); document.title = t('title');
     $('fit').textContent = t('fit'); $('weight-label').textContent = t('weight');
     weightSel.options[0].textContent = t('bytes'); weightSel.options[1].textContent = t('messages');
+    const grew = header.live && placed.size > 0 && [...placed.keys()].every((id) => m.data.nodes.some((n) => n.id === id));
     data = m.data;
-    await layout();
+    if (grew) growLayout(); else await layout();
     if (firstLayout) { fit(); firstLayout = false; }
     draw();
     document.body.dataset.mapReady = String(header.generation);
