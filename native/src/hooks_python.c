@@ -49,6 +49,7 @@ volatile int ips_python_active; /* hidden (ipcscope.h is not changed for one fla
 struct file_rec {
   const char *path;
   uint32_t len;
+  uint64_t hash; /* FNV-1a 64 of path: what the debug adapter's Python breakpoints name (docs/stepping.md) */
 };
 static struct file_rec files[MAX_FILES];
 static int n_files;
@@ -80,7 +81,9 @@ static const struct file_rec *intern_file(const char *p) {
   if (n_files == MAX_FILES) return NULL;
   char *copy = strdup(p);
   if (!copy) return NULL;
-  files[n_files] = (struct file_rec){copy, (uint32_t)strlen(copy)};
+  uint64_t h = 14695981039346656037ull;
+  for (const unsigned char *c = (const unsigned char *)copy; *c; c++) h = (h ^ *c) * 1099511628211ull;
+  files[n_files] = (struct file_rec){copy, (uint32_t)strlen(copy), h};
   return &files[n_files++];
 }
 
@@ -147,6 +150,8 @@ struct py_tls {
   const struct file_rec *sent_file;
   int sent_line;
   uint32_t sent_tid;           /* 0 or another tid (fork child, recycled TLS): nothing sent on this thread yet */
+  uint32_t sent_seq;           /* bumped with every python_location sent: one arrival at a line */
+  uint32_t bp_seq;             /* the arrival a Python breakpoint last stopped (stop once per arrival) */
   int depth;                   /* nested C calls (a C function calling back into Python that calls C again) */
   const struct file_rec *saved_file[STACK_MAX];
   int saved_line[STACK_MAX];
@@ -241,9 +246,49 @@ void ips_python_sync(void) {
   t->sent_tid = tid;
   t->sent_file = f;
   t->sent_line = line;
+  t->sent_seq++;
   const uint64_t args[IPS_EV_PYTHON_LOCATION_NARGS] = {(uint64_t)(int64_t)line};
   ips_emit(IPS_EV_PYTHON_LOCATION, IPS_PHASE_INSTANT, 0, 0, 0, IPS_EV_PYTHON_LOCATION_NARGS, args, f ? f->path : NULL,
            f ? f->len : 0);
+}
+
+/* ---- Python source breakpoints (pause.c's set_breakpoints op 4): file hash and line; the thread stops at the first
+ * traced call it makes from that line, once per arrival there. ---- */
+#define MAX_PY_BPS 256
+static uint64_t pybp_hash[MAX_PY_BPS];
+static int pybp_line[MAX_PY_BPS];
+static _Atomic int n_pybps;
+
+int ips_python_bp_count(void) IPS_HIDDEN;
+int ips_python_bp_count(void) { return atomic_load_explicit(&n_pybps, memory_order_relaxed); }
+int ips_python_bp_add(uint64_t file_hash, int line) IPS_HIDDEN;
+int ips_python_bp_add(uint64_t file_hash, int line) {
+  int n = atomic_load(&n_pybps);
+  if (n >= MAX_PY_BPS) return -1;
+  pybp_hash[n] = file_hash;
+  pybp_line[n] = line;
+  atomic_store(&n_pybps, n + 1); /* published after the entry is written */
+  return 0;
+}
+void ips_python_bp_clear(void) IPS_HIDDEN;
+void ips_python_bp_clear(void) { atomic_store(&n_pybps, 0); }
+/* At a pause point: is this thread on a Python breakpoint's line, arrived there since it last stopped? pthread
+ * mutexes and condition variables are the interpreter's own (the GIL released around os.write): a Python line's
+ * own calls are the ones after them (threading.Lock is a semaphore). */
+int ips_python_bp_hit(uint16_t kind) IPS_HIDDEN;
+int ips_python_bp_hit(uint16_t kind) {
+  struct py_tls *t = &py_tls;
+  const struct file_rec *f = t->file;
+  if (!f || (kind >= IPS_EV_MUTEX_LOCK && kind <= IPS_EV_COND_SIGNAL)) return 0;
+  ips_python_sync(); /* a call that emits nothing before its pause point: announce the line now, before `paused` */
+  if (t->bp_seq == t->sent_seq) return 0;
+  int n = atomic_load(&n_pybps);
+  for (int i = 0; i < n; i++)
+    if (pybp_hash[i] == f->hash && pybp_line[i] == t->line) {
+      t->bp_seq = t->sent_seq;
+      return 1;
+    }
+  return 0;
 }
 
 /* ---- installation (sitecustomize.py, through ctypes.PyDLL: called with the GIL held) ---- */

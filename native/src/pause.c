@@ -37,8 +37,15 @@ static _Atomic uint32_t next_stop;
 static _Atomic int held;
 static uint64_t main_bias; /* load bias of the main executable (PIE): source lines arrive as link-time addresses */
 
+/* Python source breakpoints (hooks_python.c): file hash + line, matched against the thread's Python location. */
+int ips_python_bp_count(void) IPS_HIDDEN;
+int ips_python_bp_add(uint64_t file_hash, int line) IPS_HIDDEN;
+void ips_python_bp_clear(void) IPS_HIDDEN;
+int ips_python_bp_hit(uint16_t kind) IPS_HIDDEN;
+
 static void rearm(void) {
-  int any = atomic_load(&hold_all) || atomic_load(&step_tid) || atomic_load(&n_ranges) || atomic_load(&kind_bits[0]) ||
+  int any = atomic_load(&hold_all) || atomic_load(&step_tid) || atomic_load(&n_ranges) || ips_python_bp_count() ||
+            atomic_load(&kind_bits[0]) ||
             atomic_load(&kind_bits[1]) || atomic_load(&kind_bits[2]) || atomic_load(&kind_bits[3]);
   ips_pause_armed = ips_cfg.pause_enabled && any;
 }
@@ -94,6 +101,7 @@ void ips_pause_point_slow(uint16_t kind, uint64_t caller) {
     reason = IPS_PAUSE_REASON_KIND;
   } else if (atomic_load(&step_tid) == me) reason = IPS_PAUSE_REASON_STEP;
   else if (kind < 255 && (atomic_load(&kind_bits[kind >> 6]) >> (kind & 63) & 1)) reason = IPS_PAUSE_REASON_KIND;
+  else if (ips_python_bp_count() && ips_python_bp_hit(kind)) reason = IPS_PAUSE_REASON_BREAKPOINT;
   else if (atomic_load(&n_ranges)) {
     /* A source line stops the thread when any frame returns into it: the line may call a helper that writes. */
     void *raw[MAX_FRAMES];
@@ -156,7 +164,8 @@ static void release(void) {
  *   resume           —                                    release every held thread
  *   step             arg0 = tid, arg1 = 1 only that thread runs (0: all run)   tid stops at its next traced call
  *   set_breakpoints  arg0 = 0 clear | 1 kind word (arg1 index, arg2 bits) | 2 caller range [arg1, arg2) |
- *                    3 the same range in the main executable's link-time addresses (relocated here)
+ *                    3 the same range in the main executable's link-time addresses (relocated here) |
+ *                    4 Python line: arg1 = line, arg2 = FNV-1a 64 of the script's absolute path (hooks_python.c)
  *                    (kind bit 255 is the "lock contended" filter: a lock call that found the lock busy)
  * Writes the reply JSON into json; returns the REPLY status (0 or an errno). */
 int ips_pause_command(uint32_t cmd, const uint8_t *argbytes, char *json, size_t cap) {
@@ -192,6 +201,7 @@ int ips_pause_command(uint32_t cmd, const uint8_t *argbytes, char *json, size_t 
   } else {
     if (a[0] == 0) {
       atomic_store(&n_ranges, 0);
+      ips_python_bp_clear();
       for (int i = 0; i < 4; i++) atomic_store(&kind_bits[i], 0);
     } else if (a[0] == 1) {
       if (a[1] >= 4) { snprintf(json, cap, "{\"message\":\"kind word %llu out of range\"}", (unsigned long long)a[1]); return EINVAL; }
@@ -203,6 +213,8 @@ int ips_pause_command(uint32_t cmd, const uint8_t *argbytes, char *json, size_t 
       range_lo[n] = a[1] + bias;
       range_hi[n] = a[2] + bias;
       atomic_store(&n_ranges, n + 1); /* published after the range is written */
+    } else if (a[0] == 4) {
+      if (ips_python_bp_add(a[2], (int)a[1])) { snprintf(json, cap, "{\"message\":\"too many Python breakpoints\"}"); return ENOSPC; }
     } else {
       snprintf(json, cap, "{\"message\":\"unknown set_breakpoints op %llu\"}", (unsigned long long)a[0]);
       return EINVAL;

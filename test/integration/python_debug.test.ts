@@ -1,5 +1,6 @@
 // The `ipcscope` debug adapter on a Python target (issue 6): F5 on a .py file launches python3 with the script; a
-// stop on the script's os.write shows the script's file and line as the top frame, not libpython's C code.
+// stop on the script's os.write shows the script's file and line as the top frame, not libpython's C code; a source
+// breakpoint on a line of the script stops the first traced call made from it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -57,6 +58,39 @@ describe('ipcscope debug adapter on a Python script', { skip: whyNoShim(), timeo
       const ended = dc.waitForEvent('terminated', 30_000);
       await dc.continueRequest({ threadId: stop.body.threadId! });
       await ended;
+    } finally {
+      await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+      await dc.stop();
+    }
+  });
+
+  test('a source breakpoint on the script\'s os.write line stops there once, then the script runs to its end', async () => {
+    const dc = new DebugClient('node', 'unused', 'ipcscope');
+    dc.defaultTimeout = 20_000;
+    await dc.start(port);
+    try {
+      await dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      const initialized = dc.waitForEvent('initialized', 20_000);
+      const stopped = dc.waitForEvent('stopped', 30_000) as Promise<DebugProtocol.StoppedEvent>;
+      const launched = dc.launchRequest({ program: PYTHON, args: [SCRIPT] } as DebugProtocol.LaunchRequestArguments);
+      await initialized;
+      const set = await dc.setBreakpointsRequest({ source: { path: SCRIPT }, breakpoints: [{ line: lineOf('write') }] });
+      assert.equal(set.body.breakpoints[0].verified, true, JSON.stringify(set.body));
+      await dc.configurationDoneRequest();
+      await launched;
+      const stop = await stopped;
+      assert.equal(stop.body.reason, 'breakpoint');
+      const top = (await dc.stackTraceRequest({ threadId: stop.body.threadId! })).body.stackFrames[0];
+      assert.equal(top.source?.path, SCRIPT, JSON.stringify(top));
+      assert.equal(top.line, lineOf('write'));
+      assert.match(top.name, /^write\(/);
+      // Once per arrival: the GIL's mutex calls around the write, on the same line, neither stop it first nor again.
+      let again: DebugProtocol.StoppedEvent | undefined;
+      dc.on('stopped', (e: DebugProtocol.StoppedEvent) => { again = e; });
+      const ended = dc.waitForEvent('terminated', 30_000);
+      await dc.continueRequest({ threadId: stop.body.threadId! });
+      await ended;
+      assert.equal(again, undefined, `stopped again: ${JSON.stringify(again?.body)}`);
     } finally {
       await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
       await dc.stop();

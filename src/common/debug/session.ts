@@ -79,7 +79,8 @@ type Action =
   | { type: 'follow'; tid: number; match: (e: TraceEvent) => boolean; what: string; tempKinds: number[] };
 interface FrameRef { tid: number; index?: number; kind?: number; pid: number; history?: boolean }
 interface FunctionBp { kind: number; condition?: Condition }
-interface SourceBp { file: string; line: number; ranges: LineRange[]; condition?: Condition }
+/** pyHashes: a Python script's line (the shim matches its Python location: FNV-1a 64 of the path, and of its real path). */
+interface SourceBp { file: string; line: number; ranges: LineRange[]; condition?: Condition; pyHashes?: bigint[] }
 
 export class IpcScopeDebugSession extends LoggingDebugSession {
   private collector?: Collector;
@@ -256,6 +257,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     const words = kindWords(this.kindSet());
     await this.command(st, 'set_breakpoints', [0n]);
     for (let i = 0; i < 4; i++) if (words[i]) await this.command(st, 'set_breakpoints', [1n, BigInt(i), words[i]]);
+    // Python lines: any image may run the script (python3 itself, or a child it starts).
+    for (const list of this.sourceBps.values()) for (const b of list) for (const h of b.pyHashes ?? []) await this.command(st, 'set_breakpoints', [4n, BigInt(b.line), h]);
     // Source ranges are link-time addresses of the launched program: only its own images can use them.
     let exe = '';
     try { exe = realpathSync(st.info.exe); } catch { exe = st.info.exe; }
@@ -276,8 +279,9 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     const path = args.source.path ?? args.source.name ?? '';
     const out: DebugProtocol.Breakpoint[] = [];
     const list: SourceBp[] = [];
-    const t = this.programPath ? this.table() : new Error('the program is not known yet');
+    const t = /\.py$/i.test(path) ? new Error('') : this.programPath ? this.table() : new Error('the program is not known yet');
     for (const b of args.breakpoints ?? []) {
+      if (/\.py$/i.test(path)) { this.pythonBreakpoint(path, b, list, out); continue; }
       if (t instanceof Error) { out.push({ id: this.bpId++, verified: false, line: b.line, message: t.message }); continue; }
       const r = rangesForLine(t, path, b.line);
       if (!r) {
@@ -496,6 +500,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     const paused = store.get(t.paused!.index);
     const addrs = paused.blob ? readAddrs(paused.blob) : [paused.caller];
     const lines = new Set(this.resolver!.resolve(pid, addrs).filter((s) => s.file && s.line).map((s) => `${basename(s.file!)}:${s.line}`));
+    const py = this.model!.pythonLocation(t.paused!.index);
+    if (py) lines.add(`${basename(py.file)}:${py.line}`);
     const hit = all.filter((b) => lines.has(`${b.file}:${b.line}`));
     if (!hit.length) return true; // the shim matched a range the resolver places elsewhere (inlined code): stop
     const pending = this.pendingEvent(t);
@@ -782,6 +788,18 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** A breakpoint on a line of a Python script: the shim stops the first traced call made from it (no line table). */
+  private pythonBreakpoint(path: string, b: DebugProtocol.SourceBreakpoint, list: SourceBp[], out: DebugProtocol.Breakpoint[]): void {
+    let condition: Condition | undefined;
+    if (b.condition) {
+      try { condition = Condition.parse(b.condition); } catch (e) { out.push({ id: this.bpId++, verified: false, line: b.line, message: (e as Error).message }); return; }
+    }
+    const paths = new Set([resolvePath(path)]);
+    try { paths.add(realpathSync(path)); } catch { /* not there (yet): its own name only */ }
+    list.push({ file: basename(path), line: b.line, ranges: [], condition, pyHashes: [...paths].map(fnv1a64) });
+    out.push({ id: this.bpId++, verified: true, line: b.line, message: condition ? `stops at the first traced call this line makes when ${b.condition!.trim()}` : 'stops at the first traced call this line makes' });
+  }
+
   /** The Python file:line event `index` was made from, when its thread sent one (Python targets). */
   private pythonSite(index: number): { file: string; line: number } | undefined {
     if (!this.model || index >= this.model.source.count) return undefined;
@@ -965,6 +983,13 @@ function readAddrs(b: Uint8Array): bigint[] {
   const out: bigint[] = [];
   for (let o = 0; o + 8 <= b.byteLength; o += 8) out.push(v.getBigUint64(o, true));
   return out;
+}
+
+/** FNV-1a 64 of a path's UTF-8 bytes: how a Python breakpoint names its script to the shim (hooks_python.c). */
+function fnv1a64(path: string): bigint {
+  let h = 14695981039346656037n;
+  for (const byte of Buffer.from(path, 'utf8')) h = ((h ^ BigInt(byte)) * 1099511628211n) & 0xffffffffffffffffn;
+  return h;
 }
 
 /** A command name looked up on PATH (python3, sh), or the name itself when it is not there. */
