@@ -22,8 +22,8 @@ def _ipcscope_chain():
 
 
 def _ipcscope_install():
-    if not os.environ.get("IPCSCOPE") or "libipcscope" not in os.environ.get("LD_PRELOAD", ""):
-        return
+    if not os.environ.get("IPCSCOPE") or not os.environ.get("LD_PRELOAD"):
+        return  # not under the shim (its file name may differ: IPCSCOPE_SHIM)
     import ctypes
     # PyDLL, not CDLL: the call keeps the GIL, which PyEval_SetProfile needs.
     lib = ctypes.PyDLL(None)
@@ -40,7 +40,8 @@ def _ipcscope_install():
     excluded = [os.path.dirname(os.path.abspath(os.__file__)), os.path.dirname(os.path.abspath(__file__))]
     rc = install("\n".join(excluded).encode("utf-8", "surrogateescape"))
     if rc < 0:
-        sys.stderr.write("ipcscope: no Python C API in this process; Python file:line not recorded\n")
+        sys.stderr.write("ipcscope: this Python lacks PyFrame_GetCode/PyEval_SetProfile (3.9 or later is needed); "
+                         "Python file:line not recorded\n")
         return
     if rc != 0:
         return  # the shim is not tracing this process
