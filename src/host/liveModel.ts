@@ -50,26 +50,36 @@ export class LiveModel {
     return done;
   }
 
+  /**
+   * One bounded step now, synchronously: at least the connections (processes) the store knows reach the model, and
+   * a batch of events sized to take about `budgetMs`. A view asking for the model gets this much at once.
+   */
+  step(budgetMs = 8): void {
+    if (this.disposed) return;
+    const batch = this.msPerEvent > 0 ? Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(budgetMs / this.msPerEvent))) : FIRST_BATCH;
+    const from = this.limit;
+    this.limit = Math.min(this.store.count, from + batch);
+    const t0 = performance.now();
+    this.model.update();
+    const ms = performance.now() - t0;
+    const n = this.limit - from;
+    if (n > 0) {
+      // a moving average: the cost per event varies with the mix of kinds and with the GC
+      const per = ms / n;
+      this.msPerEvent = this.msPerEvent ? 0.7 * this.msPerEvent + 0.3 * per : per;
+    }
+    this.stats.steps++;
+    this.stats.consumed = this.limit;
+    if (ms > this.stats.maxStepMs) this.stats.maxStepMs = ms;
+  }
+
   private async run(): Promise<void> {
     try {
       while (!this.disposed && !this.caughtUp) {
         await timelineTurns.next();
         if (this.disposed) break;
         // one batch per turn, sized from the measured cost per event to fit what is left of the slice
-        const left = Math.max(1, timelineTurns.left);
-        const batch = this.msPerEvent > 0 ? Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(left / this.msPerEvent))) : FIRST_BATCH;
-        const from = this.limit;
-        this.limit = Math.min(this.store.count, from + batch);
-        const t0 = performance.now();
-        this.model.update();
-        const ms = performance.now() - t0;
-        const n = this.limit - from;
-        // a moving average: the cost per event varies with the mix of kinds and with the GC
-        const per = ms / Math.max(1, n);
-        this.msPerEvent = this.msPerEvent ? 0.7 * this.msPerEvent + 0.3 * per : per;
-        this.stats.steps++;
-        this.stats.consumed = this.limit;
-        if (ms > this.stats.maxStepMs) this.stats.maxStepMs = ms;
+        this.step(Math.max(1, timelineTurns.left));
       }
     } finally {
       this.stepping = false;

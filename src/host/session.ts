@@ -191,8 +191,8 @@ export class TraceSession implements vscode.Disposable {
   }
 
   /**
-   * The trace model as far as it has got (views call this when they refresh). While recording, the model catches up
-   * with the store in bounded steps between turns of the event loop (LiveModel): a whole 250 ms batch at 200k
+   * The trace model as far as it has got (views call this when they refresh). While recording, each call takes one
+   * bounded step and the model catches up with the store in more such steps between turns of the event loop (LiveModel): a whole 250 ms batch at 200k
    * events/s blocked the extension host for hundreds of ms. The views are told (onDidChange) when it has caught up.
    * Once the recording has ended the model is completed (flushed) on the first call.
    */
@@ -205,6 +205,8 @@ export class TraceSession implements vscode.Disposable {
     }
     this.liveModel ??= new LiveModel(this.store);
     if (this.running) {
+      // a bounded step now (the processes connected so far, a few ms of events), the rest between turns
+      this.liveModel.step();
       if (!this.liveModel.caughtUp) void this.liveModel.catchUp().then(() => { if (!this.disposed) this.changed(); });
     } else if (!this.modelFlushed) { this.liveModel.complete(); this.modelFlushed = true; }
     return this.liveModel.model;

@@ -88,3 +88,13 @@ test('catchUp after new events continues from where the model stopped', async ()
   assert.equal(live.stats.consumed, before + late.length);
   live.dispose();
 });
+
+test('one step shows the model the processes that connected, before any event', () => {
+  const store = new EventStore();
+  const trace = new SyntheticTrace({ events: 100 });
+  for (const c of trace.connections()) store.addConnection(c);
+  const live = new LiveModel(store);
+  live.step();
+  assert.deepEqual([...live.model.processes.keys()].sort(), trace.connections().map((c) => c.pid).sort());
+  live.dispose();
+});
