@@ -82,7 +82,6 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
   /** Live threads of the processes holding `object` through an fd of one of `ends` at the moment analysed. */
   const holders = (object: string | undefined, ends: readonly FdEnd[]): { fd: FdInterval; threads: string[] }[] =>
     object ? m.holdersAt(object, t).filter((f) => ends.includes(f.end)).map((f) => ({ fd: f, threads: liveThreads(f.pid) })) : [];
-  /** The threads (pid/tid) whose events on `object` up to the moment analysed match `pick`, in order. */
   const upTo = new Map<string, TraceEvent[]>(); // an object's events by then, read once per graph
   const eventsBy = (object: string): TraceEvent[] => {
     let l = upTo.get(object);
@@ -93,6 +92,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
     }
     return l;
   };
+  /** The threads (pid/tid) whose events on `object` up to the moment analysed match `pick`. */
   const usersOf = (object: string | undefined, pick: (kind: number, e: TraceEvent) => boolean): { pid: number; tid: number }[] => {
     const seen = new Map<string, { pid: number; tid: number }>();
     for (const e of object ? eventsBy(object) : []) if (pick(e.kind, e)) seen.set(threadKey(e.pid, e.tid), { pid: e.pid, tid: e.tid });
@@ -187,7 +187,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         break;
       }
       case K.poll: case K.select: case K.epollWait: {
-        readinessEdges(m, w, t, holders, add, opened, kn);
+        readinessEdges(m, w, holders, add, opened, kn);
         break;
       }
       case K.accept: {
@@ -242,7 +242,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
  * the trace cannot name (a listening or unconnected socket, a terminal, a file, an fd it never saw opened) could
  * be made ready from outside: the wait is open.
  */
-function readinessEdges(m: TraceModel, w: Wait, t: bigint,
+function readinessEdges(m: TraceModel, w: Wait,
   holders: (object: string | undefined, ends: readonly FdEnd[]) => { fd: FdInterval; threads: string[] }[],
   add: (to: string[], reason: string) => void, opened: (why: string) => void, kn: string): void {
   if (w.watchesIncomplete) opened(`${kn} watches fds the trace does not know (inherited from outside, a dup'ed epoll fd, or more than the shim records)`);
@@ -266,7 +266,6 @@ function readinessEdges(m: TraceModel, w: Wait, t: bigint,
       opened(`${what}: ${o.type === 'socket' ? 'a connection or datagram can come from outside the trace' : 'its other side is outside what the trace knows'}`);
     }
   }
-  void t;
 }
 
 /** Cycles in the lock-order graph whose edges come from at least two threads: potential deadlocks (ABBA). */
