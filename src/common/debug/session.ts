@@ -789,7 +789,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   }
 
   /** A breakpoint on a line of a Python script: the shim stops the first traced call made from it (no line table). */
-  private pythonBreakpoint(path: string, b: DebugProtocol.SourceBreakpoint, list: SourceBp[], out: DebugProtocol.Breakpoint[]): void {
+  private pythonBreakpoint(clientPath: string, b: DebugProtocol.SourceBreakpoint, list: SourceBp[], out: DebugProtocol.Breakpoint[]): void {
+    // A remote client (code-server) names sources by URI (vscode-remote://host/abs/path): the shim knows the path.
+    let path = clientPath;
+    if (/^[a-z][\w+.-]*:\/\//i.test(path)) try { path = decodeURIComponent(new URL(path).pathname); } catch { /* keep it */ }
     let condition: Condition | undefined;
     if (b.condition) {
       try { condition = Condition.parse(b.condition); } catch (e) { out.push({ id: this.bpId++, verified: false, line: b.line, message: (e as Error).message }); return; }
