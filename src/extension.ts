@@ -13,7 +13,7 @@ import { initLog, log } from './host/log';
 import { readSettings } from './host/settings';
 import { registerGallery, type DemoGallery } from './host/gallery';
 import { registerDebugging } from './host/debug/register';
-import { registerPanels } from './host/panels';
+import { registerPanels, type PanelLinks } from './host/panels';
 
 /** What activate() returns: the extension-host tests inspect sessions and views through it. */
 export interface IpcScopeApi {
@@ -22,6 +22,8 @@ export interface IpcScopeApi {
   readonly statusBar: SessionStatusBar;
   readonly gallery: DemoGallery;
   readonly timeline: TimelineBridge;
+  /** The time cursor and selection shared by the timeline and the page/locks/map panels. */
+  readonly panels: PanelLinks;
 }
 
 let manager: SessionManager | undefined;
@@ -59,12 +61,12 @@ export function activate(context: vscode.ExtensionContext): IpcScopeApi {
     TraceEditorProvider.register(sessions, timeline),
   );
   registerCommands(context, sessions, timeline);
-  registerPanels(context, sessions);
+  const panels = registerPanels(context, sessions);
   const gallery = registerGallery(context, sessions);
   registerDebugging(context, sessions);
   log.info(`IPC Scope ${context.extension.packageJSON.version as string} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   void traceOnStartup();
-  return { sessions, views, statusBar, gallery, timeline };
+  return { sessions, views, statusBar, gallery, timeline, panels };
 }
 
 // `npm start` opens the demos folder with IPCSCOPE_TRACE_ON_STARTUP set (or a user sets ipcScope.traceOnStartup),

@@ -36,6 +36,8 @@ export class PanelService {
   /** The model the panel is built on: the session's (the host keeps it up to date) or, given events, its own. */
   readonly model: TraceModel;
   private readonly ownModel: boolean;
+  /** What the data was last built from: the model's progress and whether that build was final. */
+  private builtAt = { events: -1, final: false, model: undefined as unknown };
 
   constructor(readonly kind: PanelKind, input: TraceModel | EventSource, private readonly opts: PanelServiceOptions) {
     this.ownModel = !(input instanceof TraceModel);
@@ -69,15 +71,20 @@ export class PanelService {
       if (changed) this.generation++;
       return changed;
     }
+    // Nothing new since the last build (a live session at rest): keep the data, post nothing.
+    if (this.builtAt.events === m.eventsProcessed && this.builtAt.model === m.objects && (this.builtAt.final || !final)) return false;
+    this.builtAt = { events: m.eventsProcessed, final, model: m.objects };
     const source = this.source;
     if (final && this.opts.symbolize !== false) {
       const sym = new Symbolizer(source);
       if (this.kind === 'pages') {
         // Fault IPs are exact instruction addresses; prepare() looks up addr - 1 (meant for return addresses), so +1.
         const ips = new Map<string, { conn: number; addr: bigint }>();
+        const kindAt = (source as EventSource & { kindAt?(i: number): number }).kindAt?.bind(source);
         for (let i = 0; i < source.count; i++) {
+          if ((kindAt ? kindAt(i) : source.get(i).kind) !== PAGE_FAULT) continue;
           const e = source.get(i);
-          if (e.kind === PAGE_FAULT) { const ip = e.args[PF_IP]; ips.set(`${e.conn}:${ip}`, { conn: e.conn, addr: ip + 1n }); }
+          const ip = e.args[PF_IP]; ips.set(`${e.conn}:${ip}`, { conn: e.conn, addr: ip + 1n });
         }
         await sym.prepare([...ips.values()]);
         this.pageResolve = (conn, addr) => {

@@ -38,6 +38,9 @@ export class PanelLinks implements vscode.Disposable {
   cursorNs: bigint | null = null;
   setCursor(ns: bigint, origin: string): void { this.cursorNs = ns; this.cursorEmitter.fire({ ns, origin }); }
   select(selection: PanelSelection | null, origin: string): void { this.selectionEmitter.fire({ selection, origin }); }
+  /** The cursor the open panel of `kind` follows (extension-host tests read it); undefined: none open or no data. */
+  cursorOf(kind: PanelKind): bigint | null | undefined { return this.readCursor?.(kind); }
+  readCursor?: (kind: PanelKind) => bigint | null | undefined;
   dispose(): void { this.cursorEmitter.dispose(); this.selectionEmitter.dispose(); }
 }
 export const panelLinks = new PanelLinks();
@@ -77,6 +80,8 @@ class PanelHost implements vscode.Disposable {
     );
     this.attach();
   }
+
+  get cursorNs(): bigint | null | undefined { return this.service?.cursorNs; }
 
   private post(m: ToPanelMessage): void { if (this.ready) void this.panel.webview.postMessage(toWire(m)); }
 
@@ -210,6 +215,7 @@ class LockCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
 /** Registers the three panels' commands, serializers and the CodeLens. Call once from activate(). */
 export function registerPanels(context: vscode.ExtensionContext, sessions: PanelSessions): PanelLinks {
   const open = new Map<PanelKind, PanelHost>();
+  panelLinks.readCursor = (kind) => open.get(kind)?.cursorNs;
   const host = (kind: PanelKind, panel: vscode.WebviewPanel) => {
     const h = new PanelHost(kind, panel, context, sessions, () => open.delete(kind));
     open.set(kind, h);
