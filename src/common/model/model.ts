@@ -163,9 +163,9 @@ export class TraceModel {
    *  are logged, to name who made a wait's fd ready. */
   private readyLogs = new Map<string, ReadyLog>();
   private lateReady = new Map<string, Set<LateReady>>();
-  private epollSnapshots = new Map<string, { watches: WatchedFd[]; incomplete: boolean; byData: Map<bigint, WatchedFd> }>();
+  private epollSnapshots = new Map<string, { watches: WatchedFd[]; incomplete: boolean; byData: Map<number | bigint, WatchedFd> }>();
   /** The watches array of each epoll_wait → its entries by data word (ready events name the fd by its data). */
-  private watchesByData = new WeakMap<WatchedFd[], Map<bigint, WatchedFd>>();
+  private watchesByData = new WeakMap<WatchedFd[], Map<number | bigint, WatchedFd>>();
   private lastSemopPost = new Map<string, Endpoint>();
   private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
@@ -919,14 +919,17 @@ export class TraceModel {
       const { watches, incomplete } = this.watchedFds(e);
       wait.watches = watches;
       if (incomplete) wait.watchesIncomplete = true;
-      for (const w of watches) if (w.object && !this.readyLogs.has(w.object)) this.readyLogs.set(w.object, { in: [], out: [] });
+      // (epoll's watched objects got their logs at epoll_ctl)
+      if (e.kind !== K.epollWait) for (const w of watches) if (w.object && !this.readyLogs.has(w.object)) this.readyLogs.set(w.object, { in: [], out: [] });
       return;
     }
     const ready = new Map<string, WatchedFd['dir']>();
-    if (e.err === 0 && s64(e.result) > 0) for (const fdOrData of readyEntries(e)) {
-      const w = e.kind === K.epollWait ? (wait.watches && this.watchesByData.get(wait.watches)?.get(fdOrData))
-        : wait.watches?.find((x) => BigInt(x.fd) === fdOrData);
-      if (w?.object) ready.set(w.object, w.dir);
+    if (e.err === 0 && s64(e.result) > 0 && wait.watches) {
+      const byData = e.kind === K.epollWait ? this.watchesByData.get(wait.watches) : undefined;
+      for (const fdOrData of readyEntries(e)) {
+        const w = byData ? byData.get(fdOrData) : wait.watches.find((x) => x.fd === fdOrData);
+        if (w?.object) ready.set(w.object, w.dir);
+      }
     }
     // The earliest write (read, for a write-interest) by another thread since the wait began on a ready object.
     let by: Endpoint | undefined;
@@ -965,7 +968,7 @@ export class TraceModel {
       let snap = this.epollSnapshots.get(ep!);
       if (!snap) {
         const ws = [...list.values()].map((x): WatchedFd => ({ fd: x.fd, object: x.object, dir: x.dir, data: x.data }));
-        snap = { watches: ws, incomplete: ws.some((x) => !x.object || !this.objects.has(x.object)), byData: new Map(ws.map((x) => [x.data!, x])) };
+        snap = { watches: ws, incomplete: ws.some((x) => !x.object || !this.objects.has(x.object)), byData: new Map(ws.map((x) => [dataKey(x.data!), x])) };
         this.epollSnapshots.set(ep!, snap);
         this.watchesByData.set(ws, snap.byData);
       }
@@ -1334,16 +1337,24 @@ function readyDir(events: number): WatchedFd['dir'] {
   const rd = (events & 0xc3) !== 0, wr = (events & 0x304) !== 0;
   return rd && wr ? 'inout' : wr ? 'out' : 'in'; // neither: only hang-up/error, which the other end causes, like input
 }
-/** The fds (poll, select) or epoll data words a readiness call's end reported ready. */
-function readyEntries(e: TraceEvent): bigint[] {
+/** An epoll data word as a Map key: a number where exact (fds, indices, most pointers), no BigInt per event. */
+function dataKey(v: bigint): number | bigint { return v <= MAX_EXACT ? Number(v) : v; }
+/** The fds (poll, select) or epoll data words (dataKey) a readiness call's end reported ready. */
+function readyEntries(e: TraceEvent): (number | bigint)[] {
   const b = e.blob;
   if (!b) return [];
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out: bigint[] = [];
-  if (e.kind === K.epollWait) { for (let i = 0; i + 16 <= b.byteLength; i += 16) out.push(dv.getBigUint64(i + 8, true)); return out; }
+  const out: (number | bigint)[] = [];
+  if (e.kind === K.epollWait) {
+    for (let i = 0; i + 16 <= b.byteLength; i += 16) {
+      const lo = dv.getUint32(i + 8, true), hi = dv.getUint32(i + 12, true);
+      out.push(hi < 0x200000 ? hi * 0x100000000 + lo : dv.getBigUint64(i + 8, true));
+    }
+    return out;
+  }
   for (let i = 0; i + 8 <= b.byteLength; i += 8) {
-    if (e.kind === K.poll) { if (dv.getUint16(i + 6, true) !== 0) out.push(BigInt(dv.getInt32(i, true))); }
-    else out.push(BigInt(dv.getUint32(i, true)));
+    if (e.kind === K.poll) { if (dv.getUint16(i + 6, true) !== 0) out.push(dv.getInt32(i, true)); }
+    else out.push(dv.getUint32(i, true));
   }
   return out;
 }
