@@ -3,7 +3,9 @@
 // when one can be recorded here, a real trace from `ipcscope record`. Prints per trace: host index build, time to
 // first full render (from `init` arriving in the webview to a frame with every visible tile at its level), frame work
 // (median, p95) while zooming and panning with the wheel, a drag and W/S/A/D, rAF intervals, and the webview's JS heap.
-// Then the live path: events appended at 200k/s into a live session, with the host's event-loop delay measured.
+// Then the live path as in the extension host: a real Collector in this process fed at 200k events/s over websockets
+// by another process, a live timeline session on its store, with and without the trace model as the views update it
+// and with and without the webview in the browser, with the host's event-loop delay measured (goal: max ≤ 50 ms).
 //
 // Panels are entries of PANELS; the next issue's page grid and process/object map add theirs there.
 /* eslint-disable @typescript-eslint/no-explicit-any -- page functions run in the browser, where this file's types (no DOM lib) do not reach */
