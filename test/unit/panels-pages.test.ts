@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { buildPagesData, classifyPagemapEntry, countersAt, PageGridReplay, PageState, PAGE_STATE_NAMES, type PagesData } from '../../src/common/panels/pages';
+import { buildPagesData, classifyPagemapEntry, countersAt, createPageReplay, PageGridReplay, PageState, PAGE_STATE_NAMES, type PagesData } from '../../src/common/panels/pages';
+import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder, pagemapBlob, PM } from './panels-fixture';
 import { kindId } from '../../src/common/vocabulary';
 import { ROOT, recordProgram, whyNoShim } from '../helpers/record';
@@ -158,4 +159,34 @@ test('recorded CoW demo: the child grid goes from all shared to all copied', asy
       assert.ok(pr.counts[PageState.Private] >= 1024, `the parent maps its pages alone after the child's writes: ${[...pr.counts]}`);
     }
   } finally { r.cleanup(); }
+});
+
+test('live: one replay follows a growing trace, replaying only the new page events, and ends equal to a full replay', () => {
+  // The copy-on-write run with 50 ms between steps, so the live replay's 100 ms lag lets earlier steps through.
+  const b = new TraceBuilder();
+  const ms = (n: number) => BigInt(n) * 50_000_000n;
+  const parent = b.image(100, { exe: '/demo/cow' });
+  const child = b.image(101, { ppid: 100, origin: 'fork', exe: '/demo/cow', startNs: ms(20) });
+  b.ev(parent, 100, 'mmap', ms(1), { addr: 0, length: PAGES * 4096, prot: 3, flags: 0x22, fd: -1 }, { result: A });
+  for (let i = 0; i < PAGES; i++) b.ev(parent, 100, 'page_fault', ms(2 + i), { addr: A + BigInt(i) * 4096n, ip: 0x401234n, major: 0 });
+  b.ev(parent, 100, 'fork', ms(20), { how: 0 }, { result: 101 });
+  for (let i = 0; i < 4; i++) b.ev(child, 101, 'page_fault', ms(30 + i), { addr: A + BigInt(i) * 4096n, ip: 0x401300n, major: 0 });
+  const store = b.build();
+  let limit = 0;
+  const view: EventSource = { get count() { return Math.min(limit, store.count); }, get: (i) => store.get(i), connections: () => store.connections() };
+  const replay = createPageReplay(view);
+  const drain = <T>(g: Generator<void, T, void>): T => { for (;;) { const r = g.next(); if (r.done) return r.value; } };
+  const id = `${parent}:${'0x' + A.toString(16)}`;
+  const seen: number[] = [];
+  for (limit = 4; limit <= store.count; limit += 4) {
+    drain(replay.feed());
+    const d = drain(replay.pack());
+    seen.push(d.grids.get(id)?.changeTs.length ?? 0);
+  }
+  assert.ok(seen.some((n) => n > 0 && n < seen[seen.length - 1]), `the parent's grid grew step by step: ${seen.join(' ')}`);
+  limit = store.count;
+  drain(replay.feed(true));
+  const live = drain(replay.pack());
+  assert.deepEqual(live, buildPagesData(store), 'the live replay ends where a replay of the whole trace does');
+  assert.deepEqual(counts(live, id, ms(25)), { shared: PAGES }, 'after fork every parent page is shared');
 });

@@ -171,7 +171,9 @@ const isPrivate = (s: number) => s === PageState.Private || s === PageState.Copi
 
 /** Replays every image's page tables over the whole trace. */
 export function buildPagesData(source: EventSource, opts: PagesOptions = {}): PagesData {
-  const g = replayPages(source, opts);
+  const replay = createPageReplay(source, opts);
+  for (const _ of replay.feed(true)) { /* run to the end */ }
+  const g = replay.pack();
   for (;;) { const r = g.next(); if (r.done) return r.value; }
 }
 
@@ -180,7 +182,13 @@ export function buildPagesData(source: EventSource, opts: PagesOptions = {}): Pa
  * session's extension host keeps answering while a 25,600-page grid is replayed.
  */
 export async function buildPagesDataSliced(source: EventSource, opts: PagesOptions = {}, sliceMs = 15): Promise<PagesData> {
-  const g = replayPages(source, opts);
+  const replay = createPageReplay(source, opts);
+  await runSliced(replay.feed(true), sliceMs);
+  return runSliced(replay.pack(), sliceMs);
+}
+
+/** Runs a generator in slices of about `sliceMs` of work, giving the event loop back between them. */
+export async function runSliced<T>(g: Generator<void, T, void>, sliceMs = 15): Promise<T> {
   for (;;) {
     const t0 = performance.now();
     try {
@@ -192,20 +200,36 @@ export async function buildPagesDataSliced(source: EventSource, opts: PagesOptio
 /** The longest slice of page replay so far (the bench reports it). */
 export const pageReplayStats = { maxSliceMs: 0, maxSliceAt: '', at: '' };
 
-/** The replay, pausing (yield) every few events so a caller can slice it. */
-function* replayPages(source: EventSource, opts: PagesOptions): Generator<void, PagesData, void> {
+/**
+ * The page replay of one trace, kept between calls: `feed` reads the page events the source gained since the last
+ * call and replays them in time order (a live session's newest 100 ms wait for stragglers from other processes, as
+ * in the trace model; `all` takes everything), `pack` gives the picture so far. Both pause (yield) so a caller can
+ * slice them. A live replay is provisional where events came later than the lag; a finished trace is replayed anew.
+ */
+export interface PageReplay {
+  feed(all?: boolean): Generator<void, void, void>;
+  pack(): Generator<void, PagesData, void>;
+}
+const LIVE_LAG_NS = 100_000_000;
+
+export function createPageReplay(source: EventSource, opts: PagesOptions = {}): PageReplay {
   const maxGridPages = opts.maxGridPages ?? 1 << 20;
-  const images = processImages(source);
-  const byConn = new Map<number, ProcessImage>(images.map((p) => [p.conn, p]));
+  let images: ProcessImage[] = [];
+  let byConn = new Map<number, ProcessImage>();
   // Fork relations: a child image (origin fork) belongs to the latest image of its ppid started before it.
   const forkParent = new Map<number, number>();
   const forkChildren = new Map<number, number[]>();
-  for (const c of images) {
-    if (c.origin !== 'fork' && c.origin !== 'vfork' && c.origin !== 'clone') continue;
-    let best: ProcessImage | undefined;
-    for (const p of images) if (p.pid === c.ppid && p.startNs <= c.startNs && (!best || p.startNs > best.startNs)) best = p;
-    if (best) { forkParent.set(c.conn, best.conn); (forkChildren.get(best.conn) ?? forkChildren.set(best.conn, []).get(best.conn)!).push(c.conn); }
-  }
+  const refreshImages = () => {
+    images = processImages(source);
+    byConn = new Map<number, ProcessImage>(images.map((p) => [p.conn, p]));
+    forkParent.clear(); forkChildren.clear();
+    for (const c of images) {
+      if (c.origin !== 'fork' && c.origin !== 'vfork' && c.origin !== 'clone') continue;
+      let best: ProcessImage | undefined;
+      for (const p of images) if (p.pid === c.ppid && p.startNs <= c.startNs && (!best || p.startNs > best.startNs)) best = p;
+      if (best) { forkParent.set(c.conn, best.conn); (forkChildren.get(best.conn) ?? forkChildren.set(best.conn, []).get(best.conn)!).push(c.conn); }
+    }
+  };
 
   const live = new Map<number, LiveMapping[]>(); // per conn, sorted by start
   const mergedIds = new Set<string>(); // mappings whose history continues in a larger (merged) one
@@ -327,40 +351,51 @@ function* replayPages(source: EventSource, opts: PagesOptions): Generator<void, 
     if (m.grid) for (let p = 0; p < m.cur.length; p++) setState(m, p, PageState.NotPresent, ts, -1);
   };
 
-  // One pass over the trace for the kinds the replay reads (by kind column where the store has one: no decoding),
-  // pausing every few thousand events.
-  const wanted = new Set<number>([k.shimInfo, k.mapping, k.mmap, k.munmap, k.shmat, k.shmdt, k.fork, k.pageFault, k.pageSnapshot, k.snapshotDone]);
-  const kindAt = (source as EventSource & { kindAt?(i: number): number }).kindAt?.bind(source);
-  const picked: TraceEvent[] = [];
-  for (let i = 0, n = source.count; i < n; i++) {
-    if ((i & 16383) === 16383) yield;
-    if (wanted.has(kindAt ? kindAt(i) : source.get(i).kind)) picked.push(source.get(i));
-  }
-  yield;
-  // Time order by a double key (exact below 2^53 ns) on a typed index: comparing bigints of 100,000 events held the
-  // event loop for tens of ms.
-  const key = Float64Array.from(picked, (e) => Number(e.ts));
-  const order = new Uint32Array(picked.length).map((_, i) => i).sort((x, y) => key[x] - key[y] || picked[x].index - picked[y].index);
-  const sorted = Array.from(order, (i) => picked[i]);
-  yield;
-
-  // Shim notes first: they explain missing frames/faults for the whole image.
-  for (const e of sorted.filter((x) => x.kind === k.shimInfo)) {
-    const n = notes.get(e.conn) ?? notes.set(e.conn, []).get(e.conn)!;
-    const text = blobText(e).trim();
-    if (text) n.push(text);
-    hasPfn.set(e.conn, e.args[A.infoPfn] !== 0n);
-  }
-
-  const events = sorted.filter((x) => x.kind !== k.shimInfo);
   const childByParentPid = (parentConn: number, childPid: number) => (forkChildren.get(parentConn) ?? []).find((c) => byConn.get(c)?.pid === childPid);
   const snapshotTouched = new Set<number>();
+  // The kinds the replay reads, found by kind column where the store has one (no decoding).
+  const wanted = new Set<number>([k.shimInfo, k.mapping, k.mmap, k.munmap, k.shmat, k.shmdt, k.fork, k.pageFault, k.pageSnapshot, k.snapshotDone]);
+  const kindAt = (source as EventSource & { kindAt?(i: number): number }).kindAt?.bind(source);
+  let scanned = 0, maxTs = -Infinity;
+  let pending: TraceEvent[] = [];
 
-  for (const e of events) {
-    yield; // one event can be a whole snapshot chunk: the slicer looks at the clock after each
-    pageReplayStats.at = `event kind ${e.kind}`;
+  function* feed(all = false): Generator<void, void, void> {
+    if (source.connections().length !== images.length) refreshImages();
+    for (const n = source.count; scanned < n; scanned++) {
+      if ((scanned & 16383) === 16383) yield;
+      if (!wanted.has(kindAt ? kindAt(scanned) : source.get(scanned).kind)) continue;
+      const e = source.get(scanned);
+      pending.push(e);
+      if (Number(e.ts) > maxTs) maxTs = Number(e.ts);
+    }
+    yield;
+    // Time order by a double key (exact below 2^53 ns) on a typed index: comparing bigints of 100,000 events held
+    // the event loop for tens of ms.
+    const key = Float64Array.from(pending, (e) => Number(e.ts));
+    const order = new Uint32Array(pending.length).map((_, i) => i).sort((x, y) => key[x] - key[y] || pending[x].index - pending[y].index);
+    const upTo = all ? Infinity : maxTs - LIVE_LAG_NS;
+    const ready: TraceEvent[] = [], later: TraceEvent[] = [];
+    for (const i of order) (key[i] <= upTo ? ready : later).push(pending[i]);
+    pending = later;
+    yield;
+    for (const e of ready) {
+      yield; // one event can be a whole snapshot chunk: the slicer looks at the clock after each
+      pageReplayStats.at = `event kind ${e.kind}`;
+      apply(e);
+    }
+  }
+
+  const apply = (e: TraceEvent): void => {
     const conn = e.conn;
     switch (e.kind) {
+      case k.shimInfo: {
+        // Why frames or faults are missing, for the whole image.
+        const n = notes.get(conn) ?? notes.set(conn, []).get(conn)!;
+        const text = blobText(e).trim();
+        if (text) n.push(text);
+        hasPfn.set(conn, (hasPfn.get(conn) ?? false) || e.args[A.infoPfn] !== 0n);
+        break;
+      }
       case k.mapping: {
         const start = e.args[A.mapStart], end = e.args[A.mapEnd], shared = e.args[A.mapShared] !== 0n;
         const path = blobText(e);
@@ -499,57 +534,75 @@ function* replayPages(source: EventSource, opts: PagesOptions): Generator<void, 
         break;
       }
     }
-  }
+  };
 
-  const grids = new Map<string, PageGridPacked>();
-  for (const [id, m] of all) {
-    const g = m.grid;
-    if (!g || grids.has(id)) continue;
+  function* pack(): Generator<void, PagesData, void> {
+    const grids = new Map<string, PageGridPacked>();
+    for (const [id, m] of all) {
+      const g = m.grid;
+      if (!g || grids.has(id)) continue;
+      yield;
+      pageReplayStats.at = `packing ${g.pageCount} pages, ${g.changeTs.length} changes`;
+      const n = g.snapTs.length;
+      const flat8 = (rows: Uint8Array[]) => { const out = new Uint8Array(rows.reduce((s, r) => s + r.length, 0)); let o = 0; for (const r of rows) { out.set(r, o); o += r.length; } return out; };
+      const pfn = new BigUint64Array(g.hasPfn ? n * g.pageCount : 0);
+      if (g.hasPfn) g.snapPfn.forEach((r, i) => { if (r.length) pfn.set(r, i * g.pageCount); });
+      const mcRows = g.snapMapcount.some((r) => r.length) ? g.snapMapcount.map((r) => (r.length ? r : new Uint8Array(g.pageCount))) : [];
+      grids.set(id, {
+        mappingId: id, conn: m.info.conn, pid: m.info.pid, start: hex(m.info.start), pageCount: g.pageCount, hasPfn: g.hasPfn,
+        changeTs: BigInt64Array.from(g.changeTs), changePage: Int32Array.from(g.changePage), changeState: Uint8Array.from(g.changeState),
+        changeFault: Int32Array.from(g.changeFault), faultTs: BigInt64Array.from(g.faultTs), faultPage: Int32Array.from(g.faultPage),
+        faultIp: BigUint64Array.from(g.faultIp), faultMajor: Uint8Array.from(g.faultMajor), faultSite: Int32Array.from(g.faultSite), sites,
+        snapTs: BigInt64Array.from(g.snapTs), snapFlags: flat8(g.snapFlags), snapPfn: pfn, snapMapcount: flat8(mcRows),
+      });
+    }
+
+    // Mappings by image once (filtering all of them per image was quadratic: 92 images of a Python run).
+    const byImage = new Map<number, LiveMapping[]>();
+    for (const [id, m] of all) if (!mergedIds.has(id)) (byImage.get(m.info.conn) ?? byImage.set(m.info.conn, []).get(m.info.conn)!).push(m);
     yield;
-    pageReplayStats.at = `packing ${g.pageCount} pages, ${g.changeTs.length} changes`;
-    const n = g.snapTs.length;
-    const flat8 = (rows: Uint8Array[]) => { const out = new Uint8Array(rows.reduce((s, r) => s + r.length, 0)); let o = 0; for (const r of rows) { out.set(r, o); o += r.length; } return out; };
-    const pfn = new BigUint64Array(g.hasPfn ? n * g.pageCount : 0);
-    if (g.hasPfn) g.snapPfn.forEach((r, i) => { if (r.length) pfn.set(r, i * g.pageCount); });
-    const mcRows = g.snapMapcount.some((r) => r.length) ? g.snapMapcount.map((r) => (r.length ? r : new Uint8Array(g.pageCount))) : [];
-    grids.set(id, {
-      mappingId: id, conn: m.info.conn, pid: m.info.pid, start: hex(m.info.start), pageCount: g.pageCount, hasPfn: g.hasPfn,
-      changeTs: BigInt64Array.from(g.changeTs), changePage: Int32Array.from(g.changePage), changeState: Uint8Array.from(g.changeState),
-      changeFault: Int32Array.from(g.changeFault), faultTs: BigInt64Array.from(g.faultTs), faultPage: Int32Array.from(g.faultPage),
-      faultIp: BigUint64Array.from(g.faultIp), faultMajor: Uint8Array.from(g.faultMajor), faultSite: Int32Array.from(g.faultSite), sites,
-      snapTs: BigInt64Array.from(g.snapTs), snapFlags: flat8(g.snapFlags), snapPfn: pfn, snapMapcount: flat8(mcRows),
+    pageReplayStats.at = 'process list';
+    const processes: ProcessPages[] = images.map((p) => {
+      const maps = (byImage.get(p.conn) ?? [])
+        .sort((a, b) => (a.info.start < b.info.start ? -1 : a.info.start > b.info.start ? 1 : 0))
+        .map((m): MappingInfo => ({
+          id: `${m.info.conn}:${hex(m.info.start)}`, conn: m.info.conn, pid: m.info.pid, start: hex(m.info.start), end: hex(m.info.end),
+          pageCount: Number((m.info.end - m.info.start) / PAGE_SIZE), perms: m.info.perms, shared: m.info.shared, fileBacked: m.info.fileBacked,
+          path: m.info.path, firstNs: nsString(m.info.firstNs), hasPages: !!m.grid && m.grid.changeTs.length > 0,
+        }));
+      const n = [...(notes.get(p.conn) ?? [])];
+      const pfn = hasPfn.get(p.conn) ?? false;
+      if (!pfn) n.push('Frame numbers are hidden: /proc/PID/pagemap shows them only to root (CAP_SYS_ADMIN). The exclusively-mapped bit is shown instead.');
+      if (!snapshotTouched.has(p.conn)) n.push('No page-table snapshot from this process: states come from fork and page faults only.');
+      return { conn: p.conn, pid: p.pid, ppid: p.ppid, exe: p.exe, origin: p.origin, forkParent: forkParent.get(p.conn),
+        forkChildren: forkChildren.get(p.conn) ?? [], mappings: maps, hasPfn: pfn, notes: n };
     });
+
+    const packedCounters = new Map<number, PageCountersPacked>();
+    yield;
+    pageReplayStats.at = 'counters';
+    for (const [conn, c] of counters) {
+      yield;
+      packedCounters.set(conn, {
+        conn, ts: BigInt64Array.from(c.ts), resident: Int32Array.from(c.r), shared: Int32Array.from(c.s), private: Int32Array.from(c.p),
+        pss: Float64Array.from(c.pssS), minorFaults: Int32Array.from(c.mi), majorFaults: Int32Array.from(c.ma),
+      });
+    }
+    return { processes, grids, counters: packedCounters };
   }
 
-  // Mappings by image once (filtering all of them per image was quadratic: 92 images of a Python run).
-  const byImage = new Map<number, LiveMapping[]>();
-  for (const [id, m] of all) if (!mergedIds.has(id)) (byImage.get(m.info.conn) ?? byImage.set(m.info.conn, []).get(m.info.conn)!).push(m);
-  yield;
-  pageReplayStats.at = 'process list';
-  const processes: ProcessPages[] = images.map((p) => {
-    const maps = (byImage.get(p.conn) ?? [])
-      .sort((a, b) => (a.info.start < b.info.start ? -1 : a.info.start > b.info.start ? 1 : 0))
-      .map((m): MappingInfo => ({
-        id: `${m.info.conn}:${hex(m.info.start)}`, conn: m.info.conn, pid: m.info.pid, start: hex(m.info.start), end: hex(m.info.end),
-        pageCount: Number((m.info.end - m.info.start) / PAGE_SIZE), perms: m.info.perms, shared: m.info.shared, fileBacked: m.info.fileBacked,
-        path: m.info.path, firstNs: nsString(m.info.firstNs), hasPages: !!m.grid && m.grid.changeTs.length > 0,
-      }));
-    const n = [...(notes.get(p.conn) ?? [])];
-    const pfn = hasPfn.get(p.conn) ?? false;
-    if (!pfn) n.push('Frame numbers are hidden: /proc/PID/pagemap shows them only to root (CAP_SYS_ADMIN). The exclusively-mapped bit is shown instead.');
-    if (!snapshotTouched.has(p.conn)) n.push('No page-table snapshot from this process: states come from fork and page faults only.');
-    return { conn: p.conn, pid: p.pid, ppid: p.ppid, exe: p.exe, origin: p.origin, forkParent: forkParent.get(p.conn),
-      forkChildren: forkChildren.get(p.conn) ?? [], mappings: maps, hasPfn: pfn, notes: n };
-  });
+  return { feed, pack };
+}
 
-  const packedCounters = new Map<number, PageCountersPacked>();
-  yield;
-  pageReplayStats.at = 'counters';
-  for (const [conn, c] of counters) packedCounters.set(conn, {
-    conn, ts: BigInt64Array.from(c.ts), resident: Int32Array.from(c.r), shared: Int32Array.from(c.s), private: Int32Array.from(c.p),
-    pss: Float64Array.from(c.pssS), minorFaults: Int32Array.from(c.mi), majorFaults: Int32Array.from(c.ma),
-  });
-  return { processes, grids, counters: packedCounters };
+function ascending(a: readonly bigint[]): boolean {
+  for (let i = 1; i < a.length; i++) if (a[i] < a[i - 1]) return false;
+  return true;
+}
+/** Puts a grid's changes back in time order (stable), keeping each change with its page, state and fault. */
+function sortChanges(g: GridBuilder): void {
+  const order = g.changeTs.map((_, i) => i).sort((x, y) => (g.changeTs[x] < g.changeTs[y] ? -1 : g.changeTs[x] > g.changeTs[y] ? 1 : x - y));
+  const pick = <T>(a: T[]) => order.map((i) => a[i]);
+  g.changeTs = pick(g.changeTs); g.changePage = pick(g.changePage); g.changeState = pick(g.changeState); g.changeFault = pick(g.changeFault);
 }
 
 /** What the grid shows for one page at the current cursor. */

@@ -7,7 +7,7 @@ import { TraceModel } from '../model/model';
 import { CallSiteResolver } from '../model/callsites';
 import { buildLocksData, type LocksData, type ResolveOptions, type SourceLine } from './locks';
 import { MapBuilder, type MapData } from './map';
-import { buildPagesDataSliced, windowGrid, type PagesData } from './pages';
+import { buildPagesDataSliced, createPageReplay, runSliced, windowGrid, type PageReplay, type PagesData } from './pages';
 import { PANEL_PROTOCOL_VERSION, type FromPanelMessage, type PanelHeader, type PanelKind, type PanelSelection, type ToPanelMessage } from './protocol';
 import { Symbolizer } from './symbols';
 import { argIndex, kindId } from '../vocabulary';
@@ -25,6 +25,7 @@ export interface PanelServiceOptions { title: string; live: boolean; locale: str
 
 export class PanelService {
   private pages?: PagesData;
+  private pageReplay?: PageReplay;
   private locks?: LocksData;
   private mapBuilder?: MapBuilder;
   private generation = 0;
@@ -94,8 +95,17 @@ export class PanelService {
       }
       if (this.kind === 'locks') this.resolve = await lockResolvers(m, sym);
     }
-    // The page replay runs in slices so the extension host's event loop keeps turning (25,600-page grids).
-    if (this.kind === 'pages') this.pages = await buildPagesDataSliced(source, { resolve: this.pageResolve });
+    // The page replay runs in slices so the extension host's event loop keeps turning (25,600-page grids). Live, one
+    // replay follows the trace (each refresh replays only the page events that arrived since); a finished trace is
+    // replayed afresh, exactly, with fault sites resolved.
+    if (this.kind === 'pages') {
+      if (final) { this.pageReplay = undefined; this.pages = await buildPagesDataSliced(source, { resolve: this.pageResolve }); }
+      else {
+        this.pageReplay ??= createPageReplay(source);
+        await runSliced(this.pageReplay.feed());
+        this.pages = await runSliced(this.pageReplay.pack());
+      }
+    }
     else this.locks = buildLocksData(m, this.resolve);
     this.generation++;
     return true;

@@ -51,8 +51,8 @@ const TITLES: Record<PanelKind, () => string> = {
 
 /** Live panels follow the model at most this often. */
 const REFRESH_MS = 250;
-/** The page tables are a full replay (in slices): while live, at most this often. */
-const PAGES_LIVE_MS = 2000;
+/** The page tables are repacked (in slices) on every refresh: while live, at most this often. */
+const PAGES_LIVE_MS = 1000;
 
 class PanelHost implements vscode.Disposable {
   private service: PanelService | undefined;
