@@ -124,7 +124,7 @@ export class TimelinePanels implements vscode.Disposable {
       let m;
       try { m = parseFromWebview(raw); } catch { return; } // the TimelineSession logs malformed messages
       if (m.type === 'ready' && panelLinks.cursorNs !== null) setTimeout(() => postCursor(panelLinks.cursorNs), 0); // after init
-      const l = timelineLink(s.store, m);
+      const l = timelineLink(s.store, m, s.running ? undefined : s.currentModel());
       if (l?.cursorNs !== undefined) panelLinks.setCursor(l.cursorNs, 'timeline');
       if (l?.selection !== undefined) panelLinks.select(l.selection, 'timeline');
     };

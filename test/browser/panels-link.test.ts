@@ -13,6 +13,7 @@ import { compileC, recordProgram, tempDir, whyNoShim } from '../helpers/record';
 import { launchBrowser, openPanel, whyNoBrowser } from './panels-harness';
 import { startHarness } from '../../bench/webview/harness';
 import type { FromWebviewMessage } from '../../src/common/webviewProtocol';
+import { kindId } from '../../src/common/vocabulary';
 
 const PROGRAM = String.raw`
 #include <pthread.h>
@@ -67,7 +68,7 @@ test('timeline ↔ lock panel: ruler click and event selection move the panel cu
     let seen = 0;
     const pump = async () => {
       for (; seen < tlHarness.fromWebview.length; seen++) {
-        const l = timelineLink(rec.store, tlHarness.fromWebview[seen] as unknown as FromWebviewMessage);
+        const l = timelineLink(rec.store, tlHarness.fromWebview[seen] as unknown as FromWebviewMessage, service.model);
         if (l?.cursorNs !== undefined) { service.cursorNs = l.cursorNs; await panel.post({ type: 'cursor', ns: l.cursorNs.toString() }); }
         if (l?.selection !== undefined) await panel.post({ type: 'selection', selection: l.selection });
       }
@@ -87,14 +88,17 @@ test('timeline ↔ lock panel: ruler click and event selection move the panel cu
     assert.equal(await panel.waitData('cursorNs', (v) => v === cursorMsg.ns), cursorMsg.ns, 'the lock panel follows the ruler click');
     assert.equal(await tl.evaluate(() => document.body.dataset.cursor), cursorMsg.ns, 'the timeline draws its own cursor there');
 
-    // 2. Selecting an event (a mutex_lock span) puts the cursor at that event's time.
-    const mark = await tl.evaluate(() => (window as any).__ipcScopeTimeline.findMark({ kind: 'mutex_lock' }) ?? (window as any).__ipcScopeTimeline.findMark({ cell: true }));
+    // 2. Selecting an event (a mutex_lock span) puts the cursor at that event's time and opens its lock in the panel.
+    const mark = await tl.evaluate(() => (window as any).__ipcScopeTimeline.findMark({ kind: 'mutex_lock' }));
     assert.ok(mark, 'a mark to click');
     await tl.mouse.click(box.x + mark.x, box.y + mark.y);
     const sel = await until(() => tlHarness.fromWebview.filter((m) => m.type === 'selected' && m.index !== null).pop(), (m) => !!m, 'the timeline reports the selection');
     const ev = rec.store.get(sel.index as number);
     await pump();
     assert.equal(await panel.waitData('cursorNs', (v) => v === ev.ts.toString()), ev.ts.toString(), 'the panel cursor is at the selected event');
+    assert.equal(ev.kind, kindId('mutex_lock'), 'a mutex_lock call was clicked');
+    const key = service.model.lockKey(ev.pid, ev.args[0]);
+    assert.equal(await panel.waitData('selectedLock', (v) => v === key), key, 'the locks panel selects the clicked call\'s lock');
 
     // 3. The panel's "jump to deadlock" moves the timeline's cursor (the host posts the panel's setCursor effect to it).
     const jump = service.locksData?.firstDeadlockNs;

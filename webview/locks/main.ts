@@ -108,6 +108,7 @@ function renderTable(): void {
 
 function selectLock(key: string): void {
   state.selected = key; save();
+  document.body.dataset.selectedLock = key;
   renderTable();
   const l = locks.find((x) => x.key === key);
   $('tl-title').textContent = l ? t('timeline', l.name) : '';
