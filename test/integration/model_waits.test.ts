@@ -100,6 +100,21 @@ test('a server blocked in accept with no client is not a deadlock, nor is a read
   assert.equal(findings(m).filter((x) => x.kind === 'deadlock').length, 0);
 });
 
+test('an accept woken by a client names the client\'s connect (by), and the graph shows it', { skip }, async () => {
+  const { r, m } = await model('accept_idle', ['client']);
+  assert.equal(r.exit.code, 0, r.stderr);
+  const server = r.store.connections()[0].pid;
+  const w = m.waits.find((x) => x.kind === kindId('accept') && x.pid === server)!;
+  assert.ok(w && w.t1 !== undefined, 'the accept ended');
+  const client = [...m.processes.values()].find((p) => p.ppid === server)!;
+  assert.equal(w.by?.pid, client.pid);
+  assert.equal(r.store.get(w.by!.index).kind, kindId('connect'));
+  // Looked at while it waited, the accept is open; once the connect is known it is drawn for display.
+  const g = waitForGraph(m, w.t0);
+  assert.match(g.open.get(`${w.pid}/${w.tid}`) ?? '', /connection can come from outside/);
+  assert.ok(g.edges.some((e) => e.wait === w && e.to.startsWith(`${client.pid}/`) && /connected/.test(e.reason)), show(g));
+});
+
 test('mq_receive on an empty queue whose only sender is blocked receiving too: a cycle', { skip }, async () => {
   const { r, m } = await model('mq_cycle');
   assert.notEqual(r.exit.code, 0, 'alarm ended the hang');

@@ -194,7 +194,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
         // A connection can come from any process, traced or not: never part of a deadlock. The process that did
         // connect, once known, is shown.
         opened(`accept on ${objName(w.object)}: a connection can come from outside the trace`);
-        if (w.by) add(liveThreads(w.by.pid), `accept on ${objName(w.object)}: ${w.by.pid} connected`);
+        if (w.by) add([threadKey(w.by.pid, w.by.tid)], `accept on ${objName(w.object)}: ${w.by.pid}/${w.by.tid} connected`);
         break;
       }
       case K.sigwait: {

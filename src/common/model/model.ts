@@ -167,6 +167,9 @@ export class TraceModel {
   /** The watches array of each epoll_wait → its entries by data word (ready events name the fd by its data). */
   private watchesByData = new WeakMap<WatchedFd[], Map<number | bigint, WatchedFd>>();
   private lastSemopPost = new Map<string, Endpoint>();
+  /** Connects not yet matched to an accept (by connecting socket), and accepts not yet to a connect (by accepted socket). */
+  private connects = new Map<string, Endpoint>();
+  private acceptWaits = new Map<string, Wait>();
   private fdsByPid = new Map<number, FdInterval[]>();
   private streamPids = new Map<string, Set<number>>();
   private brokenStreams = new Set<string>();
@@ -497,9 +500,13 @@ export class TraceModel {
         const o = this.sockObj(e, a[5], a[3], this.objects.get(lst ?? '')?.sockType ?? 1);
         this.addFd(e, s64(e.result), o, 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'accept');
         this.linkPeer(o.key, a[4] ? this.ik(a[5], a[4]) : undefined, blobText(e.blob));
-        if (wait && o.peer) { const owner = this.objects.get(o.peer)?.fds[0]; if (owner) wait.by = { index: owner.fromIndex, pid: owner.pid, tid: owner.pid, ts: owner.from }; }
+        if (wait) this.acceptedBy(o.key, wait);
       } return;
-      case K.connect: if (isEnd || isInstant) if (ok) { const k = this.fdObjKey(e.pid, Number(a[0])) ?? this.ik(a[3], a[1]); this.linkPeer(k, a[2] ? this.ik(a[3], a[2]) : undefined, blobText(e.blob)); } return;
+      case K.connect: if (isEnd || isInstant) if (ok) {
+        const k = this.fdObjKey(e.pid, Number(a[0])) ?? this.ik(a[3], a[1]);
+        this.linkPeer(k, a[2] ? this.ik(a[3], a[2]) : undefined, blobText(e.blob));
+        this.onConnected(k, { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts });
+      } return;
       case K.fdPass: if (ok) this.onFdPass(e); return;
       case K.mqOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'mq', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'mq_open'); return;
       case K.mqClose: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
@@ -877,6 +884,25 @@ export class TraceModel {
     const src = o.fds.find((f) => f.pid === from.pid && f.fd === sentFd && f.from <= from.ts && (f.to === undefined || f.to >= from.ts));
     const dst = o.fds.find((f) => f.pid === to.pid && f.fromIndex === to.index);
     if (src && dst) dst.end = src.end;
+  }
+
+  // ---------------------------------------------------------------- who ended an accept
+
+  /** An accept ended by the connect of its peer: named by that connect when seen (either may be handled first: a
+   *  Unix connect returns once queued, a TCP one when the handshake is done), else by the peer socket's owner. */
+  private acceptedBy(accepted: string, wait: Wait): void {
+    const peer = this.objects.get(accepted)?.peer;
+    const c = peer ? this.connects.get(peer) : undefined;
+    if (c) { wait.by = c; this.connects.delete(peer!); return; }
+    const owner = peer ? this.objects.get(peer)?.fds[0] : undefined;
+    if (owner) wait.by = { index: owner.fromIndex, pid: owner.pid, tid: owner.pid, ts: owner.from };
+    this.acceptWaits.set(accepted, wait);
+  }
+  private onConnected(sock: string, ep: Endpoint): void {
+    const peer = this.objects.get(sock)?.peer;
+    const w = peer ? this.acceptWaits.get(peer) : undefined;
+    if (w) { w.by = ep; this.acceptWaits.delete(peer!); return; }
+    this.connects.set(sock, ep);
   }
 
   // ---------------------------------------------------------------- readiness waits and System V semaphores
