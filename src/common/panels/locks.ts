@@ -296,10 +296,11 @@ export function buildLocksData(m: TraceModel, opts: ResolveOptions = {}): LocksD
     return { ts: nsString(ts), nodes: [...nodes.values()], edges, cycles };
   };
 
-  // First moment a deadlock exists: a cycle appears when a wait begins, and a deadlocked wait never ends.
+  // First moment a deadlock exists: a deadlocked wait never ends, so every deadlock is in the graph at the end, and
+  // it formed when the last of its waits began (checked there). One graph per deadlock, not one per open wait.
   let firstDeadlockNs: string | undefined;
-  const open = [...new Set(m.waits.filter((w) => w.t1 === undefined).map((w) => w.t0))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const t of open) if (waitForGraph(m, t).deadlocks.length) { firstDeadlockNs = nsString(t); break; }
+  const formed = waitForGraph(m).deadlocks.map((d) => d.waits.reduce((x, w) => (w.t0 > x ? w.t0 : x), 0n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const t of formed) if (waitForGraph(m, t).deadlocks.length) { firstDeadlockNs = nsString(t); break; }
 
   return { locks: sortLocks(stats), inversions, sites: siteList, timeline, waitForAt, firstDeadlockNs, endNs: nsString(endNs) };
 }
