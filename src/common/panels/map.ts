@@ -54,6 +54,7 @@ export class MapBuilder {
   /** Raw edges: endpoints are `proc:PID` or `o:MODELKEY` (sockets are merged with their peer when the map is made). */
   private edges = new Map<string, EdgeAcc>();
   private data: MapData = { nodes: [], edges: [] };
+  private procs = '';
   /** Bumped when the map changed (live sessions post only then). */
   generation = 0;
 
@@ -82,8 +83,12 @@ export class MapBuilder {
       this.add(`proc:${x.from.pid}`, `proc:${x.pid}`, 'signal', 0n, 1, x.from.ts);
       changed = true;
     }
-    if (changed || this.data.nodes.length !== m.processes.size) { this.data = this.make(); this.generation++; return true; }
-    return false;
+    // New processes, and a process that exec'd (its label), change the map too.
+    let procs = '';
+    for (const p of m.processes.values()) procs += `${p.pid}:${p.exe}:${p.ppid};`;
+    if (procs !== this.procs) { this.procs = procs; changed = true; }
+    if (changed) { this.data = this.make(); this.generation++; }
+    return changed;
   }
 
   private use(o: IpcObject, index: number): void {
