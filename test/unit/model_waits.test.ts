@@ -90,3 +90,24 @@ test('a timed wait in what would be a cycle is open: pthread_cond_timedwait vs p
     else assert.deepEqual(g.deadlocks.map((d) => d.threads.slice().sort()), [['60/60', '60/61']]);
   }
 });
+
+test('an epoll fd inherited across fork or dup\'ed keeps its interest list; two instances never mix', () => {
+  const s = new ArraySource();
+  s.connect(70, 1, ['p'], 0n).connect(71, 70, ['c'], 10n, 'fork');
+  s.ev('proc_start', 'instant', 70, 70, 0, { ppid: 1 });
+  s.ev('pipe', 'instant', 70, 70, 1, { readFd: 3, writeFd: 4, dev: 9, ino: 1 });
+  s.ev('epoll_create', 'instant', 70, 70, 2, { dev: 8, ino: 77 }, { result: 5 });
+  s.ev('epoll_ctl', 'instant', 70, 70, 3, { epfd: 5, op: 1, fd: 3, events: POLLIN, data: 33, otype: 'pipe', dev: 9, ino: 1 });
+  s.ev('fork', 'instant', 70, 70, 4, {}, { result: 71 });
+  s.ev('proc_start', 'instant', 71, 71, 10, { ppid: 70, origin: 'fork' });
+  // The parent makes a second instance (same anonymous inode) watching nothing the child's does.
+  s.ev('epoll_create', 'instant', 70, 70, 11, { dev: 8, ino: 77 }, { result: 6 });
+  s.ev('epoll_ctl', 'instant', 70, 70, 12, { epfd: 6, op: 1, fd: 4, events: 4, data: 44, otype: 'pipe', dev: 9, ino: 1 });
+  s.ev('dup', 'instant', 71, 71, 13, { oldfd: 5, newfd: 8, how: 'dup', otype: 'epoll', dev: 8, ino: 77 }, { result: 8 });
+  s.ev('epoll_wait', 'begin', 71, 71, 14, { epfd: 8, maxevents: 4, timeoutNs: NO_TIMEOUT });
+  s.ev('epoll_wait', 'begin', 70, 70, 15, { epfd: 6, maxevents: 4, timeoutNs: NO_TIMEOUT });
+  const { g } = graph(s);
+  assert.deepEqual(g.blocked.get('71/71')?.watches?.map((w) => [w.fd, w.data, w.dir]), [[3, 33n, 'in']]);
+  assert.deepEqual(g.blocked.get('70/70')?.watches?.map((w) => [w.fd, w.data, w.dir]), [[4, 44n, 'out']]);
+  assert.equal(g.blocked.get('71/71')?.watchesIncomplete, undefined);
+});

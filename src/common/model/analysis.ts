@@ -245,7 +245,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
 function readinessEdges(m: TraceModel, w: Wait,
   holders: (object: string | undefined, ends: readonly FdEnd[]) => { fd: FdInterval; threads: string[] }[],
   add: (to: string[], reason: string) => void, opened: (why: string) => void, kn: string): void {
-  if (w.watchesIncomplete) opened(`${kn} watches fds the trace does not know (inherited from outside, a dup'ed epoll fd, or more than the shim records)`);
+  if (w.watchesIncomplete) opened(`${kn} watches fds the trace does not know (inherited from outside, an epoll fd received over a socket, or more than the shim records)`);
   if (!w.watches?.length) opened(`${kn} watches no fd the trace knows`);
   for (const x of w.watches ?? []) {
     const o = x.object ? m.objects.get(x.object) : undefined;

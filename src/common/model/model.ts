@@ -158,7 +158,7 @@ export class TraceModel {
   /** Interest list of each epoll instance (instance → fd → entry), as epoll_ctl built it so far. Instances are
    *  named by their epoll_create event (every epoll fd has the same anonymous inode); `${pid}:${fd}` → instance. */
   private epollInterest = new Map<string, Map<number, EpollEntry>>();
-  private epollInstances = new Map<string, string>();
+  private epollInstances = new Map<string, { id: string; fd: FdInterval }>();
   /** Objects some readiness wait watched (or an epoll instance has in its interest list): their writes and reads
    *  are logged, to name who made a wait's fd ready. */
   private readyLogs = new Map<string, ReadyLog>();
@@ -524,8 +524,10 @@ export class TraceModel {
       case K.munmap: if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
       case K.epollCtl: if (ok) this.onEpollCtl(e); return;
       case K.select: case K.poll: case K.epollWait: return this.onReadinessWait(e, wait);
-      case K.epollCreate: if (ok) this.epollInstances.set(`${e.pid}:${s64(e.result)}`, `epoll#${e.index}`);
-        if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[1], a[2]), 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create'); return;
+      case K.epollCreate: if (ok) {
+        this.addFd(e, s64(e.result), this.obj(this.ik(a[1], a[2]), 'epoll', e.ts), 'rw', (Number(a[0]) & O_CLOEXEC) !== 0, 'epoll_create');
+        this.setEpollInstance(e.pid, s64(e.result), `epoll#${e.index}`);
+      } return;
       case K.eventfd: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'eventfd', e.ts), 'rw', (Number(a[1]) & O_CLOEXEC) !== 0, 'eventfd'); return;
       case K.kill: case K.sigqueue: if (ok) this.onSignalSent(e, s64(a[0]), 0, Number(a[1])); return;
       case K.tgkill: if (ok) this.onSignalSent(e, s64(a[0]), Number(a[1]), Number(a[2])); return;
@@ -594,6 +596,7 @@ export class TraceModel {
     for (const f of from.fds.values()) {
       const o = this.objects.get(f.object);
       if (o) this.addFdTo(pid, f.fd, o, f.end, f.cloexec, 'fork', e.ts, e.index);
+      if (o?.type === 'epoll') this.setEpollInstance(pid, f.fd, this.epollInstance(ppid, f.fd));
     }
     to.shared = from.shared.map((m) => ({ ...m }));
     for (const [k, v] of from.sems) to.sems.set(k, v);
@@ -704,6 +707,7 @@ export class TraceModel {
     const o = src ? this.objects.get(src.object)! : this.inodeObj(e, Number(otype), dev, ino, '');
     const cloexec = Number(how) === DUP_CLOEXEC || (Number(flags) & O_CLOEXEC) !== 0;
     this.addFd(e, s64(e.result), o, src?.end ?? 'rw', cloexec, 'dup');
+    if (o.type === 'epoll') this.setEpollInstance(e.pid, s64(e.result), this.epollInstance(e.pid, Number(oldfd)));
   }
 
   // ---------------------------------------------------------------- flows
@@ -1017,18 +1021,15 @@ export class TraceModel {
     return { watches, incomplete };
   }
 
-  /** The epoll instance behind a process's fd: created there, or inherited across fork (dup'ed fds are not
-   *  followed: their waits count as watching unknown fds). */
+  /** The epoll instance behind a process's fd (every epoll fd has the same inode, so the fd table cannot tell). */
   private epollInstance(pid: number, fd: number): string | undefined {
-    for (let p = pid, hops = 0; hops < 64; hops++) {
-      const f = this.state.get(p)?.fds.get(fd);
-      if (!f) return undefined;
-      const id = this.epollInstances.get(`${p}:${fd}`);
-      if (id && f.how === 'epoll_create') return id;
-      if (f.how !== 'fork') return undefined;
-      p = this.processes.get(p)?.ppid ?? 0;
-    }
-    return undefined;
+    const x = this.epollInstances.get(`${pid}:${fd}`);
+    return x && this.state.get(pid)?.fds.get(fd) === x.fd ? x.id : undefined;
+  }
+  /** Names the epoll instance behind the fd the process holds now (created, inherited or dup'ed). */
+  private setEpollInstance(pid: number, fd: number, id: string | undefined): void {
+    const f = this.state.get(pid)?.fds.get(fd);
+    if (id && f) this.epollInstances.set(`${pid}:${fd}`, { id, fd: f });
   }
 
   private readyEvent(key: string, dir: 'in' | 'out', ep: Endpoint): void {
