@@ -87,6 +87,18 @@ test('a condition-variable wait whose signaller is blocked reading a pipe the wa
   if (first) assert.equal(first.by?.tid, rd.tid);
 });
 
+test('a condition-variable wait whose only signaller is blocked on a lock the waiter holds: a cycle', { skip }, async () => {
+  const { r, m } = await model('cond_lock');
+  assert.notEqual(r.exit.code, 0, 'the watchdog ended the hang');
+  const g = waitForGraph(m);
+  assert.equal(g.deadlocks.length, 1, show(g));
+  const d = g.deadlocks[0];
+  assert.deepEqual(d.waits.map((w) => w.kind).sort(), [kindId('mutex_lock'), kindId('cond_wait')].sort(), show(g));
+  const cw = d.waits.find((w) => w.kind === kindId('cond_wait'))!, ml = d.waits.find((w) => w.kind === kindId('mutex_lock'))!;
+  assert.ok(g.edges.some((e) => e.wait === cw && e.to === `${ml.pid}/${ml.tid}` && /uses its mutex/.test(e.reason)), show(g));
+  assert.ok(g.edges.some((e) => e.wait === ml && e.to === `${cw.pid}/${cw.tid}` && /held by/.test(e.reason)), show(g));
+});
+
 test('a server blocked in accept with no client is not a deadlock, nor is a reader waiting for that server', { skip }, async () => {
   const { r, m } = await model('accept_idle');
   assert.notEqual(r.exit.code, 0, 'alarm ended the wait');
