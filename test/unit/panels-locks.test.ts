@@ -159,3 +159,21 @@ test('recorded ABBA deadlock under the shim: the cycle names lock_a and lock_b',
     assert.match(d.inversions[0].explanation, /abba\.c:\d+/, 'call sites resolve to file:line');
   } finally { r.cleanup(); }
 });
+
+test('wait-for graph at a past moment: each waiter waits for whoever held the lock then', () => {
+  const b = new TraceBuilder();
+  const c = b.image(40, { exe: '/demo/hot' });
+  // 41 holds A 10–50; 42 waits 20–51 and holds 51–60; 43 waits 55–61 and holds 61–70.
+  b.ev(c, 41, 'mutex_lock', 10n, { mutex: MA }, { caller: 0x1n });
+  b.ev(c, 42, 'mutex_lock', 20n, { mutex: MA }, { ...begin, caller: 0x2n });
+  b.ev(c, 41, 'mutex_unlock', 50n, { mutex: MA });
+  b.ev(c, 42, 'mutex_lock', 51n, { mutex: MA }, { ...end, caller: 0x2n });
+  b.ev(c, 43, 'mutex_lock', 55n, { mutex: MA }, { ...begin, caller: 0x3n });
+  b.ev(c, 42, 'mutex_unlock', 60n, { mutex: MA });
+  b.ev(c, 43, 'mutex_lock', 61n, { mutex: MA }, { ...end, caller: 0x3n });
+  b.ev(c, 43, 'mutex_unlock', 70n, { mutex: MA });
+  const d = buildLocksData(model(b.build()));
+  assert.deepEqual(d.waitForAt(25n).edges.map((e) => [e.from, e.to, e.reason]), [['40/42', '40/41', 'lock']]);
+  assert.deepEqual(d.waitForAt(57n).edges.map((e) => [e.from, e.to, e.reason]), [['40/43', '40/42', 'lock']]);
+  assert.deepEqual(d.waitForAt(65n).edges, [], 'nobody waits once 43 has it');
+});

@@ -130,7 +130,7 @@ export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
     const kn = kindName(w.kind);
     switch (w.kind) {
       case K.mutexLock: case K.rwlockLock: case K.spinLock: case K.flock: case K.fcntlLock: case K.lockf: {
-        const hs = w.object ? m.lockHolders(w.object) : [];
+        const hs = w.object ? m.lockHoldersAt(w.object, t) : []; // at that moment, not at the end of the trace
         const file = w.kind === K.flock || w.kind === K.fcntlLock || w.kind === K.lockf;
         for (const h of hs) add(file ? liveThreads(h.pid) : [threadKey(h.pid, h.tid)], `${kn}: held by ${h.pid}/${h.tid}`);
         break;

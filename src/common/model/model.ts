@@ -311,6 +311,12 @@ export class TraceModel {
 
   lockStats(): LockStats[] { return [...this.locks.values()].map((l) => l.stats); }
   lockHolders(key: string): { pid: number; tid: number; since: bigint }[] { return [...(this.locks.get(key)?.holders.values() ?? [])]; }
+  /** Who held a lock at `ts` (from its holds; before its first recorded hold nobody): for a graph at a past moment. */
+  lockHoldersAt(key: string, ts: bigint): { pid: number; tid: number; since: bigint }[] {
+    const out: { pid: number; tid: number; since: bigint }[] = [];
+    for (const h of this.lockHolds.get(key) ?? []) if (h.t0 <= ts && (h.t1 === undefined || h.t1 > ts)) out.push({ pid: h.pid, tid: h.tid, since: h.t0 });
+    return out;
+  }
   signalStats(): SignalStats[] { return [...this.signals.values()].sort((a, b) => a.sig - b.sig); }
   threads(): ThreadInfo[] { return [...this.processes.values()].flatMap((p) => [...p.threads.values()]); }
 
