@@ -9,6 +9,7 @@ import { windowGrid } from '../../src/common/panels/pages';
 import { ROOT, arg, events, recordProgram, whyNoShim } from '../helpers/record';
 import { enumValue } from '../../src/common/vocabulary';
 import { launchBrowser, openPanel, whyNoBrowser } from './panels-harness';
+import { TraceBuilder } from '../unit/panels-fixture';
 
 test('page grid: parent and child side by side, all shared after fork, all copied after the child writes', async (t) => {
   const why = whyNoBrowser('pages') ?? whyNoShim();
@@ -92,4 +93,29 @@ test('page grid: parent and child side by side, all shared after fork, all copie
     assert.ok(h.effects.some((e) => e.type === 'cursor'), 'the panel told the host where its cursor went');
     await h.close();
   } finally { await close(); rec.cleanup(); }
+});
+
+test('page grid while recording: with nobody moving the cursor it shows the newest state; a cursor from the timeline stops that', async (t) => {
+  const why = whyNoBrowser('pages');
+  if (why) return t.skip(why);
+  const b = new TraceBuilder();
+  const A = 0x7f0000000000n;
+  const p = b.image(300, { exe: '/demo/grow' });
+  b.ev(p, 300, 'mmap', 1_000n, { length: 16 * 4096, prot: 3, flags: 0x22 }, { result: A });
+  for (let i = 0; i < 16; i++) b.ev(p, 300, 'page_fault', 2_000n + BigInt(i) * 1_000n, { addr: A + BigInt(i) * 4096n, ip: 0x1000 });
+  const service = new PanelService('pages', b.build(), { title: 'grow', live: true, locale: 'en', symbolize: false });
+  await service.rebuild();
+  const end = service.header().endNs;
+  const { browser, close } = await launchBrowser();
+  try {
+    const h = await openPanel(browser, 'pages', service);
+    assert.equal(await h.waitData('cursorNs', (v) => v === end), end, 'the cursor follows the newest events');
+    // Another view moves the cursor: the panel stays there even as the recording grows.
+    await h.post({ type: 'cursor', ns: '5000' });
+    await h.waitData('cursorNs', (v) => v === '5000');
+    await h.post(service.initMessage());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await h.page.evaluate(() => document.body.dataset.cursorNs), '5000');
+    await h.close();
+  } finally { await close(); }
 });

@@ -231,7 +231,10 @@ function renderInversions(list: readonly LockOrderInversion[]): void {
 
 const requestGraph = perFrame(() => channel.post({ type: 'requestWaitFor', ns: scrubber.value.toString() }));
 let lastPosted = 0;
+/** No one has put the cursor anywhere yet: while live, it stays at the newest events. */
+let followLive = true;
 scrubber.onChange((ns, fromUser) => {
+  if (fromUser) followLive = false;
   state.cursorNs = ns.toString(); save();
   document.body.dataset.cursorNs = state.cursorNs;
   requestGraph();
@@ -253,8 +256,9 @@ function onInit(init: LocksInit): void {
   jump.onclick = () => { if (init.firstDeadlockNs) scrubber.set(BigInt(init.firstDeadlockNs), true); };
   const top = state.selected && locks.some((l) => l.key === state.selected) ? state.selected : sortLocks(locks, 'totalWait')[0]?.key;
   if (top) selectLock(top);
-  const cursor = header.cursorNs ?? state.cursorNs;
-  scrubber.set(cursor ? BigInt(cursor) : BigInt(header.startNs));
+  // While recording, a panel nobody has moved the cursor of shows the newest state (it follows the recording).
+  const cursor = header.cursorNs ?? (followLive && header.live ? header.endNs : state.cursorNs);
+  scrubber.set(cursor !== undefined && cursor !== null ? BigInt(cursor) : BigInt(header.startNs));
   document.body.dataset.locksReady = '1';
 }
 
@@ -263,7 +267,7 @@ channel.onMessage((m) => {
     case 'locksInit': onInit(m.init); break;
     case 'lockTimeline': if (m.key === state.selected) { timeline = m.timeline; drawTimeline(); } break;
     case 'waitFor': graph = m.graph; drawGraph(); break;
-    case 'cursor': scrubber.set(BigInt(m.ns)); break;
+    case 'cursor': followLive = false; scrubber.set(BigInt(m.ns)); break;
     case 'selection': if (m.selection?.type === 'lock' && m.selection.key !== state.selected) selectLock(m.selection.key); break;
     default: break;
   }

@@ -114,7 +114,8 @@ function onInit(init: PagesInit): void {
   fillSelect(procSel, list.map((p) => ({ value: String(p.conn), text: `${p.exe.split('/').pop()} ${p.pid}${p.origin === 'fork' ? ' (fork)' : ''}` })), state.conn !== undefined ? String(state.conn) : undefined);
   if (!list.length) { $('notes').textContent = t('noData'); document.body.dataset.pagesReady = '1'; return; }
   onProcessChosen(true);
-  const cursor = header.cursorNs ?? state.cursorNs;
+  // While recording, a panel nobody has moved the cursor of shows the newest state (it follows the recording).
+  const cursor = header.cursorNs ?? (followLive && header.live ? header.endNs : state.cursorNs);
   scrubber.set(cursor !== undefined && cursor !== null ? BigInt(cursor) : BigInt(header.startNs));
 }
 
@@ -292,7 +293,10 @@ function hover(g: GridView, e: MouseEvent): void {
 }
 
 let lastPosted = 0;
+/** No one has put the cursor anywhere yet: while live, it stays at the newest events. */
+let followLive = true;
 scrubber.onChange((ns, fromUser) => {
+  if (fromUser) followLive = false;
   state.cursorNs = ns.toString(); save();
   scheduleDraw();
   if (fromUser) {
@@ -310,7 +314,7 @@ channel.onMessage((m) => {
   switch (m.type) {
     case 'pagesInit': onInit(m.init); break;
     case 'pagesGrids': onGrids(m.data); break;
-    case 'cursor': scrubber.set(BigInt(m.ns)); break;
+    case 'cursor': followLive = false; scrubber.set(BigInt(m.ns)); break;
     case 'selection': if (m.selection?.type === 'process' || m.selection?.type === 'thread') {
       const pid = m.selection.pid;
       const p = processes.filter((x) => x.pid === pid).pop();
