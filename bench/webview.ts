@@ -172,7 +172,8 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   const feeder = spawn(process.execPath, [__filename, '--feed', String(collector.port), secret, String(rate), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit'] });
   const fed = new Promise<void>((res, rej) => feeder.on('exit', (code) => (code === 0 ? res() : rej(new Error(`feeder exited ${code}`)))));
   const model = withModel ? new LiveModel(collector.store) : null;
-  const views = model ? setInterval(() => { void model.catchUp(); }, 250) : undefined;
+  // (the Processes, IPC Objects and Findings views each ask on every refresh)
+  const views = model ? setInterval(() => { for (let v = 0; v < 3; v++) model.current(); }, 250) : undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // garbage-collection pauses of this process, to tell them apart from long tasks

@@ -191,10 +191,11 @@ export class TraceSession implements vscode.Disposable {
   }
 
   /**
-   * The trace model as far as it has got (views call this when they refresh). While recording, each call takes one
-   * bounded step and the model catches up with the store in more such steps between turns of the event loop (LiveModel): a whole 250 ms batch at 200k
-   * events/s blocked the extension host for hundreds of ms. The views are told (onDidChange) when it has caught up.
-   * Once the recording has ended the model is completed (flushed) on the first call.
+   * The trace model as far as it has got (views call this when they refresh). While recording, a call hands the model
+   * the processes connected so far, and the model catches up with the events in bounded steps between turns of the
+   * event loop (LiveModel): a whole 250 ms batch at 200k events/s blocked the extension host for hundreds of ms.
+   * The views are told (onDidChange) when it has caught up. Once the recording has ended the model is completed
+   * (flushed) on the first call.
    */
   currentModel(): TraceModel | undefined {
     if (!this.store) return undefined;
@@ -205,9 +206,10 @@ export class TraceSession implements vscode.Disposable {
     }
     this.liveModel ??= new LiveModel(this.store);
     if (this.running) {
-      // a bounded step now (the processes connected so far, a few ms of events), the rest between turns
-      this.liveModel.step();
+      // the processes connected so far now, the events in bounded steps between turns; the views hear when it caught up
+      const m = this.liveModel.current();
       if (!this.liveModel.caughtUp) void this.liveModel.catchUp().then(() => { if (!this.disposed) this.changed(); });
+      return m;
     } else if (!this.modelFlushed) { this.liveModel.complete(); this.modelFlushed = true; }
     return this.liveModel.model;
   }
