@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
+import { TraceModel } from '../../src/common/model';
 import { ENUMS, kindId, PHASE } from '../../src/common/vocabulary';
 import { ROOT, whyNoShim } from '../helpers/record';
 import { buildDemos } from './demoSupport';
@@ -314,6 +315,31 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     const ev = await c.dc.evaluateRequest({ expression: 'events 5', context: 'repl' });
     assert.equal(ev.body.result.split('\n').length, 5);
     await assert.rejects(c.dc.evaluateRequest({ expression: 'frobnicate', context: 'repl' }), /unknown command 'frobnicate'/);
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('the copy-on-write filter stops at a fault on a page the snapshot after fork shows shared', async () => {
+    const c = await conversation();
+    const cursors: number[] = [];
+    c.dc.on('ipcScope.cursor', (e: DebugProtocol.Event) => cursors.push((e.body as { index: number }).index));
+    await c.launch({ program: join(ROOT, 'demos/cow/build/cow'), args: ['100'], cwd: join(ROOT, 'demos/cow'), stopOn: ['cow'] });
+    const stop = await c.nextStop(60_000);
+    assert.equal(stop.body.reason, 'exception');
+    assert.equal(stop.body.description, 'Copy-on-write fault');
+    const store = c.session.liveCollector!.store;
+    await new Promise((r) => setTimeout(r, 100));
+    const fault = cursors[0]; // the stop puts the editor's cursor on the event it stopped for
+    assert.equal(store.kindAt(fault), kindId('page_fault'), 'the stop is at a page fault');
+    assert.equal(store.tidAt(fault), stop.body.threadId);
+    // Checked independently of the filter: a model of everything recorded, the page's state just before the fault.
+    const m = new TraceModel(store);
+    m.update({ flush: true });
+    const pid = store.pidAt(fault), addr = store.argAt(fault, 0), ts = store.tsAt(fault);
+    const track = m.pages.find(pid, addr);
+    assert.ok(track, `a snapshot covers ${addr.toString(16)} in pid ${pid}`);
+    const page = Number((addr - track.start) / 4096n);
+    assert.equal(m.pages.statesAt(track, ts - 1n).states[page], 2, 'the page was shared (copy-on-write) when it faulted');
     const pids = await c.close();
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });

@@ -16,7 +16,7 @@ import { Collector } from '../collector';
 import { TracedProcess } from '../launcher';
 import type { TraceEvent, ConnectionInfo } from '../traceEvent';
 import { TraceModel, CallSiteResolver, waitForGraph } from '../model';
-import { kindById, kindId, ENUMS, PHASE } from '../vocabulary';
+import { argIndex, kindById, kindId, ENUMS, PHASE } from '../vocabulary';
 import {
   kindForFunction, EXCEPTION_FILTERS, CONTENDED_BIT, kindWords, Condition, readLineTable, rangesForLine,
   kindName, type LineTable, type LineRange,
@@ -78,6 +78,7 @@ type Action =
   | { type: 'step'; tid: number }
   | { type: 'follow'; tid: number; match: (e: TraceEvent) => boolean; what: string; tempKinds: number[] };
 interface FrameRef { tid: number; index?: number; kind?: number; pid: number; history?: boolean }
+const FAULT_ADDR = argIndex('page_fault', 'addr');
 interface FunctionBp { kind: number; condition?: Condition }
 /** pyHashes: a Python script's line (the shim matches its Python location: FNV-1a 64 of the path, and of its real path). */
 interface SourceBp { file: string; line: number; ranges: LineRange[]; condition?: Condition; pyHashes?: bigint[] }
@@ -170,7 +171,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
 
   private async startProgram(): Promise<void> {
     const args = this.args!;
-    const collector = await Collector.start({ pageFaults: args.pageFaults ?? this.filters.has('cow'), snapshots: false, traceFile: args.traceFile,
+    // Page faults and the page tables after each fork go together: the copy-on-write filter and the page-table panel
+    // judge a fault by the state its page had in the snapshot before it.
+    const pages = args.pageFaults ?? this.filters.has('cow');
+    const collector = await Collector.start({ pageFaults: pages, snapshots: pages, traceFile: args.traceFile,
       meta: { command: [args.program, ...(args.args ?? [])], debug: true } });
     this.collector = collector;
     this.model = new TraceModel(collector.store);
@@ -405,19 +409,65 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     for (const f of EXCEPTION_FILTERS) {
       if (!this.filters.has(f.filter) || !f.watch?.includes(name)) continue;
       if (e.phase === PHASE.end && name !== 'exec') continue;
-      if (f.filter === 'cow' && !this.cowFault(e)) continue;
+      if (f.filter === 'cow') { this.queueCow(i); continue; }
       this.requestStop({ reason: 'exception', tid: e.tid, focus: i, text: f.label });
       return;
     }
   }
 
-  /** A write fault after a fork in a process that shares pages with a relative: the copy-on-write candidates. The
-   * sampled fault carries no write flag, so a fault in a fork child, or in a parent with live children, counts. */
-  private cowFault(e: TraceEvent): boolean {
-    const p = this.model?.processes.get(e.pid);
-    this.model?.update();
-    if (!p) return false;
-    return p.ppid !== 0 && this.model!.processes.has(p.ppid) || [...this.model!.processes.values()].some((c) => c.ppid === e.pid && c.endNs === undefined);
+  /** Page faults waiting for the copy-on-write verdict: a fault can arrive before the page-table snapshot its process
+   * took at the fork (perf samples and the snapshot travel separately), so the verdict waits for the snapshot. */
+  private cowQueue: { index: number; since: number }[] = [];
+  private cowTimer?: NodeJS.Timeout;
+
+  private queueCow(i: number): void {
+    if (!this.judgeOneCow(i, Date.now())) return;
+    if (this.cowQueue.length < 100_000) this.cowQueue.push({ index: i, since: Date.now() });
+    this.cowTimer ??= setTimeout(() => this.judgeCowQueue(), 20);
+  }
+
+  /** False when decided (a stop was requested, or it was no copy-on-write break); true when it must wait. */
+  private judgeOneCow(i: number, since: number): boolean {
+    const store = this.collector?.store;
+    if (!store || this.stopped || this.stopRequest || this.terminated) return false;
+    this.model!.update();
+    const e = store.get(i);
+    const verdict = this.cowFault(e, Date.now() - since > 1000);
+    if (verdict === undefined) return true;
+    if (verdict) {
+      this.cowQueue = [];
+      this.requestStop({ reason: 'exception', tid: e.tid, focus: i, text: EXCEPTION_FILTERS.find((f) => f.filter === 'cow')!.label });
+    }
+    return false;
+  }
+
+  private judgeCowQueue(): void {
+    this.cowTimer = undefined;
+    const waiting = this.cowQueue;
+    this.cowQueue = [];
+    for (let k = 0; k < waiting.length; k++) {
+      if (this.judgeOneCow(waiting[k].index, waiting[k].since)) this.cowQueue.push(waiting[k]);
+      else if (this.stopRequest || this.stopped || this.terminated) { this.cowQueue = []; return; }
+    }
+    if (this.cowQueue.length) this.cowTimer = setTimeout(() => this.judgeCowQueue(), 20);
+  }
+
+  /** Was this fault a copy-on-write break? Only a process that shares pages with a relative can have one (a fork
+   * child of a traced parent, or a parent with live children). Then exact where a page-table snapshot (taken after
+   * every fork) covers the page: it was shared just before the fault; a fault outside the snapshotted mappings is
+   * not one we can show. Undefined while the process's snapshot may still be on its way; after `late` without any
+   * snapshot (snapshots off), the relative alone decides. */
+  private cowFault(e: TraceEvent, late: boolean): boolean | undefined {
+    const m = this.model!;
+    const p = m.processes.get(e.pid);
+    if (!p) return late ? false : undefined;
+    const forkedBy = m.processes.get(p.ppid);
+    const related = (forkedBy?.children.includes(e.pid) && p.startNs <= e.ts) || p.children.some((k) => { const c = m.processes.get(k); return !!c && c.startNs <= e.ts && (c.endNs === undefined || c.endNs > e.ts); });
+    if (!related) return false;
+    const known = m.pages.stateBefore(e.pid, e.args[FAULT_ADDR], e.ts);
+    if (known !== undefined) return known === 2;
+    if (m.pages.trackList(e.pid).length) return false;
+    return late ? true : undefined;
   }
 
   /** Decides what a `paused` event means: a new stop, part of the current all-stop, or a stop to skip. */
@@ -514,7 +564,14 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.stopRequest = s;
     const pausedAlready = [...this.threads.values()].find((t) => t.paused && !t.exited && this.conns.get(t.conn)?.open);
     for (const c of this.liveConns()) void this.command(c, 'pause', [BigInt(REASONS.indexOf(s.reason === 'pause' ? 'pause' : 'allStop'))]);
-    if (pausedAlready) this.reportStop(s.tid ? s : { ...s, tid: pausedAlready.tid });
+    if (pausedAlready) { this.reportStop(s.tid ? s : { ...s, tid: pausedAlready.tid }); return; }
+    // Threads blocked in a call (or all gone) never reach a traced call to pause at: report the stop anyway, with
+    // them shown blocked, rather than never.
+    setTimeout(() => {
+      if (this.stopRequest !== s || this.stopped || this.terminated) return;
+      const any = [...this.threads.values()].find((t) => !t.exited) ?? [...this.threads.values()][0];
+      this.reportStop(s.tid || !any ? s : { ...s, tid: any.tid });
+    }, 500).unref();
   }
 
   private reportStop(s: Stop): void {

@@ -99,6 +99,19 @@ export class PageModel {
     return { states, method: snap?.method, snapshotNs: snap?.ts };
   }
 
+  /** The state of the page at `addr` just before `ts` (a fault at `ts` not applied yet), or undefined when no snapshot
+   * of its mapping precedes `ts`. Cost: one snapshot classification (cached) and the track's faults since it. */
+  stateBefore(pid: number, addr: bigint, ts: bigint): PageState | undefined {
+    const track = this.find(pid, addr);
+    const snap = track && latestBefore(track.snapshots, ts - 1n);
+    if (!track || !snap) return undefined;
+    const page = Number((addr - track.start) / PAGE_SIZE);
+    const one = Uint8Array.of(this.classify(track, snap)[page]);
+    for (let i = firstAfter(track.faults, snap.ts); i < track.faults.length && track.faults[i].ts < ts; i++)
+      if (track.faults[i].page === page) applyFault(one, 0);
+    return one[0] as PageState;
+  }
+
   /** Counts of page states of one process at time `ts`, over all its tracked mappings. */
   countsAt(pid: number, ts: bigint): PageCounts & { method?: SharingMethod } {
     const c: PageCounts & { method?: SharingMethod } = { present: 0, private: 0, shared: 0, copied: 0, absent: 0, swapped: 0 };
