@@ -47,6 +47,15 @@ function newColumns(): Columns {
 }
 const COLUMN_BYTES_PER_EVENT = 4 + 4 + 4 + 2 + 2 + 2 + 4 + 4 + 4;
 
+/** BigInts of small values, made once: get() runs per event for the model, and every small argument (fds, counts,
+ *  enums) and result would otherwise be a fresh heap bigint for the GC to collect. */
+const SMALL_BIGINTS = 4096;
+const SMALL_BIGINT: readonly bigint[] = Array.from({ length: SMALL_BIGINTS }, (_, v) => BigInt(v));
+const bigOf = (v: number): bigint => (v >= 0 && v < SMALL_BIGINTS ? SMALL_BIGINT[v] : BigInt(v));
+
+/** A u64 from its two u32 halves: one bigint made from an exact double below 2^53 (three more otherwise). */
+const tsBig = (hi: number, lo: number): bigint => (hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo));
+
 /** A number key for a u64 given as two u32 halves when it is exact in a double, else a bigint. */
 function wideKey(lo: number, hi: number): number | bigint {
   return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
@@ -275,7 +284,7 @@ export class EventStore implements EventSource {
   connAt(i: number): number { return this.threadConn[this.col(i).thread[i & CHUNK_MASK]]; }
   tsAt(i: number): bigint {
     const c = this.col(i), j = i & CHUNK_MASK;
-    return (BigInt(c.tsHi[j]) << 32n) | BigInt(c.tsLo[j]);
+    return tsBig(c.tsHi[j], c.tsLo[j]);
   }
   /** The timestamp as a double (ns): exact below 2^53 ns (104 days of uptime), for sorting and drawing. */
   tsNumberAt(i: number): number {
@@ -288,13 +297,13 @@ export class EventStore implements EventSource {
   }
   resultAt(i: number): bigint {
     const r = this.col(i).result[i & CHUNK_MASK];
-    return r === RESULT_OVERFLOW ? this.resultWide.get(i)! : BigInt(r);
+    return r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
   }
   callerAt(i: number): bigint { return this.callerValues[this.col(i).caller[i & CHUNK_MASK]]; }
   nargsAt(i: number): number { return NARGS[this.kindAt(i)]; }
 
   private word(w: number): number { return this.pool[w >>> POOL_SHIFT][w & POOL_MASK]; }
-  private wordValue(v: number): bigint { return v >= INTERNED ? this.wideValues[v - INTERNED] : BigInt(v); }
+  private wordValue(v: number): bigint { return v >= INTERNED ? this.wideValues[v - INTERNED] : bigOf(v); }
 
   /** Argument j of event i (unsigned 64-bit, as on the wire). */
   argAt(i: number, j: number): bigint {
@@ -325,14 +334,15 @@ export class EventStore implements EventSource {
     const nargs = NARGS[c.kind[k]];
     const args: bigint[] = new Array(nargs);
     for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
-    const t = c.thread[k];
+    const t = c.thread[k], pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
+    // the column reads inline (each accessor would check the index again)
     const ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] } = {
-      index: i, kind: c.kind[k], phase: (c.pf[k] & 3) as Phase, flags: this.flagsAt(i), pid: this.threadPid[t],
-      tid: this.threadTid[t], err: this.errAt(i), ts: this.tsAt(i), result: this.resultAt(i), caller: this.callerAt(i),
-      args, conn: this.threadConn[t],
+      index: i, kind: c.kind[k], phase: (pf & 3) as Phase, flags: f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f,
+      pid: this.threadPid[t], tid: this.threadTid[t], err: e === ERR_OVERFLOW ? this.errWide.get(i)! : e,
+      ts: tsBig(c.tsHi[k], c.tsLo[k]), result: r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r),
+      caller: this.callerValues[c.caller[k]], args, conn: this.threadConn[t],
     };
-    const blob = this.blobAt(i);
-    if (blob) ev.blob = blob;
+    if (pf & 4) ev.blob = this.blobAt(i);
     return ev;
   }
 
