@@ -98,3 +98,101 @@ test('current() shows the model the processes that connected, before any event',
   assert.deepEqual([...m.processes.keys()].sort(), trace.connections().map((c) => c.pid).sort());
   live.dispose();
 });
+
+/**
+ * A store filled as a busy live session fills it: every process's events reach the collector in small batches, each
+ * process flushing on its own period, each batch delivered up to `jitterNs` late, so batches of different processes
+ * interleave and overlap in time (but none arrives later than the model's 100 ms lag). Times are the synthetic
+ * trace's own, stretched so the recording lasts seconds.
+ */
+function interleavedStore(events: number, jitterNs: number, seed = 7): { store: EventStore; appends: number[] } {
+  const trace = new SyntheticTrace({ events, processes: 6, threadsPerProcess: 3 });
+  const store = new EventStore();
+  for (const c of trace.connections()) store.addConnection(c);
+  const connOf = new Map(trace.connections().map((c) => [c.pid, c.conn]));
+  const t0 = trace.tsAt(0);
+  const at = (i: number): bigint => t0 + (trace.tsAt(i) - t0) * 100n;
+  let s = seed;
+  const rnd = () => { s = (s * 1103515245 + 12345) & 0x7fffffff; return s / 0x80000000; };
+  // per process: its events in time order, cut into batches at its flush period
+  const byPid = new Map<number, number[]>();
+  for (let i = 0; i < trace.count; i++) { const p = trace.pidAt(i); const l = byPid.get(p) ?? []; l.push(i); byPid.set(p, l); }
+  const batches: { deliver: bigint; pid: number; events: number[] }[] = [];
+  for (const [pid, list] of byPid) {
+    list.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : a - b));
+    const period = BigInt(1_000_000 + Math.floor(rnd() * 4_000_000)); // flushes every 1–5 ms
+    let cur: number[] = [], bucket = -1n;
+    const close = () => { if (cur.length) batches.push({ deliver: (bucket + 1n) * period + BigInt(Math.floor(rnd() * jitterNs)), pid, events: cur }); cur = []; };
+    for (const i of list) {
+      const b = at(i) / period;
+      if (b !== bucket) { close(); bucket = b; }
+      cur.push(i);
+    }
+    close();
+  }
+  batches.sort((a, b) => (a.deliver < b.deliver ? -1 : a.deliver > b.deliver ? 1 : a.pid - b.pid));
+  const appends: number[] = [];
+  for (const b of batches) {
+    const recs: EventRecord[] = b.events.map((i) => {
+      const e = trace.get(i);
+      return { kind: e.kind, phase: e.phase, flags: 0, tid: e.tid, err: 0, ts: at(i), result: e.result, caller: e.caller, args: [...e.args], blob: e.blob };
+    });
+    store.appendEventsBody(connOf.get(b.pid)!, b.pid, encodeEventsBody(recs));
+    appends.push(store.count);
+  }
+  return { store, appends };
+}
+
+/** What the model answers, as plain data: flows, waits and lock statistics (with per-thread maps), processes, objects. */
+function answers(m: TraceModel) {
+  const ep = (e?: { index: number }) => e?.index ?? -1;
+  return {
+    events: m.eventsProcessed,
+    flows: m.flows.map((f) => `${f.kind} ${f.object} ${ep(f.from)}->${ep(f.to)} ${f.bytes} ${f.detail ?? ''}`),
+    waits: m.waits.map((w) => ({ begin: w.begin, end: w.end, object: w.object, by: ep(w.by), holders: w.holders })),
+    locks: m.lockStats().sort((a, b) => (a.key < b.key ? -1 : 1)),
+    holds: [...m.lockHolds.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    processes: [...m.processes.keys()].sort(),
+    objects: [...m.objects.keys()].sort(),
+  };
+}
+const heldBackOutOfOrder = (m: TraceModel): boolean => (m as unknown as { outOfOrder: boolean }).outOfOrder;
+
+test('a live model fed many small interleaved batches from several processes equals the model of the finished store', () => {
+  const { store, appends } = interleavedStore(40_000, 20_000_000);
+  assert.ok(appends.length > 500, `${appends.length} batches`);
+  // the batches really are out of time order across processes
+  let backwards = 0;
+  for (let i = 1; i < store.count; i++) if (store.tsNumberAt(i) < store.tsNumberAt(i - 1)) backwards++;
+  assert.ok(backwards > 100, `${backwards} events stamped before the event stored before them`);
+  // The model sees the store grow one batch at a time and updates after each.
+  let shown = 0;
+  const view = { get count() { return shown; }, get: (i: number) => store.get(i), tsNumberAt: (i: number) => store.tsNumberAt(i), connections: () => store.connections() };
+  const live = new TraceModel(view, { live: true });
+  let maxBehind = 0;
+  for (const n of appends) { shown = n; live.update(); maxBehind = Math.max(maxBehind, n - live.eventsProcessed); }
+  // the lag held events back and let late batches in without handling anything out of order (no restart at flush)
+  assert.equal(heldBackOutOfOrder(live), false);
+  assert.ok(live.eventsProcessed > store.count / 2 && live.eventsProcessed < store.count, `${live.eventsProcessed} handled before the flush`);
+  assert.ok(maxBehind > 0);
+  live.update({ flush: true });
+  const whole = new TraceModel(store);
+  whole.update();
+  const a = answers(live), b = answers(whole);
+  assert.equal(a.events, store.count);
+  assert.ok(a.flows.length > 1000 && a.waits.length > 1000 && a.locks.length > 0, `${a.flows.length} flows, ${a.waits.length} waits, ${a.locks.length} locks`);
+  assert.deepEqual(a, b);
+});
+
+test('LiveModel in small bounded steps over an interleaved store equals the model of the finished store', async () => {
+  const { store } = interleavedStore(20_000, 30_000_000, 11);
+  const live = new LiveModel(store);
+  while (!live.caughtUp) live.step(0.001); // the smallest batches
+  assert.ok(live.stats.steps > 50, `${live.stats.steps} steps`);
+  assert.equal(heldBackOutOfOrder(live.model), false);
+  const m = live.complete();
+  const whole = new TraceModel(store);
+  whole.update();
+  assert.deepEqual(answers(m), answers(whole));
+  live.dispose();
+});

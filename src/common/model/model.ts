@@ -116,7 +116,8 @@ export class TraceModel {
   lastNs?: bigint;
 
   private seen = 0;
-  private pending: number[] = [];
+  /** Events seen but held back (live lag), sorted by (ts, index). */
+  private ord = new OrderedWindow();
   private kindCounts = new Float64Array(MAX_KIND_ID + 1);
   private laneByThread = new Map<number, Map<number, LaneIndex>>();
   private lastLane?: LaneIndex;
@@ -216,40 +217,97 @@ export class TraceModel {
     if (opts.flush && this.opts.live && this.outOfOrder) this.restart();
     this.readConnections();
     const count = this.source.count;
-    const src = this.source as EventSource & { tsNumberAt?(i: number): number };
-    // Merge by timestamp: indices sorted by ts (as a double: exact below 2^53 ns, 104 days of uptime), ties by arrival.
-    const idx = new Uint32Array(this.pending.length + count - this.seen);
-    idx.set(this.pending);
-    for (let i = this.seen, k = this.pending.length; i < count; i++, k++) idx[k] = i;
+    const fresh = count - this.seen;
+    if (fresh > 0) this.mergeNew(this.seen, count);
     this.seen = count;
-    if (!idx.length) { if (opts.flush) for (const m of this.byteStreams.values()) m.flush(); return; }
-    const ts = new Float64Array(idx.length);
-    for (let k = 0; k < idx.length; k++) ts[k] = src.tsNumberAt ? src.tsNumberAt(idx[k]) : Number(this.source.get(idx[k]).ts);
-    let sorted = true;
-    for (let k = 1; k < idx.length && sorted; k++) if (ts[k] < ts[k - 1] || (ts[k] === ts[k - 1] && idx[k] < idx[k - 1])) sorted = false;
-    let order: Uint32Array = idx;
-    let when: Float64Array = ts;
-    if (!sorted) {
-      // (ts, index) is a total order, so any correct sort gives the same merge. Batches are usually nearly in order
-      // (a call's end after the next call's begin on another thread): an insertion sort on copies finishes in a few
-      // moves per event; past a budget of moves it gives up for the general sort.
-      order = idx.slice();
-      when = ts.slice();
-      if (!insertionSortBounded(order, when, 8 * idx.length)) {
-        const pos = new Uint32Array(idx.length).map((_, k) => k).sort((x, y) => ts[x] - ts[y] || idx[x] - idx[y]);
-        order = pos.map((k) => idx[k]);
-        when = Float64Array.from(pos, (k) => ts[k]);
-      }
+    const o = this.ord;
+    if (o.len === 0 || (fresh <= 0 && !opts.flush)) {
+      // nothing new: what is held back stays held back (the watermark has not moved)
+      if (opts.flush) for (const m of this.byteStreams.values()) m.flush();
+      return;
     }
-    let upto = order.length;
+    // Handle everything at or below the watermark: a binary search on the sorted held-back window.
+    let upto = o.len;
     if (this.opts.live && !opts.flush) {
-      const watermark = when[when.length - 1] - Number(this.opts.lagNs ?? 100_000_000n);
-      upto = 0;
-      while (upto < order.length && when[upto] <= watermark) upto++;
+      const watermark = o.ts[o.len - 1] - Number(this.opts.lagNs ?? 100_000_000n);
+      let lo = 0, hi = o.len;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (o.ts[mid] <= watermark) lo = mid + 1; else hi = mid; }
+      upto = lo;
     }
-    for (let k = 0; k < upto; k++) this.handle(this.source.get(order[k]));
-    this.pending = Array.from(order.subarray(upto));
+    // Handled events leave the window before handle() runs, so a throw in one cannot make the next update repeat it.
+    const handled = o.idx.slice(0, upto);
+    o.idx.copyWithin(0, upto, o.len); o.ts.copyWithin(0, upto, o.len); o.len -= upto;
+    if (upto > KEEP_BUFFER) this.shrinkBuffers();
+    for (let k = 0; k < handled.length; k++) this.handle(this.source.get(handled[k]));
     if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
+  }
+
+  /**
+   * Adds store events [from, to) to the held-back window `ord`, keeping it sorted by (ts as a double, index): a total
+   * order, so the result is what sorting the whole window would give. Only the new events are sorted (a natural merge
+   * sort: they come as a few already sorted runs, one per connection's batch), then merged into the window in one
+   * linear pass. Buffers are reused across calls.
+   */
+  private mergeNew(from: number, to: number): void {
+    const n = to - from, o = this.ord;
+    const src = this.source as EventSource & { tsNumberAt?(i: number): number };
+    this.growScratch(n);
+    const aIdx = this.sIdx, aTs = this.sTs, bIdx = this.sIdx2, bTs = this.sTs2;
+    for (let i = from, k = 0; i < to; i++, k++) { aIdx[k] = i; aTs[k] = src.tsNumberAt ? src.tsNumberAt(i) : Number(this.source.get(i).ts); }
+    // Run boundaries (indices increase within the batch, so ties are in order within a run).
+    const runs = this.sRuns;
+    let nr = 0;
+    runs[nr++] = 0;
+    for (let k = 1; k < n; k++) if (aTs[k] < aTs[k - 1]) runs[nr++] = k;
+    runs[nr] = n;
+    // Bottom-up merging of adjacent runs, ping-ponging between the two scratch buffers.
+    let inIdx = aIdx, inTs = aTs, outIdx = bIdx, outTs = bTs;
+    while (nr > 1) {
+      let w = 0;
+      for (let r = 0; r < nr; r += 2) {
+        const lo = runs[r], mid = runs[r + 1];
+        if (r + 1 === nr) { outIdx.set(inIdx.subarray(lo, mid), lo); outTs.set(inTs.subarray(lo, mid), lo); }
+        else mergeRuns(inIdx, inTs, lo, mid, inIdx, inTs, mid, runs[r + 2], outIdx, outTs, lo);
+        runs[w++] = lo; // w <= r: run starts not read yet are not overwritten
+      }
+      runs[w] = n;
+      nr = w;
+      const ti = inIdx, tt = inTs;
+      inIdx = outIdx; inTs = outTs; outIdx = ti; outTs = tt;
+    }
+    // Merge into the window: the common case (new events all later) is an append.
+    o.reserve(o.len + n);
+    if (o.len === 0 || inTs[0] > o.ts[o.len - 1] || (inTs[0] === o.ts[o.len - 1] && inIdx[0] > o.idx[o.len - 1])) {
+      o.idx.set(inIdx.subarray(0, n), o.len); o.ts.set(inTs.subarray(0, n), o.len); o.len += n;
+      return;
+    }
+    // Merge from the back, in place: the window has room for n more, and writing at k = i + j + 1 never overtakes
+    // the window's unread i. Only the window's tail later than the batch's first event moves.
+    let i = o.len - 1, j = n - 1, k = o.len + n - 1;
+    const wIdx = o.idx, wTs = o.ts;
+    while (j >= 0) {
+      if (i >= 0 && (wTs[i] > inTs[j] || (wTs[i] === inTs[j] && wIdx[i] > inIdx[j]))) { wIdx[k] = wIdx[i]; wTs[k--] = wTs[i--]; }
+      else { wIdx[k] = inIdx[j]; wTs[k--] = inTs[j--]; }
+    }
+    o.len += n;
+  }
+
+  /** Scratch for mergeNew, kept between calls (a live model merges a batch every few ms); dropped when large. */
+  private sIdx = new Uint32Array(0);
+  private sTs = new Float64Array(0);
+  private sIdx2 = new Uint32Array(0);
+  private sTs2 = new Float64Array(0);
+  private sRuns = new Uint32Array(0);
+  private growScratch(n: number): void {
+    if (this.sIdx.length >= n) return;
+    const cap = Math.max(n, 2 * this.sIdx.length, 1024);
+    this.sIdx = new Uint32Array(cap); this.sTs = new Float64Array(cap); this.sIdx2 = new Uint32Array(cap); this.sTs2 = new Float64Array(cap);
+    this.sRuns = new Uint32Array(cap + 1);
+  }
+  /** Buffers a whole-file build grew to the size of the trace are not kept for the model's lifetime. */
+  private shrinkBuffers(): void {
+    if (this.sIdx.length > KEEP_BUFFER) { this.sIdx = this.sIdx2 = this.sRuns = new Uint32Array(0); this.sTs = this.sTs2 = new Float64Array(0); }
+    this.ord.shrink();
   }
 
   private restart(): void {
@@ -1329,19 +1387,43 @@ export class TraceModel {
   }
 }
 
-/** Sorts (when, order) pairs by when then order in place; false (arrays then unusable) once `budget` moves are spent. */
-function insertionSortBounded(order: Uint32Array, when: Float64Array, budget: number): boolean {
-  for (let k = 1; k < order.length; k++) {
-    const t = when[k], i = order[k];
-    let j = k - 1;
-    if (when[j] < t || (when[j] === t && order[j] < i)) continue;
-    while (j >= 0 && (when[j] > t || (when[j] === t && order[j] > i))) {
-      when[j + 1] = when[j]; order[j + 1] = order[j]; j--;
-      if (--budget < 0) return false;
-    }
-    when[j + 1] = t; order[j + 1] = i;
+/** Merges two (ts, index)-sorted runs into out[at…]. The output may be the storage of neither input. */
+function mergeRuns(
+  aIdx: Uint32Array, aTs: Float64Array, a0: number, a1: number,
+  bIdx: Uint32Array, bTs: Float64Array, b0: number, b1: number,
+  outIdx: Uint32Array, outTs: Float64Array, at: number,
+): void {
+  let i = a0, j = b0, k = at;
+  while (i < a1 && j < b1) {
+    const ta = aTs[i], tb = bTs[j];
+    if (ta < tb || (ta === tb && aIdx[i] < bIdx[j])) { outIdx[k] = aIdx[i]; outTs[k++] = ta; i++; }
+    else { outIdx[k] = bIdx[j]; outTs[k++] = tb; j++; }
   }
-  return true;
+  while (i < a1) { outIdx[k] = aIdx[i]; outTs[k++] = aTs[i++]; }
+  while (j < b1) { outIdx[k] = bIdx[j]; outTs[k++] = bTs[j++]; }
+}
+
+/** Events a buffer of the ordering may keep between updates (a live window at 200k events/s is about 20k). */
+const KEEP_BUFFER = 1 << 18;
+
+/** The held-back events: store indices and their timestamps (as doubles), sorted, in reused buffers. */
+class OrderedWindow {
+  idx = new Uint32Array(1024);
+  ts = new Float64Array(1024);
+  len = 0;
+  reserve(n: number): void {
+    if (n <= this.idx.length) return;
+    const cap = Math.max(n, 2 * this.idx.length);
+    const idx = new Uint32Array(cap), ts = new Float64Array(cap);
+    idx.set(this.idx.subarray(0, this.len)); ts.set(this.ts.subarray(0, this.len));
+    this.idx = idx; this.ts = ts;
+  }
+  shrink(): void {
+    if (this.idx.length <= KEEP_BUFFER || this.len > KEEP_BUFFER / 2) return;
+    const idx = new Uint32Array(KEEP_BUFFER), ts = new Float64Array(KEEP_BUFFER);
+    idx.set(this.idx.subarray(0, this.len)); ts.set(this.ts.subarray(0, this.len));
+    this.idx = idx; this.ts = ts;
+  }
 }
 
 function accEnd(flags: number): FdEnd {
