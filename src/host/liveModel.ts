@@ -51,14 +51,15 @@ export class LiveModel {
     const conns = this.store.connections().length;
     if (conns !== this.connectionsShown && !this.disposed) {
       this.connectionsShown = conns;
-      this.model.update(); // the same limit: reads the new connections, no new events
+      // the same limit: reads the new connections, no new events (and at most 1 ms on events already due)
+      this.model.update({ deadline: performance.now() + 1 });
     }
     if (!this.caughtUp) void this.catchUp();
     return this.model;
   }
 
-  /** Whether the model has been shown every event stored so far. */
-  get caughtUp(): boolean { return this.limit >= this.store.count; }
+  /** Whether the model has been shown every event stored so far and has handled those it can (all but the lag). */
+  get caughtUp(): boolean { return this.limit >= this.store.count && this.model.due === 0; }
 
   /** Catches up with the store in bounded steps (a no-op while already stepping); resolves once caught up. */
   catchUp(): Promise<void> {
@@ -74,13 +75,15 @@ export class LiveModel {
    */
   step(budgetMs = 8): void {
     if (this.disposed) return;
-    const batch = this.msPerEvent > 0 ? Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(budgetMs / this.msPerEvent))) : FIRST_BATCH;
-    const from = this.limit;
-    this.limit = Math.min(this.store.count, from + batch);
-    const t0 = performance.now();
-    this.model.update();
+    // Events the last step had no time for come first: no new ones until they are handled (the window stays ~lag).
+    const batch = this.model.due > 0 ? 0
+      : this.msPerEvent > 0 ? Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(budgetMs / this.msPerEvent))) : FIRST_BATCH;
+    this.limit = Math.min(this.store.count, this.limit + batch);
+    const t0 = performance.now(), before = this.model.eventsProcessed;
+    // The deadline bounds the step even when the cost per event jumps (a GC marking step, a costly kind).
+    this.model.update({ deadline: t0 + budgetMs });
     const ms = performance.now() - t0;
-    const n = this.limit - from;
+    const n = this.model.eventsProcessed - before;
     if (n > 0) {
       // a moving average: the cost per event varies with the mix of kinds and with the GC
       const per = ms / n;

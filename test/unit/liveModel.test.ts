@@ -196,3 +196,26 @@ test('LiveModel in small bounded steps over an interleaved store equals the mode
   assert.deepEqual(answers(m), answers(whole));
   live.dispose();
 });
+
+test('an update whose deadline has passed handles 64 events and leaves the rest due, in order, for the next', () => {
+  const { store, appends } = interleavedStore(20_000, 20_000_000, 3);
+  let shown = 0;
+  const view = { get count() { return shown; }, get: (i: number) => store.get(i), tsNumberAt: (i: number) => store.tsNumberAt(i), connections: () => store.connections() };
+  const live = new TraceModel(view, { live: true });
+  let calls = 0, sawDue = 0;
+  for (const n of appends) {
+    shown = n;
+    const before = live.eventsProcessed;
+    live.update({ deadline: 0 }); // long past
+    calls++;
+    assert.ok(live.eventsProcessed - before <= 64, `${live.eventsProcessed - before} events handled past the deadline`);
+    sawDue = Math.max(sawDue, live.due);
+  }
+  assert.ok(sawDue > 64, `at most ${sawDue} events were left due`);
+  while (live.due > 0) { live.update({ deadline: 0 }); calls++; }
+  assert.equal(heldBackOutOfOrder(live), false);
+  live.update({ flush: true });
+  const whole = new TraceModel(store);
+  whole.update();
+  assert.deepEqual(answers(live), answers(whole));
+});

@@ -115,6 +115,8 @@ export class TraceModel {
   firstNs?: bigint;
   lastNs?: bigint;
 
+  /** Events already due (older than the lag) that the last update left for the next one (its deadline passed). */
+  due = 0;
   private seen = 0;
   /** Events seen but held back (live lag), sorted by (ts, index). */
   private ord = new OrderedWindow();
@@ -209,23 +211,22 @@ export class TraceModel {
 
   dispose(): void { this.unsubscribe?.(); }
 
-  /** Consume new events. `flush` processes everything held back (end of a live session). */
-  update(opts: { flush?: boolean } = {}): void {
+  /**
+   * Consume new events. `flush` processes everything held back (end of a live session). `deadline` (a
+   * performance.now() time, live models) stops handling once passed: what is left stays first in line for the next
+   * update (`due` says how many), so a caller can bound how long one call blocks however costly the events are.
+   */
+  update(opts: { flush?: boolean; deadline?: number } = {}): void {
     // A live model handles events that arrive later than its lag behind newer ones out of order (a busy process's
     // buffer can arrive a second late); its answers are provisional until the flush, which then starts over in
     // time order so the final model equals one built from the finished trace.
     if (opts.flush && this.opts.live && this.outOfOrder) this.restart();
     this.readConnections();
     const count = this.source.count;
-    const fresh = count - this.seen;
-    if (fresh > 0) this.mergeNew(this.seen, count);
+    if (count > this.seen) this.mergeNew(this.seen, count);
     this.seen = count;
     const o = this.ord;
-    if (o.len === 0 || (fresh <= 0 && !opts.flush)) {
-      // nothing new: what is held back stays held back (the watermark has not moved)
-      if (opts.flush) for (const m of this.byteStreams.values()) m.flush();
-      return;
-    }
+    if (!o.len) { if (opts.flush) for (const m of this.byteStreams.values()) m.flush(); return; }
     // Handle everything at or below the watermark: a binary search on the sorted held-back window.
     let upto = o.len;
     if (this.opts.live && !opts.flush) {
@@ -234,11 +235,21 @@ export class TraceModel {
       while (lo < hi) { const mid = (lo + hi) >>> 1; if (o.ts[mid] <= watermark) lo = mid + 1; else hi = mid; }
       upto = lo;
     }
-    // Handled events leave the window before handle() runs, so a throw in one cannot make the next update repeat it.
-    const handled = o.idx.slice(0, upto);
-    o.idx.copyWithin(0, upto, o.len); o.ts.copyWithin(0, upto, o.len); o.len -= upto;
-    if (upto > KEEP_BUFFER) this.shrinkBuffers();
-    for (let k = 0; k < handled.length; k++) this.handle(this.source.get(handled[k]));
+    const deadline = opts.flush ? undefined : opts.deadline;
+    let k = 0;
+    try {
+      while (k < upto) {
+        // the clock is read every 64 events (a few µs each), not per event
+        const stop = deadline === undefined ? upto : Math.min(upto, k + 64);
+        while (k < stop) this.handle(this.source.get(o.idx[k++])); // k counts an event that throws as handled
+        if (deadline !== undefined && performance.now() >= deadline) break;
+      }
+    } finally {
+      // Handled events leave the window (a throw in one does not make the next update repeat it).
+      o.idx.copyWithin(0, k, o.len); o.ts.copyWithin(0, k, o.len); o.len -= k;
+      this.due = upto - k;
+      if (k > KEEP_BUFFER) this.shrinkBuffers();
+    }
     if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
   }
 
