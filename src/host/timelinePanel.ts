@@ -20,7 +20,11 @@ import { panelLinks } from './panels';
 export const TIMELINE_VIEW_TYPE = 'ipcScope.timeline';
 export const REVEAL_COMMAND = 'ipcScope.revealInTimeline';
 
-interface Attached { panel: vscode.WebviewPanel; host: TimelineSession | undefined; session: TraceSession; disposables: vscode.Disposable[]; selected?: number | null }
+interface Attached {
+  panel: vscode.WebviewPanel; host: TimelineSession | undefined; session: TraceSession; disposables: vscode.Disposable[]; selected?: number | null;
+  /** A reveal asked for before the panel's session host exists (a debugger stop opening the timeline): the latest wins. */
+  pendingReveal?: RevealTarget;
+}
 
 export class TimelinePanels implements vscode.Disposable {
   private readonly bySession = new Map<string, Attached>();
@@ -35,7 +39,7 @@ export class TimelinePanels implements vscode.Disposable {
     const p = new TimelinePanels(context, sessions);
     p.disposables.push(
       vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => p.restore(panel, state) }),
-      vscode.commands.registerCommand(REVEAL_COMMAND, (target: RevealTarget) => p.reveal(target)),
+      vscode.commands.registerCommand(REVEAL_COMMAND, (target: RevealTarget, opts?: { onlyIfOpen?: boolean }) => p.reveal(target, opts)),
     );
     return p;
   }
@@ -55,10 +59,12 @@ export class TimelinePanels implements vscode.Disposable {
     this.attach(panel, s, true);
   }
 
-  /** Reveal in Timeline (tree views): the last active timeline, or the current session's. */
-  async reveal(target: RevealTarget): Promise<void> {
+  /** Reveal in Timeline (tree views): the last active timeline, or the current session's. `onlyIfOpen`: move an open
+   * timeline, never open one (a debugger stop: the source editor it opens next would hide a new panel at once). */
+  async reveal(target: RevealTarget, opts?: { onlyIfOpen?: boolean }): Promise<void> {
     let a = this.lastActive;
     const current = this.sessions?.current;
+    if (opts?.onlyIfOpen && current && !this.bySession.has(current.id)) return;
     if (current && (!a || a.session !== current)) {
       // beside the editor: a debugger stop shows its source in the active group, which would hide (and unload) the timeline
       await this.show(current, { preserveFocus: true, beside: !this.bySession.has(current.id) });
@@ -66,7 +72,7 @@ export class TimelinePanels implements vscode.Disposable {
     }
     if (!a) { void vscode.window.showInformationMessage(vscode.l10n.t('IPC Scope: no trace is open in a timeline.')); return; }
     a.panel.reveal(undefined, true);
-    a.host?.reveal(target);
+    if (a.host) a.host.reveal(target); else a.pendingReveal = target;
   }
 
   /** The event the webview of a session's timeline panel last reported selected (tests read it; undefined: no panel
@@ -114,6 +120,7 @@ export class TimelinePanels implements vscode.Disposable {
         onSelected: (index) => { a.selected = index; },
         onLog: (level, message) => (level === 'error' ? log.error(message) : level === 'warning' ? log.warn(message) : log.info(message)),
       });
+      if (a.pendingReveal) { a.host.reveal(a.pendingReveal); a.pendingReveal = undefined; }
       for (const m of early) a.host.handle(m);
       early = [];
       if (!s.running) a.host.end();

@@ -303,6 +303,21 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });
 
+  test('a program that execs another keeps its thread: a stop in the new image is listed and the run is not over', async () => {
+    const c = await conversation();
+    await c.launch({ program: '/bin/sh', args: ['-c', `exec ${PIPE}`], cwd: join(ROOT, 'demos/pipe') },
+      () => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write', condition: 'pid != child' }] }));
+    const stop = await c.nextStop();
+    assert.equal(stop.body.reason, 'function breakpoint');
+    const threads = (await c.dc.threadsRequest()).body.threads;
+    assert.ok(threads.some((t) => t.id === stop.body.threadId), `the stopped thread ${stop.body.threadId} is listed: ${JSON.stringify(threads)}`);
+    assert.equal(c.pid(stop.body.threadId!), c.session.processIds[0], 'the same pid as the shell that exec\'d');
+    const frames = await c.frames(stop.body.threadId!);
+    assert.match(frames[0].name, /^write\(fd 4 → pipe/, frames.map((f) => f.name).join(' | '));
+    const pids = await c.close();
+    for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
   test('the fork filter stops everything after the fork, with the fork on top', async () => {
     const c = await conversation();
     await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe'), stopOn: ['fork'] });

@@ -191,15 +191,22 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.rootPid = program.pid;
     program.on('stdout', (d: Buffer) => this.sendEvent(new OutputEvent(d.toString(), 'stdout')));
     program.on('stderr', (d: Buffer) => this.sendEvent(new OutputEvent(d.toString(), 'stderr')));
+    this.programDone = false;
     void program.exited.then((x) => {
+      if (this.program !== program) return; // a Restart replaced it
+      this.programDone = true;
       this.sendEvent(new ExitedEvent(x.code ?? 128));
       void this.maybeTerminated();
     });
     this.hooks.started?.(collector, program, args);
   }
 
+  /** The launched program (its pid) has exited: an exec keeps the pid, so its closing connection is no end. */
+  private programDone = false;
+
   private async maybeTerminated(): Promise<void> {
     // Ends when the program and every traced descendant are gone.
+    if (!this.programDone) return;
     for (let i = 0; i < 100 && this.collector && this.collector.liveConnections().length; i++) await sleep(50);
     if (!this.terminated && this.program) {
       this.terminated = true;
@@ -336,6 +343,11 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (!t || t.pid !== pid) {
       t = { pid, tid, conn };
       this.threads.set(tid, t);
+      this.sendEvent(new ThreadEvent('started', tid));
+    } else if (t.exited && t.conn !== conn) {
+      // The same thread after an exec (its old image's connection closed): alive again in the new image.
+      t.exited = false;
+      t.paused = t.blockedOn = undefined;
       this.sendEvent(new ThreadEvent('started', tid));
     }
     t.conn = conn;

@@ -38,7 +38,8 @@ export function registerDebugging(context: vscode.ExtensionContext, sessions?: S
       const s = recordings.get(e.session.id);
       if (e.event !== 'ipcScope.cursor' || !s || typeof e.body?.index !== 'number') return;
       sessions?.setCurrent(s);
-      void vscode.commands.executeCommand(REVEAL_COMMAND, { type: 'event', index: e.body.index } satisfies RevealTarget);
+      // Step Back opens the timeline (history lives there); a live stop moves it only when it is open.
+      void vscode.commands.executeCommand(REVEAL_COMMAND, { type: 'event', index: e.body.index } satisfies RevealTarget, { onlyIfOpen: e.body.history !== true });
     }),
     vscode.debug.onDidTerminateDebugSession((ds) => recordings.delete(ds.id)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new InitialConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Initial),

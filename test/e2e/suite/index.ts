@@ -1,13 +1,14 @@
 // Entry point the extension host loads (--extensionTestsPath): runs the mocha suites in the real extension host
 // and writes their counts to IPCSCOPE_E2E_RESULTS for runExtensionTests.ts. IPCSCOPE_E2E_SUITE picks the suite:
-// 'main' (trusted workspace: every *.test.js here except untrusted.test.js) or 'untrusted'.
+// 'main' (trusted workspace: every *.test.js here except untrusted.test.js) or 'untrusted'; IPCSCOPE_E2E_GREP runs
+// only the tests whose full title matches (mocha's grep), for working on one test.
 import Mocha from 'mocha';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export async function run(): Promise<void> {
   const suite = process.env.IPCSCOPE_E2E_SUITE ?? 'main';
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', grep: process.env.IPCSCOPE_E2E_GREP });
   const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js'))
     .filter((f) => (suite === 'untrusted') === (f === 'untrusted.test.js')).sort();
   for (const f of files) mocha.addFile(join(__dirname, f));

@@ -55,6 +55,8 @@ describe('Python targets (F5 on a .py file)', function () {
       await vscode.debug.stopDebugging(session);
       await waitFor('every process gone', () => pids.every((p) => !alive(p)));
     } finally {
+      // A failed assertion must not leave its debug session (and the paused program) for the next suite.
+      await vscode.debug.stopDebugging().then(undefined, () => undefined);
       tracker.dispose();
       vscode.debug.removeBreakpoints([bp]);
     }
