@@ -8,6 +8,8 @@ export interface Endpoint { readonly index: number; readonly pid: number; readon
 
 /** How many later writes a contradicted write is compared with. */
 const REORDER_WINDOW = 512;
+/** Full-window searches in a row that find nothing before a stream stops searching (see ByteStreamMatcher.misfits). */
+const MISFITS_BEFORE_GIVING_UP = 16;
 
 interface Span { ep: Endpoint; start: number; end: number; t0: bigint; preview?: Uint8Array }
 
@@ -31,6 +33,17 @@ export class ByteStreamMatcher {
   private consumed = 0;
   /** Writes reordered because the read previews showed the kernel took them in the other order. */
   reordered = 0;
+  /** Writes the reorder searches have compared with a read (bounded: each write once per contradicted pair). */
+  searched = 0;
+  /** The last search that found nothing: for this write at wi and this read, writes up to wi + `upto` were tried.
+   *  While the read waits for a write that agrees, match() runs again on every new write; the search then goes on
+   *  from there instead of comparing the whole window again (a pipe with several writers whose previews disagree
+   *  made every write, and every read, search 512 writes). */
+  private failed?: { w: Span; r: Span; upto: number };
+  /** Reads in a row that no write in the window agreed with: past MISFITS_BEFORE_GIVING_UP the previews of this
+   *  stream say nothing about its order (bytes that differ per copy, say), and reads are matched in completion order
+   *  without a search until one agrees again. */
+  private misfits = 0;
   constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number, streamOffset: number) => void) {}
 
   write(ep: Endpoint, bytes: number, info: SpanInfo = {}): void {
@@ -57,12 +70,14 @@ export class ByteStreamMatcher {
     while (this.wi < this.writes.length && this.ri < this.reads.length) {
       let w = this.writes[this.wi];
       const r = this.reads[this.ri];
-      if (w.start >= r.start && disagrees(w, r) === true) {
-        const c = this.settleOrder(r);
+      const d = w.start >= r.start ? disagrees(w, r, w.start) : undefined;
+      if (d === true) {
+        const c = this.misfits < MISFITS_BEFORE_GIVING_UP ? this.settleOrder(r) : undefined;
         // The write the read saw may not be known yet (it completed later): wait for it, within a window.
-        if (!c && !this.forcing && this.writes.length - this.wi <= REORDER_WINDOW) break;
+        if (!c && !this.forcing && this.misfits < MISFITS_BEFORE_GIVING_UP && this.writes.length - this.wi <= REORDER_WINDOW) break;
+        if (!c && !this.forcing) this.misfits++;
         w = c ?? w;
-      }
+      } else if (d === false) this.misfits = 0;
       const lo = Math.max(w.start, r.start), hi = Math.min(w.end, r.end);
       if (hi > lo) this.emit(w.ep, r.ep, hi - lo, lo);
       if (w.end <= r.end) this.wi++;
@@ -79,30 +94,41 @@ export class ByteStreamMatcher {
    */
   private settleOrder(r: Span): Span | undefined {
     const w = this.writes[this.wi];
-    for (let j = this.wi + 1; j < this.writes.length && j <= this.wi + REORDER_WINDOW; j++) {
+    // Nothing but a successful search reorders or rewrites the spans after wi, so a failed search's verdicts hold.
+    const f = this.failed, same = f !== undefined && f.w === w && f.r === r;
+    const from = same ? this.wi + f.upto + 1 : this.wi + 1;
+    const last = Math.min(this.writes.length - 1, this.wi + REORDER_WINDOW);
+    for (let j = from; j <= last; j++) {
+      this.searched++;
       const c = this.writes[j];
       if (c.t0 >= w.ep.ts) continue; // began after w completed: the kernel cannot have taken it before w
-      const moved = { ...c, start: w.start, end: w.start + (c.end - c.start) };
-      if (disagrees(moved, r) !== false) continue;
+      if (disagrees(c, r, w.start) !== false) continue; // c as if it had been written at w's place
       // Move c in front and shift the ones it jumped over.
       this.writes.splice(j, 1);
       this.writes.splice(this.wi, 0, c);
       let off = w.start;
       for (let k = this.wi; k <= j; k++) { const s = this.writes[k]; const n = s.end - s.start; s.start = off; s.end = off + n; off += n; }
       this.reordered++;
+      this.failed = undefined;
       return this.writes[this.wi];
     }
+    if (!same) this.failed = { w, r, upto: Math.max(0, last - this.wi) };
+    else if (last - this.wi > f.upto) f.upto = last - this.wi;
     return undefined;
   }
 }
 
-/** Whether a write's preview contradicts a read's preview where both cover the same stream bytes (undefined: cannot tell). */
-function disagrees(w: Span, r: Span): boolean | undefined {
+/**
+ * Whether a write's preview, the write placed at stream offset `start`, contradicts a read's preview where both cover
+ * the same stream bytes (undefined: cannot tell). No moved copy of the span: the search calls this per candidate.
+ */
+function disagrees(w: Span, r: Span, start: number): boolean | undefined {
   if (!w.preview || !r.preview) return undefined;
-  const lo = Math.max(w.start, r.start);
-  const n = Math.min(w.start + w.preview.length, r.start + r.preview.length, w.end, r.end) - lo;
+  const end = start + (w.end - w.start);
+  const lo = Math.max(start, r.start);
+  const n = Math.min(start + w.preview.length, r.start + r.preview.length, end, r.end) - lo;
   if (n <= 0) return undefined;
-  for (let k = 0; k < n; k++) if (w.preview[lo - w.start + k] !== r.preview[lo - r.start + k]) return true;
+  for (let k = 0; k < n; k++) if (w.preview[lo - start + k] !== r.preview[lo - r.start + k]) return true;
   return false;
 }
 
