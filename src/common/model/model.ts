@@ -30,7 +30,7 @@ export interface TraceModelOptions {
 interface LockState {
   stats: LockStats;
   /** Current holders: thread key (pid/tid; pid for file locks) → since. */
-  holders: Map<string, { pid: number; tid: number; since: bigint; index: number }>;
+  holders: Map<string, Since>;
   lastRelease?: Endpoint;
   /** Acquisitions stamped before the release that allowed them (the unlock's event is taken after it returns). */
   pendingAcq: { ep: Endpoint; wait?: Wait }[];
@@ -38,8 +38,10 @@ interface LockState {
   lastHold?: Hold;
   open: Map<string, Hold>;
   /** When each current hold began (for hold times; kept even when a later owner's event came first). */
-  since: Map<string, { pid: number; tid: number; since: bigint; index: number }>;
+  since: Map<string, Since>;
 }
+/** A hold's start, and the hold it records (a field, not a WeakMap: one entry per acquisition weighed on every GC). */
+interface Since { pid: number; tid: number; since: bigint; index: number; hold?: LockHold }
 interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
 
 /** A readiness wait that ended with objects ready before the event that made them ready was seen (a write is
@@ -95,7 +97,6 @@ export class TraceModel {
   readonly signalsSent: { readonly from: Endpoint; readonly pid: number; readonly sig: number }[] = [];
   /** Every hold of each lock, in acquisition order (t1 undefined while still held). */
   readonly lockHolds = new Map<string, LockHold[]>();
-  private holdBySince = new WeakMap<object, LockHold>();
   /** Evidence the findings pass reads (kept small: only suspicious events). */
   readonly evidence = {
     leakedExec: [] as { pid: number; fd: number; object: string; exec: number; start: number; opened: number }[],
@@ -179,6 +180,7 @@ export class TraceModel {
   private drops = new Map<number, { count: number; index: number; ts: bigint }>();
   private longFlows: Flow[] = [];
   private unsubscribe?: () => void;
+  private rwInfo: { t0?: bigint; preview?: Uint8Array } = {};
 
   constructor(readonly source: EventSource, private readonly opts: TraceModelOptions = {}) {
     if (opts.follow && source.onAppend) this.unsubscribe = source.onAppend(() => this.update());
@@ -379,7 +381,7 @@ export class TraceModel {
   }
 
   lockStats(): LockStats[] { return [...this.locks.values()].map((l) => l.stats); }
-  lockHolders(key: string): { pid: number; tid: number; since: bigint }[] { return [...(this.locks.get(key)?.holders.values() ?? [])]; }
+  lockHolders(key: string): { pid: number; tid: number; since: bigint }[] { return [...(this.locks.get(key)?.holders.values() ?? [])].map((h) => ({ pid: h.pid, tid: h.tid, since: h.since, index: h.index })); }
   /** Who held a lock at `ts` (from its holds; before its first recorded hold nobody): for a graph at a past moment. */
   lockHoldersAt(key: string, ts: bigint): { pid: number; tid: number; since: bigint }[] {
     const out: { pid: number; tid: number; since: bigint }[] = [];
@@ -832,7 +834,8 @@ export class TraceModel {
       if (n > 0 && this.participate(key, e.pid)) {
         let m = this.byteStreams.get(key);
         if (!m) this.byteStreams.set(key, (m = new ByteStreamMatcher((f, t, b) => this.addFlow(kind, key, f, t, b))));
-        const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
+        const info = this.rwInfo; // the matcher copies what it keeps: one object for every read and write
+        info.t0 = wait?.t0 ?? e.ts; info.preview = e.blob;
         if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
       }
       return;
@@ -1204,7 +1207,9 @@ export class TraceModel {
     const kind: LockStats['kind'] = kindOverride ?? (e.kind === K.rwlockLock || e.kind === K.rwlockUnlock ? 'rwlock'
       : e.kind === K.spinLock || e.kind === K.spinUnlock ? 'spinlock' : 'mutex');
     const key = kind === 'semaphore' ? this.semKey(e.pid, addr) : this.lockKey(e.pid, addr);
-    return this.lockByKey(key, kind, () => `${kind} ${hex(addr)} (pid ${e.pid})`, e);
+    const l = this.locks.get(key);
+    if (l) { this.touch(this.objects.get(key)!, e); return l; } // the hot path: no name closure per lock event
+    return this.lockByKey(key, kind, `${kind} ${hex(addr)} (pid ${e.pid})`, e);
   }
   private lockByKey(key: string, kind: LockStats['kind'], nameOf: string | (() => string), e: TraceEvent): LockState {
     let l = this.locks.get(key);
@@ -1295,12 +1300,12 @@ export class TraceModel {
   /** A trylock that found the lock taken, or a timed wait that gave up: contention without an acquisition. */
   private lockFailed(l: LockState): void { l.stats.failed = (l.stats.failed ?? 0) + 1; }
 
-  private recordHold(lock: string, since: { pid: number; tid: number; since: bigint; index: number }): void {
+  private recordHold(lock: string, since: Since): void {
     const hold: LockHold = { lock, pid: since.pid, tid: since.tid, t0: since.since, index: since.index };
     let list = this.lockHolds.get(lock);
     if (!list) this.lockHolds.set(lock, (list = []));
     list.push(hold);
-    this.holdBySince.set(since, hold);
+    since.hold = hold;
   }
 
   private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = this.tk(e.pid, e.tid)): void {
@@ -1315,7 +1320,7 @@ export class TraceModel {
       const hs = s.holders.get(this.tk(h.pid, h.tid));
       if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(this.tk(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
     }
-    if (h) { const hold = this.holdBySince.get(h); if (hold && hold.t1 === undefined) { hold.t1 = e.ts; hold.endIndex = e.index; } }
+    if (h) { const hold = h.hold; if (hold && hold.t1 === undefined) { hold.t1 = e.ts; hold.endIndex = e.index; } }
     if (hk) { l.holders.delete(hk); l.since.delete(hk); }
     this.heldLocks.get(this.tk(e.pid, e.tid))?.delete(s.key);
     const rel: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
