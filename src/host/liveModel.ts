@@ -2,7 +2,8 @@
 // event in one synchronous call: at 200,000 events/s the views' 4 Hz refresh handed it 50,000 events at a time, and
 // each call blocked the extension host for 150–350 ms (the model costs a few µs per event). Here the model reads the
 // store through a view whose count grows one batch at a time, each batch sized to fit one turn's slice of the shared
-// timeline turn queue, so no single step blocks the event loop for long. The model may then lag the recording
+// timeline turn queue, and each update is given the slice's end as its deadline (the cost per event jumps under GC),
+// so no single step blocks the event loop for long. The model may then lag the recording
 // (views show it as far as it got); once the recording has ended, `complete()` finishes it (flush).
 // No vscode here: the extension's TraceSession and the webview bench share this.
 import { TraceModel } from '../common/model';
@@ -44,8 +45,7 @@ export class LiveModel {
   /**
    * What a view calls when it refreshes: the model as far as it has got, with the processes connected so far (a
    * processes view must list a process as soon as it connected), and catching up continues between turns. Cheap:
-   * no new events are handed over here, since every update() also re-sorts the model's 100 ms lag window, which at
-   * 200k events/s costs tens of ms even for a small batch (three views refreshing at once would add that up).
+   * no new events are handed over here and at most 1 ms goes to events already due (three views refresh at once).
    */
   current(): TraceModel {
     const conns = this.store.connections().length;

@@ -127,6 +127,7 @@ export class TraceModel {
   /** The current lane's thread and its `pid/tid` key (no string built per event). */
   private lastThread?: ThreadInfo;
   private lastLaneKey = '';
+  private laneKeys = new Map<LaneIndex, string>();
   /** `${pid}:0x…` lock keys of addresses outside shared mappings, per pid (built once, not per lock event). */
   private privateLockKeys = new Map<number, Map<bigint, string>>();
   private pairKeys = new Map<number, Map<number, string>>();
@@ -460,11 +461,14 @@ export class TraceModel {
       lane = byTid.get(e.tid);
       if (!lane) {
         byTid.set(e.tid, (lane = new LaneIndex(e.pid, e.tid)));
-        this.lanes.set(threadKey(e.pid, e.tid), lane);
+        const key = threadKey(e.pid, e.tid);
+        this.lanes.set(key, lane);
+        this.laneKeys.set(lane, key);
         this.thread(e.pid, e.tid, e.ts);
       }
       this.lastLane = lane;
-      this.lastLaneKey = threadKey(e.pid, e.tid);
+      // merged threads switch lanes on almost every event: the key string is made once per lane
+      this.lastLaneKey = this.laneKeys.get(lane)!;
       // Threads are never removed, so the lane's ThreadInfo stays valid while the lane does.
       this.lastThread = this.processes.get(e.pid)!.threads.get(e.tid)!;
     }
