@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { demoProgram, loadDemos, stepTarget } from '../../src/host/gallery/manifests';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
@@ -114,7 +115,7 @@ const SNAPSHOT_KINDS = new Set([kindId('page_snapshot'), kindId('snapshot_done')
 const SNAPSHOT_PAUSE = BigInt(ENUMS.snapshotReason.indexOf('pause'));
 
 const skip = whyNoShim();
-describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
+describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   before(async () => {
     buildDemos();
     bin = mkdtempSync(join(tmpdir(), 'ipcscope-debug-'));
@@ -317,6 +318,25 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 180_000 }, () => {
     const pids = await c.close();
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
   });
+
+  // The gallery's Step Through Demo launches the part of each demo that holds its stopAt line: every such line must
+  // make a traced call the debugger stops at (a line that makes none would leave the user with a demo that just runs).
+  for (const demo of loadDemos(join(ROOT, 'demos')).demos) {
+    const target = stepTarget(demo);
+    if (!target.stopAt) continue;
+    test(`Step Through Demo ${demo.manifest.id}: stops at ${basename(target.stopAt.file)}:${target.stopAt.line}`, async () => {
+      const c = await conversation();
+      const prog = demoProgram(demo, target.command);
+      await c.launch({ program: prog.file, args: prog.args, cwd: prog.cwd, stopAt: target.stopAt });
+      const stop = await c.nextStop(30_000);
+      assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+      const frames = await c.frames(stop.body.threadId!);
+      const at = frames.find((f) => f.source?.path === target.stopAt!.file && f.line === target.stopAt!.line);
+      assert.ok(at, `a frame at the stop line: ${frames.map((f) => `${f.name} ${f.source?.name}:${f.line}`).join(' | ')}`);
+      const pids = await c.close();
+      for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+    });
+  }
 
   test('the fork filter stops everything after the fork, with the fork on top', async () => {
     const c = await conversation();

@@ -148,7 +148,12 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
         if (!EXCEPTION_FILTERS.some((d) => d.filter === f)) throw new Error(`stopOn: unknown event class '${f}' (known: ${EXCEPTION_FILTERS.map((d) => d.filter).join(', ')})`);
         this.filters.add(f);
       }
-      if (args.stopAt) {
+      if (args.stopAt && /\.py$/i.test(args.stopAt.file)) {
+        // A Python demo's line (cow.py:48): matched by the shim against the script's Python location.
+        const list: SourceBp[] = [], out: DebugProtocol.Breakpoint[] = [];
+        this.pythonBreakpoint(resolvePath(args.cwd ?? process.cwd(), args.stopAt.file), { line: args.stopAt.line }, list, out);
+        if (list.length) this.sourceBps.set(`stopAt:${args.stopAt.file}`, list);
+      } else if (args.stopAt) {
         const t = this.table();
         const r = t instanceof Error ? undefined : rangesForLine(t, args.stopAt.file, args.stopAt.line);
         if (r) this.sourceBps.set(`stopAt:${args.stopAt.file}`, [{ ...r, file: basename(args.stopAt.file) }]);

@@ -20,7 +20,8 @@ export interface DemoManifest {
   readonly run: { readonly command: readonly string[]; readonly cwd: string };
   readonly observation: Bilingual;
   readonly panel: DemoPanel;
-  readonly stopAt: { readonly file: string; readonly line: number; readonly why: Bilingual };
+  /** `part`: the part whose run reaches `line` (a mode of a multi-mode program), when it is not the first that runs `file`. */
+  readonly stopAt: { readonly file: string; readonly line: number; readonly why: Bilingual; readonly part?: string };
   readonly long: boolean;
   readonly parts: readonly DemoPart[];
 }
@@ -89,10 +90,11 @@ export function parseManifest(value: unknown, folder: string): DemoManifest {
   if (typeof run !== 'object' || run === null) fail(folder, '"run" must be an object with "command" and "cwd"');
   const cwd = run.cwd === undefined ? '.' : run.cwd;
   if (typeof cwd !== 'string' || isAbsolute(cwd)) fail(folder, '"run.cwd" must be a path relative to the demo folder');
-  const stop = m.stopAt as { file?: unknown; line?: unknown; why?: unknown } | undefined;
+  const stop = m.stopAt as { file?: unknown; line?: unknown; why?: unknown; part?: unknown } | undefined;
   if (typeof stop !== 'object' || stop === null || typeof stop.file !== 'string' || !stop.file || isAbsolute(stop.file)
     || !Number.isInteger(stop.line) || (stop.line as number) < 1)
     fail(folder, '"stopAt" must have a relative "file" and a 1-based integer "line"');
+  if (stop.part !== undefined && typeof stop.part !== 'string') fail(folder, '"stopAt.part" must be a part id');
   if (typeof m.long !== 'boolean') fail(folder, '"long" must be true or false');
   const parts: DemoPart[] = [];
   if (m.parts !== undefined) {
@@ -104,6 +106,7 @@ export function parseManifest(value: unknown, folder: string): DemoManifest {
       parts.push({ id: p.id, title: bilingual(folder, p.title, `parts[${i}].title`), command: argv(folder, p.command, `parts[${i}].command`), long: p.long as boolean | undefined });
     }
   }
+  if (stop.part !== undefined && !parts.some((q) => q.id === stop.part)) fail(folder, `"stopAt.part" names no part: ${String(stop.part)}`);
   return {
     id: folder,
     topic: m.topic as DemoTopic,
@@ -111,7 +114,7 @@ export function parseManifest(value: unknown, folder: string): DemoManifest {
     run: { command: argv(folder, run.command, 'run.command'), cwd },
     observation: bilingual(folder, m.observation, 'observation'),
     panel: m.panel as DemoPanel,
-    stopAt: { file: stop.file as string, line: stop.line as number, why: bilingual(folder, stop.why, 'stopAt.why') },
+    stopAt: { file: stop.file as string, line: stop.line as number, why: bilingual(folder, stop.why, 'stopAt.why'), ...(stop.part !== undefined ? { part: stop.part as string } : {}) },
     long: m.long,
     parts,
   };
@@ -237,6 +240,8 @@ export function stepTarget(demo: Demo): { command: readonly string[]; stopAt?: {
   const file = m.stopAt.file;
   const candidates = [m.run.command, ...m.parts.filter((p) => !p.long).map((p) => p.command)];
   const stopAt = { file: join(demo.dir, file), line: m.stopAt.line };
+  const named = m.stopAt.part !== undefined ? m.parts.find((p) => p.id === m.stopAt.part) : undefined;
+  if (named) return { command: named.command, stopAt };
   const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
   if (file.endsWith('.c')) {
     const c = candidates.find((cmd) => cmd[0].includes('/') && base(cmd[0]) === base(file).slice(0, -2));
