@@ -80,8 +80,10 @@ export class ByteStreamMatcher {
       } else if (d === false) this.misfits = 0;
       const lo = Math.max(w.start, r.start), hi = Math.min(w.end, r.end);
       if (hi > lo) this.emit(w.ep, r.ep, hi - lo, lo);
-      if (w.end <= r.end) this.wi++;
-      if (r.end <= w.end) this.ri++;
+      // A consumed span is never compared again: its preview (a view on the store's blob pool) need not stay alive
+      // until the next splice of up to 1024 spans per stream.
+      if (w.end <= r.end) { w.preview = undefined; this.wi++; }
+      if (r.end <= w.end) { r.preview = undefined; this.ri++; }
     }
     // Drop consumed spans now and then so a long stream does not keep every span alive.
     if (this.wi > 1024) { this.writes.splice(0, this.wi); this.wi = 0; }
