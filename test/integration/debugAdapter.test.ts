@@ -119,7 +119,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   before(async () => {
     buildDemos();
     bin = mkdtempSync(join(tmpdir(), 'ipcscope-debug-'));
-    for (const t of ['sigusr', 'mutex', 'threads'])
+    for (const t of ['sigusr', 'mutex', 'threads', 'first_call'])
       execFileSync('gcc', ['-g', '-O0', '-pthread', '-o', join(bin, t), join(TARGETS, `${t}.c`)], { stdio: 'pipe' });
     server = createServer((socket) => {
       const s = new IpcScopeDebugSession();
@@ -282,6 +282,24 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     await c.dc.waitForEvent('terminated', 20_000);
     assert.match(c.output, /Child: EOF/);
     await c.close();
+  });
+
+  test('a breakpoint on the program\'s very first traced call stops there (the entry hold is not passed over)', async () => {
+    const src = join(TARGETS, 'first_call.c');
+    for (const setup of [
+      (c: Conversation) => c.dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line: lineOf(src, 'first traced call') }] }),
+      (c: Conversation) => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'pthread_mutex_lock' }] }),
+    ]) {
+      const c = await conversation();
+      await c.launch({ program: join(bin, 'first_call') }, () => setup(c));
+      const stop = await c.nextStop();
+      assert.match(stop.body.reason, /breakpoint$/);
+      const frames = await c.frames(stop.body.threadId!);
+      assert.match(frames[0].name, /^mutex_lock/, frames.map((f) => f.name).join(' | '));
+      assert.equal(frames[0].line, lineOf(src, 'first traced call'));
+      const pids = await c.close();
+      for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+    }
   });
 
   test('Restart ends every process of the run and starts the program again, stopping at the same breakpoint', async () => {

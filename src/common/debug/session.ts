@@ -501,8 +501,11 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       this.entryHandled = true;
       void (async () => {
         await st?.configured;
-        if (this.args?.stopOnEntry) this.reportStop({ reason: 'entry', tid: e.tid });
-        else if (!this.stopped) await this.resumeAll();
+        if (this.args?.stopOnEntry) { this.reportStop({ reason: 'entry', tid: e.tid }); return; }
+        if (this.stopped) return;
+        const bp = this.entryBreakpoint(t, e.pid, e.tid);
+        if (bp) this.reportStop({ reason: bp, tid: e.tid });
+        else await this.resumeAll();
       })();
       return;
     }
@@ -562,6 +565,15 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   private sourceConditionHolds(t: ThreadState, pid: number, tid: number): boolean {
     const all = [...this.sourceBps.values()].flat();
     if (!all.some((b) => b.condition)) return true;
+    const lines = this.stopLines(t, pid);
+    const hit = all.filter((b) => lines.has(`${b.file}:${b.line}`));
+    if (!hit.length) return true; // the shim matched a range the resolver places elsewhere (inlined code): stop
+    const ctx = this.conditionContext(t, pid, tid);
+    return hit.some((b) => !b.condition || b.condition.test(ctx) !== false);
+  }
+
+  /** file:line of every frame of a paused thread's stack (and its Python line), as breakpoints name them. */
+  private stopLines(t: ThreadState, pid: number): Set<string> {
     const store = this.collector!.store;
     this.model!.update({ flush: true }); // the process's mappings, for the resolver
     const paused = store.get(t.paused!.index);
@@ -569,11 +581,24 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     const lines = new Set(this.resolver!.resolve(pid, addrs).filter((s) => s.file && s.line).map((s) => `${basename(s.file!)}:${s.line}`));
     const py = this.model!.pythonLocation(t.paused!.index);
     if (py) lines.add(`${basename(py.file)}:${py.line}`);
-    const hit = all.filter((b) => lines.has(`${b.file}:${b.line}`));
-    if (!hit.length) return true; // the shim matched a range the resolver places elsewhere (inlined code): stop
+    return lines;
+  }
+
+  private conditionContext(t: ThreadState, pid: number, tid: number) {
     const pending = this.pendingEvent(t);
-    const ctx = { args: pending ? namedArgs(pending) : new Map<string, bigint>(), pid, tid, rootPid: this.rootPid };
-    return hit.some((b) => !b.condition || b.condition.test(ctx) !== false);
+    return { args: pending ? namedArgs(pending) : new Map<string, bigint>(), pid, tid, rootPid: this.rootPid };
+  }
+
+  /** The entry stop holds the program at its first traced call; releasing it would pass over a breakpoint on that
+   * very call (the shim checks breakpoints once, before it held the thread for the entry). */
+  private entryBreakpoint(t: ThreadState, pid: number, tid: number): 'breakpoint' | 'function breakpoint' | undefined {
+    if (!t.paused) return undefined;
+    const ctx = this.conditionContext(t, pid, tid);
+    if (this.functionBps.some((b) => b.kind === t.paused!.kind && (!b.condition || b.condition.test(ctx) !== false))) return 'function breakpoint';
+    const all = [...this.sourceBps.values()].flat();
+    if (!all.length) return undefined;
+    const lines = this.stopLines(t, pid);
+    return all.some((b) => lines.has(`${b.file}:${b.line}`) && (!b.condition || b.condition.test(ctx) !== false)) ? 'breakpoint' : undefined;
   }
 
   private requestStop(s: Stop): void {
