@@ -308,6 +308,8 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
       () => c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30 }] }));
     const first = await c.nextStop();
     assert.equal(first.body.reason, 'breakpoint');
+    // The child connects on its own schedule (blocked in its read, it may not have said hello yet): wait for it.
+    for (let i = 0; i < 100 && c.session.processIds.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     const before = c.session.processIds;
     assert.ok(before.length >= 2, `parent and child: ${before}`);
     await c.dc.restartRequest({});

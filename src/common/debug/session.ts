@@ -209,6 +209,9 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   /** The launched program (its pid) has exited: an exec keeps the pid, so its closing connection is no end. */
   private programDone = false;
 
+  /** paused events of all-stop holds waiting for the event of the thread that caused them (judgePaused). */
+  private allStopWaits = new Map<number, number>();
+
   private async maybeTerminated(): Promise<void> {
     // Ends when the program and every traced descendant are gone.
     if (!this.programDone) return;
@@ -533,6 +536,14 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (this.sourceConditionHolds(t, e.pid, e.tid)) this.reportStop({ reason: 'breakpoint', tid: e.tid });
       else if (st) void this.release(st);
       return;
+    }
+    if (reason === 'allStop' && !this.stopRequest) {
+      // Held because another thread of its process stopped in the shim (a breakpoint, a filter, a step): that
+      // thread's paused event names the reason but may be drained after this one. Judge that one, or wait for it.
+      const cause = [...this.threads.values()].find((o) => o !== t && o.conn === t.conn && !o.exited && o.paused && o.paused.reason !== 'allStop' && o.paused.reason !== 'entry');
+      if (cause) { this.judgePaused(cause.paused!.index); return; }
+      const tries = (this.allStopWaits.get(i) ?? 0) + 1;
+      if (tries <= 10) { this.allStopWaits.set(i, tries); setTimeout(() => this.judgePaused(i), 50).unref(); return; }
     }
     if (reason === 'allStop' || reason === 'pause') { this.reportStop({ reason: 'pause', tid: e.tid }); return; }
     this.reportStop({ reason, tid: e.tid });
