@@ -28,6 +28,7 @@ export class PanelService {
   private pageReplay?: PageReplay;
   private locks?: LocksData;
   private mapBuilder?: MapBuilder;
+  private mapFinalPosted = false;
   private generation = 0;
   private startNs = 0n;
   private endNs = 0n;
@@ -68,7 +69,10 @@ export class PanelService {
     this.startNs = m.firstNs ?? 0n; this.endNs = m.lastNs ?? 0n;
     if (this.kind === 'map') {
       this.mapBuilder ??= new MapBuilder(m);
-      const changed = this.mapBuilder.update();
+      // The first final refresh always posts: the webview lays a finished map out afresh (live, it only adds nodes),
+      // even when the last live refresh already saw every object.
+      const changed = this.mapBuilder.update() || (final && !this.mapFinalPosted);
+      if (final) this.mapFinalPosted = true;
       if (changed) this.generation++;
       return changed;
     }
