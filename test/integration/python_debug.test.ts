@@ -20,7 +20,7 @@ let server: Server;
 let port = 0;
 const sessions: IpcScopeDebugSession[] = [];
 
-describe('ipcscope debug adapter on a Python script', { skip: whyNoShim(), timeout: 120_000 }, () => {
+describe('ipcscope debug adapter on a Python script', { skip: whyNoShim(), timeout: 300_000 }, () => {
   before(async () => {
     server = createServer((socket) => {
       const s = new IpcScopeDebugSession();
