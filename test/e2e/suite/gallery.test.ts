@@ -136,7 +136,7 @@ describe('demo gallery', function () {
     assert.equal(s.exit?.code, 0, s.terminal?.transcript);
     assert.ok(s.terminal!.transcript.includes('abba: deadlock'), s.terminal!.transcript);
     a.sessions.setCurrent(s);
-    const f = await waitFor('the deadlock finding', () => a.views.findings.findings().find((x) => x.detail === 'deadlock'), 10_000);
+    const f = await waitFor('the deadlock finding', () => a.views.findings.findings().find((x) => x.detail === 'deadlock'), 30_000);
     assert.equal(f.severity, 'error');
     assert.match(f.title, /mutex_lock/);
     await waitFor('the locks panel beside the timeline', () => panelTab('ipcScope.locks'), 15_000);
