@@ -5,7 +5,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { demoProgram, loadDemos, stepTarget } from '../../src/host/gallery/manifests';
@@ -15,15 +14,16 @@ import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/co
 import { TraceModel } from '../../src/common/model';
 import { ENUMS, kindId, PHASE } from '../../src/common/vocabulary';
 import { ROOT, whyNoShim } from '../helpers/record';
+import { startAdapterServer, type AdapterServer } from '../helpers/dap';
 import { buildDemos } from './demoSupport';
 
 const TARGETS = join(ROOT, 'test/integration/debugTargets');
 const PIPE = join(ROOT, 'demos/pipe/build/pipe');
 const PIPE_C = join(ROOT, 'demos/pipe/pipe.c');
 let bin = '';
-let server: Server;
+let server: AdapterServer;
 let port = 0;
-const sessions: IpcScopeDebugSession[] = [];
+let sessions: IpcScopeDebugSession[] = [];
 
 /** 1-based line of the first line of `file` containing `text`. */
 function lineOf(file: string, text: string): number {
@@ -121,14 +121,9 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     bin = mkdtempSync(join(tmpdir(), 'ipcscope-debug-'));
     for (const t of ['sigusr', 'mutex', 'threads', 'first_call', 'cow_hold'])
       execFileSync('gcc', ['-g', '-O0', '-pthread', '-o', join(bin, t), join(TARGETS, `${t}.c`)], { stdio: 'pipe' });
-    server = createServer((socket) => {
-      const s = new IpcScopeDebugSession();
-      sessions.push(s);
-      s.setRunAsServer(true);
-      s.start(socket, socket);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    server = await startAdapterServer();
+    port = server.port;
+    sessions = server.sessions;
   });
   // A failed test leaves its conversation open: end it here, or its programs and collector outlive the run.
   after(async () => {

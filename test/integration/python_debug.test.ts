@@ -4,11 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { IpcScopeDebugSession } from '../../src/common/debug/session';
+import { startAdapterServer, type AdapterServer } from '../helpers/dap';
 import { ROOT, whyNoShim } from '../helpers/record';
 
 const SCRIPT = join(ROOT, 'test/fixtures/python/pipe_fork.py');
@@ -16,20 +15,13 @@ const SCRIPT = join(ROOT, 'test/fixtures/python/pipe_fork.py');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const lineOf = (marker: string) => readFileSync(SCRIPT, 'utf8').split('\n').findIndex((l) => l.includes(`# @${marker}`)) + 1;
 
-let server: Server;
+let server: AdapterServer;
 let port = 0;
-const sessions: IpcScopeDebugSession[] = [];
 
 describe('ipcscope debug adapter on a Python script', { skip: whyNoShim(), timeout: 300_000 }, () => {
   before(async () => {
-    server = createServer((socket) => {
-      const s = new IpcScopeDebugSession();
-      sessions.push(s);
-      s.setRunAsServer(true);
-      s.start(socket, socket);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    server = await startAdapterServer();
+    port = server.port;
   });
   after(() => { server?.close(); });
 

@@ -5,9 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { api, waitFor, alive, EXTENSION_ID } from './helpers';
+import { api, waitFor, alive, nextIpcScopeStop, EXTENSION_ID } from './helpers';
 
-interface StoppedBody { reason: string; threadId: number }
 
 describe('stepping (ipcscope debug type)', function () {
   this.timeout(90_000);
@@ -19,13 +18,7 @@ describe('stepping (ipcscope debug type)', function () {
     const src = vscode.Uri.file(join(root, 'demos/pipe/pipe.c'));
     const bp = new vscode.SourceBreakpoint(new vscode.Location(src, new vscode.Position(29, 0)));
     vscode.debug.addBreakpoints([bp]);
-    let resolveStop!: (v: { session: vscode.DebugSession; body: StoppedBody }) => void;
-    const stopped = new Promise<{ session: vscode.DebugSession; body: StoppedBody }>((r) => { resolveStop = r; });
-    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('ipcscope', {
-      createDebugAdapterTracker: (session) => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: StoppedBody }) => { if (m.type === 'event' && m.event === 'stopped' && m.body) resolveStop({ session, body: m.body }); },
-      }),
-    });
+    const { stopped, tracker } = nextIpcScopeStop();
     try {
       const sessionsBefore = a.sessions.sessions.length;
       const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {

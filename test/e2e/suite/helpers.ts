@@ -36,3 +36,18 @@ export function alive(pid: number): boolean {
   try { process.kill(pid, 0); } catch { return false; }
   try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
 }
+
+export interface StoppedBody { reason: string; threadId: number }
+
+/** Resolves with the first `stopped` event any ipcscope debug session sends (through a debug adapter tracker);
+ * dispose() the returned tracker when done. */
+export function nextIpcScopeStop(): { stopped: Promise<{ session: vscode.DebugSession; body: StoppedBody }>; tracker: vscode.Disposable } {
+  let resolveStop!: (v: { session: vscode.DebugSession; body: StoppedBody }) => void;
+  const stopped = new Promise<{ session: vscode.DebugSession; body: StoppedBody }>((r) => { resolveStop = r; });
+  const tracker = vscode.debug.registerDebugAdapterTrackerFactory('ipcscope', {
+    createDebugAdapterTracker: (session) => ({
+      onDidSendMessage: (m: { type: string; event?: string; body?: StoppedBody }) => { if (m.type === 'event' && m.event === 'stopped' && m.body) resolveStop({ session, body: m.body }); },
+    }),
+  });
+  return { stopped, tracker };
+}

@@ -5,9 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, waitFor, alive, EXTENSION_ID } from './helpers';
+import { api, waitFor, alive, nextIpcScopeStop, EXTENSION_ID } from './helpers';
 
-interface StoppedBody { reason: string; threadId: number }
 
 describe('Python targets (F5 on a .py file)', function () {
   this.timeout(90_000);
@@ -22,13 +21,7 @@ describe('Python targets (F5 on a .py file)', function () {
     await vscode.window.showTextDocument(uri);
     const bp = new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(line0, 0)));
     vscode.debug.addBreakpoints([bp]);
-    let resolveStop!: (v: { session: vscode.DebugSession; body: StoppedBody }) => void;
-    const stopped = new Promise<{ session: vscode.DebugSession; body: StoppedBody }>((r) => { resolveStop = r; });
-    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('ipcscope', {
-      createDebugAdapterTracker: (session) => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: StoppedBody }) => { if (m.type === 'event' && m.event === 'stopped' && m.body) resolveStop({ session, body: m.body }); },
-      }),
-    });
+    const { stopped, tracker } = nextIpcScopeStop();
     try {
       const before = a.sessions.sessions.length;
       const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
