@@ -22,7 +22,7 @@ export const REVEAL_COMMAND = 'ipcScope.revealInTimeline';
 
 interface Attached {
   panel: vscode.WebviewPanel; host: TimelineSession | undefined; session: TraceSession; disposables: vscode.Disposable[]; selected?: number | null;
-  /** A reveal asked for before the panel's session host exists (a debugger stop opening the timeline): the latest wins. */
+  /** A reveal asked for before the panel's session host exists (Step Back opening the timeline): the latest wins. */
   pendingReveal?: RevealTarget;
 }
 

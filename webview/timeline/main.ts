@@ -1004,8 +1004,7 @@ host.onMessage((m: ToWebviewMessage) => {
       cache.clear(); overviewTile = null;
       perf.initAt = performance.now(); perf.firstFullRenderAt = 0; perf.marks = {}; document.body.dataset.ready = '0';
       applyHeader(m.header, true);
-      if (revealAfterInit) { const t = revealAfterInit; revealAfterInit = null; void reveal(t); }
-      else if (selected !== null) void select(selected);
+      if (selected !== null) void select(selected);
       break;
     case 'grow': applyHeader(m.header, false); break;
     case 'reveal': void reveal(m.target); break;
@@ -1015,11 +1014,8 @@ host.onMessage((m: ToWebviewMessage) => {
   }
 });
 
-/** A reveal that came before the first header (the panel was just opened for it): applied once the header is in. */
-let revealAfterInit: RevealTarget | null = null;
-
 async function reveal(t: RevealTarget): Promise<void> {
-  if (!header) { revealAfterInit = t; return; }
+  if (!header) return;
   if (t.type === 'event') await select(t.index, true);
   else if (t.type === 'process') {
     const l = header.lanes.find((x) => x.kind === 'process' && x.pid === t.pid);
