@@ -3,13 +3,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { buildPagesData, classifyPagemapEntry, countersAt, createPageReplay, PageGridReplay, PageState, PAGE_STATE_NAMES, type PagesData } from '../../src/common/panels/pages';
+import { buildPagesData as packModel, classifyPagemapEntry, countersAt, PageGridReplay, PageState, PAGE_STATE_NAMES, type PagesData } from '../../src/common/panels/pages';
 import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder, pagemapBlob, PM } from './panels-fixture';
 import { kindId } from '../../src/common/vocabulary';
 import { ROOT, recordProgram, whyNoShim } from '../helpers/record';
+import { TraceModel } from '../../src/common/model/model';
 
 const A = 0x7f0000000000n, PAGES = 8;
+/** The panel's data from the trace model of a whole trace (or from a given model as it is). */
+function buildPagesData(input: EventSource | TraceModel): PagesData {
+  if (input instanceof TraceModel) return packModel(input);
+  const m = new TraceModel(input);
+  m.update({ flush: true });
+  return packModel(m);
+}
 function counts(data: PagesData, mappingId: string, ts: bigint): Record<string, number> {
   const r = new PageGridReplay(data.grids.get(mappingId)!);
   r.seek(ts);
@@ -161,8 +169,8 @@ test('recorded CoW demo: the child grid goes from all shared to all copied', asy
   } finally { r.cleanup(); }
 });
 
-test('live: one replay follows a growing trace, replaying only the new page events, and ends equal to a full replay', () => {
-  // The copy-on-write run with 50 ms between steps, so the live replay's 100 ms lag lets earlier steps through.
+test('live: the model follows a growing trace page event by page event, and ends equal to a build of the whole trace', () => {
+  // The copy-on-write run with 50 ms between steps, so the live model's 100 ms lag lets earlier steps through.
   const b = new TraceBuilder();
   const ms = (n: number) => BigInt(n) * 50_000_000n;
   const parent = b.image(100, { exe: '/demo/cow' });
@@ -174,19 +182,17 @@ test('live: one replay follows a growing trace, replaying only the new page even
   const store = b.build();
   let limit = 0;
   const view: EventSource = { get count() { return Math.min(limit, store.count); }, get: (i) => store.get(i), connections: () => store.connections() };
-  const replay = createPageReplay(view);
-  const drain = <T>(g: Generator<void, T, void>): T => { for (;;) { const r = g.next(); if (r.done) return r.value; } };
+  const model = new TraceModel(view, { live: true });
   const id = `${parent}:${'0x' + A.toString(16)}`;
   const seen: number[] = [];
   for (limit = 4; limit <= store.count; limit += 4) {
-    drain(replay.feed());
-    const d = drain(replay.pack());
-    seen.push(d.grids.get(id)?.changeTs.length ?? 0);
+    model.update();
+    seen.push(buildPagesData(model).grids.get(id)?.changeTs.length ?? 0);
   }
   assert.ok(seen.some((n) => n > 0 && n < seen[seen.length - 1]), `the parent's grid grew step by step: ${seen.join(' ')}`);
   limit = store.count;
-  drain(replay.feed(true));
-  const live = drain(replay.pack());
-  assert.deepEqual(live, buildPagesData(store), 'the live replay ends where a replay of the whole trace does');
+  model.update({ flush: true });
+  const live = buildPagesData(model);
+  assert.deepEqual(live, buildPagesData(store), 'the live model ends where a build from the whole trace does');
   assert.deepEqual(counts(live, id, ms(25)), { shared: PAGES }, 'after fork every parent page is shared');
 });

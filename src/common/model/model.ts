@@ -12,7 +12,7 @@ import {
 } from './kinds';
 import { ByteStreamMatcher, MessageMatcher, PriorityQueueMatcher, type Endpoint } from './matchers';
 import { LaneIndex } from './lanes';
-import { PageModel } from './pages';
+import { PageModel, PAGE_KIND } from './pages';
 import type {
   Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
 } from './types';
@@ -552,11 +552,11 @@ export class TraceModel {
       case K.fatalSignal: { const p = this.proc(e.pid, e.ts); p.signal = Number(a[0]); return; }
       case K.threadStart: return;
       case K.threadExit: { const t = this.thread(e.pid, e.tid, e.ts); t.endNs = e.ts; return; }
-      case K.fork: if (ok && s64(e.result) > 0) this.onFork(e, s64(e.result)); return;
+      case K.fork: this.pages.event(e, this.source); if (ok && s64(e.result) > 0) this.onFork(e, s64(e.result)); return;
       case K.spawn: if (ok) { const c = this.proc(Number(a[0]), e.ts); c.ppid = e.pid; this.linkChild(e.pid, c.pid); } return;
       case K.exec: if (e.phase === PHASE.begin) this.ps(e.pid).pendingExec = { index: e.index, argv: blobStrings(e.blob).slice(1) }; else this.ps(e.pid).pendingExec = undefined; return;
       case K.wait: if (isEnd && ok && s64(e.result) > 0) this.onReaped(s64(e.result), Number(a[2]), e); if (wait && isEnd && s64(e.result) > 0) wait.by = this.procEndpoint(s64(e.result), e.ts); return;
-      case K.mapping: return this.onMapping(e);
+      case K.mapping: this.pages.event(e, this.source); return this.onMapping(e);
       case K.open: if (ok) this.addFd(e, s64(e.result), this.inodeObj(e, Number(a[3]), a[4], a[5], blobText(e.blob)), accEnd(Number(a[1])), (Number(a[1]) & O_CLOEXEC) !== 0, 'open'); return;
       case K.close: if (ok) this.closeFd(e.pid, Number(a[0]), e); return;
       case K.dup: if (ok) this.onDup(e); return;
@@ -601,8 +601,8 @@ export class TraceModel {
       case K.semctl: this.touch(this.sysvObj('sysvsem', a[0], e.ts), e); return;
       case K.semop: return this.onSemop(e, ok, wait);
       case K.shmOpen: if (ok) this.addFd(e, s64(e.result), this.obj(this.ik(a[2], a[3]), 'shm', e.ts, blobText(e.blob)), accEnd(Number(a[0])), true, 'shm_open'); return;
-      case K.mmap: if (ok) this.onMmap(e); return;
-      case K.munmap: if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
+      case K.mmap: this.pages.event(e, this.source); if (ok) this.onMmap(e); return;
+      case K.munmap: this.pages.event(e, this.source); if (ok) { const ps = this.ps(e.pid); const lo = a[0], hi = a[0] + a[1]; ps.shared = ps.shared.filter((m) => m.end <= lo || m.start >= hi); } return;
       case K.epollCtl: if (ok) this.onEpollCtl(e); return;
       case K.select: case K.poll: case K.epollWait: return this.onReadinessWait(e, wait);
       case K.epollCreate: if (ok) {
@@ -633,9 +633,8 @@ export class TraceModel {
         return;
       case K.semPost: if (ok) this.release(this.lockFor(e, a[0], 'semaphore'), e, true); return;
       case K.flock: case K.fcntlLock: case K.lockf: return this.onFileLock(e, wait);
-      case K.pageFault: this.pages.fault(e.pid, e.ts, e.index, a[0], a[2] !== 0n); return;
-      case K.pageSnapshot: this.pages.chunk(e.pid, e.ts, e.index, a, e.blob); return;
-      case K.snapshotDone: this.pages.done(e.pid, a[0]); return;
+      case K.pageFault: case K.pageSnapshot: case K.snapshotDone: case K.shmat: case PAGE_KIND.shmdt: case PAGE_KIND.mprotect: case PAGE_KIND.shimInfo:
+        this.pages.event(e, this.source); return;
       default: return;
     }
   }

@@ -2,6 +2,8 @@
 // sampled in between. A page is absent, present and private, present and shared with another process, copied (a
 // fault hit a page that was shared: a copy-on-write break), or swapped.
 import type { PageCounts, PageState, SharingMethod } from './types';
+import type { ConnectionInfo, EventSource, TraceEvent } from '../traceEvent';
+import { argIndex, kindId } from '../vocabulary';
 
 const PRESENT = 1n << 63n, SWAPPED = 1n << 62n, EXCLUSIVE = 1n << 56n, PFN_MASK = (1n << 55n) - 1n;
 export const PAGE_SIZE = 4096n;
@@ -32,6 +34,17 @@ export class PageModel {
   private latestByTrack = new Map<PageTrack, Snapshot>();
   private version = 0;
   readonly faultCounts = new Map<number, { minor: number; major: number }>();
+  /** Per image: its mappings and their page grids over time (the page-table panel reads these). */
+  readonly mappings = new PageMappings();
+
+  /** One event of a page-related kind (PAGE_EVENT_KINDS), in time order. */
+  event(e: TraceEvent, source: EventSource): void {
+    const a = e.args;
+    if (e.kind === PAGE_KIND.pageFault) this.fault(e.pid, e.ts, e.index, a[0], a[2] !== 0n);
+    else if (e.kind === PAGE_KIND.pageSnapshot) this.chunk(e.pid, e.ts, e.index, a, e.blob);
+    else if (e.kind === PAGE_KIND.snapshotDone) this.done(e.pid, a[0]);
+    this.mappings.event(e, source);
+  }
 
   trackList(pid?: number): PageTrack[] {
     if (pid !== undefined) return [...(this.tracks.get(pid)?.values() ?? [])];
@@ -206,4 +219,465 @@ function firstAfter<T extends { ts: bigint }>(a: T[], ts: bigint): number {
   let lo = 0, hi = a.length;
   while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid].ts <= ts) lo = mid + 1; else hi = mid; }
   return lo;
+}
+
+// ---------------------------------------------------------------- mappings and page grids (the page-table panel)
+//
+// Per process image (connection): its mappings as /proc/PID/maps would list them (from the shim's mapping events,
+// mmap/munmap/mprotect and System V shm), and per mapping a grid of page states over time, kept as it changes (from
+// snapshots, faults and fork) with per-snapshot page flags for the hover read-out and RSS/PSS counters over time.
+// Fed by TraceModel.handle() in time order, one event at a time, so a live model keeps it up to date as it goes.
+
+/** A grid cell's state, in drawing order (stored in Uint8Arrays). Unlike PageState (the debugger's view of anonymous
+ *  memory) file-backed pages are told apart, clean or written. */
+export const CellState = { NotPresent: 0, Private: 1, Shared: 2, Copied: 3, FileClean: 4, FileDirty: 5 } as const;
+export type CellStateValue = (typeof CellState)[keyof typeof CellState];
+export const CELL_STATE_NAMES = ['notPresent', 'private', 'shared', 'copied', 'fileClean', 'fileDirty'] as const;
+
+/** Per-page flags kept from a snapshot (for the hover read-out). */
+export const PageFlag = { Present: 1, Exclusive: 2, FileOrSharedAnon: 4, Swapped: 8, SoftDirty: 16 } as const;
+
+// /proc/PID/pagemap entry bits not named above (Documentation/admin-guide/mm/pagemap.rst).
+const FILE_PAGE = 1n << 61n, SOFT_DIRTY = 1n << 55n;
+// mmap flags (asm-generic/mman-common.h)
+const MAP_SHARED = 0x01n, MAP_ANONYMOUS = 0x20n;
+
+/** The state a pagemap entry shows, given what backs the mapping. */
+export function classifyPagemapEntry(entry: bigint, mapcount: number | undefined, m: { fileBacked: boolean; shared: boolean }): CellStateValue {
+  if (!(entry & PRESENT)) return CellState.NotPresent;
+  const filePage = (entry & FILE_PAGE) !== 0n;
+  // A present page without the file bit in a file mapping is an anonymous copy: the mapping was written (dirty).
+  if (m.fileBacked) return filePage ? CellState.FileClean : CellState.FileDirty;
+  if (filePage) return CellState.Shared; // shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, shm)
+  if (mapcount !== undefined) return mapcount > 1 ? CellState.Shared : CellState.Private;
+  return entry & EXCLUSIVE ? CellState.Private : CellState.Shared;
+}
+
+function pageFlags(entry: bigint): number {
+  return (entry & PRESENT ? PageFlag.Present : 0) | (entry & EXCLUSIVE ? PageFlag.Exclusive : 0)
+    | (entry & FILE_PAGE ? PageFlag.FileOrSharedAnon : 0) | (entry & SWAPPED ? PageFlag.Swapped : 0)
+    | (entry & SOFT_DIRTY ? PageFlag.SoftDirty : 0);
+}
+
+const isResident = (s: number) => s !== CellState.NotPresent;
+const isPrivate = (s: number) => s === CellState.Private || s === CellState.Copied || s === CellState.FileDirty;
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const permString = (prot: bigint, shared: boolean): string =>
+  `${prot & 1n ? 'r' : '-'}${prot & 2n ? 'w' : '-'}${prot & 4n ? 'x' : '-'}${shared ? 's' : 'p'}`;
+
+type Typed = Int32Array | Uint8Array | Float64Array | BigInt64Array | BigUint64Array;
+/** An append-only typed column: a grid's history costs bytes per change, not a JS value each (the model lives as long
+ *  as the session), and packing it for the webview is one copy. */
+export class Column<A extends Typed> {
+  private data: A;
+  length = 0;
+  constructor(private readonly make: (n: number) => A) { this.data = make(16); }
+  push(v: A[number]): void {
+    if (this.length === this.data.length) {
+      const d = this.make(this.data.length * 2);
+      (d as unknown as { set(a: A): void }).set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  at(i: number): A[number] { return this.data[i]; }
+  set(i: number, v: A[number]): void { this.data[i] = v; }
+  /** A copy of the values so far. */
+  packed(): A { return this.data.slice(0, this.length) as A; }
+}
+const i32 = (n: number) => new Int32Array(n), u8 = (n: number) => new Uint8Array(n), f64 = (n: number) => new Float64Array(n);
+const i64 = (n: number) => new BigInt64Array(n), u64 = (n: number) => new BigUint64Array(n);
+
+/** One mapping's page grid over time. */
+export class PageGrid {
+  /** State changes in time order: at changeTs[i] page changePage[i] became changeState[i] (changeFault[i]: index into
+   *  the fault columns of the fault that caused it, -1 for a snapshot, fork or unmap). */
+  readonly changeTs = new Column(i64); readonly changePage = new Column(i32);
+  readonly changeState = new Column(u8); readonly changeFault = new Column(i32);
+  readonly faultTs = new Column(i64); readonly faultPage = new Column(i32);
+  readonly faultIp = new Column(u64); readonly faultMajor = new Column(u8);
+  /** Per snapshot: its time, and per page its flags (PageFlag), frame number (when readable) and map count (when
+   *  readable; empty arrays otherwise). */
+  readonly snapTs: bigint[] = [];
+  readonly snapFlags: Uint8Array[] = [];
+  readonly snapPfn: BigUint64Array[] = [];
+  readonly snapMapcount: Uint8Array[] = [];
+  hasPfn = false;
+  lastSeq?: bigint;
+  constructor(readonly pageCount: number) {}
+  change(ts: bigint, page: number, state: number, fault: number): void {
+    this.changeTs.push(ts); this.changePage.push(page); this.changeState.push(state); this.changeFault.push(fault);
+  }
+}
+
+/** A mapping of one process image as the panel lists it. */
+export interface PageMapping {
+  readonly conn: number;
+  readonly pid: number;
+  readonly start: bigint;
+  readonly end: bigint;
+  /** rwxp/rwxs as in /proc/PID/maps. */
+  perms: string;
+  shared: boolean;
+  fileBacked: boolean;
+  /** Backing file, [heap], [stack], /SYSV for System V shm, or '' for anonymous memory. */
+  path: string;
+  firstNs: bigint;
+  /** Every page's state after the last event handled (empty when the mapping is too large to follow). */
+  readonly cur: Uint8Array;
+  /** Absent for a mapping larger than maxGridPages (reserved address space): listed, not followed. */
+  grid?: PageGrid;
+}
+
+/** Counters of one image over time, as `ps`/`free` would print them. */
+export class PageCounters {
+  resident = 0; shared = 0; priv = 0; minor = 0; major = 0;
+  /** Proportional set size in pages at the latest snapshot (NaN where map counts were not readable). */
+  pss = NaN;
+  readonly ts = new Column(i64); readonly residentAt = new Column(i32); readonly sharedAt = new Column(i32);
+  readonly privateAt = new Column(i32); readonly pssAt = new Column(f64); readonly minorAt = new Column(i32); readonly majorAt = new Column(i32);
+  /** Records the current values at `ts` (a second point at the same time overwrites the first). */
+  point(ts: bigint): void {
+    const n = this.ts.length;
+    if (n && this.ts.at(n - 1) === ts) {
+      this.residentAt.set(n - 1, this.resident); this.sharedAt.set(n - 1, this.shared); this.privateAt.set(n - 1, this.priv);
+      this.pssAt.set(n - 1, this.pss); this.minorAt.set(n - 1, this.minor); this.majorAt.set(n - 1, this.major);
+      return;
+    }
+    this.ts.push(ts); this.residentAt.push(this.resident); this.sharedAt.push(this.shared); this.privateAt.push(this.priv);
+    this.pssAt.push(this.pss); this.minorAt.push(this.minor); this.majorAt.push(this.major);
+  }
+}
+
+/** The kinds PageModel.event() reads (TraceModel forwards these). */
+export const PAGE_KIND = {
+  mapping: kindId('mapping'), mmap: kindId('mmap'), munmap: kindId('munmap'), mprotect: kindId('mprotect'), fork: kindId('fork'),
+  pageFault: kindId('page_fault'), pageSnapshot: kindId('page_snapshot'), snapshotDone: kindId('snapshot_done'), shimInfo: kindId('shim_info'),
+  shmat: kindId('shmat'), shmdt: kindId('shmdt'),
+};
+const A = {
+  mapStart: argIndex('mapping', 'start'), mapEnd: argIndex('mapping', 'end'), mapProt: argIndex('mapping', 'prot'),
+  mapShared: argIndex('mapping', 'shared'), mapIno: argIndex('mapping', 'ino'),
+  mmapLen: argIndex('mmap', 'length'), mmapProt: argIndex('mmap', 'prot'), mmapFlags: argIndex('mmap', 'flags'), mmapIno: argIndex('mmap', 'ino'),
+  munmapAddr: argIndex('munmap', 'addr'), munmapLen: argIndex('munmap', 'length'),
+  mprotectAddr: argIndex('mprotect', 'addr'), mprotectLen: argIndex('mprotect', 'length'), mprotectProt: argIndex('mprotect', 'prot'),
+  pfAddr: argIndex('page_fault', 'addr'), pfIp: argIndex('page_fault', 'ip'), pfMajor: argIndex('page_fault', 'major'),
+  psStart: argIndex('page_snapshot', 'mapStart'), psEnd: argIndex('page_snapshot', 'mapEnd'), psFirst: argIndex('page_snapshot', 'firstPage'),
+  psCount: argIndex('page_snapshot', 'pageCount'), psHasPfn: argIndex('page_snapshot', 'hasPfn'), psSeq: argIndex('page_snapshot', 'seq'),
+  psHasMapcount: argIndex('page_snapshot', 'hasMapcount'),
+  shmatSize: argIndex('shmat', 'size'), shmdtAddr: argIndex('shmdt', 'addr'),
+  infoPfn: argIndex('shim_info', 'pfnReadable'),
+};
+const textDecoder = new TextDecoder();
+/** Mappings larger than this many pages are listed but not followed (reserved address space). */
+const MAX_GRID_PAGES = 1 << 20;
+const blobText = (e: TraceEvent): string => (e.blob ? textDecoder.decode(e.blob) : '');
+
+/**
+ * The mappings and page grids of every image. Connections (images) come from the event source: a forked child
+ * image belongs to the latest image of its parent pid started before it, and the two are side-by-side partners.
+ */
+export class PageMappings {
+  /** Current mappings per image, sorted by start. */
+  private live = new Map<number, PageMapping[]>();
+  /** Every mapping by id (`${conn}:${start hex}`), unmapped ones too: their history stays on the timeline. */
+  readonly all = new Map<string, PageMapping>();
+  /** Mappings whose history continues in a larger one the kernel merged them into. */
+  readonly merged = new Set<string>();
+  readonly counters = new Map<number, PageCounters>();
+  /** Why frame numbers, faults or snapshots are missing, per image (the shim's shim_info notes and our own). */
+  readonly notes = new Map<number, string[]>();
+  readonly hasPfn = new Map<number, boolean>();
+  /** Images that sent at least one page_snapshot. */
+  readonly snapshotted = new Set<number>();
+  /** Code mappings per image, kept after unmapping, for module+offset labels of fault sites. */
+  readonly code = new Map<number, { start: bigint; end: bigint; path: string }[]>();
+  private source?: EventSource;
+  private knownConns = -1;
+  private pidOf = new Map<number, number>();
+  private parentOf = new Map<number, number>();
+  private childrenOf = new Map<number, number[]>();
+
+  forkParent(conn: number): number | undefined { this.refreshImages(); return this.parentOf.get(conn); }
+  forkChildren(conn: number): readonly number[] { this.refreshImages(); return this.childrenOf.get(conn) ?? []; }
+  /** The image's current mapping holding `addr`. */
+  mappingAt(conn: number, addr: bigint): PageMapping | undefined {
+    const list = this.live.get(conn);
+    if (!list) return undefined;
+    let lo = 0, hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, m = list[mid];
+      if (addr < m.start) hi = mid - 1; else if (addr >= m.end) lo = mid + 1; else return m;
+    }
+    return undefined;
+  }
+  /** "libfoo.so+0x1234" for a code address of an image (the binary's name and the offset into its mapping). */
+  moduleOffset(conn: number, ip: bigint): string {
+    for (const m of this.code.get(conn) ?? []) if (ip >= m.start && ip < m.end) return `${m.path.split('/').pop() || '?'}+${hex(ip - m.start)}`;
+    return hex(ip);
+  }
+
+  event(e: TraceEvent, source: EventSource): void {
+    this.source = source;
+    const conn = e.conn;
+    switch (e.kind) {
+      case PAGE_KIND.shimInfo: {
+        const text = blobText(e).trim();
+        if (text) this.note(conn, text);
+        this.hasPfn.set(conn, (this.hasPfn.get(conn) ?? false) || e.args[A.infoPfn] !== 0n);
+        return;
+      }
+      case PAGE_KIND.mapping: {
+        const start = e.args[A.mapStart], end = e.args[A.mapEnd], shared = e.args[A.mapShared] !== 0n;
+        const path = blobText(e);
+        const fileBacked = e.args[A.mapIno] !== 0n && !path.startsWith('[') && !path.startsWith('/dev/zero') && !path.startsWith('/SYSV');
+        this.add(conn, e.pid, start, end, permString(e.args[A.mapProt], shared), shared, fileBacked && !path.startsWith('/dev/shm/'), path, e.ts);
+        return;
+      }
+      case PAGE_KIND.mmap: {
+        if (e.err || e.result === -1n) return;
+        const start = BigInt.asUintN(64, e.result), len = (e.args[A.mmapLen] + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
+        const flags = e.args[A.mmapFlags], shared = (flags & MAP_SHARED) !== 0n, anon = (flags & MAP_ANONYMOUS) !== 0n;
+        this.add(conn, e.pid, start, start + len, permString(e.args[A.mmapProt], shared), shared, !anon && e.args[A.mmapIno] !== 0n, '', e.ts);
+        return;
+      }
+      case PAGE_KIND.shmat: {
+        if (e.err) return;
+        const start = BigInt.asUintN(64, e.result), len = (e.args[A.shmatSize] + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
+        if (len > 0n) this.add(conn, e.pid, start, start + len, 'rw-s', true, false, '/SYSV', e.ts);
+        return;
+      }
+      case PAGE_KIND.munmap: case PAGE_KIND.shmdt: {
+        if (e.err) return;
+        const addr = e.kind === PAGE_KIND.munmap ? e.args[A.munmapAddr] : e.args[A.shmdtAddr];
+        const m = this.mappingAt(conn, addr);
+        if (m && (e.kind === PAGE_KIND.shmdt || (m.start === addr && addr + e.args[A.munmapLen] >= m.end))) this.remove(m, e.ts);
+        return;
+      }
+      case PAGE_KIND.mprotect: {
+        // A whole mapping changes its permissions; part of one splits it, which the next mapping list shows.
+        if (e.err) return;
+        const addr = e.args[A.mprotectAddr], m = this.mappingAt(conn, addr);
+        if (m && m.start === addr && addr + e.args[A.mprotectLen] >= m.end) m.perms = permString(e.args[A.mprotectProt], m.shared);
+        return;
+      }
+      case PAGE_KIND.fork: return this.fork(conn, e);
+      case PAGE_KIND.pageFault: return this.fault(conn, e);
+      case PAGE_KIND.pageSnapshot: return this.snapshot(conn, e);
+      case PAGE_KIND.snapshotDone: {
+        // PSS needs map counts: the sum of 1/mapcount over the present pages of the image's latest snapshot rows.
+        let pss = 0, known = false;
+        for (const m of this.live.get(conn) ?? []) {
+          const g = m.grid;
+          if (!g || !g.snapTs.length) continue;
+          const mc = g.snapMapcount[g.snapTs.length - 1], fl = g.snapFlags[g.snapTs.length - 1];
+          if (!mc.length) continue;
+          known = true;
+          for (let p = 0; p < mc.length; p++) if (fl[p] & PageFlag.Present) pss += 1 / Math.max(1, mc[p]);
+        }
+        const c = this.counter(conn);
+        c.pss = known ? pss : NaN;
+        c.point(e.ts);
+        return;
+      }
+    }
+  }
+
+  counter(conn: number): PageCounters {
+    let c = this.counters.get(conn);
+    if (!c) this.counters.set(conn, (c = new PageCounters()));
+    return c;
+  }
+
+  private note(conn: number, text: string): void {
+    (this.notes.get(conn) ?? this.notes.set(conn, []).get(conn)!).push(text);
+  }
+
+  private refreshImages(): void {
+    const conns = this.source?.connections() ?? [];
+    if (conns.length === this.knownConns) return;
+    this.knownConns = conns.length;
+    this.parentOf.clear(); this.childrenOf.clear(); this.pidOf.clear();
+    for (const c of conns) this.pidOf.set(c.conn, c.pid);
+    for (const c of conns) {
+      if (c.origin !== 'fork' && c.origin !== 'vfork' && c.origin !== 'clone') continue;
+      let best: ConnectionInfo | undefined;
+      for (const p of conns) if (p.pid === c.ppid && p.startNs <= c.startNs && (!best || p.startNs > best.startNs)) best = p;
+      if (best) { this.parentOf.set(c.conn, best.conn); (this.childrenOf.get(best.conn) ?? this.childrenOf.set(best.conn, []).get(best.conn)!).push(c.conn); }
+    }
+  }
+
+  private setState(m: PageMapping, page: number, state: number, ts: bigint, fault: number): void {
+    const old = m.cur[page];
+    if (old === state) return;
+    m.cur[page] = state;
+    const c = this.counter(m.conn);
+    c.resident += (isResident(state) ? 1 : 0) - (isResident(old) ? 1 : 0);
+    c.shared += (state === CellState.Shared ? 1 : 0) - (old === CellState.Shared ? 1 : 0);
+    c.priv += (isPrivate(state) ? 1 : 0) - (isPrivate(old) ? 1 : 0);
+    m.grid!.change(ts, page, state, fault);
+  }
+
+  /** After a copy-on-write break, the one other image that shared the page now maps the original alone. */
+  private partnerKeepsPage(conn: number, m: PageMapping, page: number, ts: bigint): void {
+    const parent = this.forkParent(conn);
+    const rel = [...(parent !== undefined ? [parent] : []), ...this.forkChildren(conn)]
+      .map((r) => this.mappingAt(r, m.start))
+      .filter((r): r is PageMapping => !!r?.grid && r.cur.length === m.cur.length && r.cur[page] === CellState.Shared);
+    if (rel.length === 1) { this.setState(rel[0], page, CellState.Private, ts, -1); this.counter(rel[0].conn).point(ts); }
+  }
+
+  private add(conn: number, pid: number, start: bigint, end: bigint, perms: string, shared: boolean, fileBacked: boolean, path: string, ts: bigint): PageMapping {
+    const list = this.live.get(conn) ?? this.live.set(conn, []).get(conn)!;
+    const existing = list.find((m) => m.start === start);
+    if (existing && existing.end === end) {
+      // Same range seen again (e.g. the mapping list sent before each snapshot): refresh what backs it.
+      Object.assign(existing, { perms, shared, fileBacked, path: path || existing.path });
+      return existing;
+    }
+    // The kernel merges an anonymous mapping with a compatible neighbour (one line in /proc/PID/maps): a range that
+    // contains known mappings of the same kind continues their history. Anything else overlapped was replaced
+    // (mmap MAP_FIXED, mremap, munmap + mmap).
+    const merged: PageMapping[] = [];
+    for (const m of [...list]) {
+      if (!(m.start < end && start < m.end)) continue;
+      if (m.start >= start && m.end <= end && !m.fileBacked && !fileBacked && m.shared === shared && m.grid) {
+        list.splice(list.indexOf(m), 1); merged.push(m); this.merged.add(`${conn}:${hex(m.start)}`);
+      } else this.remove(m, ts);
+    }
+    const pages = Number((end - start) / PAGE_SIZE);
+    const id = `${conn}:${hex(start)}`;
+    const prior = this.all.get(id);
+    const follow = pages <= MAX_GRID_PAGES;
+    const m: PageMapping = { conn, pid, start, end, perms, shared, fileBacked, path, firstNs: prior?.firstNs ?? ts, cur: new Uint8Array(follow ? pages : 0) };
+    // A range reused at the same address continues the old grid (its changes stay in one time-ordered list).
+    if (follow) m.grid = prior?.grid && prior.grid.pageCount === pages ? prior.grid : new PageGrid(pages);
+    if (m.grid && merged.length) {
+      const g = m.grid;
+      const rows: { ts: bigint; page: number; state: number; fault: number }[] = [];
+      for (const o of merged) {
+        const og = o.grid!, off = Number((o.start - start) / PAGE_SIZE), base = g.faultTs.length;
+        for (let i = 0; i < og.faultTs.length; i++) {
+          g.faultTs.push(og.faultTs.at(i)); g.faultPage.push(og.faultPage.at(i) + off); g.faultIp.push(og.faultIp.at(i)); g.faultMajor.push(og.faultMajor.at(i));
+        }
+        for (let i = 0; i < og.changeTs.length; i++) {
+          const f = og.changeFault.at(i);
+          rows.push({ ts: og.changeTs.at(i), page: og.changePage.at(i) + off, state: og.changeState.at(i), fault: f >= 0 ? f + base : -1 });
+        }
+        m.cur.set(o.cur.subarray(0, Math.min(o.cur.length, m.cur.length - off)), off);
+        if (o.firstNs < m.firstNs) m.firstNs = o.firstNs;
+      }
+      rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+      for (const r of rows) g.change(r.ts, r.page, r.state, r.fault);
+    }
+    this.all.set(id, m);
+    this.merged.delete(id);
+    list.push(m); list.sort((a, b) => (a.start < b.start ? -1 : 1));
+    if (/\.so(\.|$)|\/[^/[]+$/.test(path) && perms.includes('x')) (this.code.get(conn) ?? this.code.set(conn, []).get(conn)!).push({ start, end, path });
+    return m;
+  }
+
+  private remove(m: PageMapping, ts: bigint): void {
+    const list = this.live.get(m.conn)!;
+    const i = list.indexOf(m);
+    if (i >= 0) list.splice(i, 1);
+    if (m.grid) for (let p = 0; p < m.cur.length; p++) this.setState(m, p, CellState.NotPresent, ts, -1);
+  }
+
+  /**
+   * Without snapshots the kernel's behaviour is known anyway: every present private anonymous page becomes shared and
+   * write-protected in both parent and child; the child starts with the parent's mappings.
+   */
+  private fork(conn: number, e: TraceEvent): void {
+    if (e.result <= 0n) return;
+    const childPid = Number(e.result);
+    const childConn = this.forkChildren(conn).find((c) => this.pidOf.get(c) === childPid);
+    for (const m of [...(this.live.get(conn) ?? [])]) {
+      if (!m.grid) continue;
+      let cm: PageMapping | undefined;
+      if (childConn !== undefined) cm = this.mappingAt(childConn, m.start) ?? this.add(childConn, childPid, m.start, m.end, m.perms, m.shared, m.fileBacked, m.path, e.ts);
+      for (let p = 0; p < m.cur.length; p++) {
+        let s = m.cur[p];
+        if (s === CellState.Private || s === CellState.Copied) { s = CellState.Shared; this.setState(m, p, s, e.ts, -1); }
+        if (cm?.grid && cm.cur.length === m.cur.length && cm.cur[p] === CellState.NotPresent) this.setState(cm, p, s, e.ts, -1);
+      }
+    }
+    this.counter(conn).point(e.ts);
+    if (childConn !== undefined) this.counter(childConn).point(e.ts);
+  }
+
+  private fault(conn: number, e: TraceEvent): void {
+    const major = e.args[A.pfMajor] !== 0n;
+    const c = this.counter(conn);
+    if (major) c.major++; else c.minor++;
+    const addr = e.args[A.pfAddr];
+    const m = this.mappingAt(conn, addr);
+    if (m?.grid) {
+      const page = Number((addr - m.start) / PAGE_SIZE);
+      const g = m.grid;
+      const fault = g.faultTs.length;
+      g.faultTs.push(e.ts); g.faultPage.push(page); g.faultIp.push(e.args[A.pfIp]); g.faultMajor.push(major ? 1 : 0);
+      const before = m.cur[page];
+      let after: number = before;
+      if (before === CellState.NotPresent) after = m.fileBacked ? CellState.FileClean : m.shared ? CellState.Shared : CellState.Private;
+      else if (before === CellState.Shared && !m.shared) after = CellState.Copied; // a write to a write-protected page: CoW
+      else if (before === CellState.FileClean && m.fileBacked && !m.shared && m.perms[1] === 'w') after = CellState.FileDirty;
+      // A fault that changes nothing is still a change row: the hover read-out names the latest fault on the page.
+      if (after !== before) this.setState(m, page, after, e.ts, fault);
+      else g.change(e.ts, page, after, fault);
+      if (before === CellState.Shared && after === CellState.Copied) this.partnerKeepsPage(conn, m, page, e.ts);
+    }
+    c.point(e.ts);
+  }
+
+  private snapshot(conn: number, e: TraceEvent): void {
+    const start = e.args[A.psStart], end = e.args[A.psEnd];
+    let m = this.mappingAt(conn, start);
+    if (!m || m.start !== start) m = this.add(conn, e.pid, start, end, 'rw-p', false, false, '', e.ts);
+    if (!m.grid) return;
+    const g = m.grid;
+    const first = Number(e.args[A.psFirst]), count = Number(e.args[A.psCount]);
+    const withPfn = e.args[A.psHasPfn] !== 0n, withCount = e.args[A.psHasMapcount] !== 0n;
+    const blob = e.blob ?? new Uint8Array(0);
+    if (blob.length < count * 8 + (withCount ? count : 0) || first + count > g.pageCount) {
+      this.note(conn, `page_snapshot at ${hex(start)} is malformed (blob ${blob.length} bytes for ${count} pages); skipped`);
+      return;
+    }
+    if (withPfn) { g.hasPfn = true; this.hasPfn.set(conn, true); }
+    // Chunks of one snapshot (same seq) share one row of the per-snapshot arrays; a new seq starts a row.
+    const seq = e.args[A.psSeq];
+    let row = g.snapTs.length - 1;
+    if (row < 0 || g.lastSeq !== seq) {
+      g.snapTs.push(e.ts); g.snapFlags.push(new Uint8Array(g.pageCount)); g.snapPfn.push(new BigUint64Array(withPfn ? g.pageCount : 0));
+      g.snapMapcount.push(new Uint8Array(withCount ? g.pageCount : 0));
+      g.lastSeq = seq;
+      row = g.snapTs.length - 1;
+    }
+    const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    const flags = g.snapFlags[row], pfn = g.snapPfn[row], mc = g.snapMapcount[row];
+    const forked = this.forkParent(conn) !== undefined;
+    for (let i = 0; i < count; i++) {
+      const entry = dv.getBigUint64(i * 8, true);
+      const page = first + i;
+      const mapcount = withCount ? blob[count * 8 + i] : undefined;
+      flags[page] = pageFlags(entry);
+      if (pfn.length && entry & PRESENT) pfn[page] = entry & PFN_MASK;
+      if (mc.length && mapcount !== undefined) mc[page] = mapcount;
+      let st: number = classifyPagemapEntry(entry, mapcount, m);
+      if (st === CellState.Private && !m.shared && !m.fileBacked) {
+        const before = m.cur[page];
+        if (before === CellState.Copied) st = CellState.Copied; // a copy stays a copy
+        else if (before === CellState.Shared) {
+          // Shared at the last look, private now: a copy-on-write break happened in between (faults unseen). The side
+          // that got a new frame made the copy; without frames, the forked child is the one that copies.
+          const prev = row > 0 && g.snapPfn[row - 1].length ? g.snapPfn[row - 1][page] : undefined;
+          const copied = prev !== undefined && pfn.length ? prev !== pfn[page] : forked;
+          if (copied) { st = CellState.Copied; this.setState(m, page, st, e.ts, -1); this.partnerKeepsPage(conn, m, page, e.ts); }
+        }
+      }
+      this.setState(m, page, st, e.ts, -1);
+    }
+    this.snapshotted.add(conn);
+    this.counter(conn).point(e.ts);
+  }
 }

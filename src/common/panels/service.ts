@@ -7,7 +7,7 @@ import { TraceModel } from '../model/model';
 import { CallSiteResolver } from '../model/callsites';
 import { buildLocksData, type LocksData, type ResolveOptions, type SourceLine } from './locks';
 import { MapBuilder, type MapData } from './map';
-import { buildPagesDataSliced, createPageReplay, runSliced, windowGrid, type PageReplay, type PagesData } from './pages';
+import { buildPagesDataSliced, windowGrid, type PagesData } from './pages';
 import { PANEL_PROTOCOL_VERSION, type FromPanelMessage, type PanelHeader, type PanelKind, type PanelSelection, type ToPanelMessage } from './protocol';
 import { Symbolizer } from './symbols';
 import { argIndex, kindId } from '../vocabulary';
@@ -25,7 +25,6 @@ export interface PanelServiceOptions { title: string; live: boolean; locale: str
 
 export class PanelService {
   private pages?: PagesData;
-  private pageReplay?: PageReplay;
   private locks?: LocksData;
   private mapBuilder?: MapBuilder;
   private mapFinalPosted = false;
@@ -99,17 +98,9 @@ export class PanelService {
       }
       if (this.kind === 'locks') this.resolve = await lockResolvers(m, sym);
     }
-    // The page replay runs in slices so the extension host's event loop keeps turning (25,600-page grids). Live, one
-    // replay follows the trace (each refresh replays only the page events that arrived since); a finished trace is
-    // replayed afresh, exactly, with fault sites resolved.
-    if (this.kind === 'pages') {
-      if (final) { this.pageReplay = undefined; this.pages = await buildPagesDataSliced(source, { resolve: this.pageResolve }); }
-      else {
-        this.pageReplay ??= createPageReplay(source);
-        await runSliced(this.pageReplay.feed());
-        this.pages = await runSliced(this.pageReplay.pack());
-      }
-    }
+    // Page tables are the model's (it follows them as it handles events); packing them for the webview runs in
+    // slices so the extension host's event loop keeps turning (25,600-page grids). Fault sites are resolved when final.
+    if (this.kind === 'pages') this.pages = await buildPagesDataSliced(m, { resolve: final ? this.pageResolve : undefined });
     else this.locks = buildLocksData(m, this.resolve);
     this.generation++;
     return true;
