@@ -8,13 +8,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { demoProgram, loadDemos, stepTarget } from '../../src/host/gallery/manifests';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { IpcScopeDebugSession, type IpcScopeLaunchArguments } from '../../src/common/debug/session';
 import { TraceModel } from '../../src/common/model';
 import { ENUMS, kindId, PHASE } from '../../src/common/vocabulary';
 import { ROOT, whyNoShim } from '../helpers/record';
-import { startAdapterServer, type AdapterServer } from '../helpers/dap';
+import { closeConversations, conversation, startAdapterServer, type AdapterServer, type Conversation } from '../helpers/dap';
 import { buildDemos } from './demoSupport';
 
 const TARGETS = join(ROOT, 'test/integration/debugTargets');
@@ -22,8 +20,6 @@ const PIPE = join(ROOT, 'demos/pipe/build/pipe');
 const PIPE_C = join(ROOT, 'demos/pipe/pipe.c');
 let bin = '';
 let server: AdapterServer;
-let port = 0;
-let sessions: IpcScopeDebugSession[] = [];
 
 /** 1-based line of the first line of `file` containing `text`. */
 function lineOf(file: string, text: string): number {
@@ -39,78 +35,6 @@ function alive(pid: number): boolean {
   } catch { return false; }
 }
 
-const open = new Set<Conversation>();
-
-/** One debug session: a DebugClient over TCP to an adapter instance in this process, stopped events queued. */
-class Conversation {
-  readonly dc = new DebugClient('node', 'unused', 'ipcscope');
-  readonly stops: DebugProtocol.StoppedEvent[] = [];
-  private waiters: ((e: DebugProtocol.StoppedEvent) => void)[] = [];
-  session!: IpcScopeDebugSession;
-  output = '';
-
-  async open(): Promise<void> {
-    this.dc.defaultTimeout = 20_000;
-    await this.dc.start(port);
-    open.add(this);
-    this.session = sessions[sessions.length - 1];
-    this.dc.on('stopped', (e: DebugProtocol.StoppedEvent) => { const w = this.waiters.shift(); if (w) w(e); else this.stops.push(e); });
-    this.dc.on('output', (e: DebugProtocol.OutputEvent) => { this.output += e.body.output; });
-  }
-
-  nextStop(timeoutMs = 20_000): Promise<DebugProtocol.StoppedEvent> {
-    const q = this.stops.shift();
-    if (q) return Promise.resolve(q);
-    return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`no stopped event in ${timeoutMs} ms; output so far:\n${this.output}`)), timeoutMs);
-      this.waiters.push((e) => { clearTimeout(t); res(e); });
-    });
-  }
-
-  /** initialize → launch → (initialized) setup → configurationDone. */
-  async launch(args: Partial<IpcScopeLaunchArguments> & { program: string }, setup: () => Promise<unknown> = async () => undefined): Promise<void> {
-    await this.dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    const initialized = this.dc.waitForEvent('initialized', 20_000);
-    const launched = this.dc.launchRequest(args as DebugProtocol.LaunchRequestArguments);
-    await initialized;
-    await setup();
-    await this.dc.configurationDoneRequest();
-    await launched;
-  }
-
-  async frames(tid: number): Promise<DebugProtocol.StackFrame[]> {
-    return (await this.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
-  }
-
-  async variables(frameId: number, scopePrefix: string): Promise<DebugProtocol.Variable[]> {
-    const scopes = (await this.dc.scopesRequest({ frameId })).body.scopes;
-    const s = scopes.find((x) => x.name.startsWith(scopePrefix));
-    assert.ok(s, `scope ${scopePrefix} among ${scopes.map((x) => x.name).join(', ')}`);
-    return (await this.dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
-  }
-
-  pid(tid: number): number {
-    const t = this.session.liveCollector!.store;
-    for (let i = t.count - 1; i >= 0; i--) if (t.tidAt(i) === tid) return t.pidAt(i);
-    return -1;
-  }
-
-  /** Stop (disconnect): afterwards no process of the session is left. */
-  async close(): Promise<number[]> {
-    open.delete(this);
-    const pids = this.session.processIds;
-    await this.dc.disconnectRequest({ terminateDebuggee: true });
-    await this.dc.stop();
-    return pids;
-  }
-}
-
-async function conversation(): Promise<Conversation> {
-  const c = new Conversation();
-  await c.open();
-  return c;
-}
-
 const SNAPSHOT_KINDS = new Set([kindId('page_snapshot'), kindId('snapshot_done')]);
 const SNAPSHOT_PAUSE = BigInt(ENUMS.snapshotReason.indexOf('pause'));
 
@@ -122,17 +46,15 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     for (const t of ['sigusr', 'mutex', 'threads', 'first_call', 'cow_hold'])
       execFileSync('gcc', ['-g', '-O0', '-pthread', '-o', join(bin, t), join(TARGETS, `${t}.c`)], { stdio: 'pipe' });
     server = await startAdapterServer();
-    port = server.port;
-    sessions = server.sessions;
   });
   // A failed test leaves its conversation open: end it here, or its programs and collector outlive the run.
   after(async () => {
-    for (const c of [...open]) await c.close().catch(() => undefined);
+    await closeConversations();
     server?.close();
   });
 
   test('stop on entry, then Stop leaves no process behind', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: PIPE, stopOnEntry: true });
     const stop = await c.nextStop();
     assert.equal(stop.body.reason, 'entry');
@@ -145,7 +67,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('breakpoint on the parent\'s write in the pipe demo; Step Into lands on the child\'s read of those bytes; Step Back moves the cursor only', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     let bps: DebugProtocol.Breakpoint[] = [];
     await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, async () => {
       bps = (await c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30 }, { line: 1 }] })).body.breakpoints;
@@ -211,7 +133,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('a conditional source-line breakpoint stops only where its condition holds; every stop moves the editor\'s cursor', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     const cursors: { index: number; history: boolean }[] = [];
     c.dc.on('ipcScope.cursor', (e: DebugProtocol.Event) => cursors.push(e.body as { index: number; history: boolean }));
     let bps: DebugProtocol.Breakpoint[] = [];
@@ -242,7 +164,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('a conditional function breakpoint (write, pid == child), Step Over, Step Out, then run to the end', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     let bps: DebugProtocol.Breakpoint[] = [];
     await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, async () => {
       bps = (await c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write', condition: 'pid == child' }, { name: 'strlen' }] })).body.breakpoints;
@@ -274,7 +196,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
 
     await c.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     await c.dc.continueRequest({ threadId: tid });
-    await c.dc.waitForEvent('terminated', 20_000);
+    await c.event('terminated', 20_000);
     assert.match(c.output, /Child: EOF/);
     await c.close();
   });
@@ -285,7 +207,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
       (c: Conversation) => c.dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line: lineOf(src, 'first traced call') }] }),
       (c: Conversation) => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'pthread_mutex_lock' }] }),
     ]) {
-      const c = await conversation();
+      const c = await conversation(server);
       await c.launch({ program: join(bin, 'first_call') }, () => setup(c));
       const stop = await c.nextStop();
       assert.match(stop.body.reason, /breakpoint$/);
@@ -298,7 +220,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('Restart ends every process of the run and starts the program again, stopping at the same breakpoint', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') },
       () => c.dc.setBreakpointsRequest({ source: { path: PIPE_C }, breakpoints: [{ line: 30 }] }));
     const first = await c.nextStop();
@@ -320,7 +242,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('a program that execs another keeps its thread: a stop in the new image is listed and the run is not over', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: '/bin/sh', args: ['-c', `exec ${PIPE}`], cwd: join(ROOT, 'demos/pipe') },
       () => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write', condition: 'pid != child' }] }));
     const stop = await c.nextStop();
@@ -340,7 +262,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     const target = stepTarget(demo);
     if (!target.stopAt) continue;
     test(`Step Through Demo ${demo.manifest.id}: stops at ${basename(target.stopAt.file)}:${target.stopAt.line}`, async () => {
-      const c = await conversation();
+      const c = await conversation(server);
       const prog = demoProgram(demo, target.command);
       await c.launch({ program: prog.file, args: prog.args, cwd: prog.cwd, stopAt: target.stopAt });
       const stop = await c.nextStop(30_000);
@@ -354,7 +276,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   }
 
   test('the fork filter stops everything after the fork, with the fork on top', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe'), stopOn: ['fork'] });
     const stop = await c.nextStop();
     assert.equal(stop.body.reason, 'exception');
@@ -370,7 +292,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('the copy-on-write filter stops at a fault on a page the snapshot after fork shows shared', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     const cursors: number[] = [];
     c.dc.on('ipcScope.cursor', (e: DebugProtocol.Event) => cursors.push((e.body as { index: number }).index));
     // A child that exits the moment it has written can be gone before the pause reaches it (docs/stepping.md): this
@@ -397,7 +319,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('continue to a SIGUSR1 handler through the signal filter', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: join(bin, 'sigusr') }, () => c.dc.setExceptionBreakpointsRequest({ filters: ['signal'] }));
     const stop = await c.nextStop();
     assert.equal(stop.body.reason, 'exception');
@@ -409,13 +331,13 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     const call = await c.variables(frames[0].id, 'Call');
     assert.match(call.find((v) => v.name === 'sig')!.value, /^SIGUSR1/);
     await c.dc.continueRequest({ threadId: stop.body.threadId! });
-    await c.dc.waitForEvent('terminated', 20_000);
+    await c.event('terminated', 20_000);
     assert.match(c.output, /handler: got SIGUSR1/);
     await c.close();
   });
 
   test('a contended mutex stops with the holder shown', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: join(bin, 'mutex') }, () => c.dc.setExceptionBreakpointsRequest({ filters: ['lockContended'] }));
     const stop = await c.nextStop();
     assert.equal(stop.body.description, 'Lock contended');
@@ -434,7 +356,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('the deadlock filter stops everything on the AB-BA deadlock and shows the cycle', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: join(ROOT, 'demos/deadlock/build/deadlock'), args: ['abba'], cwd: join(ROOT, 'demos/deadlock') },
       () => c.dc.setExceptionBreakpointsRequest({ filters: ['deadlock'] }));
     const stop = await c.nextStop(60_000);
@@ -447,7 +369,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('all-stop: Pause holds every thread at its next traced call until Continue', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: join(bin, 'threads') });
     await new Promise((r) => setTimeout(r, 300));
     await c.dc.pauseRequest({ threadId: 0 });
@@ -473,7 +395,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   });
 
   test('a stop takes a page-table snapshot (reason pause) of the stopped process and its threads stay held', async () => {
-    const c = await conversation();
+    const c = await conversation(server);
     await c.launch({ program: join(bin, 'threads') });
     await new Promise((r) => setTimeout(r, 300));
     await c.dc.pauseRequest({ threadId: 0 });
