@@ -814,7 +814,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
 
   // ------------------------------------------------------------------ what is shown
 
-  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+  protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    if (this.stopped) await this.settleAllStop();
     const list: Thread[] = [];
     for (const t of this.threads.values()) {
       if (t.exited) continue;
@@ -823,6 +824,31 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (!list.length) list.push(new Thread(this.rootPid || 1, `pid ${this.rootPid} (starting)`));
     response.body = { threads: list };
     this.sendResponse(response);
+  }
+
+  /**
+   * While stopped, lets the all-stop reach what it is about to reach before the thread list is drawn: a child forked
+   * just before the stop that has not connected yet (it stops at its first traced call once it does), and threads
+   * still on their way to their next traced call. Bounded: a thread busy outside traced calls never gets there.
+   */
+  private async settleAllStop(): Promise<void> {
+    const m = this.model;
+    if (!m) return;
+    m.update({ flush: true });
+    const connected = new Set([...this.conns.values()].filter((c) => c.open).map((c) => c.info.pid));
+    // Only children forked in the last second of the trace: one that never connects (an exec of a static binary)
+    // must not slow every later stop.
+    const store = this.collector!.store;
+    const recent = store.count ? store.tsAt(store.count - 1) - 1_000_000_000n : 0n;
+    const unconnected = () => [...m.processes.values()].some((p) => p.endNs === undefined && p.startNs >= recent && connected.has(p.ppid) && !this.seenPid(p.pid));
+    const running = () => [...this.threads.values()].some((t) => !t.exited && !t.paused && t.blockedOn === undefined && this.conns.get(t.conn)?.open);
+    const until = Date.now() + 1000, runningUntil = Date.now() + 250;
+    while (this.stopped && !this.terminated && Date.now() < until && (unconnected() || (Date.now() < runningUntil && running()))) await sleep(10);
+  }
+
+  private seenPid(pid: number): boolean {
+    for (const c of this.conns.values()) if (c.info.pid === pid) return true;
+    return false;
   }
 
   private role(pid: number): string {
