@@ -398,7 +398,7 @@ export interface TimelineDataOptions {
    * The model's exact flows (TraceModel.flows), when the host has a complete model: they replace this module's own
    * matching, which stays the fallback while recording (a live model holds back its newest events).
    */
-  exactFlows?: () => readonly ExactFlow[] | undefined;
+  exactFlows?: () => { readonly length: number; at(i: number): ExactFlow | undefined } | undefined;
   /** Consume nothing in the constructor: the host calls update() in slices (see TimelineSession). */
   deferred?: boolean;
 }
@@ -808,7 +808,7 @@ export class TimelineData {
       const o = this.origin ?? 0n;
       const relOf = (ts: bigint) => (ts > o ? Number(ts - o) : 0);
       for (let k = 0; k < exact.length; k++) {
-        const f = exact[k];
+        const f = exact.at(k)!; // an array or the model's FlowTable (rows made on demand)
         const a = this.threadLane.get(f.from.tid), b = this.threadLane.get(f.to.tid);
         if (a === undefined || b === undefined) continue;
         cols.push(a, b, relOf(f.from.ts), relOf(f.to.ts), f.bytes, f.from.index, f.to.index);

@@ -40,7 +40,7 @@ for (const how of ['poll', 'select', 'epoll'] as const) {
     for (const w of d.waits) {
       assert.equal(w.watches?.length, 1);
       assert.equal(m.objects.get(w.watches![0].object!)?.type, 'pipe');
-      const e = g.edges.find((x) => x.wait === w && x.to !== `${w.pid}/${w.tid}`)!;
+      const e = g.edges.find((x) => x.wait.begin === w.begin && x.to !== `${w.pid}/${w.tid}`)!;
       assert.ok(e, show(g));
       assert.match(e.reason, /readable when \d+ writes/);
     }
@@ -79,7 +79,7 @@ test('a condition-variable wait whose signaller is blocked reading a pipe the wa
   assert.deepEqual(kinds, [kindId('read'), kindId('cond_wait')].sort(), show(g));
   const cw = g.deadlocks[0].waits.find((w) => w.kind === kindId('cond_wait'))!;
   const rd = g.deadlocks[0].waits.find((w) => w.kind === kindId('read'))!;
-  const e = g.edges.find((x) => x.wait === cw && x.to === `${rd.pid}/${rd.tid}`)!;
+  const e = g.edges.find((x) => x.wait.begin === cw.begin && x.to === `${rd.pid}/${rd.tid}`)!;
   assert.ok(e, show(g));
   assert.match(e.reason, /signalled it before|uses its mutex/);
   // Round 1's wait (if it blocked) was ended by the worker's signal.
@@ -95,8 +95,8 @@ test('a condition-variable wait whose only signaller is blocked on a lock the wa
   const d = g.deadlocks[0];
   assert.deepEqual(d.waits.map((w) => w.kind).sort(), [kindId('mutex_lock'), kindId('cond_wait')].sort(), show(g));
   const cw = d.waits.find((w) => w.kind === kindId('cond_wait'))!, ml = d.waits.find((w) => w.kind === kindId('mutex_lock'))!;
-  assert.ok(g.edges.some((e) => e.wait === cw && e.to === `${ml.pid}/${ml.tid}` && /uses its mutex/.test(e.reason)), show(g));
-  assert.ok(g.edges.some((e) => e.wait === ml && e.to === `${cw.pid}/${cw.tid}` && /held by/.test(e.reason)), show(g));
+  assert.ok(g.edges.some((e) => e.wait.begin === cw.begin && e.to === `${ml.pid}/${ml.tid}` && /uses its mutex/.test(e.reason)), show(g));
+  assert.ok(g.edges.some((e) => e.wait.begin === ml.begin && e.to === `${cw.pid}/${cw.tid}` && /held by/.test(e.reason)), show(g));
 });
 
 test('a server blocked in accept with no client is not a deadlock, nor is a reader waiting for that server', { skip }, async () => {
@@ -107,7 +107,7 @@ test('a server blocked in accept with no client is not a deadlock, nor is a read
   const rd = [...g.blocked.values()].find((w) => w.kind === kindId('read'))!;
   assert.ok(acc && rd, show(g));
   assert.match(g.open.get(`${acc.pid}/${acc.tid}`) ?? '', /connection can come from outside/);
-  assert.ok(g.edges.some((e) => e.wait === rd && e.to === `${acc.pid}/${acc.tid}`), show(g));
+  assert.ok(g.edges.some((e) => e.wait.begin === rd.begin && e.to === `${acc.pid}/${acc.tid}`), show(g));
   assert.equal(g.deadlocks.length, 0, show(g));
   assert.equal(findings(m).filter((x) => x.kind === 'deadlock').length, 0);
 });
@@ -124,7 +124,7 @@ test('an accept woken by a client names the client\'s connect (by), and the grap
   // Looked at while it waited, the accept is open; once the connect is known it is drawn for display.
   const g = waitForGraph(m, w.t0);
   assert.match(g.open.get(`${w.pid}/${w.tid}`) ?? '', /connection can come from outside/);
-  assert.ok(g.edges.some((e) => e.wait === w && e.to.startsWith(`${client.pid}/`) && /connected/.test(e.reason)), show(g));
+  assert.ok(g.edges.some((e) => e.wait.begin === w.begin && e.to.startsWith(`${client.pid}/`) && /connected/.test(e.reason)), show(g));
 });
 
 test('mq_receive on an empty queue whose only sender is blocked receiving too: a cycle', { skip }, async () => {
@@ -136,7 +136,7 @@ test('mq_receive on an empty queue whose only sender is blocked receiving too: a
   assert.equal(d.threads.length, 2, show(g));
   assert.ok(d.waits.every((w) => w.kind === kindId('mq_receive')), show(g));
   assert.notEqual(d.waits[0].object, d.waits[1].object, 'two queues');
-  for (const w of d.waits) assert.ok(g.edges.some((e) => e.wait === w && /opened for writing/.test(e.reason) && e.to.startsWith(`${d.waits.find((x) => x !== w)!.pid}/`)), show(g));
+  for (const w of d.waits) assert.ok(g.edges.some((e) => e.wait.begin === w.begin && /opened for writing/.test(e.reason) && e.to.startsWith(`${d.waits.find((x) => x !== w)!.pid}/`)), show(g));
 });
 
 for (const mode of ['msg', 'sem'] as const) {
@@ -166,7 +166,7 @@ test('a sem_wait whose only poster (it posted before) is blocked reading a pipe 
   const d = g.deadlocks[0];
   assert.deepEqual(d.waits.map((w) => w.kind).sort(), [kindId('read'), kindId('sem_wait')].sort(), show(g));
   const sw = d.waits.find((w) => w.kind === kindId('sem_wait'))!, rd = d.waits.find((w) => w.kind === kindId('read'))!;
-  assert.ok(g.edges.some((e) => e.wait === sw && e.to === `${rd.pid}/${rd.tid}` && /posted it before/.test(e.reason)), show(g));
+  assert.ok(g.edges.some((e) => e.wait.begin === sw.begin && e.to === `${rd.pid}/${rd.tid}` && /posted it before/.test(e.reason)), show(g));
 });
 
 const OPEN_WHY = { listen: /connection or datagram can come from outside/, timed: /ends by itself/, sigwait: /signal can come from any process/ };
@@ -182,8 +182,8 @@ for (const mode of ['listen', 'timed', 'sigwait'] as const) {
     assert.equal(pw.kind, kindId(mode === 'sigwait' ? 'sigwait' : 'poll'));
     assert.match(g.open.get(`${pw.pid}/${pw.tid}`) ?? '', OPEN_WHY[mode], show(g));
     // The child waits for the parent (it holds the write end), which is open: no deadlock.
-    assert.ok(g.edges.some((e) => e.wait === rd && e.to === `${pw.pid}/${pw.tid}`), show(g));
-    if (mode !== 'sigwait') assert.ok(g.edges.some((e) => e.wait === pw && e.to === `${rd.pid}/${rd.tid}`), 'the pipe edge is still drawn');
+    assert.ok(g.edges.some((e) => e.wait.begin === rd.begin && e.to === `${pw.pid}/${pw.tid}`), show(g));
+    if (mode !== 'sigwait') assert.ok(g.edges.some((e) => e.wait.begin === pw.begin && e.to === `${rd.pid}/${rd.tid}`), 'the pipe edge is still drawn');
     assert.equal(g.deadlocks.length, 0, show(g));
   });
 }

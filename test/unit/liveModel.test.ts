@@ -151,7 +151,7 @@ function answers(m: TraceModel) {
     flows: m.flows.map((f) => `${f.kind} ${f.object} ${ep(f.from)}->${ep(f.to)} ${f.bytes} ${f.detail ?? ''}`),
     waits: m.waits.map((w) => ({ begin: w.begin, end: w.end, object: w.object, by: ep(w.by), holders: w.holders })),
     locks: m.lockStats().sort((a, b) => (a.key < b.key ? -1 : 1)),
-    holds: [...m.lockHolds.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    holds: [...m.lockHolds.entries()].map(([k, t]) => [k, t.toArray()] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     processes: [...m.processes.keys()].sort(),
     objects: [...m.objects.keys()].sort(),
   };

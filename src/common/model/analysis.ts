@@ -57,16 +57,19 @@ function selfEnding(m: TraceModel, w: Wait): string | undefined {
  */
 export function waitForGraph(m: TraceModel, atNs?: bigint): WaitForGraph {
   let at = atNs;
-  const open = m.waits.filter((w) => w.t1 === undefined);
-  if (at === undefined) at = open.reduce((x, w) => (w.t0 > x ? w.t0 : x), m.firstNs ?? 0n);
+  // Over the wait table's columns: a row is made only for the waits in progress at the moment.
+  const W = m.waits;
+  if (at === undefined) { at = m.firstNs ?? 0n; for (let i = 0; i < W.length; i++) if (!W.ended(i)) { const t0 = W.t0At(i); if (t0 > at) at = t0; } }
   const t = at;
   const blocked = new Map<string, Wait>();
-  for (const w of m.waits) {
-    if (w.t0 > t || (w.t1 !== undefined && w.t1 <= t)) continue;
-    const p = m.processes.get(w.pid);
+  for (let i = 0; i < W.length; i++) {
+    if (W.t0At(i) > t) continue;
+    const t1 = W.t1At(i);
+    if (t1 !== undefined && t1 <= t) continue;
+    const pid = W.pidAt(i), p = m.processes.get(pid);
     // A thread of a process that ended normally is not blocked any more (exit ended the wait).
     if (p?.endHow === 'exit' && p.endNs !== undefined && p.endNs <= t) continue;
-    blocked.set(threadKey(w.pid, w.tid), w);
+    blocked.set(threadKey(pid, W.tidAt(i)), W.at(i)!);
   }
   const alive = (pid: number, tid: number): boolean => {
     const p = m.processes.get(pid);

@@ -16,7 +16,7 @@ import { PageModel, PAGE_KIND } from './pages';
 import type {
   Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
 } from './types';
-import type { LockHold } from './types';
+import { FlowTable, WaitTable, LockHoldTable, IntList, type WaitRow } from './tables';
 
 export interface TraceModelOptions {
   /** Live source: hold back events newer than the newest timestamp minus lagNs until later updates (default false). */
@@ -41,7 +41,7 @@ interface LockState {
   since: Map<string, Since>;
 }
 /** A hold's start, and the hold it records (a field, not a WeakMap: one entry per acquisition weighed on every GC). */
-interface Since { pid: number; tid: number; since: bigint; index: number; hold?: LockHold }
+interface Since { pid: number; tid: number; since: bigint; index: number; hold?: number }
 interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
 
 /** A readiness wait that ended with objects ready before the event that made them ready was seen (a write is
@@ -85,8 +85,9 @@ const SHORT_FLOW_NS = 1_000_000n;
 export class TraceModel {
   readonly processes = new Map<number, ProcessInfo>();
   readonly objects = new Map<string, IpcObject>();
-  readonly flows: Flow[] = [];
-  readonly waits: Wait[] = [];
+  /** Columns, rows materialized on demand (tables.ts): no object per flow or wait for the GC to mark. */
+  readonly flows = new FlowTable();
+  readonly waits = new WaitTable();
   readonly locks = new Map<string, LockState>();
   readonly pages = new PageModel();
   readonly bytesByKind = new Map<FlowKind, number>();
@@ -96,7 +97,7 @@ export class TraceModel {
   /** Every kill/sigqueue/tgkill/raise to a pid, delivered or not (a default action leaves no delivery to match). */
   readonly signalsSent: { readonly from: Endpoint; readonly pid: number; readonly sig: number }[] = [];
   /** Every hold of each lock, in acquisition order (t1 undefined while still held). */
-  readonly lockHolds = new Map<string, LockHold[]>();
+  readonly lockHolds = new Map<string, LockHoldTable>();
   /** Evidence the findings pass reads (kept small: only suspicious events). */
   readonly evidence = {
     leakedExec: [] as { pid: number; fd: number; object: string; exec: number; start: number; opened: number }[],
@@ -133,7 +134,7 @@ export class TraceModel {
   private pairKeys = new Map<number, Map<number, string>>();
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
-  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: Wait; pos: number }[]>();
+  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: WaitRow; pos: number }[]>();
   /** Event index of a blocking call's end → 1 + its wait's position in `waits` (0: none). A typed array, not a Map:
    *  one entry per wait was the single costliest line of the build. */
   private waitAtEnd = new Int32Array(1024);
@@ -156,10 +157,12 @@ export class TraceModel {
   private socketByAddrs = new Map<string, string>();
   private knownConns = 0;
   private flowsSorted = true;
-  private byFrom: Flow[] = [];
+  /** Positions in `flows` of the short flows, by their start once sorted (flowsInRange). */
+  private byFrom = new IntList();
   private lastHandledNs?: bigint;
   private outOfOrder = false;
-  private waitsByThread = new Map<number, Map<number, Wait[]>>();
+  /** Positions in `waits`, per pid and tid, in the order begun. */
+  private waitsByThread = new Map<number, Map<number, IntList>>();
   /** Interest list of each epoll instance (instance → fd → entry), as epoll_ctl built it so far. Instances are
    *  named by their epoll_create event (every epoll fd has the same anonymous inode); `${pid}:${fd}` → instance. */
   private epollInterest = new Map<string, Map<number, EpollEntry>>();
@@ -179,7 +182,7 @@ export class TraceModel {
   private streamPids = new Map<string, Set<number>>();
   private brokenStreams = new Set<string>();
   private drops = new Map<number, { count: number; index: number; ts: bigint }>();
-  private longFlows: Flow[] = [];
+  private longFlows = new IntList();
   private unsubscribe?: () => void;
   private rwInfo: { t0?: bigint; preview?: Uint8Array } = {};
 
@@ -347,15 +350,24 @@ export class TraceModel {
 
   /** Flows with an endpoint in [t0, t1). */
   flowsInRange(t0: bigint, t1: bigint): Flow[] {
-    if (!this.flowsSorted) { this.byFrom.sort((a, b) => (a.from.ts < b.from.ts ? -1 : a.from.ts > b.from.ts ? 1 : a.id - b.id)); this.flowsSorted = true; }
-    const hit = (f: Flow) => (f.from.ts >= t0 && f.from.ts < t1) || (f.to.ts >= t0 && f.to.ts < t1) || (f.from.ts < t0 && f.to.ts >= t1) || (f.to.ts < t0 && f.from.ts >= t1);
+    const fl = this.flows, by = this.byFrom;
+    if (!this.flowsSorted) {
+      // positions by (start, id): ids grow with positions
+      const order = Array.from(by.view()).sort((a, b) => { const x = fl.fromTs(a), y = fl.fromTs(b); return x < y ? -1 : x > y ? 1 : a - b; });
+      by.view().set(order);
+      this.flowsSorted = true;
+    }
+    const hit = (p: number) => {
+      const f = fl.fromTs(p), t = fl.toTs(p);
+      return (f >= t0 && f < t1) || (t >= t0 && t < t1) || (f < t0 && t >= t1) || (t < t0 && f >= t1);
+    };
     // Short flows (both ends within SHORT_FLOW_NS) by binary search on their start; the few long ones all checked.
-    let lo = 0, hi = this.byFrom.length;
-    const start = t0 - SHORT_FLOW_NS;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.byFrom[m].from.ts < start) lo = m + 1; else hi = m; }
+    let lo = 0, hi = by.length;
+    const start = t0 - SHORT_FLOW_NS, stop = t1 + SHORT_FLOW_NS;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (fl.fromTs(by.get(m)) < start) lo = m + 1; else hi = m; }
     const out: Flow[] = [];
-    for (let i = lo; i < this.byFrom.length && this.byFrom[i].from.ts < t1 + SHORT_FLOW_NS; i++) if (hit(this.byFrom[i])) out.push(this.byFrom[i]);
-    for (const f of this.longFlows) if (hit(f)) out.push(f);
+    for (let i = lo; i < by.length && fl.fromTs(by.get(i)) < stop; i++) if (hit(by.get(i))) out.push(fl.at(by.get(i))!);
+    for (let i = 0; i < this.longFlows.length; i++) { const p = this.longFlows.get(i); if (hit(p)) out.push(fl.at(p)!); }
     return out;
   }
 
@@ -367,11 +379,14 @@ export class TraceModel {
     const fds = (this.fdsByPid.get(pid) ?? []).filter((f) => f.from <= ts && (f.to === undefined || ts < f.to));
     // Per thread, waits do not overlap (but for a handler's call nested in one): the last one begun by ts.
     const blocked: Wait[] = [];
-    for (const [tid, ws] of this.waitsByThread.get(pid) ?? []) {
+    const wt = this.waits;
+    for (const ws of this.waitsByThread.get(pid)?.values() ?? []) {
       let lo = 0, hi = ws.length;
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (ws[mid].t0 <= ts) lo = mid + 1; else hi = mid; }
-      for (let i = lo - 1; i >= 0 && i >= lo - 4; i--) if (ws[i].t1 === undefined || ts < ws[i].t1!) { blocked.push(ws[i]); break; }
-      void tid;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (wt.t0At(ws.get(mid)) <= ts) lo = mid + 1; else hi = mid; }
+      for (let i = lo - 1; i >= 0 && i >= lo - 4; i--) {
+        const p = ws.get(i), t1 = wt.t1At(p);
+        if (t1 === undefined || ts < t1) { blocked.push(wt.at(p)!); break; }
+      }
     }
     return { alive, fds: fds.sort((a, b) => a.fd - b.fd), blocked };
   }
@@ -485,26 +500,25 @@ export class TraceModel {
     this.checkEintr(e, lk);
 
     // Blocking calls: begin opens a wait, end closes it (signal handler spans and exec are not waits).
-    let wait: Wait | undefined;
+    let wait: WaitRow | undefined;
     const info = kindById(e.kind);
     if (info?.blocking && e.kind !== K.signalHandler && e.kind !== K.exec) {
       let stack = this.openBegins.get(lk);
       if (e.phase === PHASE.begin) {
-        wait = { pid: e.pid, tid: e.tid, kind: e.kind, object: this.waitObject(e), begin: e.index, end: -1, t0: e.ts };
-        this.waits.push(wait);
+        wait = this.waits.add(e.pid, e.tid, e.kind, this.waitObject(e), e.index, e.ts);
         let byTid = this.waitsByThread.get(e.pid);
         if (!byTid) this.waitsByThread.set(e.pid, (byTid = new Map()));
         let tw = byTid.get(e.tid);
-        if (!tw) byTid.set(e.tid, (tw = []));
-        tw.push(wait);
+        if (!tw) byTid.set(e.tid, (tw = new IntList()));
+        tw.push(wait.pos);
         if (!stack) this.openBegins.set(lk, (stack = []));
-        stack.push({ e, wait, pos: this.waits.length - 1 });
+        stack.push({ e, wait, pos: wait.pos });
       } else if (e.phase === PHASE.end && stack) {
         for (let i = stack.length - 1; i >= 0; i--) if (stack[i].e.kind === e.kind) {
           wait = stack[i].wait;
           const pos = stack[i].pos;
           if (i === stack.length - 1) stack.pop(); else stack.splice(i, 1);
-          if (wait) { wait.end = e.index; wait.t1 = e.ts; this.setWaitAtEnd(e.index, pos); }
+          if (wait) { this.waits.setEnd(pos, e.index, e.ts); this.setWaitAtEnd(e.index, pos); }
           break;
         }
       }
@@ -792,21 +806,18 @@ export class TraceModel {
 
   // ---------------------------------------------------------------- flows
 
-  private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): Flow {
-    const f: Flow = { id: this.flows.length + 1, kind, object, from, to, bytes, detail };
-    this.flows.push(f);
+  private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): void {
+    const f = this.flows.add(kind, object, from, to, bytes, detail);
     if (to.ts > from.ts + SHORT_FLOW_NS || from.ts > to.ts + SHORT_FLOW_NS) this.longFlows.push(f);
     else {
-      const last = this.byFrom[this.byFrom.length - 1];
-      if (last && from.ts < last.from.ts) this.flowsSorted = false;
+      const last = this.byFrom.last();
+      if (last !== undefined && from.ts < this.flows.fromTs(last)) this.flowsSorted = false;
       this.byFrom.push(f);
     }
     this.bytesByKind.set(kind, (this.bytesByKind.get(kind) ?? 0) + bytes);
     // The reader waited for this writer: the first bytes it got name whom it waited for.
     const wi = to.index >= 0 && to.index < this.waitAtEnd.length ? this.waitAtEnd[to.index] : 0;
-    const w = wi ? this.waits[wi - 1] : undefined;
-    if (w && !w.by) w.by = from;
-    return f;
+    if (wi && !this.waits.hasBy(wi - 1)) this.waits.setBy(wi - 1, from);
   }
 
   private onReadWrite(e: TraceEvent, ok: boolean, wait: Wait | undefined): void {
@@ -1304,11 +1315,9 @@ export class TraceModel {
   private lockFailed(l: LockState): void { l.stats.failed = (l.stats.failed ?? 0) + 1; }
 
   private recordHold(lock: string, since: Since): void {
-    const hold: LockHold = { lock, pid: since.pid, tid: since.tid, t0: since.since, index: since.index };
     let list = this.lockHolds.get(lock);
-    if (!list) this.lockHolds.set(lock, (list = []));
-    list.push(hold);
-    since.hold = hold;
+    if (!list) this.lockHolds.set(lock, (list = new LockHoldTable(lock)));
+    since.hold = list.add(since.pid, since.tid, since.since, since.index);
   }
 
   private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = this.tk(e.pid, e.tid)): void {
@@ -1323,7 +1332,7 @@ export class TraceModel {
       const hs = s.holders.get(this.tk(h.pid, h.tid));
       if (hs) { hs.count++; hs.holdNs += d; } else s.holders.set(this.tk(h.pid, h.tid), { pid: h.pid, tid: h.tid, count: 1, holdNs: d });
     }
-    if (h) { const hold = h.hold; if (hold && hold.t1 === undefined) { hold.t1 = e.ts; hold.endIndex = e.index; } }
+    if (h && h.hold !== undefined) { const holds = this.lockHolds.get(s.key)!; if (!holds.ended(h.hold)) holds.end(h.hold, e.ts, e.index); }
     if (hk) { l.holders.delete(hk); l.since.delete(hk); }
     this.heldLocks.get(this.tk(e.pid, e.tid))?.delete(s.key);
     const rel: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
