@@ -308,6 +308,12 @@ export class PageGrid {
   change(ts: bigint, page: number, state: number, fault: number): void {
     this.changeTs.push(ts); this.changePage.push(page); this.changeState.push(state); this.changeFault.push(fault);
   }
+  /** Every page's state (CellState) at `ts`: the changes stamped at or before it, in list order. */
+  statesAt(ts: bigint): Uint8Array {
+    const out = new Uint8Array(this.pageCount);
+    for (let i = 0; i < this.changeTs.length; i++) if (this.changeTs.at(i) <= ts) out[this.changePage.at(i)] = this.changeState.at(i);
+    return out;
+  }
 }
 
 /** A mapping of one process image as the panel lists it. */
@@ -398,6 +404,14 @@ export class PageMappings {
   private parentOf = new Map<number, number>();
   private childrenOf = new Map<number, number[]>();
 
+  /** The mappings to list per image, by start: current and unmapped ones (their history stays on the timeline), not
+   *  those merged into a larger one (their history continues there). */
+  listed(): Map<number, PageMapping[]> {
+    const out = new Map<number, PageMapping[]>();
+    for (const [id, m] of this.all) if (!this.merged.has(id)) (out.get(m.conn) ?? out.set(m.conn, []).get(m.conn)!).push(m);
+    for (const list of out.values()) list.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    return out;
+  }
   forkParent(conn: number): number | undefined { this.refreshImages(); return this.parentOf.get(conn); }
   forkChildren(conn: number): readonly number[] { this.refreshImages(); return this.childrenOf.get(conn) ?? []; }
   /** The image's current mapping holding `addr`. */

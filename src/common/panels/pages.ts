@@ -3,7 +3,7 @@
 // model handles them). Packed as typed arrays so a 25,600-page grid crosses to the webview as a few ArrayBuffers, and
 // replayed incrementally there (PageGridReplay) so scrubbing the time cursor costs only the changes crossed.
 import type { TraceModel } from '../model/model';
-import { CellState, CELL_STATE_NAMES, PAGE_SIZE, PageFlag, type PageMapping } from '../model/pages';
+import { CellState, CELL_STATE_NAMES, PAGE_SIZE, PageFlag } from '../model/pages';
 import { hex, nsString, processImages } from './trace';
 
 export { PAGE_SIZE, PageFlag, classifyPagemapEntry } from '../model/pages';
@@ -166,15 +166,11 @@ export function* packPages(model: TraceModel, opts: PagesOptions = {}): Generato
     });
   }
 
-  // Mappings by image once (filtering all of them per image was quadratic: 92 images of a Python run).
-  const byImage = new Map<number, PageMapping[]>();
-  for (const [id, m] of pm.all) if (!pm.merged.has(id)) (byImage.get(m.conn) ?? byImage.set(m.conn, []).get(m.conn)!).push(m);
   yield;
   pageReplayStats.at = 'process list';
+  const byImage = pm.listed();
   const processes: ProcessPages[] = processImages(model.source).map((p) => {
-    const maps = (byImage.get(p.conn) ?? [])
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
-      .map((m): MappingInfo => ({
+    const maps = (byImage.get(p.conn) ?? []).map((m): MappingInfo => ({
         id: `${m.conn}:${hex(m.start)}`, conn: m.conn, pid: m.pid, start: hex(m.start), end: hex(m.end),
         pageCount: Number((m.end - m.start) / PAGE_SIZE), perms: m.perms, shared: m.shared, fileBacked: m.fileBacked,
         path: m.path, firstNs: nsString(m.firstNs), hasPages: !!m.grid && m.grid.changeTs.length > 0,
