@@ -2,8 +2,9 @@
 // function and file:line with binutils' addr2line (one batched run per binary, cached per binary path and build
 // id). Symbols only where there is no line information; the raw address where there is neither. Python targets:
 // the thread's last python_location before an event names its Python file and line instead.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { TraceModel } from './model';
 
 export interface CallSite {
@@ -19,6 +20,7 @@ export interface CallSite {
 }
 
 interface BinaryInfo { type: number; key: string }
+const execFileAsync = promisify(execFile);
 
 export class CallSiteResolver {
   private cache = new Map<string, Map<bigint, CallSite>>();
@@ -61,12 +63,81 @@ export class CallSiteResolver {
     return out;
   }
 
+  /**
+   * The call site of `addr` in `pid` when it is known already, else undefined; never runs anything (a live view asks
+   * this on every refresh and hands the misses to resolveAsync). An address outside every mapping is raw.
+   */
+  cached(pid: number, addr: bigint): CallSite | undefined {
+    const m = this.model.imageMappings(pid).find((x) => addr >= x.start && addr < x.end);
+    if (!m) return raw(addr);
+    const info = this.binInfo.get(m.path);
+    if (info === undefined) return undefined;
+    if (info === null) return { address: addr, binary: m.path, source: 'raw', text: `${m.path}+0x${(addr - m.start + m.offset).toString(16)}` };
+    const s = this.cache.get(info.key)?.get(info.type === 2 ? addr : addr - m.start + m.offset);
+    return s && { ...s, address: addr };
+  }
+
+  /**
+   * Resolves, off the caller's path, whatever of `addrs` (pid → return addresses) is not resolved yet: one async
+   * readelf per new binary and one async addr2line per binary for all its new addresses. Later cached() and
+   * resolve() calls answer from the cache. Resolves to the number of addresses newly resolved.
+   */
+  async resolveAsync(addrs: ReadonlyMap<number, Iterable<bigint>>): Promise<number> {
+    const byBin = new Map<string, Set<bigint>>();
+    const later: { pid: number; addr: bigint }[] = [];
+    for (const [pid, list] of addrs) {
+      const maps = this.model.imageMappings(pid);
+      for (const a of list) {
+        const m = maps.find((x) => a >= x.start && a < x.end);
+        if (!m) continue;
+        if (!this.binInfo.has(m.path)) { later.push({ pid, addr: a }); if (!byBin.has(m.path)) byBin.set(m.path, new Set()); continue; }
+        const info = this.binInfo.get(m.path);
+        if (!info) continue;
+        const rel = info.type === 2 ? a : a - m.start + m.offset;
+        if (!this.cache.get(info.key)?.has(rel)) (byBin.get(m.path) ?? byBin.set(m.path, new Set()).get(m.path)!).add(rel);
+      }
+    }
+    // Binaries seen for the first time: their ELF type and build id first, then their addresses.
+    await Promise.all([...byBin.keys()].filter((p) => !this.binInfo.has(p)).map((p) => this.infoAsync(p)));
+    for (const { pid, addr } of later) {
+      const m = this.model.imageMappings(pid).find((x) => addr >= x.start && addr < x.end)!;
+      const info = this.binInfo.get(m.path);
+      if (info) byBin.get(m.path)!.add(info.type === 2 ? addr : addr - m.start + m.offset);
+    }
+    let n = 0;
+    await Promise.all([...byBin].map(async ([bin, rels]) => {
+      const info = this.binInfo.get(bin);
+      if (!info) return;
+      let c = this.cache.get(info.key);
+      if (!c) this.cache.set(info.key, (c = new Map()));
+      const missing = [...rels].filter((r) => !c!.has(r) && !this.inFlight.has(`${info.key}@${r}`));
+      if (!missing.length) return;
+      for (const r of missing) this.inFlight.add(`${info.key}@${r}`);
+      try {
+        let text = '';
+        try {
+          text = (await execFileAsync(this.addr2line, ['-f', '-C', '-e', bin, ...missing.map((r) => '0x' + (r > 0n ? r - 1n : r).toString(16))],
+            { encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+        } catch { /* no addr2line or unreadable binary: the addresses stay raw */ }
+        this.parse(bin, missing, text, c);
+        n += missing.length;
+      } finally { for (const r of missing) this.inFlight.delete(`${info.key}@${r}`); }
+    }));
+    return n;
+  }
+  private readonly inFlight = new Set<string>();
+
   private run(bin: string, rels: bigint[], cache: Map<bigint, CallSite>): void {
     let text = '';
     try {
       text = execFileSync(this.addr2line, ['-f', '-C', '-e', bin, ...rels.map((r) => '0x' + (r > 0n ? r - 1n : r).toString(16))],
         { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
     } catch { /* no addr2line or unreadable binary: the addresses stay raw */ }
+    this.parse(bin, rels, text, cache);
+  }
+
+  /** addr2line -f output (two lines per address) into the cache. */
+  private parse(bin: string, rels: bigint[], text: string, cache: Map<bigint, CallSite>): void {
     const lines = text.split('\n');
     rels.forEach((r, k) => {
       const fn = lines[2 * k] ?? '??', loc = lines[2 * k + 1] ?? '??:0';
@@ -98,6 +169,24 @@ export class CallSiteResolver {
     } catch { r = null; }
     this.binInfo.set(path, r);
     return r;
+  }
+
+  /** info() without blocking: readelf runs as an async child process. */
+  private async infoAsync(path: string): Promise<void> {
+    let r: BinaryInfo | null = null;
+    try {
+      const fd = openSync(path, 'r');
+      const head = Buffer.alloc(64);
+      readSync(fd, head, 0, 64, 0);
+      closeSync(fd);
+      if (head.readUInt32BE(0) === 0x7f454c46) {
+        let id = '';
+        try { id = /Build ID: ([0-9a-f]+)/.exec((await execFileAsync('readelf', ['-n', path], { encoding: 'utf8' })).stdout)?.[1] ?? ''; } catch { /* no readelf */ }
+        const st = statSync(path);
+        r = { type: head.readUInt16LE(16), key: `${path}#${id || `${st.size}:${st.mtimeMs}`}` };
+      }
+    } catch { r = null; }
+    if (!this.binInfo.has(path)) this.binInfo.set(path, r);
   }
 }
 

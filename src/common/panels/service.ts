@@ -9,7 +9,7 @@ import { buildLocksData, type LocksData, type ResolveOptions, type SourceLine } 
 import { MapBuilder, type MapData } from './map';
 import { buildPagesDataSliced, windowGrid, type PagesData } from './pages';
 import { PANEL_PROTOCOL_VERSION, type FromPanelMessage, type PanelHeader, type PanelKind, type PanelSelection, type ToPanelMessage } from './protocol';
-import { Symbolizer } from './symbols';
+import { LiveLockSymbols, Symbolizer } from './symbols';
 import { argIndex, kindId } from '../vocabulary';
 
 const PAGE_FAULT = kindId('page_fault'), PF_IP = argIndex('page_fault', 'ip');
@@ -38,7 +38,11 @@ export class PanelService {
   readonly model: TraceModel;
   private readonly ownModel: boolean;
   /** What the data was last built from: the model's progress and whether that build was final. */
-  private builtAt = { events: -1, final: false, model: undefined as unknown };
+  private builtAt = { events: -1, final: false, model: undefined as unknown, symbols: 0 };
+  /** Live lock call sites and data names, resolved in the background (locks panel while recording). */
+  private liveSymbols?: LiveLockSymbols;
+  /** Called when background resolution brought new names: a refresh now rebuilds the table with them. */
+  onDidResolve?: () => void;
 
   constructor(readonly kind: PanelKind, input: TraceModel | EventSource, private readonly opts: PanelServiceOptions) {
     this.ownModel = !(input instanceof TraceModel);
@@ -59,8 +63,9 @@ export class PanelService {
   /**
    * Brings the panel's data up to date with the model (the caller updated it). The map follows the model's new
    * objects and flows incrementally; the lock table is recomputed from the model's lock state (cost of locks and
-   * waits, not of events). `final` (a finished trace) also resolves call sites and symbol names, which runs
-   * addr2line/nm and is left out while live. Returns whether the data changed.
+   * waits, not of events). `final` (a finished trace) also resolves call sites and symbol names first (addr2line/nm);
+   * live, the lock table shows what is resolved so far and the rest is resolved in the background, never waited for
+   * (onDidResolve says when a refresh would show more). Returns whether the data changed.
    */
   async refresh(opts: { final?: boolean } = {}): Promise<boolean> {
     const m = this.model;
@@ -76,8 +81,9 @@ export class PanelService {
       return changed;
     }
     // Nothing new since the last build (a live session at rest): keep the data, post nothing.
-    if (this.builtAt.events === m.eventsProcessed && this.builtAt.model === m.objects && (this.builtAt.final || !final)) return false;
-    this.builtAt = { events: m.eventsProcessed, final, model: m.objects };
+    const symbols = this.liveSymbols?.version ?? 0;
+    if (this.builtAt.events === m.eventsProcessed && this.builtAt.model === m.objects && (this.builtAt.final || !final) && this.builtAt.symbols === symbols) return false;
+    this.builtAt = { events: m.eventsProcessed, final, model: m.objects, symbols };
     const source = this.source;
     if (final && this.opts.symbolize !== false) {
       const sym = new Symbolizer(source);
@@ -96,12 +102,22 @@ export class PanelService {
           return r?.func ? `${r.func}${r.file ? ` ${r.file.split('/').pop()}:${r.line}` : ''}` : undefined;
         };
       }
-      if (this.kind === 'locks') this.resolve = await lockResolvers(m, sym);
+      if (this.kind === 'locks') {
+        await this.liveSymbols?.settled(); // its batch in flight lands in the cache lockResolvers reads
+        this.resolve = await lockResolvers(m, sym, this.liveSymbols?.callSites);
+      }
+    }
+    if (!final && this.kind === 'locks' && this.opts.symbolize !== false) {
+      if (!this.liveSymbols) { this.liveSymbols = new LiveLockSymbols(m); this.liveSymbols.onResolved = () => this.onDidResolve?.(); }
+      this.resolve = this.liveSymbols.options();
     }
     // Page tables are the model's (it follows them as it handles events); packing them for the webview runs in
     // slices so the extension host's event loop keeps turning (25,600-page grids). Fault sites are resolved when final.
     if (this.kind === 'pages') this.pages = await buildPagesDataSliced(m, { resolve: final ? this.pageResolve : undefined });
-    else this.locks = buildLocksData(m, this.resolve);
+    else {
+      this.locks = buildLocksData(m, this.resolve);
+      if (!final) this.liveSymbols?.kick(); // what this build missed, off the refresh's path
+    }
     this.generation++;
     return true;
   }
@@ -112,6 +128,10 @@ export class PanelService {
   }
 
   get locksData(): LocksData | undefined { return this.locks; }
+  /** Resolves when no background resolution is running (tests). */
+  async symbolsSettled(): Promise<void> { await this.liveSymbols?.settled(); }
+  /** Background resolution batches run so far (live lock panel). */
+  get symbolBatches(): number { return this.liveSymbols?.stats.batches ?? 0; }
   get pagesData(): PagesData | undefined { return this.pages; }
   get mapData(): MapData | undefined { return this.mapBuilder?.current; }
 
@@ -171,17 +191,17 @@ export class PanelService {
 }
 
 /**
- * Call sites of the lock table through the model's CallSiteResolver (one addr2line run per binary), and data symbol
- * names (a global mutex's variable) through nm: every address the table shows is resolved up front, in batches.
+ * Call sites of the lock table through the model's CallSiteResolver (one addr2line run per binary; the live panel's,
+ * so what was resolved while recording is not run again), and data symbol names (a global mutex's variable) through
+ * nm: every address the table shows is resolved up front, in batches.
  */
-async function lockResolvers(m: TraceModel, sym: Symbolizer): Promise<ResolveOptions> {
+async function lockResolvers(m: TraceModel, sym: Symbolizer, resolver = new CallSiteResolver(m)): Promise<ResolveOptions> {
   const callers = new Map<number, Set<bigint>>();
   const want = (pid: number, addr: bigint) => { if (addr) (callers.get(pid) ?? callers.set(pid, new Set()).get(pid)!).add(addr); };
   for (const l of m.locks.values()) for (const [addr, c] of l.stats.callers) want(c.pid, addr);
   for (const w of m.waits) if (w.object && m.locks.has(w.object) && w.t1 !== undefined) { const e = m.source.get(w.end); want(e.pid, e.caller); }
   for (const next of m.lockOrder.values()) for (const ev of next.values()) { const e = m.source.get(ev.acquired); want(e.pid, e.caller); }
   for (const w of m.waits) if (w.t1 === undefined && w.begin >= 0) { const e = m.source.get(w.begin); want(e.pid, e.caller); }
-  const resolver = new CallSiteResolver(m);
   const code = new Map<string, SourceLine>();
   for (const [pid, addrs] of callers) {
     const list = [...addrs];

@@ -6,7 +6,9 @@ import { closeSync, openSync, readSync, existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { EventSource } from '../traceEvent';
 import { argIndex, kindId } from '../vocabulary';
-import type { SourceLine } from './locks';
+import type { ResolveOptions, SourceLine } from './locks';
+import { CallSiteResolver } from '../model/callsites';
+import type { TraceModel } from '../model/model';
 
 const run = promisify(execFile);
 interface Mapping { start: bigint; end: bigint; offset: bigint; path: string }
@@ -39,17 +41,28 @@ export class Symbolizer {
   private nmCache = new Map<string, { addr: bigint; size: bigint; name: string }[]>();
 
   private forkParent = new Map<number, number>();
+  /** Events read so far (a live source grows; update() reads only what came since). */
+  private scanned = 0;
+  /** Data addresses looked up in their binary's symbols (found or not): not looked up again. */
+  private dataTried = new Set<string>();
 
-  constructor(source: EventSource) {
+  constructor(private readonly source: EventSource) { this.update(); }
+
+  /** Reads the mappings and connections the source got since the last call (cheap when nothing is new). */
+  update(): void {
+    const source = this.source;
     const images = source.connections();
     for (const c of images) {
-      if (c.origin !== 'fork' && c.origin !== 'vfork') continue;
+      if ((c.origin !== 'fork' && c.origin !== 'vfork') || this.forkParent.has(c.conn)) continue;
       const p = images.filter((x) => x.pid === c.ppid && x.startNs <= c.startNs).sort((a, b) => (a.startNs > b.startNs ? -1 : 1))[0];
       if (p) this.forkParent.set(c.conn, p.conn);
     }
     const k = kindId('mapping');
     const [s, e, off] = [argIndex('mapping', 'start'), argIndex('mapping', 'end'), argIndex('mapping', 'offset')];
-    for (let i = 0; i < source.count; i++) {
+    const kindAt = (source as EventSource & { kindAt?(i: number): number }).kindAt?.bind(source);
+    const end = source.count;
+    for (let i = this.scanned; i < end; i++) {
+      if (kindAt && kindAt(i) !== k) continue;
       const ev = source.get(i);
       if (ev.kind !== k || !ev.blob) continue;
       const path = new TextDecoder().decode(ev.blob);
@@ -57,6 +70,7 @@ export class Symbolizer {
       const list = this.maps.get(ev.conn) ?? this.maps.set(ev.conn, []).get(ev.conn)!;
       if (!list.some((m) => m.start === ev.args[s])) list.push({ start: ev.args[s], end: ev.args[e], offset: ev.args[off], path });
     }
+    this.scanned = end;
   }
 
   /** Binary path and link-time address of a runtime address, or undefined. */
@@ -113,6 +127,7 @@ export class Symbolizer {
       if (this.data.has(key)) continue;
       const loc = this.locate(d.conn, d.addr);
       if (!loc) continue;
+      this.dataTried.add(key);
       let syms = this.nmCache.get(loc.path);
       if (!syms) {
         syms = [];
@@ -130,6 +145,84 @@ export class Symbolizer {
     }
   }
 
+  /** Whether prepare() looked `addr` up in its binary's symbols already (a name or none). */
+  triedData(conn: number, addr: bigint): boolean { return this.dataTried.has(`${conn}:${addr}`); }
+
   resolveCode = (conn: number, addr: bigint): SourceLine | undefined => this.code.get(`${conn}:${addr}`);
   resolveData = (conn: number, addr: bigint): string | undefined => this.data.get(`${conn}:${addr}`);
+}
+
+/**
+ * Lock call sites and data names while a session records. A refresh builds the lock table with what is resolved
+ * already (raw addresses for the rest) and never waits: the addresses it missed are resolved in the background, in
+ * one batch at a time (async addr2line per binary, nm once per binary), each address once; when a batch brings
+ * something new, `version` goes up and `onResolved` fires so the panel refreshes. The caches (per binary in the
+ * CallSiteResolver, per image in the Symbolizer) live as long as the session's panel, across refreshes.
+ */
+export class LiveLockSymbols {
+  readonly callSites: CallSiteResolver;
+  private readonly sym: Symbolizer;
+  private missCode = new Map<number, Set<bigint>>();
+  private missData = new Map<string, { conn: number; addr: bigint }>();
+  private connOf = new Map<number, number>();
+  private running: Promise<void> | undefined;
+  /** Goes up each time a batch resolved something (the panel's data is stale until it is rebuilt). */
+  version = 0;
+  /** Called after a batch resolved something. */
+  onResolved?: () => void;
+  /** Batches run so far and the addresses they sent to addr2line (tests and logs). */
+  readonly stats = { batches: 0, codeResolved: 0 };
+
+  constructor(private readonly model: TraceModel, callSites?: CallSiteResolver) {
+    this.callSites = callSites ?? new CallSiteResolver(model);
+    this.sym = new Symbolizer(model.source);
+  }
+
+  /** What buildLocksData asks: answers from the caches, records each miss for the next batch. */
+  options(): ResolveOptions {
+    this.sym.update();
+    // Data names through the pid's latest image (the symbolizer knows images by connection).
+    this.connOf.clear();
+    for (const c of [...this.model.source.connections()].sort((a, b) => (a.startNs < b.startNs ? -1 : 1))) this.connOf.set(c.pid, c.conn);
+    return {
+      resolveCode: (pid, addr) => {
+        if (!addr) return undefined;
+        const c = this.callSites.cached(pid, addr);
+        if (!c) { (this.missCode.get(pid) ?? this.missCode.set(pid, new Set()).get(pid)!).add(addr); return undefined; }
+        return { func: c.function, file: c.file, line: c.line };
+      },
+      resolveData: (pid, addr) => {
+        const conn = this.connOf.get(pid);
+        if (conn === undefined) return undefined;
+        const name = this.sym.resolveData(conn, addr);
+        if (name === undefined && !this.sym.triedData(conn, addr)) this.missData.set(`${conn}:${addr}`, { conn, addr });
+        return name;
+      },
+    };
+  }
+
+  /** Starts resolving the misses recorded so far, unless a batch is running (its end starts the next). */
+  kick(): void {
+    if (this.running || (!this.missCode.size && !this.missData.size)) return;
+    const code = this.missCode, data = [...this.missData.values()];
+    this.missCode = new Map(); this.missData = new Map();
+    this.stats.batches++;
+    this.running = (async () => {
+      let n = 0;
+      try {
+        n += await this.callSites.resolveAsync(code);
+        this.stats.codeResolved += n;
+        if (data.length) {
+          await this.sym.prepare([], data);
+          n += data.filter((d) => this.sym.resolveData(d.conn, d.addr) !== undefined).length;
+        }
+      } catch { /* a failed run leaves the addresses raw */ }
+      this.running = undefined;
+      if (n) { this.version++; this.onResolved?.(); }
+      this.kick();
+    })();
+  }
+
+  /** Resolves when no batch is running (tests; the final build). */
+  async settled(): Promise<void> { while (this.running) await this.running; }
 }

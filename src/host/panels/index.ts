@@ -96,6 +96,8 @@ class PanelHost implements vscode.Disposable {
     if (!s || !m) { this.service = undefined; return; }
     this.service = new PanelService(this.kind, m, { title: s.label, live: s.live && s.running, locale: vscode.env.language });
     this.service.cursorNs = panelLinks.cursorNs;
+    // Live lock call sites resolved in the background: show them at the next refresh.
+    this.service.onDidResolve = () => this.scheduleRefresh();
     this.lastPagesRefresh = 0;
     this.sessionSubs.push(s.onDidChange(() => this.scheduleRefresh()));
     if (s.onDidEnd) this.sessionSubs.push(s.onDidEnd(() => this.scheduleRefresh()));
@@ -174,16 +176,22 @@ class PanelHost implements vscode.Disposable {
   }
 }
 
-/** CodeLens over C/C++ sources: wait and contention at each lock call site of the current session. */
+/**
+ * CodeLens over C/C++ sources: wait and contention at each lock call site of the current session. One lock service
+ * per session model, refreshed when the session changes (at most every LENS_REFRESH_MS) and when background
+ * resolution found more call sites, so a live session's lenses appear once their file:line is known.
+ */
+const LENS_REFRESH_MS = 1000;
 class LockCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.emitter.event;
   private service: PanelService | undefined;
-  private building: Promise<void> | undefined;
+  private stale = true;
+  private building: Promise<unknown> | undefined;
   private readonly sub: vscode.Disposable;
   constructor(private readonly sessions: PanelSessions) {
     let timer: NodeJS.Timeout | undefined;
-    this.sub = sessions.onDidChange(() => { if (!timer) timer = setTimeout(() => { timer = undefined; this.service = undefined; this.emitter.fire(); }, 2000); });
+    this.sub = sessions.onDidChange(() => { if (!timer) timer = setTimeout(() => { timer = undefined; this.stale = true; this.emitter.fire(); }, LENS_REFRESH_MS); });
   }
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     const s = this.sessions.current;
@@ -191,7 +199,16 @@ class LockCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     if (!s || !m) return [];
     if (!this.service || this.service.model !== m) {
       const svc = new PanelService('locks', m, { title: s.label, live: s.running, locale: vscode.env.language });
-      this.building = svc.refresh({ final: !s.running }).then(() => { this.service = svc; });
+      svc.onDidResolve = () => { if (svc === this.service) { this.stale = true; this.emitter.fire(); } };
+      this.service = svc;
+      this.stale = true;
+    }
+    if (this.stale) {
+      this.stale = false;
+      const svc = this.service;
+      if (!s.running) svc.ended();
+      // Live, this never waits on addr2line/nm: it shows what is resolved and onDidResolve brings the rest.
+      this.building = svc.refresh({ final: !s.running }).catch((e) => console.warn(`IPC Scope lock CodeLens: ${(e as Error).message}`));
     }
     await this.building;
     const sites = this.service?.locksData?.sites ?? [];
