@@ -59,7 +59,9 @@ test('F5 on the pipe demo: the paused line is highlighted, Call Stack and Variab
     if ((await call.getAttribute('aria-expanded')) !== 'true') { await call.click(); await page.keyboard.press('ArrowRight'); }
   } catch (e) {
     await screenshot(page, 'debug-failed');
-    throw e;
+    // The Debug Console carries the adapter's account when the run ended without a stop (its stop decisions).
+    const repl = await page.locator('.repl .monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+    throw new Error(`${(e as Error).message}\nDebug Console:\n${repl.join('\n')}`);
   }
   // The workbench opens the top frame's source and marks the paused line.
   const line = page.locator('.monaco-editor .debug-top-stack-frame-line');

@@ -73,9 +73,20 @@ export class Conversation {
     const q = this.stops.shift();
     if (q) return Promise.resolve(q);
     return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`no stopped event in ${timeoutMs} ms; output so far:\n${this.output}`)), timeoutMs);
-      this.waiters.push((e) => { clearTimeout(t); res(e); });
+      const waiter = (e: DebugProtocol.StoppedEvent) => { clearTimeout(t); res(e); };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        void this.decisions().then((d) => rej(new Error(`no stopped event in ${timeoutMs} ms; output so far:\n${this.output}\nadapter decisions:\n${d}`)));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
+  }
+
+  /** The adapter's own account of its stop decisions (the `stops` console command), or why it could not be had. */
+  async decisions(): Promise<string> {
+    try {
+      return (await this.bounded(this.dc.evaluateRequest({ expression: 'stops', context: 'repl' }), 'stops', 5_000)).body.result;
+    } catch (e) { return `(${(e as Error).message.split('\n')[0]})`; }
   }
 
   /** initialize → launch → (initialized) setup → configurationDone. */

@@ -61,9 +61,21 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     const threads = (await c.dc.threadsRequest()).body.threads;
     assert.equal(threads.length, 1, JSON.stringify(threads));
     assert.match(threads[0].name, /^pid \d+ pipe · tid \d+ — paused at \w+/);
+    // The console's `stops` answers why it stopped: the entry hold, judged and reported.
+    const why = await c.decisions();
+    assert.match(why, /paused \(entry\)[\s\S]*stop reported: entry on tid \d+/, why);
     const pids = await c.close();
     assert.ok(pids.length >= 1);
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('a run that ends without reaching its breakpoint says so in the console, with the stop decisions', async () => {
+    const c = await conversation(server);
+    await c.launch({ program: PIPE, cwd: join(ROOT, 'demos/pipe') }, () => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mq_send' }] }));
+    await c.event('terminated');
+    assert.match(c.output, /ipcscope: the program ended without stopping at a breakpoint\. Stop decisions:\n.*paused \(entry\)/, c.output);
+    assert.equal(c.stops.length, 0);
+    await c.close();
   });
 
   test('breakpoint on the parent\'s write in the pipe demo; Step Into lands on the child\'s read of those bytes; Step Back moves the cursor only', async () => {

@@ -94,6 +94,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   private conns = new Map<number, ConnState>();
   private threads = new Map<number, ThreadState>();
   private stopped?: Stop;
+  /** The last decisions about paused threads and commands, for the `stops` console command (why it stopped or not). */
+  private decisions: string[] = [];
   private stopRequest?: Stop;
   private action?: Action;
   private cursor?: number;
@@ -218,6 +220,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     for (let i = 0; i < 100 && this.collector && this.collector.liveConnections().length; i++) await sleep(50);
     if (!this.terminated && this.program) {
       this.terminated = true;
+      // A run that ends without ever stopping although breakpoints were set: say so, with the adapter's decisions,
+      // rather than leave the user guessing whether the line was reached.
+      if (!this.everStopped && (this.functionBps.length || [...this.sourceBps.values()].some((l) => l.length)))
+        this.log(`the program ended without stopping at a breakpoint. Stop decisions:\n${this.decisions.slice(-30).join('\n') || '(no thread paused in the shim)'}`);
       this.sendEvent(new TerminatedEvent());
     }
   }
@@ -239,6 +245,14 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (this.program && this.collector && !this.collector.liveConnections().length) void this.maybeTerminated();
   }
 
+  private note(msg: string): void {
+    const t0 = this.startedAt ?? (this.startedAt = Date.now());
+    this.decisions.push(`+${Date.now() - t0} ms ${msg}`);
+    if (this.decisions.length > 300) this.decisions.splice(0, 100);
+  }
+  private startedAt?: number;
+  private everStopped = false;
+
   private log(msg: string): void { this.sendEvent(new OutputEvent(`ipcscope: ${msg}\n`, 'console')); }
 
   /** Sends a command and keeps the release generation its REPLY reports. */
@@ -252,6 +266,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (typeof j.gen === 'number' && BigInt(j.gen) > st.minGen) st.minGen = BigInt(j.gen);
     } catch (e) {
       if (st.open && !this.terminated) this.log(`pid ${st.info.pid}: ${(e as Error).message}`);
+      this.note(`pid ${st.info.pid}: ${cmd} failed: ${(e as Error).message}`);
     } finally {
       st.inFlight--;
       if (!st.inFlight && st.deferred.length) { const d = st.deferred.splice(0); for (const i of d) this.judgePaused(i); }
@@ -495,9 +510,12 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     const e = this.collector!.store.get(i);
     const st = this.conns.get(e.conn);
     const t = this.threads.get(e.tid)!;
-    if (!t.paused || t.paused.index !== i) return; // already resumed
-    if (st && (e.args[2] >> 32n) < st.minGen) return; // stopped before our last release: already running again
+    const what = `#${i} pid ${e.pid} tid ${e.tid} paused (${t.paused?.index === i ? t.paused.reason : '?'}) at ${kindName(Number(e.args[0]))}`;
+    if (!t.paused || t.paused.index !== i) { this.note(`${what}: already resumed`); return; }
+    // Stopped before our last release: already running again.
+    if (st && (e.args[2] >> 32n) < st.minGen) { this.note(`${what}: generation ${e.args[2] >> 32n} < ${st.minGen}, released since`); return; }
     const reason = t.paused.reason;
+    this.note(what);
     // Other threads held by the same entry stop (created before the first traced call) belong to it.
     if (reason === 'entry' && this.entryHandled) return;
     if (reason === 'entry' && !this.entryHandled && e.pid === this.rootPid) {
@@ -508,11 +526,11 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
         if (this.stopped) return;
         const bp = this.entryBreakpoint(t, e.pid, e.tid);
         if (bp) this.reportStop({ reason: bp, tid: e.tid });
-        else await this.resumeAll();
+        else { this.note('entry: no breakpoint on the first call, resuming'); await this.resumeAll(); }
       })();
       return;
     }
-    if (this.stopped) return; // another thread joining the all-stop
+    if (this.stopped) { this.note('  joins the all-stop'); return; }
     if (this.stopRequest) { this.reportStop(this.stopRequest.tid ? this.stopRequest : { ...this.stopRequest, tid: e.tid }); return; }
     const a = this.action;
     if (reason === 'step' && a?.type === 'step' && a.tid === e.tid) { this.reportStop({ reason: 'step', tid: e.tid }); return; }
@@ -526,15 +544,16 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
         const ctx = { args: pending ? namedArgs(pending) : new Map<string, bigint>(), pid: e.pid, tid: e.tid, rootPid: this.rootPid };
         // Unknown arguments (the call emits its event after the pause point) count as a match: better one stop too many.
         if (fbs.some((b) => !b.condition || b.condition.test(ctx) !== false)) { this.reportStop({ reason: 'function breakpoint', tid: e.tid }); return; }
-        if (!filter) { if (st) void this.release(st); return; }
+        if (!filter) { this.note('  function breakpoint condition false: released'); if (st) void this.release(st); return; }
       }
       if (filter) { this.reportStop({ reason: 'exception', tid: e.tid, text: filter.label }); return; }
-      if (st) void this.release(st); // a kind nobody asks for any more (breakpoints changed meanwhile)
+      this.note('  a kind nobody asks for now: released');
+      if (st) void this.release(st);
       return;
     }
     if (reason === 'breakpoint') {
       if (this.sourceConditionHolds(t, e.pid, e.tid)) this.reportStop({ reason: 'breakpoint', tid: e.tid });
-      else if (st) void this.release(st);
+      else { this.note('  breakpoint condition false: released'); if (st) void this.release(st); }
       return;
     }
     if (reason === 'allStop' && !this.stopRequest) {
@@ -629,8 +648,10 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
 
   private reportStop(s: Stop): void {
     if (this.stopped) return;
+    this.note(`stop reported: ${s.reason} on tid ${s.tid}${s.text ? ` (${s.text})` : ''}`);
     const hadTempKinds = this.action?.type === 'follow' && this.action.tempKinds.length > 0;
     this.stopped = s;
+    this.everStopped = true;
     this.stopRequest = undefined;
     this.action = undefined;
     this.cursor = undefined;
@@ -1057,6 +1078,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       if (!this.model!.processes.has(pid)) throw new Error(`fds: no traced process ${rest[0]}`);
       return this.processVars(pid)[2].children!.map((v) => `${v.name}: ${v.value}`).join('\n') || '(no open fds)';
     }
+    if (word === 'stops') return this.decisions.join('\n') || '(no stop decisions yet)';
     if (word === 'locks') return this.lockVars().map((v) => `${v.name}: ${v.value}`).join('\n');
     if (word === 'pages') {
       const pid = Number(rest[0]);
@@ -1068,7 +1090,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
       return `page 0x${addr.toString(16)} of pid ${pid}: ${faults} recorded fault(s); process faults minor ${counts?.minor ?? 0}, major ${counts?.major ?? 0}\n` +
         procPages(pid).map((v) => `${v.name}: ${v.value}`).join('\n');
     }
-    throw new Error(`unknown command '${word}': events [N], fds PID, locks, pages PID ADDR`);
+    throw new Error(`unknown command '${word}': events [N], fds PID, locks, pages PID ADDR, stops`);
   }
 
   // ------------------------------------------------------------------ ending
@@ -1101,7 +1123,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     for (const t of this.threads.values()) if (!t.exited) this.sendEvent(new ThreadEvent('exited', t.tid));
     this.threads.clear();
     this.stopped = this.stopRequest = this.action = this.cursor = undefined;
-    this.entryHandled = false;
+    this.entryHandled = this.everStopped = false;
     this.lineTable = undefined;
     try {
       await this.startProgram();
