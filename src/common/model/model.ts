@@ -134,7 +134,8 @@ export class TraceModel {
   private pairKeys = new Map<number, Map<number, string>>();
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
-  private openBegins = new Map<LaneIndex, { e: TraceEvent; wait?: WaitRow; pos: number }[]>();
+  /** Blocking calls begun and not yet ended, per lane: their kind and wait. */
+  private openBegins = new Map<LaneIndex, { kind: number; wait?: WaitRow; pos: number }[]>();
   /** Event index of a blocking call's end → 1 + its wait's position in `waits` (0: none). A typed array, not a Map:
    *  one entry per wait was the single costliest line of the build. */
   private waitAtEnd = new Int32Array(1024);
@@ -512,9 +513,9 @@ export class TraceModel {
         if (!tw) byTid.set(e.tid, (tw = new IntList()));
         tw.push(wait.pos);
         if (!stack) this.openBegins.set(lk, (stack = []));
-        stack.push({ e, wait, pos: wait.pos });
+        stack.push({ kind: e.kind, wait, pos: wait.pos });
       } else if (e.phase === PHASE.end && stack) {
-        for (let i = stack.length - 1; i >= 0; i--) if (stack[i].e.kind === e.kind) {
+        for (let i = stack.length - 1; i >= 0; i--) if (stack[i].kind === e.kind) {
           wait = stack[i].wait;
           const pos = stack[i].pos;
           if (i === stack.length - 1) stack.pop(); else stack.splice(i, 1);
@@ -541,11 +542,11 @@ export class TraceModel {
       case K.read: case K.write: return a[4] ? this.ik(a[3], a[4]) : undefined;
       case K.accept: return a[2] ? this.ik(a[5], a[2]) : undefined;
       case K.mqSend: case K.mqReceive: return this.ik(a[3], a[4]);
-      case K.msgsnd: case K.msgrcv: return `sysvmsg:${a[0]}`;
+      case K.msgsnd: case K.msgrcv: return this.sysvKey('sysvmsg', a[0]);
       case K.mutexLock: case K.rwlockLock: case K.spinLock: return this.lockKey(e.pid, a[0]);
       case K.condWait: return 'cond:' + this.lockKey(e.pid, a[0]);
       case K.semWait: return this.semKey(e.pid, a[0]);
-      case K.semop: return `sysvsem:${a[0]}`;
+      case K.semop: return this.sysvKey('sysvsem', a[0]);
       case K.flock: return this.ik(a[2], a[3]);
       case K.fcntlLock: return this.ik(a[6], a[7]);
       case K.lockf: return this.ik(a[3], a[4]);
@@ -871,12 +872,10 @@ export class TraceModel {
     }
     // Stream sockets: one byte stream per direction, named by the sending end alone (a client may write before
     // the server's accept links the two ends; the reader looks its peer up when it reads).
-    let sk: string;
-    if (isWrite) sk = `${key}>`;
-    else sk = `${o.peer ?? (a[7] && a[7] !== NO_FD ? this.ik(a[3], a[7]) : `?${key}`)}>`;
+    const sender = isWrite ? key : o.peer ?? (a[7] && a[7] !== NO_FD ? this.ik(a[3], a[7]) : `?${key}`);
+    const sk = this.derivedKey(sender, '>');
     if (!this.participate(sk, e.pid)) return;
     let m = this.byteStreams.get(sk);
-    const sender = sk.slice(0, -1);
     if (!m) this.byteStreams.set(sk, (m = new ByteStreamMatcher((f, t, b) => this.addFlow('socket', sender, f, t, b))));
     const info = { t0: wait?.t0 ?? e.ts, preview: e.blob };
     if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
@@ -938,13 +937,36 @@ export class TraceModel {
     this.evidence.mqOrderViolations += m.orderViolations - before;
   }
 
+  /** `sysvmsg:${id}` / `sysvsem:${id}`, made once per id (System V calls name their object on every event). */
+  private sysvKey(prefix: 'sysvmsg' | 'sysvsem', id: bigint): string {
+    const m = prefix === 'sysvmsg' ? this.sysvMsgKeys : this.sysvSemKeys;
+    let k = m.get(id);
+    if (k === undefined) m.set(id, (k = `${prefix}:${id}`));
+    return k;
+  }
+  private sysvMsgKeys = new Map<bigint, string>();
+  private sysvSemKeys = new Map<bigint, string>();
+  /** `${base}${suffix}` (a stream's key, a queue's per-type stream), made once per pair. */
+  private derivedKey(base: string, suffix: string): string {
+    let m = this.derivedKeys.get(suffix);
+    if (!m) this.derivedKeys.set(suffix, (m = new Map()));
+    let k = m.get(base);
+    if (k === undefined) m.set(base, (k = base + suffix));
+    return k;
+  }
+  private derivedKeys = new Map<string, Map<string, string>>();
+  private queueTypeKeys = new Map<string, Map<bigint, string>>();
+
   private sysvObj(prefix: 'sysvmsg' | 'sysvsem', id: bigint, ts: bigint): IpcObject {
+    // known, named and typed: what obj() would return, without building the name again
+    const known = this.objects.get(this.sysvKey(prefix, id));
+    if (known && known.name && known.type !== 'other' && known.type !== 'file') return known;
     return prefix === 'sysvmsg' ? this.obj(`sysvmsg:${id}`, 'sysv-mq', ts, `System V queue ${id}`) : this.obj(`sysvsem:${id}`, 'semaphore', ts, `System V semaphore set ${id}`);
   }
   private onSysvMsg(e: TraceEvent, wait: Wait | undefined): void {
     const a = e.args;
     const send = e.kind === K.msgsnd;
-    const key = `sysvmsg:${a[0]}`;
+    const key = this.sysvKey('sysvmsg', a[0]);
     const o = this.sysvObj('sysvmsg', a[0], e.ts);
     this.touch(o, e);
     // A send that waited on a full queue was let in by the receive that made room.
@@ -952,7 +974,10 @@ export class TraceModel {
     if (send) { const r = this.lastReadOn.get(key); if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r; }
     else this.lastReadOn.set(key, ep0);
     const mtype = send ? a[2] : a[3];
-    const mk = `${key}/${mtype}`;
+    let byType = this.queueTypeKeys.get(key);
+    if (!byType) this.queueTypeKeys.set(key, (byType = new Map()));
+    let mk = byType.get(mtype);
+    if (mk === undefined) byType.set(mtype, (mk = `${key}/${mtype}`)); // one stream per message type, its key made once
     let m = this.msgStreams.get(mk);
     if (!m) this.msgStreams.set(mk, (m = new MessageMatcher((f, t, b) => this.addFlow('mq', key, f, t, b, Number(mtype)))));
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
@@ -1007,7 +1032,7 @@ export class TraceModel {
   condMutexKey(condKey: string): string | undefined { return this.condMutex.get(condKey); }
 
   private onSemop(e: TraceEvent, ok: boolean, wait: Wait | undefined): void {
-    const key = `sysvsem:${e.args[0]}`;
+    const key = this.sysvKey('sysvsem', e.args[0]);
     this.touch(this.sysvObj('sysvsem', e.args[0], e.ts), e);
     if (e.phase === PHASE.begin || !ok) return;
     const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
