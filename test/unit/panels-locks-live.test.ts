@@ -6,61 +6,25 @@
 // onDidResolve says when a refresh would show more. At the end the live table's sites equal a finished build's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Collector } from '../../src/common/collector';
-import { TracedProcess } from '../../src/common/launcher';
 import { TraceModel } from '../../src/common/model';
 import { PanelService } from '../../src/common/panels/service';
-import { compileC, tempDir, whyNoShim } from '../helpers/record';
-
-const PROGRAM = String.raw`
-#include <pthread.h>
-#include <stdio.h>
-#include <unistd.h>
-pthread_mutex_t hot_lock = PTHREAD_MUTEX_INITIALIZER;
-static long counter;
-static void *worker(void *x) {
-  (void)x;
-  for (int i = 0; i < 50; i++) {
-    pthread_mutex_lock(&hot_lock); /* THE LOCK LINE */
-    counter++; usleep(100);
-    pthread_mutex_unlock(&hot_lock);
-  }
-  return NULL;
-}
-int main(void) {
-  pthread_t t[2];
-  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, NULL);
-  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-  usleep(20000);
-  printf("waiting %ld\n", counter); fflush(stdout);
-  char c;
-  while (read(0, &c, 1) > 0) {}
-  return 0;
-}`;
-const LOCK_LINE = PROGRAM.split('\n').findIndex((l) => l.includes('THE LOCK LINE')) + 1;
+import { whyNoShim } from '../helpers/record';
+import { LIVE_LOCK_LINE as LOCK_LINE, startLiveLocks, type LiveLocksRun } from '../helpers/liveLocks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('live lock table: call sites and the mutex name resolved in the background while the program still runs', async (t) => {
   const why = whyNoShim();
   if (why) return t.skip(why);
-  const src = join(tempDir(), 'live_locks.c');
-  writeFileSync(src, PROGRAM);
-  const bin = compileC(src, { flags: ['-O0'] });
-  const c = await Collector.start({});
-  let p: TracedProcess | undefined;
+  let run: LiveLocksRun | undefined;
   try {
+    run = await startLiveLocks();
+    const c = run.collector;
     const model = new TraceModel(c.store, { live: true, lagNs: 1_000_000n });
     const svc = new PanelService('locks', model, { title: 'live', live: true, locale: 'en' });
     let resolvedSignals = 0;
     svc.onDidResolve = () => { resolvedSignals++; };
-    let exited = false;
-    p = TracedProcess.launch({ command: bin, args: [], collector: c, stdio: 'pipe' });
-    void p.exited.then(() => { exited = true; });
-    let stdout = '';
-    p.on('stdout', (d: Buffer) => { stdout += d.toString(); });
+    const r = run;
 
     // Refresh as the host does (every 250 ms, or when told resolution landed) until the table names the call site.
     const hot = () => svc.locksData?.locks.find((l) => l.sites.length > 0);
@@ -69,7 +33,7 @@ test('live lock table: call sites and the mutex name resolved in the background 
     const slowest = { ms: 0 };
     const t0 = Date.now();
     for (;;) {
-      assert.ok(Date.now() - t0 < 30_000, `no resolved call site within 30 s; table: ${JSON.stringify(svc.locksData?.locks.map((l) => [l.name, l.sites.map((s) => s.label)]))}; stdout ${stdout}`);
+      assert.ok(Date.now() - t0 < 30_000, `no resolved call site within 30 s; table: ${JSON.stringify(svc.locksData?.locks.map((l) => [l.name, l.sites.map((s) => s.label)]))}; stdout ${r.stdout()}`);
       model.update();
       const r0 = performance.now();
       await svc.refresh({ final: false });
@@ -81,7 +45,7 @@ test('live lock table: call sites and the mutex name resolved in the background 
       if (l && l.sites.some((s) => s.file && s.line)) break;
       await sleep(250);
     }
-    assert.equal(exited, false, 'the program is still running (blocked on its stdin)');
+    assert.equal(r.exited(), false, 'the program is still running (blocked on its stdin)');
     const l = hot()!;
     assert.ok(firstWithSites, 'a table with the lock was built');
     // The first build could not have waited for addr2line: nothing was resolved before it.
@@ -98,7 +62,7 @@ test('live lock table: call sites and the mutex name resolved in the background 
       await svc.symbolsSettled(); model.update(); await svc.refresh({ final: false }); await sleep(50);
     }
     assert.equal(svc.locksData!.locks.find((x) => x.key === l.key)!.name, 'hot_lock', 'the mutex by its variable name');
-    assert.equal(exited, false, 'still running when the name showed');
+    assert.equal(r.exited(), false, 'still running when the name showed');
     assert.ok(svc.locksData!.sites.some((s) => s.file?.endsWith('live_locks.c') && s.line === LOCK_LINE), 'the CodeLens list has the file:line too');
     // A refresh with nothing new neither rebuilds nor starts a batch.
     await svc.symbolsSettled();
@@ -109,9 +73,7 @@ test('live lock table: call sites and the mutex name resolved in the background 
     t.diagnostic(`${refreshes} refreshes, ${svc.symbolBatches} resolver batches, slowest refresh ${slowest.ms.toFixed(1)} ms`);
 
     // Let it finish: the final table (resolved up front) has the same sites.
-    p.endInput();
-    assert.equal((await p.exited).code, 0);
-    for (let i = 0; i < 200 && c.liveConnections().length; i++) await sleep(25);
+    assert.equal(await r.finish(), 0);
     model.update({ flush: true });
     svc.ended();
     await svc.refresh({ final: true });
@@ -119,8 +81,5 @@ test('live lock table: call sites and the mutex name resolved in the background 
     await done.rebuild();
     const labels = (s: PanelService) => s.locksData!.locks.map((x) => [x.name, x.sites.map((y) => y.label).sort()]);
     assert.deepEqual(labels(svc), labels(done), 'live then final = a finished build');
-  } finally {
-    if (p) { p.endInput(); await Promise.race([p.exited, sleep(5000)]); }
-    await c.close();
-  }
+  } finally { await run?.close(); }
 });
