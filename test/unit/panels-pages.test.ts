@@ -196,3 +196,29 @@ test('live: the model follows a growing trace page event by page event, and ends
   assert.deepEqual(live, buildPagesData(store), 'the live model ends where a build from the whole trace does');
   assert.deepEqual(counts(live, id, ms(25)), { shared: PAGES }, 'after fork every parent page is shared');
 });
+
+test('live: a fork handled before the child has connected still gives the child its parent\'s pages', () => {
+  // The store holds the parent's events first: revealed in that order, the fork is handled while only the parent's
+  // connection is known, as a live session can see it when the child connects late.
+  const { store, parent, child } = cowTrace(false);
+  const first = new Map<number, number>();
+  for (let i = store.count - 1; i >= 0; i--) first.set(store.get(i).conn, i);
+  let limit = 0;
+  const view: EventSource = {
+    get count() { return Math.min(limit, store.count); }, get: (i) => store.get(i),
+    connections: () => store.connections().filter((c) => (first.get(c.conn) ?? Infinity) < limit),
+  };
+  const model = new TraceModel(view);
+  limit = first.get(child)!;
+  model.update();
+  assert.equal(view.connections().length, 1, 'only the parent is known when its fork is handled');
+  assert.equal(model.pages.mappings.listed().get(child), undefined, 'nothing for the child yet');
+  limit = store.count;
+  model.update({ flush: true });
+  const live = buildPagesData(model);
+  assert.deepEqual(live, buildPagesData(store), 'the same as a build with every connection known');
+  const cm = `${child}:0x${A.toString(16)}`;
+  assert.deepEqual(counts(live, cm, 250n), { shared: 8 }, 'the child shares every page from the fork on');
+  assert.deepEqual(counts(live, cm, 400n), { shared: 4, copied: 4 });
+  assert.deepEqual(counts(live, `${parent}:0x${A.toString(16)}`, 400n), { shared: 4, private: 4 });
+});

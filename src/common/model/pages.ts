@@ -403,6 +403,10 @@ export class PageMappings {
   private pidOf = new Map<number, number>();
   private parentOf = new Map<number, number>();
   private childrenOf = new Map<number, number[]>();
+  /** Forks whose child image had not connected yet when the fork was handled (a live model can get there first):
+   *  what the child inherits, kept until its connection is known. */
+  private pendingForks: { parentConn: number; childPid: number; ts: bigint; maps: { m: PageMapping; states: Uint8Array }[] }[] = [];
+  private adoptedAt = -1;
 
   /** The mappings to list per image, by start: current and unmapped ones (their history stays on the timeline), not
    *  those merged into a larger one (their history continues there). */
@@ -433,6 +437,8 @@ export class PageMappings {
 
   event(e: TraceEvent, source: EventSource): void {
     this.source = source;
+    // A child's events come with its connection: forks waiting for it are settled before its first event.
+    if (this.pendingForks.length && source.connections().length !== this.adoptedAt) this.adoptForks();
     const conn = e.conn;
     switch (e.kind) {
       case PAGE_KIND.shimInfo: {
@@ -606,18 +612,38 @@ export class PageMappings {
     if (e.result <= 0n) return;
     const childPid = Number(e.result);
     const childConn = this.forkChildren(conn).find((c) => this.pidOf.get(c) === childPid);
+    const pending = childConn === undefined ? { parentConn: conn, childPid, ts: e.ts, maps: [] as { m: PageMapping; states: Uint8Array }[] } : undefined;
     for (const m of [...(this.live.get(conn) ?? [])]) {
       if (!m.grid) continue;
-      let cm: PageMapping | undefined;
-      if (childConn !== undefined) cm = this.mappingAt(childConn, m.start) ?? this.add(childConn, childPid, m.start, m.end, m.perms, m.shared, m.fileBacked, m.path, e.ts);
       for (let p = 0; p < m.cur.length; p++) {
-        let s = m.cur[p];
-        if (s === CellState.Private || s === CellState.Copied) { s = CellState.Shared; this.setState(m, p, s, e.ts, -1); }
-        if (cm?.grid && cm.cur.length === m.cur.length && cm.cur[p] === CellState.NotPresent) this.setState(cm, p, s, e.ts, -1);
+        const s = m.cur[p];
+        if (s === CellState.Private || s === CellState.Copied) this.setState(m, p, CellState.Shared, e.ts, -1);
       }
+      if (childConn !== undefined) this.inherit(childConn, childPid, m, m.cur, e.ts);
+      else pending!.maps.push({ m, states: m.cur.slice() });
     }
     this.counter(conn).point(e.ts);
     if (childConn !== undefined) this.counter(childConn).point(e.ts);
+    else this.pendingForks.push(pending!);
+  }
+
+  /** The child's copy of a parent mapping at fork: its pages as the parent's were then, where it has none of its own. */
+  private inherit(childConn: number, childPid: number, m: PageMapping, states: Uint8Array, ts: bigint): void {
+    const cm = this.mappingAt(childConn, m.start) ?? this.add(childConn, childPid, m.start, m.end, m.perms, m.shared, m.fileBacked, m.path, ts);
+    if (!cm.grid || cm.cur.length !== states.length) return;
+    for (let p = 0; p < states.length; p++) if (cm.cur[p] === CellState.NotPresent && states[p] !== CellState.NotPresent) this.setState(cm, p, states[p], ts, -1);
+  }
+
+  private adoptForks(): void {
+    this.adoptedAt = this.source!.connections().length;
+    this.refreshImages();
+    this.pendingForks = this.pendingForks.filter((f) => {
+      const childConn = this.forkChildren(f.parentConn).find((c) => this.pidOf.get(c) === f.childPid);
+      if (childConn === undefined) return true;
+      for (const { m, states } of f.maps) this.inherit(childConn, f.childPid, m, states, f.ts);
+      this.counter(childConn).point(f.ts);
+      return false;
+    });
   }
 
   private fault(conn: number, e: TraceEvent): void {

@@ -12,6 +12,7 @@ import type { ProcessNode } from '../../../src/host/modelView';
 import { groupByTopic, loadDemos, pick, topicName } from '../../../src/host/gallery/manifests';
 import { steppingAvailable } from '../../../src/host/gallery';
 import { api, waitFor, EXTENSION_ID } from './helpers';
+import { CellState } from '../../../src/common/model/pages';
 
 const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 
@@ -125,6 +126,25 @@ describe('demo gallery', function () {
     const most = Math.max(0, ...[...m.pages.faultCounts.values()].map((c) => c.minor));
     // One copy-on-write fault per 4 KiB page of the child's 100 MiB (25,600), with slack for samples a loaded machine drops.
     assert.ok(most >= 20_000, `most minor faults in one process: ${most}`);
+    // The page tables panel packs this model's page grids: a forked child's 100 MiB mapping has every page copied by
+    // its writes (at the most: the mapping is unmapped at the end).
+    let copied = 0;
+    for (const c of s.store!.connections()) {
+      if (c.origin !== 'fork') continue;
+      for (const x of m.pages.mappings.listed().get(c.conn) ?? []) {
+        const g = x.grid;
+        if (!g || g.pageCount < 25_600) continue;
+        const st = new Uint8Array(g.pageCount);
+        let now = 0;
+        for (let i = 0; i < g.changeTs.length; i++) {
+          const p = g.changePage.at(i), v = g.changeState.at(i);
+          now += (v === CellState.Copied ? 1 : 0) - (st[p] === CellState.Copied ? 1 : 0);
+          st[p] = v;
+          copied = Math.max(copied, now);
+        }
+      }
+    }
+    assert.ok(copied >= 20_000, `most pages copied at once in a forked child's mapping of at least 100 MiB: ${copied}`);
     await waitFor('the page tables panel beside the timeline', () => panelTab('ipcScope.pages'), 15_000);
   });
 
