@@ -368,8 +368,9 @@ function resetLayer(w: number, h: number, vx0: number, vy0: number): void {
   const k = view.k, mx = w / 2 / k, my = h / 2 / k;
   layerAt = { x0: vx0 - mx, y0: vy0 - my, x1: vx0 + w / k + mx, y1: vy0 + h / k + my, k, version: sceneVersion };
   layerCss = { w: w * 2, h: h * 2 };
-  const ctx = sizeCanvas(layer, w * 2, h * 2);
-  ctx.clearRect(0, 0, w * 2, h * 2);
+  // Not cleared as a whole (a quarter to a millisecond on 4× the view): each cell is cleared when it is painted, and
+  // draw() paints every cell under the view before it shows the layer.
+  sizeCanvas(layer, w * 2, h * 2);
   painted = 0;
   document.body.dataset.layerRenders = String(Number(document.body.dataset.layerRenders ?? '0') + 1);
 }
