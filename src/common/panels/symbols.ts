@@ -126,8 +126,9 @@ export class Symbolizer {
       const key = `${d.conn}:${d.addr}`;
       if (this.data.has(key)) continue;
       const loc = this.locate(d.conn, d.addr);
-      if (!loc) continue;
+      // Outside every binary (a heap or stack mutex): no name now or later while live (a final build starts afresh).
       this.dataTried.add(key);
+      if (!loc) continue;
       let syms = this.nmCache.get(loc.path);
       if (!syms) {
         syms = [];
