@@ -40,6 +40,7 @@ static pid_t fork_common(int how, uint64_t caller) {
     if (ips_cfg.enabled && ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_FORK_CHILD);
   } else {
     ips_fork_parent();
+    ips_perf_fork_parent(pid);
     IPS_EMIT(FORK, IPS_PHASE_INSTANT, pid, pid < 0 ? ips_errno_keep() : 0, caller, NULL, 0, (uint64_t)how);
     if (pid > 0 && ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_FORK_PARENT);
   }

@@ -218,7 +218,13 @@ int ips_ws_send_close(int fd) IPS_HIDDEN;
 int ips_ws_poll_read(int fd, void (*on_msg)(const uint8_t *msg, size_t len)) IPS_HIDDEN;
 /* perf.c */
 void ips_perf_init(void) IPS_HIDDEN;        /* process start: probe, remember the error */
+void ips_perf_process_open(void) IPS_HIDDEN; /* image start, first thread, before the sender starts */
 void ips_perf_thread_open(void) IPS_HIDDEN; /* current thread */
+void ips_perf_close_all(void) IPS_HIDDEN;   /* tracing did not start */
+void ips_perf_release(void) IPS_HIDDEN;     /* exit, exec: stop reading the tree's shared rings */
+void ips_perf_exec_failed(void) IPS_HIDDEN;
+void ips_perf_fork_prepare(void) IPS_HIDDEN;
+void ips_perf_fork_parent(int pid) IPS_HIDDEN;
 void ips_perf_drain(void) IPS_HIDDEN;       /* sender thread */
 void ips_perf_fork_child(void) IPS_HIDDEN;  /* drop the parent's perf fds */
 int ips_perf_errno(void) IPS_HIDDEN;

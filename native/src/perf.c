@@ -1,20 +1,37 @@
-/* Page faults sampled with perf_event_open: per thread, one minor-fault and one major-fault software event
- * (user space only, every fault, TID|TIME|ADDR|IP, CLOCK_MONOTONIC) with its own mmap ring. Per-thread because the
- * kernel refuses to mmap inherited per-task events. The sender thread drains every ring into page_fault events
- * (ips_emit_at with the sample's time and tid); PERF_RECORD_LOST counts as dropped. */
+/* Page faults sampled with perf_event_open: one minor-fault and one major-fault software event (user space only, every
+ * fault, TID|TIME|ADDR|IP, CLOCK_MONOTONIC), each with an mmap ring the sender thread drains into page_fault events
+ * (ips_emit_at with the sample's time and tid); PERF_RECORD_LOST counts as dropped.
+ *
+ * Two designs, the first preferred:
+ *  - shared (one set per fork tree): the first image opens, before its sender thread starts, one pair per CPU for
+ *    itself with inherit=1 (every thread and fork child it makes inherits them) and remove_on_exec=1 (an exec'd image
+ *    opens its own). Per-CPU because the kernel refuses to mmap an inherited per-task event with cpu == -1; children's
+ *    samples land in the opener's rings (kernel/events/core.c: output goes to the parent event). Why bother: a task
+ *    whose perf context is a clone of the next task's (context_equiv()) swaps contexts at a context switch instead of
+ *    scheduling every event out and in, and a ping-pong is mostly context switches (pinned pipe ping-pong, file sink,
+ *    CPU per round trip over untraced: +2.8 us with per-process events, +0.75 us with inherited ones). Every process of the tree
+ *    keeps the rings mapped (fork copies the MAP_SHARED mapping and the fds) and reads all of them with its own tails,
+ *    kept in a shared reader table; it takes only the samples whose pid is its own (and not its sender's tid). The
+ *    kernel's data_tail is the lowest tail of the live readers. A fork child's reader is reserved by the parent before
+ *    the fork with the parent's tails, so no sample of the child is passed over before it reads; exit and exec give
+ *    the reader back; readers of processes that died without doing so (SIGKILL) are reclaimed when a ring fills.
+ *  - per thread (fallback when the shared set cannot be made, e.g. more CPUs than PF_MAX_CPUS or a locked-memory
+ *    limit): each thread opens its own pair, cpu == -1, no inherit, re-armed in every fork child. */
 #include "ipcscope.h"
 
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PERF 256           /* event slots (two per thread) */
+#define MAX_PERF 256           /* per-thread design: event slots (two per thread) */
 #define DATA_PAGES_MIN 64      /* 256 KiB ring for minor faults */
 #define DATA_PAGES_MAJ 8
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_LIVE, SLOT_GONE };
@@ -29,8 +46,37 @@ struct perf_slot {
 static struct perf_slot slots[MAX_PERF];
 static _Atomic int perf_err;
 
+/* ---- the shared design's state ---- */
+#define PF_MAX_CPUS 32
+#define PF_RINGS (2 * PF_MAX_CPUS) /* [2c] minor, [2c + 1] major */
+#define PF_READERS 64
+struct pf_ring {
+  int fd; /* -1: that CPU could not be opened (offline) */
+  int major;
+  void *base;
+  size_t len;
+};
+/* A reader: one process of the tree. pid 0 free, -1 reserved for a fork child that has not claimed it yet. */
+struct pf_reader {
+  _Atomic int pid;
+  _Atomic uint64_t tail[PF_RINGS];
+} __attribute__((aligned(64)));
+struct pf_table {
+  struct pf_reader r[PF_READERS];
+  _Atomic uint64_t gc_ns; /* last sweep for dead readers */
+};
+static int pf_shared;            /* 1: the shared design is on in this process */
+static int pf_nrings;
+static struct pf_ring pf_rings[PF_RINGS];
+static struct pf_table *pf_tab;  /* MAP_SHARED: the same pages in every process of the tree */
+static int pf_me = -1, pf_pending = -1;
+static int pf_pid;
+
 int ips_perf_errno(void) { return atomic_load(&perf_err); }
 int ips_perf_is_fd(int fd) {
+  if (fd < 900) return 0;
+  for (int i = 0; i < pf_nrings; i++)
+    if (pf_rings[i].fd == fd) return 1;
   for (int i = 0; i < MAX_PERF; i++)
     if (atomic_load(&slots[i].state) == SLOT_LIVE && slots[i].fd == fd) return 1;
   return 0;
@@ -38,26 +84,41 @@ int ips_perf_is_fd(int fd) {
 
 void ips_perf_init(void) {}
 
-static int open_one(int major, uint32_t tid) {
-  struct perf_event_attr a;
-  memset(&a, 0, sizeof a);
-  a.type = PERF_TYPE_SOFTWARE;
-  a.size = sizeof a;
-  a.config = major ? PERF_COUNT_SW_PAGE_FAULTS_MAJ : PERF_COUNT_SW_PAGE_FAULTS_MIN;
-  a.sample_period = 1;
-  a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR | PERF_SAMPLE_IP;
-  a.exclude_kernel = 1;
-  a.exclude_hv = 1;
-  a.use_clockid = 1;
-  a.clockid = CLOCK_MONOTONIC;
-  a.watermark = 1;
-  size_t pages = major ? DATA_PAGES_MAJ : DATA_PAGES_MIN;
-  size_t psz = (size_t)getpagesize();
-  a.wakeup_watermark = (uint32_t)(pages * psz / 2); /* the sender polls the fd: wake it at half full */
-  int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+static void fill_attr(struct perf_event_attr *a, int major, size_t pages, int inherit) {
+  memset(a, 0, sizeof *a);
+  a->type = PERF_TYPE_SOFTWARE;
+  a->size = sizeof *a;
+  a->config = major ? PERF_COUNT_SW_PAGE_FAULTS_MAJ : PERF_COUNT_SW_PAGE_FAULTS_MIN;
+  a->sample_period = 1;
+  a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR | PERF_SAMPLE_IP;
+  a->exclude_kernel = 1;
+  a->exclude_hv = 1;
+  a->use_clockid = 1;
+  a->clockid = CLOCK_MONOTONIC;
+  a->watermark = 1;
+  a->wakeup_watermark = (uint32_t)(pages * (size_t)getpagesize() / 2); /* the sender polls the fd: wake it at half full */
+  if (inherit) {
+    a->inherit = 1;
+    a->remove_on_exec = 1; /* the exec'd image opens its own set (and its rings) */
+    a->sample_id_all = 1;  /* PERF_RECORD_LOST then names a pid */
+  }
+}
+
+static int open_fd(struct perf_event_attr *a, int cpu) {
+  int fd = (int)syscall(SYS_perf_event_open, a, 0, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) return -errno;
   int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900);
   if (hi >= 0) { syscall(SYS_close, fd); fd = hi; }
+  return fd;
+}
+
+static int open_one(int major, uint32_t tid) {
+  struct perf_event_attr a;
+  size_t pages = major ? DATA_PAGES_MAJ : DATA_PAGES_MIN;
+  fill_attr(&a, major, pages, 0);
+  int fd = open_fd(&a, -1);
+  if (fd < 0) return fd;
+  size_t psz = (size_t)getpagesize();
   size_t len = (pages + 1) * psz;
   void *base = (void *)syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
@@ -82,10 +143,196 @@ static int open_one(int major, uint32_t tid) {
   return -EMFILE;
 }
 
+/* ---- shared design ---- */
+
+static void shared_unmap(void) {
+  for (int i = 0; i < pf_nrings; i++) {
+    if (pf_rings[i].fd < 0) continue;
+    syscall(SYS_munmap, pf_rings[i].base, pf_rings[i].len);
+    syscall(SYS_close, pf_rings[i].fd);
+    pf_rings[i].fd = -1;
+  }
+  pf_nrings = 0;
+  if (pf_tab) syscall(SYS_munmap, pf_tab, sizeof *pf_tab);
+  pf_tab = NULL;
+  pf_shared = 0;
+  pf_me = pf_pending = -1;
+}
+
+/* Opens the tree's set on the calling thread (the image's first thread, before any other starts). 0 or -errno. */
+static int shared_open(void) {
+  long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+  if (ncpu < 1 || ncpu > PF_MAX_CPUS) return -E2BIG;
+  void *t = (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (t == MAP_FAILED) return -errno;
+  pf_tab = t;
+  size_t psz = (size_t)getpagesize();
+  int opened = 0, err = 0;
+  pf_nrings = (int)(2 * ncpu);
+  for (int i = 0; i < pf_nrings; i++) pf_rings[i].fd = -1;
+  for (int i = 0; i < pf_nrings; i++) {
+    int major = i & 1, cpu = i / 2;
+    size_t pages = major ? DATA_PAGES_MAJ : DATA_PAGES_MIN;
+    struct perf_event_attr a;
+    fill_attr(&a, major, pages, 1);
+    int fd = open_fd(&a, cpu);
+    if (fd == -ENODEV) continue; /* an offline CPU: nothing runs there */
+    if (fd < 0) { err = fd; break; }
+    size_t len = (pages + 1) * psz;
+    void *base = (void *)syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+      err = -errno;
+      syscall(SYS_close, fd);
+      break;
+    }
+    pf_rings[i] = (struct pf_ring){fd, major, base, len};
+    opened++;
+  }
+  if (err || !opened) {
+    shared_unmap();
+    return err ? err : -ENODEV;
+  }
+  pf_pid = (int)getpid();
+  pf_me = 0;
+  atomic_store(&pf_tab->r[0].pid, pf_pid); /* tails start at 0, where the rings start */
+  pf_shared = 1;
+  return 0;
+}
+
+static int pid_gone(int pid) {
+  if (syscall(SYS_kill, pid, 0) != 0) return errno == ESRCH;
+  /* A zombie still answers kill(): its state letter follows the ')' closing the command name. */
+  char path[32], buf[512];
+  int n = snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  (void)n;
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return 1;
+  long r = syscall(SYS_read, fd, buf, sizeof buf - 1);
+  syscall(SYS_close, fd);
+  if (r <= 0) return 1;
+  buf[r] = 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* A ring is filling up: readers of processes that ended without giving theirs back (killed) hold data_tail. */
+static void reclaim_dead_readers(void) {
+  uint64_t now = ips_now_ns(), last = atomic_load(&pf_tab->gc_ns);
+  if (now - last < 100000000ull || !atomic_compare_exchange_strong(&pf_tab->gc_ns, &last, now)) return;
+  for (int k = 0; k < PF_READERS; k++) {
+    int pid = atomic_load(&pf_tab->r[k].pid);
+    if (pid > 0 && k != pf_me && pid_gone(pid)) atomic_compare_exchange_strong(&pf_tab->r[k].pid, &pid, 0);
+  }
+}
+
+/* data_tail = the lowest tail of the live readers (only ever moved forward, whoever computes it). */
+static void advance_data_tail(int i) {
+  struct perf_event_mmap_page *pc = pf_rings[i].base;
+  uint64_t m = UINT64_MAX;
+  for (int k = 0; k < PF_READERS; k++) {
+    if (!atomic_load_explicit(&pf_tab->r[k].pid, memory_order_acquire)) continue;
+    uint64_t t = atomic_load_explicit(&pf_tab->r[k].tail[i], memory_order_acquire);
+    if (t < m) m = t;
+  }
+  if (m == UINT64_MAX) return;
+  uint64_t cur = __atomic_load_n(&pc->data_tail, __ATOMIC_RELAXED);
+  while (m > cur && !__atomic_compare_exchange_n(&pc->data_tail, &cur, m, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {}
+}
+
+static void copy_wrapped(uint8_t *dst, const uint8_t *data, uint64_t size, uint64_t pos, size_t n) {
+  uint64_t off = pos % size;
+  if (off + n <= size) memcpy(dst, data + off, n);
+  else {
+    size_t first = (size_t)(size - off);
+    memcpy(dst, data + off, first);
+    memcpy(dst + first, data, n - first);
+  }
+}
+
+/* Reads ring i from this process's tail: emits its own samples (at most budget), counts its losses. */
+static unsigned shared_drain_ring(int i, unsigned budget) {
+  struct pf_reader *me = &pf_tab->r[pf_me];
+  struct perf_event_mmap_page *pc = pf_rings[i].base;
+  uint8_t *data = (uint8_t *)pf_rings[i].base + pc->data_offset;
+  uint64_t size = pc->data_size;
+  uint64_t head = __atomic_load_n(&pc->data_head, __ATOMIC_ACQUIRE);
+  uint64_t tail = atomic_load_explicit(&me->tail[i], memory_order_relaxed);
+  uint64_t dt = __atomic_load_n(&pc->data_tail, __ATOMIC_RELAXED);
+  if (tail < dt) tail = dt; /* cannot happen while we are a live reader; never read overwritten bytes */
+  uint32_t own_tid = ips_tls.is_sender ? ips_tls.tid : 0;
+  unsigned n = 0;
+  while (tail < head && n < budget) {
+    struct perf_event_header h;
+    uint8_t rec[64];
+    copy_wrapped((uint8_t *)&h, data, size, tail, sizeof h);
+    if (h.size < sizeof h || h.size > head - tail) break;
+    size_t take = h.size < sizeof rec ? h.size : sizeof rec;
+    copy_wrapped(rec, data, size, tail, take);
+    if (h.type == PERF_RECORD_SAMPLE && take >= 8 + 32) {
+      uint64_t ip, time, addr;
+      uint32_t pid_tid[2];
+      memcpy(&ip, rec + 8, 8);
+      memcpy(pid_tid, rec + 16, 8);
+      memcpy(&time, rec + 24, 8);
+      memcpy(&addr, rec + 32, 8);
+      if ((int)pid_tid[0] == pf_pid && pid_tid[1] != own_tid) {
+        const uint64_t args[3] = {addr, ip, (uint64_t)pf_rings[i].major};
+        ips_emit_at(time, pid_tid[1], IPS_EV_PAGE_FAULT, IPS_PHASE_INSTANT, 0, 0, ip, 3, args, NULL, 0);
+        n++;
+      }
+    } else if (h.type == PERF_RECORD_LOST && take >= 8 + 16 + 8) {
+      uint64_t lost;
+      uint32_t pid_tid[2];
+      memcpy(&lost, rec + 16, 8);
+      memcpy(pid_tid, rec + 24, 8); /* sample_id_all: the task that wrote the record next */
+      if ((int)pid_tid[0] == pf_pid) ips_count_dropped(lost);
+    }
+    tail += h.size;
+  }
+  atomic_store_explicit(&me->tail[i], tail, memory_order_release);
+  advance_data_tail(i);
+  if (head - __atomic_load_n(&pc->data_tail, __ATOMIC_RELAXED) > size / 2) reclaim_dead_readers();
+  return n;
+}
+
+/* Gives this process's reader back (exit, exec): it no longer holds the rings' data_tail. */
+void ips_perf_release(void) {
+  if (!pf_shared || pf_me < 0) return;
+  atomic_store(&pf_tab->r[pf_me].pid, 0);
+  for (int i = 0; i < pf_nrings; i++)
+    if (pf_rings[i].fd >= 0) advance_data_tail(i);
+  pf_me = -1;
+}
+
+/* Claims a free reader whose tails start at `from` (or at each ring's data_tail when from is NULL). */
+static int claim_reader(int pid, const struct pf_reader *from) {
+  for (int k = 0; k < PF_READERS; k++) {
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&pf_tab->r[k].pid, &expect, -1)) continue;
+    for (int i = 0; i < pf_nrings; i++) {
+      uint64_t t = 0;
+      if (from) t = atomic_load(&from->tail[i]);
+      else if (pf_rings[i].fd >= 0) t = __atomic_load_n(&((struct perf_event_mmap_page *)pf_rings[i].base)->data_tail, __ATOMIC_ACQUIRE);
+      atomic_store(&pf_tab->r[k].tail[i], t);
+    }
+    if (pid) atomic_store(&pf_tab->r[k].pid, pid);
+    return k;
+  }
+  return -1;
+}
+
+/* exec failed after ips_perf_release: the image keeps its inherited events, so it reads again. */
+void ips_perf_exec_failed(void) {
+  if (pf_shared && pf_me < 0) pf_me = claim_reader(pf_pid, NULL);
+}
+
+/* ---- both designs ---- */
+
 void ips_perf_thread_open(void) {
   if (ips_tls.perf_state || ips_tls.is_sender) return;
   ips_tls.perf_state = -1;
   if (!ips_cfg.enabled || !ips_cfg.page_faults) return;
+  if (pf_shared) { ips_tls.perf_state = 1; return; } /* inherited from the thread that made this one */
   int e0 = errno;
   uint32_t tid = ips_tid();
   int r = open_one(0, tid);
@@ -99,13 +346,76 @@ void ips_perf_thread_open(void) {
   errno = e0;
 }
 
+/* Image start, on its first thread, before the sender thread exists: the shared set, else per thread. */
+void ips_perf_process_open(void) {
+  if (!ips_cfg.enabled || !ips_cfg.page_faults || ips_tls.perf_state) return;
+  int e0 = errno;
+  if (shared_open() == 0) ips_tls.perf_state = 1;
+  else ips_perf_thread_open();
+  errno = e0;
+}
+
+/* Tracing ended before it began (no collector): let go of the events so the tree does not sample for nobody. */
+void ips_perf_close_all(void) {
+  ips_perf_release();
+  if (pf_shared) shared_unmap();
+  for (int i = 0; i < MAX_PERF; i++) {
+    int st = atomic_load(&slots[i].state);
+    if (st == SLOT_LIVE || st == SLOT_GONE) {
+      syscall(SYS_munmap, slots[i].base, slots[i].len);
+      syscall(SYS_close, slots[i].fd);
+    }
+    atomic_store(&slots[i].state, SLOT_FREE);
+  }
+}
+
 /* The thread is gone: its events get one last drain, then the sender closes them. */
 void ips_perf_thread_gone(uint32_t tid) {
   for (int i = 0; i < MAX_PERF; i++)
     if (atomic_load(&slots[i].state) == SLOT_LIVE && slots[i].tid == tid) atomic_store(&slots[i].state, SLOT_GONE);
 }
 
+/* Parent, before fork: reserve the child's reader with our tails. */
+void ips_perf_fork_prepare(void) {
+  pf_pending = -1;
+  if (pf_shared && pf_me >= 0) pf_pending = claim_reader(0, &pf_tab->r[pf_me]);
+}
+/* Parent, after fork: the reserved reader names the child (or goes back when fork failed). */
+void ips_perf_fork_parent(int pid) {
+  if (pf_pending < 0) return;
+  int expect = -1;
+  atomic_compare_exchange_strong(&pf_tab->r[pf_pending].pid, &expect, pid > 0 ? pid : 0);
+  pf_pending = -1;
+}
+
 void ips_perf_fork_child(void) {
+  if (pf_shared) {
+    /* The inherited events already sample this process into the shared rings: read them as the reserved reader. */
+    pf_pid = (int)getpid();
+    pf_me = pf_pending;
+    pf_pending = -1;
+    /* perf mappings are VM_DONTCOPY: map the same rings again from the inherited fds (no new locked memory). */
+    for (int i = 0; i < pf_nrings && pf_me >= 0; i++) {
+      if (pf_rings[i].fd < 0) continue;
+      void *base = (void *)syscall(SYS_mmap, 0, pf_rings[i].len, PROT_READ | PROT_WRITE, MAP_SHARED, pf_rings[i].fd, 0);
+      if (base == MAP_FAILED) {
+        for (int j = 0; j < i; j++) /* undo, and drop the others' fds below without touching their old addresses */
+          if (pf_rings[j].fd >= 0) syscall(SYS_munmap, pf_rings[j].base, pf_rings[j].len);
+        for (int j = 0; j < pf_nrings; j++)
+          if (pf_rings[j].fd >= 0) { syscall(SYS_close, pf_rings[j].fd); pf_rings[j].fd = -1; }
+        atomic_store(&pf_tab->r[pf_me].pid, 0);
+        pf_me = -1;
+        break;
+      }
+      pf_rings[i].base = base;
+    }
+    if (pf_me >= 0) {
+      atomic_store(&pf_tab->r[pf_me].pid, pf_pid);
+      ips_tls.perf_state = 1;
+      return;
+    }
+    shared_unmap(); /* no reader left: sample this process on its own (the inherited events run on unread) */
+  }
   /* Copies of the parent's events: never read them here. */
   for (int i = 0; i < MAX_PERF; i++) {
     int st = atomic_load(&slots[i].state);
@@ -121,6 +431,11 @@ void ips_perf_fork_child(void) {
 
 int ips_perf_poll_fds(struct pollfd *out, int cap) {
   int n = 0;
+  if (pf_shared && pf_me >= 0) {
+    for (int i = 0; i < pf_nrings && n < cap; i++)
+      if (pf_rings[i].fd >= 0 && !pf_rings[i].major) out[n++] = (struct pollfd){pf_rings[i].fd, POLLIN, 0};
+    return n;
+  }
   for (int i = 0; i < MAX_PERF && n < cap; i++)
     if (atomic_load(&slots[i].state) == SLOT_LIVE && !slots[i].major) {
       out[n].fd = slots[i].fd;
@@ -180,6 +495,11 @@ static unsigned drain_slot(struct perf_slot *s, unsigned budget) {
 
 void ips_perf_drain(void) {
   unsigned budget = 6000; /* 6000 × 64 bytes fits the sender's ring */
+  if (pf_shared) {
+    for (int i = 0; i < pf_nrings && budget && pf_me >= 0; i++)
+      if (pf_rings[i].fd >= 0) budget -= shared_drain_ring(i, budget);
+    return;
+  }
   for (int i = 0; i < MAX_PERF && budget; i++) {
     int st = atomic_load(&slots[i].state);
     if (st != SLOT_LIVE && st != SLOT_GONE) continue;

@@ -1115,6 +1115,7 @@ void ips_finish(int status, int how) {
   if (ips_cfg.snapshots) ips_snapshot(IPS_SNAPSHOT_REASON_EXIT);
   IPS_EMIT(PROC_EXIT, IPS_PHASE_INSTANT, 0, 0, 0, NULL, 0, (uint64_t)(int64_t)status, (uint64_t)how);
   request_bye();
+  ips_perf_release(); /* after BYE: the sender has read our last samples */
   ips_tls.in_hook = saved;
 }
 
@@ -1129,11 +1130,13 @@ static int exec_bye_sent;
 void ips_exec_prepare(void) {
   if (!ips_cfg.enabled) return;
   request_bye();
+  ips_perf_release();
   exec_bye_sent = 1;
 }
 void ips_exec_failed(void) {
   if (!exec_bye_sent) return;
   exec_bye_sent = 0;
+  ips_perf_exec_failed();
   start_ns = ips_now_ns(); /* the new connection covers every event from here on (receivers order by it) */
   atomic_store(&reconnect_req, 1);
   wake_sender();
@@ -1297,8 +1300,11 @@ __attribute__((constructor(101))) static void ips_init(void) {
   ips_cfg.enabled = 1;     /* events made before WELCOME are buffered in this thread's ring */
   clk_init(!cfg_clock_vdso);
   ips_perf_init();
+  /* Before the sender thread starts, so that it inherits the events too: every thread of the process then has a
+   * clone of the same perf context, which is what makes context switches between them cheap (perf.c). */
+  if (ips_cfg.page_faults) ips_perf_process_open();
   image_start(cfg_from_origin, 1);
-  if (!ips_cfg.enabled) { ips_tls.in_hook = 0; return; }
+  if (!ips_cfg.enabled) { ips_perf_close_all(); ips_tls.in_hook = 0; return; }
   emit_proc_start(cfg_from_origin);
   if (ips_cfg.page_faults) ips_perf_thread_open(); /* before shim_info, which reports whether it worked */
   ips_emit_shim_info();
@@ -1328,6 +1334,7 @@ static void atfork_child_safety(void) {
 }
 void ips_fork_prepare(void) {
   in_traced_fork = 1;
+  ips_perf_fork_prepare();
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &fork_saved_mask);
@@ -1376,6 +1383,7 @@ void ips_fork_child(void) {
   /* Connect before the child runs any of its own code: the collector then knows every process that can act (and
    * can stop it); the wait costs the child one handshake, the parent nothing. */
   image_start(IPS_ORIGIN_FORK, 1);
+  if (!ips_cfg.enabled) ips_perf_close_all();
   if (ips_cfg.enabled) {
     int saved = ips_tls.in_hook;
     ips_tls.in_hook = 1;
