@@ -171,9 +171,9 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   // it connects, and the clock starts at its first message.
   const feeder = spawn(process.execPath, [__filename, '--feed', String(collector.port), secret, String(rate), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit'] });
   const fed = new Promise<void>((res, rej) => feeder.on('exit', (code) => (code === 0 ? res() : rej(new Error(`feeder exited ${code}`)))));
-  const model = withModel ? new LiveModel(collector.store) : null;
+  let model = withModel ? new LiveModel(collector.store) : null;
   // (the Processes, IPC Objects and Findings views each ask on every refresh)
-  const views = model ? setInterval(() => { for (let v = 0; v < 3; v++) model.current(); }, 250) : undefined;
+  const views = model ? setInterval(() => { for (let v = 0; v < 3; v++) model?.current(); }, 250) : undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // garbage-collection pauses of this process, to tell them apart from long tasks
@@ -227,7 +227,19 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   if (p) console.log(`  webview frames while following: ${p.frameMs.length}, work median ${fmt(pct(p.frameMs, 0.5))} ms, p95 ${fmt(pct(p.frameMs, 0.95))} ms`);
   await page?.close();
   if (harness) await harness.close(); else session.dispose();
-  model?.dispose();
+  if (model) {
+    // What the model keeps on the JS heap (what every major GC marks): the heap with it, less the heap without it.
+    const gcNow = (globalThis as { gc?: () => void }).gc;
+    gcNow?.();
+    const withIt = process.memoryUsage().heapUsed, n = model.model.eventsProcessed;
+    const rows = `${model.model.flows.length.toLocaleString('en-US')} flows, ${model.model.waits.length.toLocaleString('en-US')} waits`;
+    model.dispose();
+    model = null;
+    await new Promise((r) => setTimeout(r, 100)); // a step the turn queue still holds lets go of it
+    gcNow?.();
+    const kept = withIt - process.memoryUsage().heapUsed;
+    console.log(`  model heap: ${fmt(kept / 1e6)} MB for ${n.toLocaleString('en-US')} events (${fmt(kept / Math.max(1, n), 0)} bytes/event; ${rows})${gcNow ? '' : ' (no --expose-gc: not collected first)'}`);
+  }
   await collector.close();
   rmSync(dir, { recursive: true, force: true });
 }
