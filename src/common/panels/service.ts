@@ -203,6 +203,9 @@ async function lockResolvers(m: TraceModel, sym: Symbolizer, resolver = new Call
   for (const next of m.lockOrder.values()) for (const ev of next.values()) { const e = m.source.get(ev.acquired); want(e.pid, e.caller); }
   for (const w of m.waits) if (w.t1 === undefined && w.begin >= 0) { const e = m.source.get(w.begin); want(e.pid, e.caller); }
   const code = new Map<string, SourceLine>();
+  // addr2line and readelf as async child processes (the extension host's event loop keeps turning); resolve() below
+  // then answers from the cache.
+  await resolver.resolveAsync(callers);
   for (const [pid, addrs] of callers) {
     const list = [...addrs];
     resolver.resolve(pid, list).forEach((c, i) => code.set(`${pid}:${list[i]}`, { func: c.function, file: c.file, line: c.line }));
