@@ -63,7 +63,7 @@ test('WaitTable: waits completed later through their rows read back as the objec
     const what = Math.floor(r() * 5);
     if (what === 0) { w.end = 2 * i + 1; w.t1 = BigInt(i) * 10n + 5n; p.end = 2 * i + 1; p.t1 = BigInt(i) * 10n + 5n; }
     else if (what === 1) { const by = { index: k, pid: 1, tid: 2, ts: BigInt(k) }; if (!w.by) w.by = by; if (!p.by) p.by = by; }
-    else if (what === 2) { const h = [{ pid: 1, tid: k }]; w.holders = h; p.holders = h; }
+    else if (what === 2) { const h = [[], [{ pid: 1, tid: k }], [{ pid: 1, tid: k }, { pid: 3, tid: k + 1 }]][k % 3]; w.holders = h; p.holders = h; } // none, one (columns) or more (side map)
     else if (what === 3) { w.watches = watches; p.watches = watches; }
     else { w.watchesIncomplete = true; p.watchesIncomplete = true; }
   }

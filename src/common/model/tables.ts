@@ -128,18 +128,21 @@ export class FlowTable extends ChunkedRows<FlowChunk, Flow> {
   toTs(i: number): bigint { return this.chunks[i >>> SHIFT].tts[i & MASK]; }
 }
 
-const HAS_T1 = 1, HAS_BY = 2, INCOMPLETE = 4;
+const HAS_T1 = 1, HAS_BY = 2, INCOMPLETE = 4, HAS_HOLDERS = 8;
 
 interface WaitChunk extends Chunk {
   pid: Int32Array; tid: Int32Array; kind: Int32Array; object: Int32Array; begin: Int32Array; end: Int32Array;
   t0: BigInt64Array; t1: BigInt64Array; flags: Uint8Array;
   bi: Int32Array; bp: Int32Array; bt: Int32Array; bts: BigInt64Array;
+  /** holders: how many (the first one inline; two or more in the side map). */
+  hn: Int32Array; hp: Int32Array; ht: Int32Array;
 }
 
 /**
  * TraceModel.waits: every blocking call, in the order its begin was handled. The model updates a wait after it was
- * added (its end, who ended it, …) through a WaitRow; holders and watches, which few waits have, live in side maps
- * (a readiness wait's watches array is shared by the waits that saw the same interest list).
+ * added (its end, who ended it, …) through a WaitRow. A lock wait's holders (none or one, nearly always) are columns,
+ * more than one and the watches of readiness waits live in side maps (a watches array is shared by the waits that
+ * saw the same interest list).
  */
 export class WaitTable extends ChunkedRows<WaitChunk, Wait> {
   private objects = new Interned();
@@ -150,6 +153,7 @@ export class WaitTable extends ChunkedRows<WaitChunk, Wait> {
       pid: new Int32Array(rows), tid: new Int32Array(rows), kind: new Int32Array(rows), object: new Int32Array(rows),
       begin: new Int32Array(rows), end: new Int32Array(rows), t0: new BigInt64Array(rows), t1: new BigInt64Array(rows),
       flags: new Uint8Array(rows), bi: new Int32Array(rows), bp: new Int32Array(rows), bt: new Int32Array(rows), bts: new BigInt64Array(rows),
+      hn: new Int32Array(rows), hp: new Int32Array(rows), ht: new Int32Array(rows),
     };
   }
   /** Appends an open wait; returns the row through which the model completes it. */
@@ -165,8 +169,7 @@ export class WaitTable extends ChunkedRows<WaitChunk, Wait> {
     // the same properties, in the same order, as the objects the model used to keep
     const w: { -readonly [K in keyof Wait]: Wait[K] } = { pid: c.pid[j], tid: c.tid[j], kind: c.kind[j], object: this.objects.get(c.object[j]), begin: c.begin[j], end: c.end[j], t0: c.t0[j] };
     if (f & HAS_T1) w.t1 = c.t1[j];
-    const h = this.holders.get(i);
-    if (h) w.holders = h;
+    if (f & HAS_HOLDERS) w.holders = this.holdersAt(i);
     if (f & HAS_BY) w.by = { index: c.bi[j], pid: c.bp[j], tid: c.bt[j], ts: c.bts[j] };
     const ws = this.watches.get(i);
     if (ws) w.watches = ws;
@@ -190,7 +193,13 @@ export class WaitTable extends ChunkedRows<WaitChunk, Wait> {
     const c = this.chunks[i >>> SHIFT], j = i & MASK;
     return c.flags[j] & HAS_BY ? { index: c.bi[j], pid: c.bp[j], tid: c.bt[j], ts: c.bts[j] } : undefined;
   }
-  holdersAt(i: number): { pid: number; tid: number }[] | undefined { return this.holders.get(i); }
+  /** A new array each call (the rows' holders are values, not shared objects). */
+  holdersAt(i: number): { pid: number; tid: number }[] | undefined {
+    const c = this.chunks[i >>> SHIFT], j = i & MASK;
+    if (!(c.flags[j] & HAS_HOLDERS)) return undefined;
+    const n = c.hn[j];
+    return n === 0 ? [] : n === 1 ? [{ pid: c.hp[j], tid: c.ht[j] }] : this.holders.get(i)!.map((h) => ({ pid: h.pid, tid: h.tid }));
+  }
   watchesAt(i: number): WatchedFd[] | undefined { return this.watches.get(i); }
   incompleteAt(i: number): boolean { return (this.chunks[i >>> SHIFT].flags[i & MASK] & INCOMPLETE) !== 0; }
 
@@ -205,7 +214,14 @@ export class WaitTable extends ChunkedRows<WaitChunk, Wait> {
     if (!ep) { c.flags[j] &= ~HAS_BY; return; }
     c.bi[j] = ep.index; c.bp[j] = ep.pid; c.bt[j] = ep.tid; c.bts[j] = ep.ts; c.flags[j] |= HAS_BY;
   }
-  setHolders(i: number, h: { pid: number; tid: number }[] | undefined): void { if (h) this.holders.set(i, h); else this.holders.delete(i); }
+  setHolders(i: number, h: { pid: number; tid: number }[] | undefined): void {
+    const c = this.chunks[i >>> SHIFT], j = i & MASK;
+    this.holders.delete(i);
+    if (!h) { c.flags[j] &= ~HAS_HOLDERS; return; }
+    c.flags[j] |= HAS_HOLDERS; c.hn[j] = h.length;
+    if (h.length === 1) { c.hp[j] = h[0].pid; c.ht[j] = h[0].tid; }
+    else if (h.length > 1) this.holders.set(i, h.map((x) => ({ pid: x.pid, tid: x.tid })));
+  }
   setWatches(i: number, w: WatchedFd[] | undefined): void { if (w) this.watches.set(i, w); else this.watches.delete(i); }
   setIncomplete(i: number, v: boolean | undefined): void { const c = this.chunks[i >>> SHIFT], j = i & MASK; if (v) c.flags[j] |= INCOMPLETE; else c.flags[j] &= ~INCOMPLETE; }
 }
