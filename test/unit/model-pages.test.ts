@@ -9,6 +9,7 @@ import { TraceModel } from '../../src/common/model/model';
 import { CellState, PAGE_SIZE, type PageMapping } from '../../src/common/model/pages';
 import { enumValue, kindId } from '../../src/common/vocabulary';
 import { ROOT, arg, events, recordProgram, whyNoShim } from '../helpers/record';
+import { TraceBuilder } from './panels-fixture';
 
 const MIB = 4, BUF_PAGES = MIB * 256;
 const count = (states: Uint8Array, state: number) => states.reduce((n, s) => n + (s === state ? 1 : 0), 0);
@@ -46,7 +47,7 @@ test('recorded CoW run: the model lists each image\'s mappings and follows the b
     const holding = (conn: number) => (listed.get(conn) ?? []).filter((x) => x.start <= lo && hi <= x.end && x.grid)
       .sort((a, b) => a.end - a.start < b.end - b.start ? -1 : 1)[0];
     const pbuf = holding(parent.conn), cbuf = holding(child.conn);
-    assert.ok(pbuf, `a parent mapping holds the buffer:\n${show(pmaps)}`);
+    assert.ok(pbuf, `a parent mapping holds the buffer ${lo.toString(16)}-${hi.toString(16)}:\n${show(pmaps)}\nmerged: ${[...pm.merged].join(' ')}`);
     assert.ok(cbuf, `a child mapping holds the buffer:\n${show(listed.get(child.conn) ?? [])}`);
     for (const x of [pbuf, cbuf]) {
       assert.equal(x.perms, 'rw-p');
@@ -102,4 +103,74 @@ test('recorded CoW run: the model lists each image\'s mappings and follows the b
       assert.equal(count(dbgAt(mid), 3), gridCopied, 'both views count the same pages copied half way');
     }
   } finally { r.cleanup(); }
+});
+
+test('the mapping list follows mmap, mprotect, munmap, System V shm and the shim\'s mapping lines', () => {
+  const b = new TraceBuilder();
+  const c = b.image(7);
+  const A = 0x7f0000000000n, S = 0x7f1000000000n, F = 0x555555554000n, Y = 0x7f2000000000n;
+  b.ev(c, 7, 'mapping', 1n, { start: F, end: F + 0x2000n, prot: 5, shared: 0, ino: 42 }, { blob: '/usr/bin/demo' });
+  b.ev(c, 7, 'mmap', 2n, { length: 4 * 4096, prot: 3, flags: 0x22, fd: -1 }, { result: A }); // MAP_PRIVATE|MAP_ANONYMOUS
+  b.ev(c, 7, 'mmap', 3n, { length: 4096, prot: 3, flags: 0x21, fd: -1 }, { result: S }); // MAP_SHARED|MAP_ANONYMOUS
+  b.ev(c, 7, 'shmat', 4n, { shmid: 5, size: 3 * 4096 }, { result: Y });
+  b.ev(c, 7, 'page_fault', 5n, { addr: A + 4096n, ip: F + 0x10n });
+  b.ev(c, 7, 'page_fault', 6n, { addr: S, ip: F + 0x20n });
+  b.ev(c, 7, 'page_fault', 7n, { addr: F, ip: F + 0x30n });
+  b.ev(c, 7, 'mprotect', 8n, { addr: A, length: 4 * 4096, prot: 1 });
+  b.ev(c, 7, 'page_fault', 9n, { addr: Y + 8192n, ip: F + 0x40n });
+  b.ev(c, 7, 'shmdt', 10n, { addr: Y });
+  b.ev(c, 7, 'munmap', 11n, { addr: A, length: 4 * 4096 });
+  const m = new TraceModel(b.build());
+  m.update({ flush: true });
+  const pm = m.pages.mappings;
+  const list = pm.listed().get(c)!;
+  assert.deepEqual(list.map((x) => [x.start, x.perms, x.shared, x.fileBacked, x.path]), [
+    [F, 'r-xp', false, true, '/usr/bin/demo'],
+    [A, 'r--p', false, false, ''],
+    [S, 'rw-s', true, false, ''],
+    [Y, 'rw-s', true, false, '/SYSV'],
+  ], 'in address order, unmapped ones still listed (their history is on the timeline)');
+  const at = (start: bigint, ts: bigint) => [...list.find((x) => x.start === start)!.grid!.statesAt(ts)];
+  assert.deepEqual(at(A, 5n), [CellState.NotPresent, CellState.Private, CellState.NotPresent, CellState.NotPresent], 'first touch of private memory');
+  assert.deepEqual(at(S, 6n), [CellState.Shared], 'first touch of shared anonymous memory');
+  assert.deepEqual(at(F, 7n), [CellState.FileClean, CellState.NotPresent], 'a page of the program read from its file');
+  assert.deepEqual(at(Y, 9n), [CellState.NotPresent, CellState.NotPresent, CellState.Shared]);
+  assert.deepEqual(at(Y, 10n), [0, 0, 0], 'shmdt unmaps the segment');
+  assert.deepEqual(at(A, 11n), [0, 0, 0, 0], 'munmap unmaps the range');
+  assert.equal(pm.mappingAt(c, A), undefined, 'no current mapping at the unmapped address');
+  assert.equal(pm.moduleOffset(c, F + 0x10n), 'demo+0x10', 'fault sites by module and offset');
+  const counters = pm.counters.get(c)!;
+  assert.equal(counters.minorAt.at(counters.ts.length - 1), 4);
+  assert.equal(counters.residentAt.at(counters.ts.length - 1), 2, 'after the unmaps only the program\'s page and the shared one are resident');
+  assert.equal(counters.ts.at(counters.ts.length - 1), 11n, 'the counters drop at the munmap');
+});
+
+test('anonymous mappings the kernel merges and splits again keep their pages\' history', () => {
+  // The buffer (4 pages) gets a 1-page neighbour below it that the kernel merges into one line of the mapping list;
+  // the neighbour is unmapped and mapped again, and the list shows the buffer alone again: its pages go on.
+  const b = new TraceBuilder();
+  const c = b.image(8);
+  const X = 0x7f0000400000n, P = 4096n;
+  b.ev(c, 8, 'mmap', 1n, { length: 4 * 4096, prot: 3, flags: 0x22 }, { result: X });
+  for (let i = 0n; i < 4n; i++) b.ev(c, 8, 'page_fault', 2n + i, { addr: X + i * P, ip: 1 });
+  b.ev(c, 8, 'mmap', 10n, { length: 4096, prot: 3, flags: 0x22 }, { result: X - P });
+  b.ev(c, 8, 'page_fault', 11n, { addr: X - P, ip: 1 });
+  b.ev(c, 8, 'mapping', 12n, { start: X - P, end: X + 4n * P, prot: 3 });
+  b.ev(c, 8, 'munmap', 13n, { addr: X - P, length: 4096 });
+  b.ev(c, 8, 'mmap', 14n, { length: 4096, prot: 3, flags: 0x22 }, { result: X - P });
+  b.ev(c, 8, 'mapping', 15n, { start: X, end: X + 4n * P, prot: 3 });
+  b.ev(c, 8, 'munmap', 16n, { addr: X + 2n * P, length: 8192 });
+  const m = new TraceModel(b.build());
+  m.update({ flush: true });
+  const holding = m.pages.mappings.listed().get(c)!.filter((x) => x.start <= X && X + 4n * P <= x.end);
+  assert.equal(holding.length, 1, 'one listed mapping holds the buffer');
+  const g = holding[0].grid!, off = Number((X - holding[0].start) / P);
+  const buf = (ts: bigint) => [...g.statesAt(ts).subarray(off, off + 4)];
+  assert.deepEqual(buf(5n), [1, 1, 1, 1]);
+  assert.deepEqual(buf(15n), [1, 1, 1, 1], 'merged, split and listed again: still the same pages');
+  assert.deepEqual(buf(16n), [1, 1, 0, 0], 'a munmap of part of it unmaps those pages only');
+  if (off > 0) {
+    assert.equal(g.statesAt(11n)[off - 1], CellState.Private, 'the neighbour\'s page, merged in');
+    assert.equal(g.statesAt(13n)[off - 1], CellState.NotPresent, 'unmapped');
+  }
 });

@@ -458,20 +458,28 @@ export class PageMappings {
         if (e.err || e.result === -1n) return;
         const start = BigInt.asUintN(64, e.result), len = (e.args[A.mmapLen] + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
         const flags = e.args[A.mmapFlags], shared = (flags & MAP_SHARED) !== 0n, anon = (flags & MAP_ANONYMOUS) !== 0n;
-        this.add(conn, e.pid, start, start + len, permString(e.args[A.mmapProt], shared), shared, !anon && e.args[A.mmapIno] !== 0n, '', e.ts);
+        this.add(conn, e.pid, start, start + len, permString(e.args[A.mmapProt], shared), shared, !anon && e.args[A.mmapIno] !== 0n, '', e.ts, true);
         return;
       }
       case PAGE_KIND.shmat: {
         if (e.err) return;
         const start = BigInt.asUintN(64, e.result), len = (e.args[A.shmatSize] + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
-        if (len > 0n) this.add(conn, e.pid, start, start + len, 'rw-s', true, false, '/SYSV', e.ts);
+        if (len > 0n) this.add(conn, e.pid, start, start + len, 'rw-s', true, false, '/SYSV', e.ts, true);
         return;
       }
       case PAGE_KIND.munmap: case PAGE_KIND.shmdt: {
         if (e.err) return;
         const addr = e.kind === PAGE_KIND.munmap ? e.args[A.munmapAddr] : e.args[A.shmdtAddr];
         const m = this.mappingAt(conn, addr);
-        if (m && (e.kind === PAGE_KIND.shmdt || (m.start === addr && addr + e.args[A.munmapLen] >= m.end))) this.remove(m, e.ts);
+        if (!m) return;
+        const len = e.kind === PAGE_KIND.munmap ? e.args[A.munmapLen] : m.end - m.start;
+        if (e.kind === PAGE_KIND.shmdt || (m.start === addr && addr + len >= m.end)) this.remove(m, e.ts);
+        else if (m.grid) {
+          // Part of it: those pages are gone; the rest stays mapped (the next mapping list shows the pieces).
+          const from = Number((addr - m.start) / PAGE_SIZE), to = Math.min(m.cur.length, Number((addr + len - m.start + PAGE_SIZE - 1n) / PAGE_SIZE));
+          for (let p = from; p < to; p++) this.setState(m, p, CellState.NotPresent, e.ts, -1);
+          this.counter(conn).point(e.ts);
+        }
         return;
       }
       case PAGE_KIND.mprotect: {
@@ -547,13 +555,21 @@ export class PageMappings {
     if (rel.length === 1) { this.setState(rel[0], page, CellState.Private, ts, -1); this.counter(rel[0].conn).point(ts); }
   }
 
-  private add(conn: number, pid: number, start: bigint, end: bigint, perms: string, shared: boolean, fileBacked: boolean, path: string, ts: bigint): PageMapping {
+  /** `fresh`: new memory (mmap, shmat), whose pages start not present, rather than a line of the mapping list. */
+  private add(conn: number, pid: number, start: bigint, end: bigint, perms: string, shared: boolean, fileBacked: boolean, path: string, ts: bigint, fresh = false): PageMapping {
     const list = this.live.get(conn) ?? this.live.set(conn, []).get(conn)!;
     const existing = list.find((m) => m.start === start);
     if (existing && existing.end === end) {
       // Same range seen again (e.g. the mapping list sent before each snapshot): refresh what backs it.
       Object.assign(existing, { perms, shared, fileBacked, path: path || existing.path });
       return existing;
+    }
+    // Part of an anonymous mapping we follow as one (the kernel merged neighbours, then split them again, or reuses a
+    // freed piece): the pages go on in that mapping's grid, where replacing it would drop the history of all of it.
+    const outer = this.mappingAt(conn, start);
+    if (outer && end <= outer.end && outer.grid && !outer.fileBacked && !fileBacked && outer.shared === shared && outer.perms === perms) {
+      if (fresh) for (let p = Number((start - outer.start) / PAGE_SIZE); p < Number((end - outer.start) / PAGE_SIZE); p++) this.setState(outer, p, CellState.NotPresent, ts, -1);
+      return outer;
     }
     // The kernel merges an anonymous mapping with a compatible neighbour (one line in /proc/PID/maps): a range that
     // contains known mappings of the same kind continues their history. Anything else overlapped was replaced
@@ -601,7 +617,10 @@ export class PageMappings {
     const list = this.live.get(m.conn)!;
     const i = list.indexOf(m);
     if (i >= 0) list.splice(i, 1);
-    if (m.grid) for (let p = 0; p < m.cur.length; p++) this.setState(m, p, CellState.NotPresent, ts, -1);
+    if (!m.grid) return;
+    const before = this.counter(m.conn).resident;
+    for (let p = 0; p < m.cur.length; p++) this.setState(m, p, CellState.NotPresent, ts, -1);
+    if (this.counter(m.conn).resident !== before) this.counter(m.conn).point(ts); // RSS drops at the unmap
   }
 
   /**
@@ -676,7 +695,9 @@ export class PageMappings {
     if (!m || m.start !== start) m = this.add(conn, e.pid, start, end, 'rw-p', false, false, '', e.ts);
     if (!m.grid) return;
     const g = m.grid;
-    const first = Number(e.args[A.psFirst]), count = Number(e.args[A.psCount]);
+    // The snapshot's range may be part of a mapping followed as one (see add): its pages from `base` on.
+    const base = Number((start - m.start) / PAGE_SIZE);
+    const first = base + Number(e.args[A.psFirst]), count = Number(e.args[A.psCount]);
     const withPfn = e.args[A.psHasPfn] !== 0n, withCount = e.args[A.psHasMapcount] !== 0n;
     const blob = e.blob ?? new Uint8Array(0);
     if (blob.length < count * 8 + (withCount ? count : 0) || first + count > g.pageCount) {
