@@ -14,9 +14,9 @@ import { ByteStreamMatcher, MessageMatcher, PriorityQueueMatcher, type Endpoint 
 import { LaneIndex } from './lanes';
 import { PageModel, PAGE_KIND } from './pages';
 import type {
-  Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, IpcObject, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
+  Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
 } from './types';
-import { FlowTable, WaitTable, LockHoldTable, IntList, type WaitRow } from './tables';
+import { FlowTable, WaitTable, LockHoldTable, IntList, ObjectRecord, type WaitRow } from './tables';
 
 export interface TraceModelOptions {
   /** Live source: hold back events newer than the newest timestamp minus lagNs until later updates (default false). */
@@ -84,7 +84,7 @@ const SHORT_FLOW_NS = 1_000_000n;
 
 export class TraceModel {
   readonly processes = new Map<number, ProcessInfo>();
-  readonly objects = new Map<string, IpcObject>();
+  readonly objects = new Map<string, ObjectRecord>();
   /** Columns, rows materialized on demand (tables.ts): no object per flow or wait for the GC to mark. */
   readonly flows = new FlowTable();
   readonly waits = new WaitTable();
@@ -448,18 +448,18 @@ export class TraceModel {
     if (!t) p.threads.set(tid, (t = { pid, tid, startNs: ts }));
     return t;
   }
-  private obj(key: string, type: ObjectType, ts: bigint, name = ''): IpcObject {
+  private obj(key: string, type: ObjectType, ts: bigint, name = ''): ObjectRecord {
     let o = this.objects.get(key);
-    if (!o) this.objects.set(key, (o = { key, type, name, firstNs: ts, lastNs: ts, pids: new Set(), events: [], fds: [] }));
+    if (!o) this.objects.set(key, (o = new ObjectRecord(key, type, name, ts)));
     else if (o.type === 'other' || o.type === 'file') { if (type !== 'other') o.type = type; }
     if (name && !o.name) o.name = name;
     return o;
   }
-  private touch(o: IpcObject, e: TraceEvent): void {
+  private touch(o: ObjectRecord, e: TraceEvent): void {
     o.pids.add(e.pid);
     if (e.ts > o.lastNs) o.lastNs = e.ts;
     if (e.ts < o.firstNs) o.firstNs = e.ts;
-    if (o.events[o.events.length - 1] !== e.index) o.events.push(e.index);
+    o.addEvent(e.index);
   }
 
   private handle(e: TraceEvent): void {
@@ -757,24 +757,24 @@ export class TraceModel {
     ps.shared.push({ start: addr, end: addr + length, key, offset: fd !== NO_FD ? offset : 0n });
   }
 
-  private inodeObj(e: TraceEvent, otype: number, dev: bigint, ino: bigint, name: string): IpcObject {
+  private inodeObj(e: TraceEvent, otype: number, dev: bigint, ino: bigint, name: string): ObjectRecord {
     const type: ObjectType = otype === OTYPE.pipe ? 'pipe' : otype === OTYPE.fifo ? 'fifo' : isSocketOtype(otype) ? 'socket'
       : otype === OTYPE.mqueue ? 'mq' : otype === OTYPE.shm ? 'shm' : otype === OTYPE.eventfd ? 'eventfd' : otype === OTYPE.epoll ? 'epoll'
       : otype === OTYPE.file ? 'file' : 'other';
     return this.obj(ino ? this.ik(dev, ino) : `fd:${e.pid}:${e.index}`, type, e.ts, name);
   }
-  private sockObj(e: TraceEvent, dev: bigint, ino: bigint, type: number): IpcObject {
+  private sockObj(e: TraceEvent, dev: bigint, ino: bigint, type: number): ObjectRecord {
     const o = this.obj(ino ? this.ik(dev, ino) : `sock:${e.pid}:${e.index}`, 'socket', e.ts);
     if (o.sockType === undefined) o.sockType = type & SOCK_TYPE_MASK;
     return o;
   }
   private fdObjKey(pid: number, fd: number): string | undefined { return this.state.get(pid)?.fds.get(fd)?.object; }
 
-  private addFd(e: TraceEvent, fd: number, o: IpcObject, end: FdEnd, cloexec: boolean, how: string): void {
+  private addFd(e: TraceEvent, fd: number, o: ObjectRecord, end: FdEnd, cloexec: boolean, how: string): void {
     this.touch(o, e);
     this.addFdTo(e.pid, fd, o, end, cloexec, how, e.ts, e.index);
   }
-  private addFdTo(pid: number, fd: number, o: IpcObject, end: FdEnd, cloexec: boolean, how: string, ts: bigint, index: number): void {
+  private addFdTo(pid: number, fd: number, o: ObjectRecord, end: FdEnd, cloexec: boolean, how: string, ts: bigint, index: number): void {
     const ps = this.ps(pid);
     const old = ps.fds.get(fd);
     if (old && old.to === undefined) { old.to = ts; old.toIndex = index; }
@@ -957,7 +957,7 @@ export class TraceModel {
   private derivedKeys = new Map<string, Map<string, string>>();
   private queueTypeKeys = new Map<string, Map<bigint, string>>();
 
-  private sysvObj(prefix: 'sysvmsg' | 'sysvsem', id: bigint, ts: bigint): IpcObject {
+  private sysvObj(prefix: 'sysvmsg' | 'sysvsem', id: bigint, ts: bigint): ObjectRecord {
     // known, named and typed: what obj() would return, without building the name again
     const known = this.objects.get(this.sysvKey(prefix, id));
     if (known && known.name && known.type !== 'other' && known.type !== 'file') return known;

@@ -4,7 +4,7 @@
 // the extension host. Here the heap holds a few large arrays per table; a row is materialized as a plain object only
 // when a consumer asks for it (at, iteration, filter, …), so consumers read the same shapes as before.
 import type { Endpoint } from './matchers';
-import { FLOW_KINDS, type Flow, type FlowKind, type LockHold, type Wait, type WatchedFd } from './types';
+import { FLOW_KINDS, type Flow, type FlowKind, type LockHold, type Wait, type WatchedFd, type IpcObject, type ObjectType, type FdInterval } from './types';
 
 type Column = Int32Array | Uint8Array | Float64Array | BigInt64Array;
 type Chunk = Record<string, Column>;
@@ -294,4 +294,24 @@ export class IntList {
   last(): number | undefined { return this.length ? this.a[this.length - 1] : undefined; }
   /** The live view of the values (valid until the next push). */
   view(): Int32Array { return this.a.subarray(0, this.length); }
+}
+
+/** An IPC object (IpcObject) whose event indices are an int column, not a number[] of every event that touched it. */
+export class ObjectRecord implements IpcObject {
+  readonly pids = new Set<number>();
+  readonly fds: FdInterval[] = [];
+  peer?: string;
+  sockType?: number;
+  firstNs: bigint;
+  lastNs: bigint;
+  private indices = new IntList();
+  private viewed?: Int32Array;
+  constructor(readonly key: string, public type: ObjectType, public name: string, ts: bigint) { this.firstNs = ts; this.lastNs = ts; }
+  /** A view of the indices so far (made again only after more were added). */
+  get events(): Int32Array {
+    if (!this.viewed || this.viewed.length !== this.indices.length) this.viewed = this.indices.view();
+    return this.viewed;
+  }
+  /** Records an event that touched the object (once, however many times it is touched). */
+  addEvent(index: number): void { if (this.indices.last() !== index) this.indices.push(index); }
 }

@@ -66,8 +66,8 @@ export interface IpcObject {
   firstNs: bigint;
   lastNs: bigint;
   readonly pids: Set<number>;
-  /** Event indices that touched it, in processing (time) order. */
-  readonly events: number[];
+  /** Event indices that touched it, in processing (time) order (a view: read it again after the model updates). */
+  readonly events: Int32Array;
   readonly fds: FdInterval[];
   /** Socket peer object key, when known. */
   peer?: string;
