@@ -204,6 +204,12 @@ export class PageModel {
   }
 }
 
+/** Index of the first mapping of a sorted, disjoint list that ends after `addr`. */
+function firstEndingAfter(list: readonly PageMapping[], addr: bigint): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid].end <= addr) lo = mid + 1; else hi = mid; }
+  return lo;
+}
 function applyFault(states: Uint8Array, page: number): void {
   if (page < 0 || page >= states.length) return;
   // A fault on a shared page is a copy-on-write break; on an absent page it maps a private one.
@@ -237,26 +243,31 @@ export const CELL_STATE_NAMES = ['notPresent', 'private', 'shared', 'copied', 'f
 /** Per-page flags kept from a snapshot (for the hover read-out). */
 export const PageFlag = { Present: 1, Exclusive: 2, FileOrSharedAnon: 4, Swapped: 8, SoftDirty: 16 } as const;
 
-// /proc/PID/pagemap entry bits not named above (Documentation/admin-guide/mm/pagemap.rst).
-const FILE_PAGE = 1n << 61n, SOFT_DIRTY = 1n << 55n;
 // mmap flags (asm-generic/mman-common.h)
 const MAP_SHARED = 0x01n, MAP_ANONYMOUS = 0x20n;
 
 /** The state a pagemap entry shows, given what backs the mapping. */
 export function classifyPagemapEntry(entry: bigint, mapcount: number | undefined, m: { fileBacked: boolean; shared: boolean }): CellStateValue {
-  if (!(entry & PRESENT)) return CellState.NotPresent;
-  const filePage = (entry & FILE_PAGE) !== 0n;
+  return classifyFlags(pageFlags(entry), mapcount, m);
+}
+function classifyFlags(flags: number, mapcount: number | undefined, m: { fileBacked: boolean; shared: boolean }): CellStateValue {
+  if (!(flags & PageFlag.Present)) return CellState.NotPresent;
+  const filePage = (flags & PageFlag.FileOrSharedAnon) !== 0;
   // A present page without the file bit in a file mapping is an anonymous copy: the mapping was written (dirty).
   if (m.fileBacked) return filePage ? CellState.FileClean : CellState.FileDirty;
   if (filePage) return CellState.Shared; // shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, shm)
   if (mapcount !== undefined) return mapcount > 1 ? CellState.Shared : CellState.Private;
-  return entry & EXCLUSIVE ? CellState.Private : CellState.Shared;
+  return flags & PageFlag.Exclusive ? CellState.Private : CellState.Shared;
 }
 
 function pageFlags(entry: bigint): number {
-  return (entry & PRESENT ? PageFlag.Present : 0) | (entry & EXCLUSIVE ? PageFlag.Exclusive : 0)
-    | (entry & FILE_PAGE ? PageFlag.FileOrSharedAnon : 0) | (entry & SWAPPED ? PageFlag.Swapped : 0)
-    | (entry & SOFT_DIRTY ? PageFlag.SoftDirty : 0);
+  return flagsOfHigh(Number(entry >> 32n));
+}
+/** PageFlag bits from the high 32 bits of a pagemap entry: bits 63, 56, 61, 62, 55 (numbers, no BigInt per page). */
+function flagsOfHigh(hi: number): number {
+  return (hi & 0x80000000 ? PageFlag.Present : 0) | (hi & 0x01000000 ? PageFlag.Exclusive : 0)
+    | (hi & 0x20000000 ? PageFlag.FileOrSharedAnon : 0) | (hi & 0x40000000 ? PageFlag.Swapped : 0)
+    | (hi & 0x00800000 ? PageFlag.SoftDirty : 0);
 }
 
 const isResident = (s: number) => s !== CellState.NotPresent;
@@ -268,34 +279,61 @@ const permString = (prot: bigint, shared: boolean): string =>
 type Typed = Int32Array | Uint8Array | Float64Array | BigInt64Array | BigUint64Array;
 /** An append-only typed column: a grid's history costs bytes per change, not a JS value each (the model lives as long
  *  as the session), and packing it for the webview is one copy. */
-export class Column<A extends Typed> {
-  private data: A;
-  length = 0;
-  constructor(private readonly make: (n: number) => A) { this.data = make(16); }
-  push(v: A[number]): void {
-    if (this.length === this.data.length) {
-      const d = this.make(this.data.length * 2);
-      (d as unknown as { set(a: A): void }).set(this.data);
-      this.data = d;
-    }
-    this.data[this.length++] = v;
-  }
-  at(i: number): A[number] { return this.data[i]; }
-  set(i: number, v: A[number]): void { this.data[i] = v; }
+export interface Column<A extends Typed> {
+  readonly length: number;
+  push(v: A[number]): void;
+  at(i: number): A[number];
+  set(i: number, v: A[number]): void;
   /** A copy of the values so far. */
-  packed(): A { return this.data.slice(0, this.length) as A; }
+  packed(): A;
 }
-const i32 = (n: number) => new Int32Array(n), u8 = (n: number) => new Uint8Array(n), f64 = (n: number) => new Float64Array(n);
-const i64 = (n: number) => new BigInt64Array(n), u64 = (n: number) => new BigUint64Array(n);
+// One class per array type, each with its own push: a shared one (even made per type by a factory, whose closures
+// share their feedback) made the store in push() megamorphic, half the page model's time on a copy-on-write trace.
+class I32Column implements Column<Int32Array> {
+  private data = new Int32Array(16); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Int32Array(this.length * 2)); this.data[this.length++] = v; }
+  at(i: number): number { return this.data[i]; }
+  set(i: number, v: number): void { this.data[i] = v; }
+  packed(): Int32Array { return this.data.slice(0, this.length); }
+}
+class U8Column implements Column<Uint8Array> {
+  private data = new Uint8Array(16); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Uint8Array(this.length * 2)); this.data[this.length++] = v; }
+  at(i: number): number { return this.data[i]; }
+  set(i: number, v: number): void { this.data[i] = v; }
+  packed(): Uint8Array { return this.data.slice(0, this.length); }
+}
+class F64Column implements Column<Float64Array> {
+  private data = new Float64Array(16); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Float64Array(this.length * 2)); this.data[this.length++] = v; }
+  at(i: number): number { return this.data[i]; }
+  set(i: number, v: number): void { this.data[i] = v; }
+  packed(): Float64Array { return this.data.slice(0, this.length); }
+}
+class I64Column implements Column<BigInt64Array> {
+  private data = new BigInt64Array(16); length = 0;
+  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigInt64Array(this.length * 2)); this.data[this.length++] = v; }
+  at(i: number): bigint { return this.data[i]; }
+  set(i: number, v: bigint): void { this.data[i] = v; }
+  packed(): BigInt64Array { return this.data.slice(0, this.length); }
+}
+class U64Column implements Column<BigUint64Array> {
+  private data = new BigUint64Array(16); length = 0;
+  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigUint64Array(this.length * 2)); this.data[this.length++] = v; }
+  at(i: number): bigint { return this.data[i]; }
+  set(i: number, v: bigint): void { this.data[i] = v; }
+  packed(): BigUint64Array { return this.data.slice(0, this.length); }
+}
+function grown<A extends Typed>(from: A, to: A): A { (to as unknown as { set(a: A): void }).set(from); return to; }
 
 /** One mapping's page grid over time. */
 export class PageGrid {
   /** State changes in time order: at changeTs[i] page changePage[i] became changeState[i] (changeFault[i]: index into
    *  the fault columns of the fault that caused it, -1 for a snapshot, fork or unmap). */
-  readonly changeTs = new Column(i64); readonly changePage = new Column(i32);
-  readonly changeState = new Column(u8); readonly changeFault = new Column(i32);
-  readonly faultTs = new Column(i64); readonly faultPage = new Column(i32);
-  readonly faultIp = new Column(u64); readonly faultMajor = new Column(u8);
+  readonly changeTs = new I64Column(); readonly changePage = new I32Column();
+  readonly changeState = new U8Column(); readonly changeFault = new I32Column();
+  readonly faultTs = new I64Column(); readonly faultPage = new I32Column();
+  readonly faultIp = new U64Column(); readonly faultMajor = new U8Column();
   /** Per snapshot: its time, and per page its flags (PageFlag), frame number (when readable) and map count (when
    *  readable; empty arrays otherwise). */
   readonly snapTs: bigint[] = [];
@@ -340,16 +378,18 @@ export class PageCounters {
   resident = 0; shared = 0; priv = 0; minor = 0; major = 0;
   /** Proportional set size in pages at the latest snapshot (NaN where map counts were not readable). */
   pss = NaN;
-  readonly ts = new Column(i64); readonly residentAt = new Column(i32); readonly sharedAt = new Column(i32);
-  readonly privateAt = new Column(i32); readonly pssAt = new Column(f64); readonly minorAt = new Column(i32); readonly majorAt = new Column(i32);
+  readonly ts = new I64Column(); readonly residentAt = new I32Column(); readonly sharedAt = new I32Column();
+  readonly privateAt = new I32Column(); readonly pssAt = new F64Column(); readonly minorAt = new I32Column(); readonly majorAt = new I32Column();
   /** Records the current values at `ts` (a second point at the same time overwrites the first). */
+  private lastTs?: bigint;
   point(ts: bigint): void {
     const n = this.ts.length;
-    if (n && this.ts.at(n - 1) === ts) {
+    if (n && this.lastTs === ts) {
       this.residentAt.set(n - 1, this.resident); this.sharedAt.set(n - 1, this.shared); this.privateAt.set(n - 1, this.priv);
       this.pssAt.set(n - 1, this.pss); this.minorAt.set(n - 1, this.minor); this.majorAt.set(n - 1, this.major);
       return;
     }
+    this.lastTs = ts;
     this.ts.push(ts); this.residentAt.push(this.resident); this.sharedAt.push(this.shared); this.privateAt.push(this.priv);
     this.pssAt.push(this.pss); this.minorAt.push(this.minor); this.majorAt.push(this.major);
   }
@@ -548,25 +588,29 @@ export class PageMappings {
 
   /** After a copy-on-write break, the one other image that shared the page now maps the original alone. */
   private partnerKeepsPage(conn: number, m: PageMapping, page: number, ts: bigint): void {
-    const parent = this.forkParent(conn);
-    const rel = [...(parent !== undefined ? [parent] : []), ...this.forkChildren(conn)]
-      .map((r) => this.mappingAt(r, m.start))
-      .filter((r): r is PageMapping => !!r?.grid && r.cur.length === m.cur.length && r.cur[page] === CellState.Shared);
-    if (rel.length === 1) { this.setState(rel[0], page, CellState.Private, ts, -1); this.counter(rel[0].conn).point(ts); }
+    this.refreshImages();
+    let only: PageMapping | undefined, n = 0;
+    const consider = (r: number) => {
+      const o = this.mappingAt(r, m.start);
+      if (o?.grid && o.cur.length === m.cur.length && o.cur[page] === CellState.Shared) { only = o; n++; }
+    };
+    const parent = this.parentOf.get(conn);
+    if (parent !== undefined) consider(parent);
+    for (const c of this.childrenOf.get(conn) ?? []) consider(c);
+    if (n === 1) { this.setState(only!, page, CellState.Private, ts, -1); this.counter(only!.conn).point(ts); }
   }
 
   /** `fresh`: new memory (mmap, shmat), whose pages start not present, rather than a line of the mapping list. */
   private add(conn: number, pid: number, start: bigint, end: bigint, perms: string, shared: boolean, fileBacked: boolean, path: string, ts: bigint, fresh = false): PageMapping {
     const list = this.live.get(conn) ?? this.live.set(conn, []).get(conn)!;
-    const existing = list.find((m) => m.start === start);
-    if (existing && existing.end === end) {
+    const outer = this.mappingAt(conn, start);
+    if (outer && outer.start === start && outer.end === end) {
       // Same range seen again (e.g. the mapping list sent before each snapshot): refresh what backs it.
-      Object.assign(existing, { perms, shared, fileBacked, path: path || existing.path });
-      return existing;
+      outer.perms = perms; outer.shared = shared; outer.fileBacked = fileBacked; outer.path = path || outer.path;
+      return outer;
     }
     // Part of an anonymous mapping we follow as one (the kernel merged neighbours, then split them again, or reuses a
     // freed piece): the pages go on in that mapping's grid, where replacing it would drop the history of all of it.
-    const outer = this.mappingAt(conn, start);
     if (outer && end <= outer.end && outer.grid && !outer.fileBacked && !fileBacked && outer.shared === shared && outer.perms === perms) {
       if (fresh) for (let p = Number((start - outer.start) / PAGE_SIZE); p < Number((end - outer.start) / PAGE_SIZE); p++) this.setState(outer, p, CellState.NotPresent, ts, -1);
       return outer;
@@ -575,8 +619,9 @@ export class PageMappings {
     // contains known mappings of the same kind continues their history. Anything else overlapped was replaced
     // (mmap MAP_FIXED, mremap, munmap + mmap).
     const merged: PageMapping[] = [];
-    for (const m of [...list]) {
-      if (!(m.start < end && start < m.end)) continue;
+    const overlapped: PageMapping[] = [];
+    for (let i = firstEndingAfter(list, start); i < list.length && list[i].start < end; i++) overlapped.push(list[i]);
+    for (const m of overlapped) {
       if (m.start >= start && m.end <= end && !m.fileBacked && !fileBacked && m.shared === shared && m.grid) {
         list.splice(list.indexOf(m), 1); merged.push(m); this.merged.add(`${conn}:${hex(m.start)}`);
       } else this.remove(m, ts);
@@ -608,7 +653,7 @@ export class PageMappings {
     }
     this.all.set(id, m);
     this.merged.delete(id);
-    list.push(m); list.sort((a, b) => (a.start < b.start ? -1 : 1));
+    list.splice(firstEndingAfter(list, start), 0, m);
     if (/\.so(\.|$)|\/[^/[]+$/.test(path) && perms.includes('x')) (this.code.get(conn) ?? this.code.set(conn, []).get(conn)!).push({ start, end, path });
     return m;
   }
@@ -672,7 +717,7 @@ export class PageMappings {
     const addr = e.args[A.pfAddr];
     const m = this.mappingAt(conn, addr);
     if (m?.grid) {
-      const page = Number((addr - m.start) / PAGE_SIZE);
+      const page = Math.floor(Number(addr - m.start) / 4096); // one BigInt operation per fault, not two
       const g = m.grid;
       const fault = g.faultTs.length;
       g.faultTs.push(e.ts); g.faultPage.push(page); g.faultIp.push(e.args[A.pfIp]); g.faultMajor.push(major ? 1 : 0);
@@ -718,13 +763,13 @@ export class PageMappings {
     const flags = g.snapFlags[row], pfn = g.snapPfn[row], mc = g.snapMapcount[row];
     const forked = this.forkParent(conn) !== undefined;
     for (let i = 0; i < count; i++) {
-      const entry = dv.getBigUint64(i * 8, true);
       const page = first + i;
       const mapcount = withCount ? blob[count * 8 + i] : undefined;
-      flags[page] = pageFlags(entry);
-      if (pfn.length && entry & PRESENT) pfn[page] = entry & PFN_MASK;
+      const fl = flagsOfHigh(dv.getUint32(i * 8 + 4, true));
+      flags[page] = fl;
+      if (pfn.length && fl & PageFlag.Present) pfn[page] = dv.getBigUint64(i * 8, true) & PFN_MASK;
       if (mc.length && mapcount !== undefined) mc[page] = mapcount;
-      let st: number = classifyPagemapEntry(entry, mapcount, m);
+      let st: number = classifyFlags(fl, mapcount, m);
       if (st === CellState.Private && !m.shared && !m.fileBacked) {
         const before = m.cur[page];
         if (before === CellState.Copied) st = CellState.Copied; // a copy stays a copy
