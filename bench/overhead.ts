@@ -124,36 +124,48 @@ async function pingpong(bin: string): Promise<void> {
   const lttng = ['/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.1', '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.0',
     '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so'].find(existsSync);
   const strace = which('strace'), ltrace = which('ltrace');
+  // Besides the program's own wall time per round trip, the CPU time its whole tree used (user+sys of every process
+  // and thread, the shim's sender threads included; /usr/bin/time), which other work on a busy machine moves far
+  // less. The collector's own CPU is not in it (another process, not pinned).
+  const timeFile = join(work, 'pp-cpu.txt');
+  const timed = (cmd: string[]) => (TIME ? [TIME, '-f', '%U %S', '-o', timeFile, ...cmd] : cmd);
+  const cpuPerTrip = () => { if (!TIME) return NaN; const [u, sy] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(parseFloat); return ((u + sy) * 1e9) / PINGPONG; };
   for (const pin of [true, false]) {
     const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
     const base: number[] = [], ours: number[] = [], events: number[] = [], drops: number[] = [];
     // the same without page-fault sampling (a per-thread perf event makes every context switch dearer, and a
     // ping-pong is mostly context switches) and with the file sink (no collector): where the cost comes from
     const noFaults: number[] = [], fileSink: number[] = [];
+    const cBase: number[] = [], cOurs: number[] = [], cNoFaults: number[] = [], cFileSink: number[] = [];
     let nfEvents = 0, nfDrops = 0, fsEvents = 0, fsDrops = 0n;
     for (let r = 0; r < REPEATS; r++) {
-      base.push(parseFloat(await runPlain(pinned(pin, [bin, String(PINGPONG)]))));
-      const t = await runTraced(pinned(pin, [bin, String(PINGPONG)]));
+      base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
+      cBase.push(cpuPerTrip());
+      const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])));
       ours.push(parseFloat(t.stdout));
+      cOurs.push(cpuPerTrip());
       events.push(t.collector.store.count);
       drops.push(t.collector.totalDropped());
       await t.collector.close();
-      const u = await runTraced(pinned(pin, [bin, String(PINGPONG)]), { pageFaults: false });
+      const u = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { pageFaults: false });
       noFaults.push(parseFloat(u.stdout));
+      cNoFaults.push(cpuPerTrip());
       nfEvents = u.collector.store.count; nfDrops = Math.max(nfDrops, u.collector.totalDropped());
       await u.collector.close();
-      const f = await runFileSink(pinned(pin, [bin, String(PINGPONG)]), [kindId('read'), kindId('write')], false);
+      const f = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false);
       fileSink.push(parseFloat(f.stdout));
+      cFileSink.push(cpuPerTrip());
       fsEvents = f.counted; fsDrops = f.dropped > fsDrops ? f.dropped : fsDrops;
     }
-    const b = median(base);
-    row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', '');
+    const b = median(base), cb = median(cBase);
+    const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
+    row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', TIME ? `CPU ${fmt(cb, 0)} ns/round trip (user+sys, whole tree)` : '');
     row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
-      `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped`);
+      `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
     row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
-      `${nfEvents} events, ${nfDrops} dropped`);
+      `${nfEvents} events, ${nfDrops} dropped${cpu(cNoFaults)}`);
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
-      `${fsEvents} read/write events, ${fsDrops} dropped`);
+      `${fsEvents} read/write events, ${fsDrops} dropped${cpu(cFileSink)}`);
     for (const [name, path, n, cmd] of [
       ['strace -f', strace, PINGPONG_STRACE, (c: string[]) => [strace!, '-f', '-qq', '-o', '/dev/null', ...c]],
       ['ltrace -f', ltrace, PINGPONG_LTRACE, (c: string[]) => [ltrace!, '-f', '-o', '/dev/null', ...c]],
