@@ -1,6 +1,11 @@
-// Page states per mapping over time, from page-table snapshots (raw /proc/PID/pagemap entries) and the faults
-// sampled in between. A page is absent, present and private, present and shared with another process, copied (a
-// fault hit a page that was shared: a copy-on-write break), or swapped.
+// The trace model's page tables, in two views fed by TraceModel.handle() in time order:
+// - PageModel's tracks (per pid and snapshotted range): page states from page-table snapshots (raw /proc/PID/pagemap
+//   entries) and the faults sampled in between. A page is absent, present and private, present and shared with another
+//   process, copied (a fault hit a page that was shared: a copy-on-write break), or swapped. The debugger's
+//   copy-on-write stop and the summary read these.
+// - PageModel.mappings (PageMappings, per process image): the mapping list with permissions and backing, and per
+//   mapping a grid of cell states over time that also tells file pages clean from written and follows fork without a
+//   snapshot, with per-snapshot page flags, frames and map counts and RSS/PSS counters. The page-table panel packs these.
 import type { PageCounts, PageState, SharingMethod } from './types';
 import type { ConnectionInfo, EventSource, TraceEvent } from '../traceEvent';
 import { argIndex, kindId } from '../vocabulary';
