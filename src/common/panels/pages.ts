@@ -169,7 +169,9 @@ export function* packPages(model: TraceModel, opts: PagesOptions = {}): Generato
   yield;
   pageReplayStats.at = 'process list';
   const byImage = pm.listed();
-  const processes: ProcessPages[] = processImages(model.source).map((p) => {
+  const processes: ProcessPages[] = [];
+  for (const p of processImages(model.source)) {
+    yield; // an image can have hundreds of mappings (a Python run: 92 images, 4,779 mappings)
     const maps = (byImage.get(p.conn) ?? []).map((m): MappingInfo => ({
         id: `${m.conn}:${hex(m.start)}`, conn: m.conn, pid: m.pid, start: hex(m.start), end: hex(m.end),
         pageCount: Number((m.end - m.start) / PAGE_SIZE), perms: m.perms, shared: m.shared, fileBacked: m.fileBacked,
@@ -179,9 +181,9 @@ export function* packPages(model: TraceModel, opts: PagesOptions = {}): Generato
     const pfn = pm.hasPfn.get(p.conn) ?? false;
     if (!pfn) notes.push('Frame numbers are hidden: /proc/PID/pagemap shows them only to root (CAP_SYS_ADMIN). The exclusively-mapped bit is shown instead.');
     if (!pm.snapshotted.has(p.conn)) notes.push('No page-table snapshot from this process: states come from fork and page faults only.');
-    return { conn: p.conn, pid: p.pid, ppid: p.ppid, exe: p.exe, origin: p.origin, forkParent: pm.forkParent(p.conn),
-      forkChildren: [...pm.forkChildren(p.conn)], mappings: maps, hasPfn: pfn, notes };
-  });
+    processes.push({ conn: p.conn, pid: p.pid, ppid: p.ppid, exe: p.exe, origin: p.origin, forkParent: pm.forkParent(p.conn),
+      forkChildren: [...pm.forkChildren(p.conn)], mappings: maps, hasPfn: pfn, notes });
+  }
 
   const counters = new Map<number, PageCountersPacked>();
   yield;
