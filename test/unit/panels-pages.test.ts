@@ -222,3 +222,28 @@ test('live: a fork handled before the child has connected still gives the child 
   assert.deepEqual(counts(live, cm, 400n), { shared: 4, copied: 4 });
   assert.deepEqual(counts(live, `${parent}:0x${A.toString(16)}`, 400n), { shared: 4, private: 4 });
 });
+
+test('live: a fork partner\'s late copy-on-write faults still give the webview changes in time order', () => {
+  // The child's connection and faults arrive after the live model has handled the parent's later events: the
+  // parent's pages the child copied turn private at the child's (earlier) fault times.
+  const b = new TraceBuilder();
+  const ms = (n: number) => BigInt(n) * 1_000_000n;
+  const parent = b.image(100), child = b.image(101, { ppid: 100, origin: 'fork', startNs: ms(20) });
+  b.ev(parent, 100, 'mmap', ms(1), { length: PAGES * 4096, prot: 3, flags: 0x22 }, { result: A });
+  for (let i = 0; i < PAGES; i++) b.ev(parent, 100, 'page_fault', ms(2 + i), { addr: A + BigInt(i) * 4096n, ip: 1 });
+  b.ev(parent, 100, 'fork', ms(20), {}, { result: 101 });
+  b.ev(parent, 100, 'page_fault', ms(500), { addr: A + 7n * 4096n, ip: 1 }); // the parent writes page 7 itself
+  b.ev(parent, 100, 'page_fault', ms(900), { addr: A + 6n * 4096n, ip: 1 });
+  for (let i = 0; i < 4; i++) b.ev(child, 101, 'page_fault', ms(30 + i), { addr: A + BigInt(i) * 4096n, ip: 2 });
+  const store = b.build();
+  let limit = 0;
+  const view: EventSource = { get count() { return Math.min(limit, store.count); }, get: (i) => store.get(i), connections: () => store.connections() };
+  const model = new TraceModel(view, { live: true });
+  limit = PAGES + 4; // the parent's events only: handled up to 100 ms before its newest
+  model.update();
+  limit = store.count;
+  model.update();
+  const grid = buildPagesData(model).grids.get(`${parent}:0x${A.toString(16)}`)!;
+  for (let i = 1; i < grid.changeTs.length; i++) assert.ok(grid.changeTs[i - 1] <= grid.changeTs[i], `change ${i} in time order`);
+  assert.deepEqual(counts(buildPagesData(model), `${parent}:0x${A.toString(16)}`, ms(40)), { shared: 4, private: 4 }, 'the child copied four pages by 40 ms');
+});

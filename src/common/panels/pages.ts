@@ -160,7 +160,7 @@ export function* packPages(model: TraceModel, opts: PagesOptions = {}): Generato
     const faultSite = Int32Array.from(faultIp, (ip) => siteByIp.get(ip) ?? siteByIp.set(ip, siteOf(m.conn, ip)).get(ip)!);
     grids.set(id, {
       mappingId: id, conn: m.conn, pid: m.pid, start: hex(m.start), pageCount: g.pageCount, hasPfn: g.hasPfn,
-      changeTs: g.changeTs.packed(), changePage: g.changePage.packed(), changeState: g.changeState.packed(), changeFault: g.changeFault.packed(),
+      ...inTimeOrder(g.changeTs.packed(), g.changePage.packed(), g.changeState.packed(), g.changeFault.packed()),
       faultTs: g.faultTs.packed(), faultPage: g.faultPage.packed(), faultIp, faultMajor: g.faultMajor.packed(), faultSite, sites,
       snapTs: BigInt64Array.from(g.snapTs), snapFlags: flat8(g.snapFlags), snapPfn: pfn, snapMapcount: flat8(mcRows),
     });
@@ -196,6 +196,22 @@ export function* packPages(model: TraceModel, opts: PagesOptions = {}): Generato
     });
   }
   return { processes, grids, counters };
+}
+
+/**
+ * A grid's changes in time order (stable), each kept with its page, state and fault. They are in order but where a
+ * live model handled a late event out of order, or merged mappings' histories were joined; PageGridReplay scrubs
+ * by walking them in order.
+ */
+function inTimeOrder(changeTs: BigInt64Array, changePage: Int32Array, changeState: Uint8Array, changeFault: Int32Array) {
+  let sorted = true;
+  for (let i = 1; i < changeTs.length && sorted; i++) sorted = changeTs[i - 1] <= changeTs[i];
+  if (sorted) return { changeTs, changePage, changeState, changeFault };
+  const order = Array.from(changeTs, (_, i) => i).sort((x, y) => (changeTs[x] < changeTs[y] ? -1 : changeTs[x] > changeTs[y] ? 1 : x - y));
+  return {
+    changeTs: BigInt64Array.from(order, (i) => changeTs[i]), changePage: Int32Array.from(order, (i) => changePage[i]),
+    changeState: Uint8Array.from(order, (i) => changeState[i]), changeFault: Int32Array.from(order, (i) => changeFault[i]),
+  };
 }
 
 /** What the grid shows for one page at the current cursor. */
