@@ -346,6 +346,22 @@ export class EventStore implements EventSource {
     return ev;
   }
 
+  /**
+   * get(i) into an event object and argument array the caller reuses (both overwritten by the next call; `args` as
+   * long as the kind's argument list): the trace model reads its most frequent kinds so, not an object per event.
+   */
+  readInto(i: number, ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] }, args: bigint[]): void {
+    const c = this.col(i), k = i & CHUNK_MASK;
+    const nargs = NARGS[c.kind[k]];
+    for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
+    const t = c.thread[k], pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
+    ev.index = i; ev.kind = c.kind[k]; ev.phase = (pf & 3) as Phase; ev.flags = f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f;
+    ev.pid = this.threadPid[t]; ev.tid = this.threadTid[t]; ev.err = e === ERR_OVERFLOW ? this.errWide.get(i)! : e;
+    ev.ts = tsBig(c.tsHi[k], c.tsLo[k]); ev.result = r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
+    ev.caller = this.callerValues[c.caller[k]]; ev.args = args; ev.conn = this.threadConn[t];
+    ev.blob = pf & 4 ? this.blobAt(i) : undefined;
+  }
+
   /** Memory held per stored event: columns (whole chunks), argument pool, blob bytes and interned tables, divided by count. */
   bytesPerEvent(): number {
     if (this.n === 0) return 0;

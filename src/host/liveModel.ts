@@ -29,13 +29,17 @@ export class LiveModel {
   readonly stats: LiveModelStats = { steps: 0, maxStepMs: 0, consumed: 0 };
 
   constructor(private readonly store: EventStore) {
-    // The model reads only count, get, tsNumberAt and connections (and onAppend, which it is not given: we drive it).
+    // The model reads count, get, kindAt, readInto, tsNumberAt and connections (and onAppend, which it is not given: we
+    // drive it).
     const self = this;
-    const view: EventSource & { tsNumberAt(i: number): number } = {
+    const view: EventSource & Pick<EventStore, 'tsNumberAt' | 'kindAt' | 'readInto'> = {
       get count() { return Math.min(self.limit, store.count); },
       get: (i) => store.get(i),
       tsNumberAt: (i) => store.tsNumberAt(i),
       connections: () => store.connections(),
+      // the hot kinds are read in place (TraceModel.eventAt)
+      kindAt: (i: number) => store.kindAt(i),
+      readInto: store.readInto.bind(store),
     };
     this.model = new TraceModel(view, { live: true });
   }

@@ -219,3 +219,17 @@ test('an update whose deadline has passed handles 64 events and leaves the rest 
   whole.update();
   assert.deepEqual(answers(live), answers(whole));
 });
+
+test('reads, writes and lock calls read in place from the store give the same model as one TraceEvent per event', () => {
+  const { store } = interleavedStore(20_000, 1_000_000, 5);
+  const inPlace = new TraceModel(store);
+  inPlace.update({ flush: true });
+  // the same store seen through get() alone: a new TraceEvent per event
+  const plain = new TraceModel({ get count() { return store.count; }, get: (i: number) => store.get(i), connections: () => store.connections() });
+  plain.update({ flush: true });
+  assert.ok((inPlace as unknown as { reader?: unknown }).reader, 'the store is read in place');
+  assert.equal((plain as unknown as { reader?: unknown }).reader, undefined);
+  const a = answers(inPlace);
+  assert.ok(a.flows.length > 1000 && a.waits.length > 1000 && a.locks.length > 0, `${a.flows.length} flows, ${a.waits.length} waits, ${a.locks.length} locks`);
+  assert.deepEqual(a, answers(plain));
+});

@@ -187,7 +187,10 @@ export class TraceModel {
   private unsubscribe?: () => void;
   private rwInfo: { t0?: bigint; preview?: Uint8Array } = {};
 
+  /** The source, when it can fill an event in place (eventAt). */
+  private readonly reader: (EventSource & InPlaceReader) | undefined;
   constructor(readonly source: EventSource, private readonly opts: TraceModelOptions = {}) {
+    this.reader = isInPlaceReader(source) ? source : undefined;
     if (opts.follow && source.onAppend) this.unsubscribe = source.onAppend(() => this.update());
   }
   /**
@@ -248,7 +251,7 @@ export class TraceModel {
       while (k < upto) {
         // the clock is read every 64 events (a few µs each), not per event
         const stop = deadline === undefined ? upto : Math.min(upto, k + 64);
-        while (k < stop) this.handle(this.source.get(o.idx[k++])); // k counts an event that throws as handled
+        while (k < stop) this.handle(this.eventAt(o.idx[k++])); // k counts an event that throws as handled
         if (deadline !== undefined && performance.now() >= deadline) break;
       }
     } finally {
@@ -259,6 +262,21 @@ export class TraceModel {
     }
     if (!this.opts.live || opts.flush) for (const m of this.byteStreams.values()) m.flush();
   }
+
+  /**
+   * The event at store index i. The most frequent kinds of a live trace (reads, writes, lock calls), from a source
+   * that can fill an event in place (EventStore.readInto), come in one reused object with reused argument arrays, not
+   * a new TraceEvent and bigint array each (a third of what the live model allocated, and so of its young-generation
+   * GCs); handling them keeps no reference to the event (what it keeps is copied: endpoints, indices, the blob view).
+   */
+  private eventAt(i: number): TraceEvent {
+    const r = this.reader;
+    if (r === undefined || !HOT_KIND[r.kindAt(i)]) return this.source.get(i);
+    r.readInto(i, this.reused, this.reusedArgs[r.kindAt(i)]);
+    return this.reused;
+  }
+  private readonly reused: MutableEvent = { index: 0, kind: 0, phase: PHASE.instant, flags: 0, pid: 0, tid: 0, err: 0, ts: 0n, result: 0n, caller: 0n, args: [], blob: undefined, conn: 0 };
+  private readonly reusedArgs: bigint[][] = Array.from({ length: MAX_KIND_ID + 1 }, (_, k) => new Array<bigint>(kindById(k)?.args.length ?? 0).fill(0n));
 
   /**
    * Adds store events [from, to) to the held-back window `ord`, keeping it sorted by (ts as a double, index): a total
@@ -1436,7 +1454,8 @@ export class TraceModel {
       const retried = e.kind === prev.kind && (e.args.length === 0 || e.args[0] === prev.args[0]);
       this.evidence.eintr.push({ index: prev.index, retried });
     }
-    if (e.phase === PHASE.end && e.err === EINTR && e.kind !== K.sigwait) this.lastEintr.set(lk, e);
+    // kept past this event: never the reused object
+    if (e.phase === PHASE.end && e.err === EINTR && e.kind !== K.sigwait) this.lastEintr.set(lk, e === this.reused ? this.source.get(e.index) : e);
   }
 }
 
@@ -1478,6 +1497,17 @@ class OrderedWindow {
     this.idx = idx; this.ts = ts;
   }
 }
+
+type MutableEvent = { -readonly [P in keyof TraceEvent]: TraceEvent[P] };
+/** A source that fills an event object in place (EventStore). */
+interface InPlaceReader { kindAt(i: number): number; readInto(i: number, ev: MutableEvent, args: bigint[]): void }
+function isInPlaceReader(s: EventSource): s is EventSource & InPlaceReader {
+  const x = s as unknown as Partial<InPlaceReader>;
+  return typeof x.kindAt === 'function' && typeof x.readInto === 'function';
+}
+/** Kinds read in place (eventAt): frequent, and handled without keeping the event. */
+const HOT_KIND = new Uint8Array(MAX_KIND_ID + 1);
+for (const k of [K.read, K.write, K.mutexLock, K.mutexUnlock, K.spinLock, K.spinUnlock, K.rwlockLock, K.rwlockUnlock]) HOT_KIND[k] = 1;
 
 function accEnd(flags: number): FdEnd {
   const acc = flags & O_ACCMODE;
