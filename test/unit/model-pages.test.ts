@@ -9,7 +9,7 @@ import { TraceModel } from '../../src/common/model/model';
 import { CellState, PAGE_SIZE, type PageMapping } from '../../src/common/model/pages';
 import { enumValue, kindId } from '../../src/common/vocabulary';
 import { ROOT, arg, events, recordProgram, whyNoShim } from '../helpers/record';
-import { TraceBuilder } from './panels-fixture';
+import { TraceBuilder, pagemapBlob, PM } from './panels-fixture';
 
 const MIB = 4, BUF_PAGES = MIB * 256;
 const count = (states: Uint8Array, state: number) => states.reduce((n, s) => n + (s === state ? 1 : 0), 0);
@@ -173,4 +173,31 @@ test('anonymous mappings the kernel merges and splits again keep their pages\' h
     assert.equal(g.statesAt(11n)[off - 1], CellState.Private, 'the neighbour\'s page, merged in');
     assert.equal(g.statesAt(13n)[off - 1], CellState.NotPresent, 'unmapped');
   }
+});
+
+test('the debugger\'s page view: shared by frame number across processes, by the exclusive bit without frames, swapped', () => {
+  const b = new TraceBuilder();
+  const A = 0x7f0000000000n, N = 5;
+  const p = b.image(200), c = b.image(201, { ppid: 200, origin: 'fork', startNs: 5n });
+  const swapped = 1n << 62n;
+  const snap = (conn: number, pid: number, ts: bigint, entries: bigint[], hasPfn: number) => {
+    b.ev(conn, pid, 'page_snapshot', ts, { mapStart: A, mapEnd: A + BigInt(N) * 4096n, firstPage: 0, pageCount: N, hasPfn, seq: 1 }, { blob: pagemapBlob(entries) });
+    b.ev(conn, pid, 'snapshot_done', ts + 1n, { seq: 1, mappings: 1, pages: N });
+  };
+  // Frames 1000 and 1001 are in both processes; 1002/1003 and 2002/2003 are each one's own; the last page is swapped.
+  snap(p, 200, 10n, [PM.present | 1000n, PM.present | 1001n, PM.present | 1002n, PM.present | 1003n, swapped], 1);
+  snap(c, 201, 20n, [PM.present | 1000n, PM.present | 1001n, PM.present | 2002n, PM.present | 2003n, 0n], 1);
+  // A third process without frames: the exclusive bit decides.
+  const q = b.image(300);
+  snap(q, 300, 30n, [PM.present | PM.exclusive, PM.present, 0n, 0n, 0n], 0);
+  b.ev(c, 201, 'page_fault', 40n, { addr: A + 4096n, ip: 1 });
+  const m = new TraceModel(b.build());
+  m.update({ flush: true });
+  const at = (pid: number, ts: bigint) => { const r = m.pages.statesAt(m.pages.trackList(pid)[0], ts); return [[...r.states], r.method]; };
+  assert.deepEqual(at(201, 30n), [[2, 2, 1, 1, 0], 'pfn'], 'the child shares two frames with its parent');
+  assert.deepEqual(at(200, 30n), [[2, 2, 1, 1, 4], 'pfn'], 'and the parent with the child; its last page is swapped out');
+  assert.deepEqual(at(300, 35n), [[1, 2, 0, 0, 0], 'exclusive-bit']);
+  assert.deepEqual(at(201, 40n), [[2, 3, 1, 1, 0], 'pfn'], 'a fault on a shared page is a copy');
+  assert.equal(m.pages.stateBefore(201, A + 4096n, 40n), 2, 'shared just before the fault');
+  assert.deepEqual(m.pages.countsAt(201, 40n), { present: 4, private: 3, shared: 1, copied: 1, absent: 1, swapped: 0, method: 'pfn' });
 });

@@ -10,7 +10,7 @@ import type { PageCounts, PageState, SharingMethod } from './types';
 import type { ConnectionInfo, EventSource, TraceEvent } from '../traceEvent';
 import { argIndex, kindId } from '../vocabulary';
 
-const PRESENT = 1n << 63n, SWAPPED = 1n << 62n, EXCLUSIVE = 1n << 56n, PFN_MASK = (1n << 55n) - 1n;
+const PFN_MASK = (1n << 55n) - 1n;
 export const PAGE_SIZE = 4096n;
 
 interface Snapshot {
@@ -35,7 +35,7 @@ export class PageModel {
   /** Snapshots being assembled: pid → seq → start → snapshot (chunks arrive before snapshot_done). */
   private partial = new Map<string, Snapshot & { track: PageTrack }>();
   /** PFN → pids that had it present in their latest snapshot (for the PFN sharing method). */
-  private pfnOwners = new Map<bigint, Set<number>>();
+  private pfnOwners = new Map<number, Set<number>>();
   private latestByTrack = new Map<PageTrack, Snapshot>();
   private version = 0;
   readonly faultCounts = new Map<number, { minor: number; major: number }>();
@@ -176,10 +176,10 @@ export class PageModel {
   }
 
   private indexPfns(s: Snapshot, pid: number, add: boolean): void {
-    for (const e of s.entries) {
-      if (!(e & PRESENT)) continue;
-      const pfn = e & PFN_MASK;
-      if (pfn === 0n) continue;
+    const w = words(s.entries);
+    for (let p = 0; p < s.entries.length; p++) {
+      const pfn = pfnOf(w, p);
+      if (pfn === 0) continue;
       let set = this.pfnOwners.get(pfn);
       if (add) { if (!set) this.pfnOwners.set(pfn, (set = new Set())); set.add(pid); }
       else if (set) { set.delete(pid); if (!set.size) this.pfnOwners.delete(pfn); }
@@ -190,18 +190,20 @@ export class PageModel {
   private classify(track: PageTrack, s: Snapshot): Uint8Array {
     if (s.states && (s.method !== 'pfn' || s.version === this.version)) return s.states;
     const st = new Uint8Array(s.entries.length);
+    const w = words(s.entries);
     let method: SharingMethod = 'exclusive-bit';
     for (let p = 0; p < st.length; p++) {
-      const e = s.entries[p];
-      if (!(e & PRESENT)) { st[p] = e & SWAPPED ? 4 : 0; continue; }
-      const pfn = e & PFN_MASK;
+      const hi = w[2 * p + 1];
+      if (!(hi & HI_PRESENT)) { st[p] = hi & HI_SWAPPED ? 4 : 0; continue; }
+      const pfn = pfnOf(w, p);
       let shared: boolean;
       if (s.mapcount) { method = 'mapcount'; shared = s.mapcount[p] > 1; }
-      else if (s.hasPfn && pfn !== 0n) {
+      else if (s.hasPfn && pfn !== 0) {
         method = 'pfn';
         const owners = this.pfnOwners.get(pfn);
-        shared = !!owners && [...owners].some((o) => o !== track.pid);
-      } else shared = (e & EXCLUSIVE) === 0n;
+        shared = false;
+        if (owners) for (const o of owners) if (o !== track.pid) { shared = true; break; }
+      } else shared = (hi & HI_EXCLUSIVE) === 0;
       st[p] = shared ? 2 : 1;
     }
     s.states = st; s.method = method; s.version = this.version;
@@ -214,6 +216,14 @@ function firstEndingAfter(list: readonly PageMapping[], addr: bigint): number {
   let lo = 0, hi = list.length;
   while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid].end <= addr) lo = mid + 1; else hi = mid; }
   return lo;
+}
+// Pagemap entries read as 32-bit halves (little-endian words): no BigInt per page where a whole snapshot is walked.
+const HI_PRESENT = 0x80000000, HI_SWAPPED = 0x40000000, HI_EXCLUSIVE = 0x01000000;
+const words = (entries: BigUint64Array): Uint32Array => new Uint32Array(entries.buffer, entries.byteOffset, entries.length * 2);
+/** The frame number of a present entry (bits 0-54; exact as a number below 2^53 frames), 0 when not present. */
+function pfnOf(w: Uint32Array, p: number): number {
+  const hi = w[2 * p + 1];
+  return hi & HI_PRESENT ? (hi & 0x7fffff) * 0x100000000 + w[2 * p] : 0;
 }
 function applyFault(states: Uint8Array, page: number): void {
   if (page < 0 || page >= states.length) return;
