@@ -302,39 +302,40 @@ export interface Column<A extends Typed> {
   /** A copy of the values so far. */
   packed(): A;
 }
+// Empty until the first push: most mappings never fault, and a Python run has thousands of them.
 // One class per array type, each with its own push: a shared one (even made per type by a factory, whose closures
 // share their feedback) made the store in push() megamorphic, half the page model's time on a copy-on-write trace.
 class I32Column implements Column<Int32Array> {
-  private data = new Int32Array(16); length = 0;
-  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Int32Array(this.length * 2)); this.data[this.length++] = v; }
+  private data = new Int32Array(0); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Int32Array(Math.max(16, this.length * 2))); this.data[this.length++] = v; }
   at(i: number): number { return this.data[i]; }
   set(i: number, v: number): void { this.data[i] = v; }
   packed(): Int32Array { return this.data.slice(0, this.length); }
 }
 class U8Column implements Column<Uint8Array> {
-  private data = new Uint8Array(16); length = 0;
-  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Uint8Array(this.length * 2)); this.data[this.length++] = v; }
+  private data = new Uint8Array(0); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Uint8Array(Math.max(16, this.length * 2))); this.data[this.length++] = v; }
   at(i: number): number { return this.data[i]; }
   set(i: number, v: number): void { this.data[i] = v; }
   packed(): Uint8Array { return this.data.slice(0, this.length); }
 }
 class F64Column implements Column<Float64Array> {
-  private data = new Float64Array(16); length = 0;
-  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Float64Array(this.length * 2)); this.data[this.length++] = v; }
+  private data = new Float64Array(0); length = 0;
+  push(v: number): void { if (this.length === this.data.length) this.data = grown(this.data, new Float64Array(Math.max(16, this.length * 2))); this.data[this.length++] = v; }
   at(i: number): number { return this.data[i]; }
   set(i: number, v: number): void { this.data[i] = v; }
   packed(): Float64Array { return this.data.slice(0, this.length); }
 }
 class I64Column implements Column<BigInt64Array> {
-  private data = new BigInt64Array(16); length = 0;
-  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigInt64Array(this.length * 2)); this.data[this.length++] = v; }
+  private data = new BigInt64Array(0); length = 0;
+  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigInt64Array(Math.max(16, this.length * 2))); this.data[this.length++] = v; }
   at(i: number): bigint { return this.data[i]; }
   set(i: number, v: bigint): void { this.data[i] = v; }
   packed(): BigInt64Array { return this.data.slice(0, this.length); }
 }
 class U64Column implements Column<BigUint64Array> {
-  private data = new BigUint64Array(16); length = 0;
-  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigUint64Array(this.length * 2)); this.data[this.length++] = v; }
+  private data = new BigUint64Array(0); length = 0;
+  push(v: bigint): void { if (this.length === this.data.length) this.data = grown(this.data, new BigUint64Array(Math.max(16, this.length * 2))); this.data[this.length++] = v; }
   at(i: number): bigint { return this.data[i]; }
   set(i: number, v: bigint): void { this.data[i] = v; }
   packed(): BigUint64Array { return this.data.slice(0, this.length); }
