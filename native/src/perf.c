@@ -56,7 +56,7 @@ struct pf_ring {
   void *base;
   size_t len;
 };
-/* A reader: one process of the tree. pid 0 free, -1 reserved for a fork child that has not claimed it yet. */
+/* A reader: one process of the tree. pid 0 free; -(parent's pid) reserved for a fork child not named yet. */
 struct pf_reader {
   _Atomic int pid;
   _Atomic uint64_t tail[PF_RINGS];
@@ -221,7 +221,8 @@ static void reclaim_dead_readers(void) {
   if (now - last < 100000000ull || !atomic_compare_exchange_strong(&pf_tab->gc_ns, &last, now)) return;
   for (int k = 0; k < PF_READERS; k++) {
     int pid = atomic_load(&pf_tab->r[k].pid);
-    if (pid > 0 && k != pf_me && pid_gone(pid)) atomic_compare_exchange_strong(&pf_tab->r[k].pid, &pid, 0);
+    /* a reservation whose parent died in the middle of its fork counts as that parent's */
+    if (pid && k != pf_me && pid_gone(pid > 0 ? pid : -pid)) atomic_compare_exchange_strong(&pf_tab->r[k].pid, &pid, 0);
   }
 }
 
@@ -304,11 +305,12 @@ void ips_perf_release(void) {
   pf_me = -1;
 }
 
-/* Claims a free reader whose tails start at `from` (or at each ring's data_tail when from is NULL). */
+/* Claims a free reader for pid (or reserves one for a fork child of this process when pid is 0) whose tails start
+ * at `from` (or at each ring's data_tail when from is NULL). */
 static int claim_reader(int pid, const struct pf_reader *from) {
   for (int k = 0; k < PF_READERS; k++) {
     int expect = 0;
-    if (!atomic_compare_exchange_strong(&pf_tab->r[k].pid, &expect, -1)) continue;
+    if (!atomic_compare_exchange_strong(&pf_tab->r[k].pid, &expect, -pf_pid)) continue;
     for (int i = 0; i < pf_nrings; i++) {
       uint64_t t = 0;
       if (from) t = atomic_load(&from->tail[i]);
@@ -383,7 +385,7 @@ void ips_perf_fork_prepare(void) {
 /* Parent, after fork: the reserved reader names the child (or goes back when fork failed). */
 void ips_perf_fork_parent(int pid) {
   if (pf_pending < 0) return;
-  int expect = -1;
+  int expect = -pf_pid;
   atomic_compare_exchange_strong(&pf_tab->r[pf_pending].pid, &expect, pid > 0 ? pid : 0);
   pf_pending = -1;
 }
