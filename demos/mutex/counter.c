@@ -11,9 +11,13 @@
 static long counter = 0; /* shared by all threads */
 static long iterations;
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+/* A start line: creating a thread takes longer than 20,000 uncontended lock/unlock pairs, so without it the
+ * threads may run one after another and never meet (no lost updates, no queue on the mutex). */
+static pthread_barrier_t start;
 
 static void *increment_without_mutex(void *arg) {
   (void)arg;
+  pthread_barrier_wait(&start);
   for (long i = 0; i < iterations; i++) {
     counter++; /* <- race: read-modify-write, not atomic */
   }
@@ -22,6 +26,7 @@ static void *increment_without_mutex(void *arg) {
 
 static void *increment_with_mutex(void *arg) {
   (void)arg;
+  pthread_barrier_wait(&start);
   for (long i = 0; i < iterations; i++) {
     PCHECK(pthread_mutex_lock(&mutex));
     counter++;
@@ -34,8 +39,10 @@ static long run(void *(*fn)(void *), long n) {
   pthread_t threads[NUM_THREADS];
   counter = 0;
   iterations = n;
+  PCHECK(pthread_barrier_init(&start, NULL, NUM_THREADS));
   for (int i = 0; i < NUM_THREADS; i++) PCHECK(pthread_create(&threads[i], NULL, fn, NULL)); /* notes: unchecked */
   for (int i = 0; i < NUM_THREADS; i++) PCHECK(pthread_join(threads[i], NULL));
+  PCHECK(pthread_barrier_destroy(&start));
   return counter;
 }
 
