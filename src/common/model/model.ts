@@ -251,7 +251,9 @@ export class TraceModel {
       while (k < upto) {
         // the clock is read every 64 events (a few µs each), not per event
         const stop = deadline === undefined ? upto : Math.min(upto, k + 64);
-        while (k < stop) this.handle(this.eventAt(o.idx[k++])); // k counts an event that throws as handled
+        // k counts an event that throws as handled. A page-table snapshot chunk (up to thousands of pages) or its
+        // end (the classification of the whole snapshot) costs as much as hundreds of events: check the clock after it.
+        while (k < stop) { const e = this.eventAt(o.idx[k++]); this.handle(e); if (HEAVY_KIND[e.kind]) break; }
         if (deadline !== undefined && performance.now() >= deadline) break;
       }
     } finally {
@@ -1508,6 +1510,8 @@ function isInPlaceReader(s: EventSource): s is EventSource & InPlaceReader {
 /** Kinds read in place (eventAt): frequent, and handled without keeping the event. */
 const HOT_KIND = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of [K.read, K.write, K.mutexLock, K.mutexUnlock, K.spinLock, K.spinUnlock, K.rwlockLock, K.rwlockUnlock]) HOT_KIND[k] = 1;
+const HEAVY_KIND = new Uint8Array(MAX_KIND_ID + 1);
+for (const k of [K.pageSnapshot, K.snapshotDone]) HEAVY_KIND[k] = 1;
 
 function accEnd(flags: number): FdEnd {
   const acc = flags & O_ACCMODE;
