@@ -225,6 +225,8 @@ void ips_perf_release(void) IPS_HIDDEN;     /* exit, exec: stop reading the tree
 void ips_perf_exec_failed(void) IPS_HIDDEN;
 void ips_perf_fork_prepare(void) IPS_HIDDEN;
 void ips_perf_fork_parent(int pid) IPS_HIDDEN;
+int ips_perf_shared_fds(int *out, int cap) IPS_HIDDEN;
+int ips_perf_fds_fixed(void) IPS_HIDDEN;
 void ips_perf_drain(void) IPS_HIDDEN;       /* sender thread */
 void ips_perf_fork_child(void) IPS_HIDDEN;  /* drop the parent's perf fds */
 int ips_perf_errno(void) IPS_HIDDEN;

@@ -328,6 +328,20 @@ void ips_perf_exec_failed(void) {
   if (pf_shared && pf_me < 0) pf_me = claim_reader(pf_pid, NULL);
 }
 
+/* The shared set's fds, ascending (all of them exist before the sender thread starts). */
+int ips_perf_shared_fds(int *out, int cap) {
+  int n = 0;
+  for (int i = 0; i < pf_nrings; i++)
+    if (pf_rings[i].fd >= 0 && n < cap) {
+      int k = n++;
+      while (k > 0 && out[k - 1] > pf_rings[i].fd) { out[k] = out[k - 1]; k--; }
+      out[k] = pf_rings[i].fd;
+    }
+  return n;
+}
+/* No perf fd will be opened after the sender starts (it is not the per-thread design with faults on). */
+int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
+
 /* ---- both designs ---- */
 
 void ips_perf_thread_open(void) {

@@ -799,6 +799,7 @@ static _Atomic unsigned rx_head, rx_tail; /* head: next to fill; tail: next to h
 static int welcome_seen;
 
 static void reply(uint64_t id, int32_t status, const char *json);
+static void sender_stderr(const char *buf, size_t n);
 static void on_ws_message(const uint8_t *m, size_t len) {
   if (len < 16) return;
   uint16_t type;
@@ -820,7 +821,7 @@ static void on_ws_message(const uint8_t *m, size_t len) {
     int k = snprintf(buf, sizeof buf, "ipcscope: collector error for pid %d: ", (int)getpid());
     memcpy(buf + k, m + 16, n);
     buf[k + n] = '\n';
-    raw_write_all(2, buf, (size_t)k + n + 1);
+    sender_stderr(buf, (size_t)k + n + 1);
   }
 }
 
@@ -939,6 +940,39 @@ static void send_bye(void) {
 
 /* ---------------------------------------------------------------- the sender thread */
 
+/* The sender works in a file table of its own (unshare(CLONE_FILES)) holding only its socket or trace file and the
+ * perf fds. Why: while a second thread shares the program's table, the kernel takes a reference on the file at every
+ * read/write/... of the program (fdget's fast path needs an unshared table), an atomic on a line both ends of a pipe
+ * touch: a bare sleeping pthread costs a pinned pipe ping-pong ~250 ns CPU per round trip, one that unshares its
+ * table nothing. The copy the unshare makes is emptied at once, so that no file of the program stays open because
+ * of it (a pipe end the program closes still gives its reader EOF). Not with per-thread perf events, which later
+ * threads open in the program's table for the sender to poll and close. */
+static int sender_own_files;
+static void sender_unshare_files(void) {
+  sender_own_files = 0;
+  if (!ips_perf_fds_fixed()) return;
+  if (syscall(SYS_close_range, ~0u - 1, ~0u, 0) != 0) return; /* close_range (Linux 5.9) empties the copy */
+  if (syscall(SYS_unshare, CLONE_FILES) != 0) return;
+  int keep[2 * 64];
+  int n = ips_perf_shared_fds(keep, (int)(sizeof keep / sizeof keep[0]));
+  unsigned lo = 0;
+  for (int i = 0; i < n; i++) {
+    if ((unsigned)keep[i] > lo) syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
+    lo = (unsigned)keep[i] + 1;
+  }
+  syscall(SYS_close_range, lo, ~0u, 0);
+  sender_own_files = 1;
+}
+
+/* The program's stderr from the sender: reopened through /proc when the sender has its own file table. */
+static void sender_stderr(const char *buf, size_t n) {
+  if (!sender_own_files || !ips_tls.is_sender) { raw_write_all(2, buf, n); return; }
+  int fd = raw_open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NOCTTY, 0);
+  if (fd < 0) return;
+  raw_write_all(fd, buf, n);
+  raw_close(fd);
+}
+
 /* A round costs the sender ~20 us of CPU whatever it carries (timer, two context switches, ppoll, the sink's
  * syscall), on the program's own core when it is pinned. Pinned ping-pong, CPU per round trip over untraced:
  * 1 ms +1650 ns, 4 ms +1400 ns (file sink); live collector +1850 -> +1450 ns. Longer gains little: a busy ring
@@ -950,6 +984,7 @@ static void *sender_main(void *arg) {
   ips_tls.tid = 0;
   ips_tid();
   syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"ipcscope-send", 0, 0, 0); /* recognizable in ps/top/gdb */
+  sender_unshare_files();
   if (sink_connect() < 0) {
     sink_close();
     atomic_store(&conn_state, CONN_FAILED);
@@ -1200,7 +1235,8 @@ void ips_exec_env_free(char **env) {
 
 int ips_internal_fd(int fd) {
   if (fd < 900) return 0; /* every internal fd is moved to 900 or above */
-  return fd >= 0 && (fd == sink_fd || ips_perf_is_fd(fd));
+  /* The sink is not in the program's file table when the sender has its own (the same number may be the program's). */
+  return fd >= 0 && ((fd == sink_fd && !sender_own_files) || ips_perf_is_fd(fd));
 }
 
 /* close_range that leaves the shim's own fds open (programs close "every fd" before exec: Python's subprocess). */
@@ -1386,7 +1422,9 @@ void ips_fork_child(void) {
   exit_status_known = 0;
   exit_how = IPS_EXIT_HOW_RETURN_FROM_MAIN;
   sent_events = 0;
-  if (sink_fd >= 0) raw_close(sink_fd); /* the parent's connection: never write to it here */
+  /* The parent's connection: never write to it here (and never close that number when it lived in the parent
+   * sender's own file table: here it may be one of the program's fds). */
+  if (sink_fd >= 0 && !sender_own_files) raw_close(sink_fd);
   sink_fd = -1;
   ips_perf_fork_child();
   /* The copied ring of this thread may hold half-written records of an append the fork interrupted: none, since

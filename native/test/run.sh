@@ -19,7 +19,8 @@
 #                       send over a real websocket to test/ws_server.mjs (npm ws) instead of the file sink; it
 #                       writes what it receives to the same OUT/trace.PID files. badsecret: a wrong secret (401).
 #                       snapshot/flush: the server sends that COMMAND right after WELCOME. stall: it stops reading
-#                       for 1.5 s after the first WELCOME (a stuck collector). vanish: with pause=1, it sends
+#                       for 1.5 s after the first WELCOME (a stuck collector). error: it sends an ERROR message
+#                       right after WELCOME. vanish: with pause=1, it sends
 #                       COMMAND pause and drops the connection 300 ms later (held threads must be let go).
 # The program runs as LD_PRELOAD=build/libipcscope.so IPCSCOPE="file=OUT/trace;payload=64;faults=1;snapshots=1"
 # with its working directory in a fresh scratch directory ($IPS_TEST_DIR, also exported). The shim writes one file
@@ -64,6 +65,7 @@ for name in $names; do
     cmdopt=""
     case "$copts" in *snapshot*) cmdopt="--command snapshot" ;; *flush*) cmdopt="--command flush" ;; esac
     case "$copts" in *stall*) cmdopt="$cmdopt --stall 1500" ;; esac
+    case "$copts" in *error*) cmdopt="$cmdopt --error" ;; esac
     pauseopt=""
     case "$copts" in *vanish*) cmdopt="$cmdopt --pause-then-vanish"; pauseopt=";pause=1" ;; esac
     # shellcheck disable=SC2086

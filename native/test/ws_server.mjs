@@ -17,6 +17,7 @@ const stallArg = process.argv.indexOf('--stall'); // stop reading for N ms after
 let stallMs = stallArg > 0 ? Number(process.argv[stallArg + 1]) : 0;
 // --pause-then-vanish: send COMMAND pause (hold every thread) and drop the connection 300 ms later (a crashed UI)
 const vanish = process.argv.includes('--pause-then-vanish');
+const sendError = process.argv.includes('--error'); // an ERROR message right after WELCOME (the shim prints it)
 const secret = randomBytes(32).toString('hex');
 const MAGIC = 0x53435049;
 
@@ -63,6 +64,10 @@ wss.on('connection', (ws) => {
       file = `${prefix}.${hello.pid}`;
       const body = Buffer.from(JSON.stringify({ session: hello.session, connection: conn, payloadBytes: 64, pageFaults: true }));
       ws.send(Buffer.concat([header(2, body.length, seq++), body]));
+      if (sendError) {
+        const e = Buffer.from('test error from the collector');
+        ws.send(Buffer.concat([header(6, e.length, seq++), e]));
+      }
       if (vanish) {
         const c = Buffer.alloc(48);
         c.writeUInt32LE(2, 0); // pause
