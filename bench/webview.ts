@@ -213,7 +213,7 @@ async function livePath(browser: Browser | null, rate: number, seconds: number, 
   clearInterval(views);
   const p = page ? await api(page, (a) => a.perf()) : null;
   console.log(`\nlive path (${what}): ${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events stored through the collector at ${rate.toLocaleString('en-US')}/s over ${fmt(appendedMs / 1000, 2)} s, ${collector.totalDropped()} dropped`);
-  console.log(`  collector: ingest slices ended early (connections paused to the next turn) ${collector.ingestPauses} times`);
+  console.log(`  collector: ingest slices that left frames to the next turn: ${collector.ingestDeferrals}; connections paused for a full inbox: ${collector.ingestPauses} times`);
   console.log(`  host consumed all ${fmt(lagAfter, 0)} ms after the last message${page ? `; the webview showed all ${fmt(shownMs - appendedMs, 0)} ms after it` : ''}`);
   console.log(`  host event loop: delay p99 ${fmt(loop.percentile(99) / 1e6)} ms, max ${fmt(loop.max / 1e6)} ms (goal: never > 50 ms: ${loop.max / 1e6 <= 50 ? 'met' : 'MISSED'}); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`  host stalls (5 ms ticks): longest ${fmt(stall.wallMs)} ms wall, of which at most ${fmt(stall.cpuMs)} ms this process's CPU; ` +

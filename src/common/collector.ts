@@ -28,12 +28,17 @@ export interface CollectorOptions {
 
 export const TOOL_VERSION: string = packageVersion;
 /**
- * Message handling per turn of the event loop. Past this many ms, a connection that delivers another message is
- * paused until the next turn, so a backlog (the host was busy, or starved of CPU) is taken in slices rather than in
- * one long poll phase that blocks the extension host; meanwhile the kernel's socket buffers and the shim's rings
- * hold the rest.
+ * Message handling per turn of the event loop. Received frames only join the inbox (in arrival order); the inbox is
+ * worked off in slices of this many ms, one per turn (setImmediate), so neither a burst of frames from one socket
+ * read nor a backlog (the host was busy, or starved of CPU) runs as one long task that blocks the extension host.
  */
-export const INGEST_SLICE_MS = 8;
+export const INGEST_SLICE_MS = 4;
+/**
+ * Past this many bytes waiting in the inbox every connection is paused (back-pressure: the kernel's socket buffers
+ * fill, then the shim's rings, then the shim waits and at last drops and counts); below INBOX_LOW_BYTES they resume.
+ */
+export const INBOX_HIGH_BYTES = 16 << 20;
+export const INBOX_LOW_BYTES = 4 << 20;
 const WS_PATH = '/ipcscope';
 const FORK = kindId('fork');
 const SPAWN = kindId('spawn');
@@ -44,9 +49,16 @@ const DROPPED_TOTAL_ARG = 1;
 interface Pending { resolve: (v: { status: number; json: unknown }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 interface ConnState {
   id: number; ws: WebSocket; info?: ConnectionInfo; seqIn: number; seqOut: number;
-  bye?: { emitted: bigint; dropped: bigint }; shimDropped: number; pending: Map<bigint, Pending>; failed?: string; open: boolean;
+  bye?: { emitted: bigint; dropped: bigint }; shimDropped: number; pending: Map<bigint, Pending>; failed?: string;
+  /** Open until its close is handled (after every frame it sent before); `socketClosed` is set when ws says so. */
+  open: boolean; socketClosed: boolean;
   openedAt: number;
 }
+/** What a connection delivered, handled in arrival order: a frame, a socket error or its close. */
+type InboxItem =
+  | { st: ConnState; what: 'message'; data: RawData; isBinary: boolean; bytes: number }
+  | { st: ConnState; what: 'error'; error: Error }
+  | { st: ConnState; what: 'close'; code: number; reason: string };
 
 export class Collector extends EventEmitter {
   readonly store: EventStore;
@@ -64,10 +76,16 @@ export class Collector extends EventEmitter {
   private readonly forked = new Set<number>();
   private readonly rate: { t: number; n: number }[] = [];
   private closing: Promise<void> | undefined;
-  /** performance.now() of this turn's first message (0: none yet), and the connections paused for the turn. */
-  private ingestStart = 0;
-  private readonly pausedForTurn = new Set<ConnState>();
-  /** How often a connection was paused to end a turn's ingest slice (the bench reports it). */
+  /** Frames (and closes) received but not handled yet, from `inboxHead` on. */
+  private inbox: InboxItem[] = [];
+  private inboxHead = 0;
+  private inboxBytes = 0;
+  private drainScheduled = false;
+  private pausedAll = false;
+  private drainedWaiters: (() => void)[] = [];
+  /** Ingest slices that ended with frames left for the next turn (the bench reports it). */
+  ingestDeferrals = 0;
+  /** How often every connection was paused because the inbox passed INBOX_HIGH_BYTES. */
   ingestPauses = 0;
   /** Filled in by the owner (CLI) before close() so the END chunk carries the target's fate. */
   exitInfo: { code: number | null; signal: string | null } = { code: null, signal: null };
@@ -156,13 +174,69 @@ export class Collector extends EventEmitter {
   }
 
   private accept(ws: WebSocket): void {
-    const st: ConnState = { id: this.nextConn++, ws, seqIn: 0, seqOut: 0, shimDropped: 0, pending: new Map(), open: true, openedAt: Date.now() };
+    const st: ConnState = {
+      id: this.nextConn++, ws, seqIn: 0, seqOut: 0, shimDropped: 0, pending: new Map(), open: true, socketClosed: false, openedAt: Date.now(),
+    };
     this.conns.set(st.id, st);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(st, data, isBinary));
-    ws.on('error', (err) => {
-      if (!st.failed) { st.failed = err.message; this.note('error', `connection ${st.id}${st.info ? ` (pid ${st.info.pid})` : ''}: ${err.message}`, st.id); }
+    if (this.pausedAll) ws.pause();
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      this.enqueue({ st, what: 'message', data, isBinary, bytes });
     });
-    ws.on('close', (code, reason) => this.onClose(st, code, reason.toString()));
+    ws.on('error', (error) => this.enqueue({ st, what: 'error', error }));
+    ws.on('close', (code, reason) => { st.socketClosed = true; this.enqueue({ st, what: 'close', code, reason: reason.toString() }); });
+  }
+
+  private enqueue(item: InboxItem): void {
+    this.inbox.push(item);
+    if (item.what === 'message') {
+      this.inboxBytes += item.bytes;
+      if (!this.pausedAll && this.inboxBytes > INBOX_HIGH_BYTES) {
+        this.pausedAll = true;
+        this.ingestPauses++;
+        for (const c of this.conns.values()) if (!c.socketClosed) c.ws.pause();
+      }
+    }
+    if (!this.drainScheduled) { this.drainScheduled = true; setImmediate(() => this.drain()); }
+  }
+
+  /** Handles inbox items in order for up to INGEST_SLICE_MS, then leaves the rest to the next turn. */
+  private drain(): void {
+    this.drainScheduled = false;
+    const t0 = performance.now();
+    const inbox = this.inbox;
+    try {
+      // at least one item per turn, however slow, so the inbox always moves
+      if (this.inboxHead < inbox.length) do {
+        const item = inbox[this.inboxHead];
+        inbox[this.inboxHead++] = undefined as unknown as InboxItem; // let the frame go now, not at compaction
+        if (item.what === 'message') { this.inboxBytes -= item.bytes; this.handleMessage(item.st, item.data, item.isBinary); }
+        else if (item.what === 'error') this.onSocketError(item.st, item.error);
+        else this.onClose(item.st, item.code, item.reason);
+      } while (this.inboxHead < inbox.length && performance.now() - t0 < INGEST_SLICE_MS);
+    } finally {
+      if (this.inboxHead === inbox.length) { this.inbox = []; this.inboxHead = 0; }
+      else {
+        if (this.inboxHead > 4096 && this.inboxHead * 2 > inbox.length) { this.inbox = inbox.slice(this.inboxHead); this.inboxHead = 0; }
+        this.ingestDeferrals++;
+        this.drainScheduled = true;
+        setImmediate(() => this.drain());
+      }
+      if (this.pausedAll && this.inboxBytes < INBOX_LOW_BYTES) {
+        this.pausedAll = false;
+        for (const c of this.conns.values()) if (!c.socketClosed) c.ws.resume();
+      }
+      if (!this.drainScheduled) for (const w of this.drainedWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves once every frame and close received so far is handled. */
+  private drained(): Promise<void> {
+    return this.drainScheduled ? new Promise((r) => this.drainedWaiters.push(r)) : Promise.resolve();
+  }
+
+  private onSocketError(st: ConnState, err: Error): void {
+    if (!st.failed) { st.failed = err.message; this.note('error', `connection ${st.id}${st.info ? ` (pid ${st.info.pid})` : ''}: ${err.message}`, st.id); }
   }
 
   private reject(st: ConnState, message: string): void {
@@ -173,26 +247,6 @@ export class Collector extends EventEmitter {
       st.ws.send(encodeJson(MessageType.Error, st.seqOut++, { message }));
       st.ws.close(1007, message.slice(0, 120));
     } catch { st.ws.terminate(); }
-  }
-
-  private onMessage(st: ConnState, data: RawData, isBinary: boolean): void {
-    if (!this.ingestStart) {
-      this.ingestStart = performance.now();
-      setImmediate(() => this.endIngestTurn());
-    }
-    try { this.handleMessage(st, data, isBinary); } finally {
-      if (st.open && !this.pausedForTurn.has(st) && performance.now() - this.ingestStart > INGEST_SLICE_MS) {
-        st.ws.pause();
-        this.pausedForTurn.add(st);
-        this.ingestPauses++;
-      }
-    }
-  }
-
-  private endIngestTurn(): void {
-    this.ingestStart = 0;
-    for (const st of this.pausedForTurn) if (st.open) st.ws.resume();
-    this.pausedForTurn.clear();
   }
 
   private handleMessage(st: ConnState, data: RawData, isBinary: boolean): void {
@@ -304,7 +358,7 @@ export class Collector extends EventEmitter {
     const st = this.conns.get(conn);
     const code = ENUMS.command.indexOf(command);
     if (code < 1) return Promise.reject(new Error(`unknown command '${command}' (known: ${ENUMS.command.slice(1).join(', ')})`));
-    if (!st || !st.open || !st.info) return Promise.reject(new Error(`connection ${conn} is not open`));
+    if (!st || !st.open || st.socketClosed || !st.info) return Promise.reject(new Error(`connection ${conn} is not open`));
     const id = this.nextRequest++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { st.pending.delete(id); reject(new Error(`command ${command} to connection ${conn}: no REPLY in ${timeoutMs} ms`)); }, timeoutMs);
@@ -340,11 +394,12 @@ export class Collector extends EventEmitter {
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Terminated sockets report 'close' a little later: wait for them (bounded) so their CLOSED chunks precede END.
-      const open = [...this.conns.values()].filter((c) => c.open);
-      const allClosed = Promise.all(open.map((c) => new Promise<void>((r) => { if (!c.open) r(); else c.ws.once('close', () => setImmediate(r)); })));
+      const open = [...this.conns.values()].filter((c) => !c.socketClosed);
+      const allClosed = Promise.all(open.map((c) => new Promise<void>((r) => { if (c.socketClosed) r(); else c.ws.once('close', () => setImmediate(r)); })));
       for (const c of open) c.ws.terminate();
       await Promise.race([allClosed, new Promise((r) => setTimeout(r, 1000))]);
       await new Promise<void>((r) => this.server.close(() => r()));
+      await this.drained(); // every frame received before the close is stored and written before END
       if (this.writer) {
         const end: EndSummary = { events: this.store.count, dropped: this.totalDropped(), exitCode: this.exitInfo.code,
           signal: this.exitInfo.signal, endNs: process.hrtime.bigint().toString() };
