@@ -24,6 +24,10 @@ export interface CollectorOptions {
   port?: number; sessionId?: string; payloadBytes?: number; pageFaults?: boolean; snapshots?: boolean;
   /** Stream the .ipctrace here while recording. */
   traceFile?: string; maxEvents?: number; meta?: Record<string, unknown>;
+  /** Inbox bytes past which every connection is paused (default INBOX_HIGH_BYTES; they resume below a quarter of it). */
+  inboxHighBytes?: number;
+  /** Ingest slice per turn in ms (default INGEST_SLICE_MS; 0: one frame per turn). */
+  ingestSliceMs?: number;
 }
 
 export const TOOL_VERSION: string = packageVersion;
@@ -35,10 +39,9 @@ export const TOOL_VERSION: string = packageVersion;
 export const INGEST_SLICE_MS = 4;
 /**
  * Past this many bytes waiting in the inbox every connection is paused (back-pressure: the kernel's socket buffers
- * fill, then the shim's rings, then the shim waits and at last drops and counts); below INBOX_LOW_BYTES they resume.
+ * fill, then the shim's rings, then the shim waits and at last drops and counts); below a quarter of it they resume.
  */
 export const INBOX_HIGH_BYTES = 16 << 20;
-export const INBOX_LOW_BYTES = 4 << 20;
 const WS_PATH = '/ipcscope';
 const FORK = kindId('fork');
 const SPAWN = kindId('spawn');
@@ -191,7 +194,7 @@ export class Collector extends EventEmitter {
     this.inbox.push(item);
     if (item.what === 'message') {
       this.inboxBytes += item.bytes;
-      if (!this.pausedAll && this.inboxBytes > INBOX_HIGH_BYTES) {
+      if (!this.pausedAll && this.inboxBytes > (this.opts.inboxHighBytes ?? INBOX_HIGH_BYTES)) {
         this.pausedAll = true;
         this.ingestPauses++;
         for (const c of this.conns.values()) if (!c.socketClosed) c.ws.pause();
@@ -203,7 +206,7 @@ export class Collector extends EventEmitter {
   /** Handles inbox items in order for up to INGEST_SLICE_MS, then leaves the rest to the next turn. */
   private drain(): void {
     this.drainScheduled = false;
-    const t0 = performance.now();
+    const t0 = performance.now(), slice = this.opts.ingestSliceMs ?? INGEST_SLICE_MS;
     const inbox = this.inbox;
     try {
       // at least one item per turn, however slow, so the inbox always moves
@@ -213,7 +216,7 @@ export class Collector extends EventEmitter {
         if (item.what === 'message') { this.inboxBytes -= item.bytes; this.handleMessage(item.st, item.data, item.isBinary); }
         else if (item.what === 'error') this.onSocketError(item.st, item.error);
         else this.onClose(item.st, item.code, item.reason);
-      } while (this.inboxHead < inbox.length && performance.now() - t0 < INGEST_SLICE_MS);
+      } while (this.inboxHead < inbox.length && performance.now() - t0 < slice);
     } finally {
       if (this.inboxHead === inbox.length) { this.inbox = []; this.inboxHead = 0; }
       else {
@@ -222,7 +225,7 @@ export class Collector extends EventEmitter {
         this.drainScheduled = true;
         setImmediate(() => this.drain());
       }
-      if (this.pausedAll && this.inboxBytes < INBOX_LOW_BYTES) {
+      if (this.pausedAll && this.inboxBytes < (this.opts.inboxHighBytes ?? INBOX_HIGH_BYTES) / 4) {
         this.pausedAll = false;
         for (const c of this.conns.values()) if (!c.socketClosed) c.ws.resume();
       }

@@ -287,3 +287,69 @@ test('a backlog is ingested in slices: connections pause until the next turn, ti
   const t = await readTraceFile(join(dir, 'backlog.ipctrace'));
   assert.equal(t.count, 2 * 100 * 2000);
 });
+
+/** Counts turns of the event loop (one setImmediate per turn) until stopped. */
+function turnCounter(): { readonly turns: number; stop(): void } {
+  let turns = 0, on = true;
+  const tick = (): void => { turns++; if (on) setImmediate(tick); };
+  setImmediate(tick);
+  return { get turns() { return turns; }, stop() { on = false; } };
+}
+
+test('a burst of frames from one socket read is handled over several turns, completely and in order, its close last', async () => {
+  const path = join(dir, 'burst.ipctrace');
+  // a slice of 0 ms: one frame per turn, so the turns can be counted without depending on this machine's speed
+  const c = await Collector.start({ traceFile: path, ingestSliceMs: 0 });
+  const MESSAGES = 400, PER = 500;
+  const turnsAt: number[] = [];
+  let closedAt = -1;
+  try {
+    const a = await ShimClient.connect(c);
+    await a.hello(7101);
+    const turns = turnCounter();
+    c.on('events', () => turnsAt.push(turns.turns));
+    c.on('closed', () => { closedAt = turnsAt.length; });
+    // all of it written while this process is busy: the collector's socket reads find hundreds of frames at once
+    for (let m = 0; m < MESSAGES; m++) a.events(recs(PER, BigInt(m * PER)));
+    a.send(encodeBye(a.seq++, BigInt(MESSAGES * PER), 0n));
+    a.ws.close();
+    const until = performance.now() + 100;
+    while (performance.now() < until) { /* busy */ }
+    await a.closeCode;
+    while (closedAt < 0) await new Promise((r) => setImmediate(r));
+    turns.stop();
+    assert.equal(c.store.count, MESSAGES * PER);
+    assert.equal(turnsAt.length, MESSAGES, 'one events emit per frame');
+    assert.equal(closedAt, MESSAGES, 'the close is handled after every frame the connection sent before it');
+    for (let m = 1; m < MESSAGES; m++) assert.ok(turnsAt[m] > turnsAt[m - 1], `frames ${m - 1} and ${m} were handled in different turns`);
+    assert.ok(c.ingestDeferrals > MESSAGES / 2, `frames were left to the next turn (${c.ingestDeferrals} times): they arrived in bursts`);
+    for (let i = 1; i < c.store.count; i++) if (c.store.tsAt(i) !== c.store.tsAt(i - 1) + 1n) assert.fail(`event ${i} out of order`);
+    assert.equal(c.store.closed.get(1)?.bye, true);
+    assert.deepEqual(c.notes.filter((n) => n.level !== 'info'), [], 'no sequence gaps or errors');
+  } finally { await c.close(); }
+  const t = await readTraceFile(path);
+  assert.equal(t.count, MESSAGES * PER);
+  assert.equal(t.closed.get(1)?.bye, true);
+});
+
+test('a full inbox pauses every connection until it drains (back-pressure), and nothing is lost', async () => {
+  const c = await Collector.start({ traceFile: join(dir, 'inbox-full.ipctrace'), inboxHighBytes: 256 << 10 });
+  try {
+    const a = await ShimClient.connect(c), b = await ShimClient.connect(c);
+    await a.hello(7201); await b.hello(7202);
+    const MESSAGES = 200, PER = 500; // ~16 MB per connection, 64 times the inbox's limit
+    for (let m = 0; m < MESSAGES; m++) { a.events(recs(PER, BigInt(m * PER))); b.events(recs(PER, BigInt(m * PER))); }
+    const total = 2 * MESSAGES * PER;
+    await until(() => c.store.count === total, 'every event', 60_000);
+    assert.ok(c.ingestPauses > 0, 'the connections were paused for a full inbox');
+    // per connection, the events are stored in the order they were sent
+    const last = new Map<number, bigint>();
+    for (let i = 0; i < total; i++) {
+      const conn = c.store.connAt(i), ts = c.store.tsAt(i), prev = last.get(conn);
+      if (prev !== undefined && ts !== prev + 1n) assert.fail(`connection ${conn}: event ${i} out of order`);
+      last.set(conn, ts);
+    }
+    assert.deepEqual(c.notes.filter((n) => n.level !== 'info'), [], 'no sequence gaps or errors');
+    a.send(encodeBye(a.seq++, BigInt(MESSAGES * PER), 0n)); b.send(encodeBye(b.seq++, BigInt(MESSAGES * PER), 0n));
+  } finally { await c.close(); }
+});
