@@ -14,6 +14,7 @@ import {
 import { EventStore, type ClosedInfo, type EndSummary, type SessionNote } from './store';
 import type { ConnectionInfo } from './traceEvent';
 import { TraceFileWriter } from './traceFile';
+import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
 import { version as packageVersion } from '../../package.json';
@@ -33,10 +34,11 @@ export interface CollectorOptions {
 export const TOOL_VERSION: string = packageVersion;
 /**
  * Message handling per turn of the event loop. Received frames only join the inbox (in arrival order); the inbox is
- * worked off in slices of this many ms, one per turn (setImmediate), so neither a burst of frames from one socket
- * read nor a backlog (the host was busy, or starved of CPU) runs as one long task that blocks the extension host.
+ * worked off in slices of at most this many ms (less when the turn's loopBudget is spent), one per turn (setImmediate),
+ * so neither a burst of frames from one socket read nor a backlog (the host was busy, or starved of CPU) runs as one
+ * long task that blocks the extension host.
  */
-export const INGEST_SLICE_MS = 4;
+export const INGEST_SLICE_MS = 6;
 /**
  * Past this many bytes waiting in the inbox every connection is paused (back-pressure: the kernel's socket buffers
  * fill, then the shim's rings, then the shim waits and at last drops and counts); below a quarter of it they resume.
@@ -206,7 +208,7 @@ export class Collector extends EventEmitter {
   /** Handles inbox items in order for up to INGEST_SLICE_MS, then leaves the rest to the next turn. */
   private drain(): void {
     this.drainScheduled = false;
-    const t0 = performance.now(), slice = this.opts.ingestSliceMs ?? INGEST_SLICE_MS;
+    const t0 = performance.now(), slice = this.opts.ingestSliceMs ?? loopBudget.slice(INGEST_SLICE_MS);
     const inbox = this.inbox;
     try {
       // at least one item per turn, however slow, so the inbox always moves

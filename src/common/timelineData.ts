@@ -9,6 +9,7 @@
 // exactly below 2^53 ns (104 days), no fractional arithmetic is done on them, and the conversion at the edges is exact.
 import type { ConnectionInfo, EventSource, TraceEvent } from './traceEvent';
 import { CLASSES, ENUMS, KINDS, MAX_KIND_ID, enumName, kindById, kindId, argIndex } from './vocabulary';
+import { loopBudget } from './loopBudget';
 import {
   TILE_BUCKETS, SPAN_STYLE, type EventDetails, type LaneInfo, type ObjectInfo, type PackedTile, type SearchHit,
   type TileFilter, type TileRequest, type TimelineHeader,
@@ -246,7 +247,8 @@ interface FlowLevel {
   fromRel: Float64Array; toRel: Float64Array; ev: Uint32Array; toEv: Uint32Array;
 }
 const SLICE = 20_000; // loop iterations between yields (~1–5 ms)
-/** A host's sliced work (feed, tile builds, flow rebuilds) runs at most this long per turn of the event loop. */
+/** A host's sliced work (feed, tile builds, flow rebuilds) runs at most this long per turn of the event loop (less when
+ *  the turn's shared loopBudget is spent). */
 export const TURN_SLICE_MS = 8;
 
 /**
@@ -272,7 +274,7 @@ class TurnQueue {
     this.scheduled = false;
     const r = this.waiting.shift();
     if (!r) return;
-    this.deadline = performance.now() + TURN_SLICE_MS;
+    this.deadline = performance.now() + loopBudget.slice(TURN_SLICE_MS);
     r(); // its work runs in the microtasks after this callback, before the next turn
     if (this.waiting.length) this.schedule();
   }

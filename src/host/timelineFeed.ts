@@ -4,6 +4,7 @@
 // extension host for long. The VS Code panel (timelinePanel.ts), the browser-test harness and the bench all drive
 // the webview through this class.
 import { randomBytes } from 'node:crypto';
+import { loopBudget } from '../common/loopBudget';
 import type { EventSource } from '../common/traceEvent';
 import { TimelineData, levelCovering, timelineTurns, TURN_SLICE_MS, type TimelineDataOptions } from '../common/timelineData';
 import {
@@ -14,6 +15,8 @@ import {
 export const FEED_HZ = 10;
 /** A slice of event consumption stops after this many ms and yields to the event loop (one slice per turn, shared). */
 export const SLICE_MS = TURN_SLICE_MS;
+/** Events consumed between looks at the clock (512 took up to 5 ms before the code was optimized). */
+const FEED_CHUNK = 128;
 
 export interface TimelineSessionOptions {
   source: EventSource;
@@ -191,10 +194,12 @@ export class TimelineSession {
     const step = (): void => {
       if (this.disposed) { this.pumping = false; return; }
       const t0 = performance.now(), c0 = process.cpuUsage();
-      // Chunks small enough to check the clock often: consumption costs ~1–10 µs per event (more while the GC runs).
-      // The feed has a slice of its own every turn (it must keep up with the recording); tile builds and flow
-      // rebuilds share one more slice per turn between them (timelineTurns): at most ~2 × 8 ms per turn in all.
-      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < SLICE_MS) this.data.update(512);
+      // Chunks small enough to check the clock often: consumption costs ~1–10 µs per event (more while the GC runs,
+      // and before the code is optimized). The feed has a slice of its own every turn (it must keep up with the
+      // recording) beside the one slice tile builds and flow rebuilds share (timelineTurns) and the collector's; all
+      // of them together take at most loopBudget's LOOP_BUDGET_MS per turn (each at least MIN_SLICE_MS).
+      const slice = loopBudget.slice(SLICE_MS);
+      while (this.data.eventCount < this.opts.source.count && performance.now() - t0 < slice) this.data.update(FEED_CHUNK);
       const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
       this.stats.slices++;
       if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
