@@ -482,6 +482,9 @@ export class TimelineData {
     if (!live && this.exactFlows) this.flowsDirty = true; // the finished model's exact flows replace ours
   }
 
+  private notedConns: readonly ConnectionInfo[] | null = null;
+  private notedConnCount = 0;
+
   /** Consumes events appended since the last call; returns how many were new. `budget` limits the work per call. */
   update(budget = Infinity): number {
     const total = this.source.count;
@@ -491,7 +494,14 @@ export class TimelineData {
       this.origin = this.findOrigin(this.consumed, until);
       if (this.origin < BigInt(MAX_SAFE)) this.originNumber = Number(this.origin);
     }
-    for (const c of this.source.connections()) this.noteConnection(c);
+    // Connections only ever join the list: note the new ones (a label per process on every call was a string built
+    // per connection per feed chunk). A source that hands out a new list each time is noted in full.
+    const conns = this.source.connections();
+    if (conns !== this.notedConns || conns.length !== this.notedConnCount) {
+      for (let k = conns === this.notedConns ? this.notedConnCount : 0; k < conns.length; k++) this.noteConnection(conns[k]);
+      this.notedConns = conns;
+      this.notedConnCount = conns.length;
+    }
     const from = this.consumed;
     for (let i = from; i < until; i++) this.consume(i);
     this.consumed = until;
