@@ -15,7 +15,7 @@ import {
 export const FEED_HZ = 10;
 /** A slice of event consumption stops after this many ms and yields to the event loop (one slice per turn, shared). */
 export const SLICE_MS = TURN_SLICE_MS;
-/** Events consumed between looks at the clock (512 took up to 5 ms before the code was optimized). */
+/** Events consumed between looks at the clock (at up to ~10 µs per event before the code is optimized, 512 could take 5 ms). */
 const FEED_CHUNK = 128;
 
 export interface TimelineSessionOptions {
