@@ -6,6 +6,8 @@ export class LaneIndex {
   private idx = new Int32Array(64);
   private n = 0;
   private sorted = true;
+  /** ts[n - 1], kept: reading a BigInt64Array element makes a new bigint (one per event added). */
+  private lastTs = 0n;
   constructor(readonly pid: number, readonly tid: number) {}
   get count(): number { return this.n; }
 
@@ -14,7 +16,8 @@ export class LaneIndex {
       const t2 = new BigInt64Array(this.n * 2); t2.set(this.ts); this.ts = t2;
       const i2 = new Int32Array(this.n * 2); i2.set(this.idx); this.idx = i2;
     }
-    if (this.n && ts < this.ts[this.n - 1]) this.sorted = false;
+    if (this.n && ts < this.lastTs) this.sorted = false;
+    this.lastTs = ts;
     this.ts[this.n] = ts; this.idx[this.n] = index; this.n++;
   }
 
@@ -25,6 +28,7 @@ export class LaneIndex {
     const t2 = new BigInt64Array(this.ts.length), i2 = new Int32Array(this.idx.length);
     order.forEach((o, k) => { t2[k] = this.ts[o]; i2[k] = this.idx[o]; });
     this.ts = t2; this.idx = i2; this.sorted = true;
+    if (this.n) this.lastTs = this.ts[this.n - 1];
   }
 
   /** Position of the first event with ts >= t. */

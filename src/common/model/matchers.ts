@@ -13,7 +13,8 @@ const SPLICE_AFTER = 64;
 /** Full-window searches in a row that find nothing before a stream stops searching (see ByteStreamMatcher.misfits). */
 const MISFITS_BEFORE_GIVING_UP = 16;
 
-interface Span { ep: Endpoint; start: number; end: number; t0: bigint; preview?: Uint8Array }
+/** A side's byte range; it is its own endpoint (a copy of the one given: callers may reuse theirs). */
+interface Span extends Endpoint { start: number; end: number; t0: bigint; preview?: Uint8Array }
 
 /** What a side knows beyond its size: when the call began (writes) and the first bytes it moved (payload preview). */
 export interface SpanInfo { t0?: bigint; preview?: Uint8Array }
@@ -46,17 +47,20 @@ export class ByteStreamMatcher {
    *  stream say nothing about its order (bytes that differ per copy, say), and reads are matched in completion order
    *  without a search until one agrees again. */
   private misfits = 0;
+  /** `emit` gets the matcher's own copies of the endpoints (spans): what it keeps, it copies. */
   constructor(private readonly emit: (from: Endpoint, to: Endpoint, bytes: number, streamOffset: number) => void) {}
 
+  /** A write of `bytes` at `ep` (copied: the caller may reuse the object). */
   write(ep: Endpoint, bytes: number, info: SpanInfo = {}): void {
     if (bytes <= 0) return;
-    this.writes.push({ ep, start: this.written, end: this.written + bytes, t0: info.t0 ?? ep.ts, preview: info.preview });
+    this.writes.push({ index: ep.index, pid: ep.pid, tid: ep.tid, ts: ep.ts, start: this.written, end: this.written + bytes, t0: info.t0 ?? ep.ts, preview: info.preview });
     this.written += bytes;
     this.match();
   }
   read(ep: Endpoint, bytes: number, info: SpanInfo = {}): void {
     if (bytes <= 0) return;
-    this.reads.push({ ep, start: this.consumed, end: this.consumed + bytes, t0: info.t0 ?? ep.ts, preview: info.preview });
+    // a read's t0 is never compared (only writes are reordered)
+    this.reads.push({ index: ep.index, pid: ep.pid, tid: ep.tid, ts: ep.ts, start: this.consumed, end: this.consumed + bytes, t0: ep.ts, preview: info.preview });
     this.consumed += bytes;
     this.match();
   }
@@ -81,7 +85,7 @@ export class ByteStreamMatcher {
         w = c ?? w;
       } else if (d === false) this.misfits = 0;
       const lo = Math.max(w.start, r.start), hi = Math.min(w.end, r.end);
-      if (hi > lo) this.emit(w.ep, r.ep, hi - lo, lo);
+      if (hi > lo) this.emit(w, r, hi - lo, lo);
       // A consumed span is never compared again: its preview (a view on the store's blob pool) need not stay alive
       // until the next splice.
       if (w.end <= r.end) { w.preview = undefined; this.wi++; }
@@ -90,8 +94,9 @@ export class ByteStreamMatcher {
     // Drop consumed spans now and then so a long stream does not keep every span alive.
     // (every 64: a live model keeps every stream's consumed spans on the heap until then, 1024 made 31k of them on a
     // 300k-event trace; what is moved is the unmatched rest, usually a few spans)
-    if (this.wi > SPLICE_AFTER) { this.writes.splice(0, this.wi); this.wi = 0; }
-    if (this.ri > SPLICE_AFTER) { this.reads.splice(0, this.ri); this.ri = 0; }
+    // (in place: splice would return the removed spans in a new array)
+    if (this.wi > SPLICE_AFTER) { dropFront(this.writes, this.wi); this.wi = 0; }
+    if (this.ri > SPLICE_AFTER) { dropFront(this.reads, this.ri); this.ri = 0; }
   }
 
   /**
@@ -107,7 +112,7 @@ export class ByteStreamMatcher {
     for (let j = from; j <= last; j++) {
       this.searched++;
       const c = this.writes[j];
-      if (c.t0 >= w.ep.ts) continue; // began after w completed: the kernel cannot have taken it before w
+      if (c.t0 >= w.ts) continue; // began after w completed: the kernel cannot have taken it before w
       if (disagrees(c, r, w.start) !== false) continue; // c as if it had been written at w's place
       // Move c in front and shift the ones it jumped over.
       this.writes.splice(j, 1);
@@ -123,6 +128,8 @@ export class ByteStreamMatcher {
     return undefined;
   }
 }
+
+function dropFront<T>(a: T[], n: number): void { a.copyWithin(0, n); a.length -= n; }
 
 /**
  * Whether a write's preview, the write placed at stream offset `start`, contradicts a read's preview where both cover

@@ -12,6 +12,7 @@ import {
 } from './kinds';
 import { ByteStreamMatcher, MessageMatcher, PriorityQueueMatcher, type Endpoint } from './matchers';
 import { LaneIndex } from './lanes';
+import { KeptKeyMap } from './keptKeyMap';
 import { PageModel, PAGE_KIND } from './pages';
 import type {
   Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
@@ -30,15 +31,15 @@ export interface TraceModelOptions {
 interface LockState {
   stats: LockStats;
   /** Current holders: thread key (pid/tid; pid for file locks) → since. */
-  holders: Map<string, Since>;
+  holders: KeptKeyMap<string, Since>;
   lastRelease?: Endpoint;
   /** Acquisitions stamped before the release that allowed them (the unlock's event is taken after it returns). */
   pendingAcq: { ep: Endpoint; wait?: Wait }[];
   /** Exclusive holds: the latest in acquisition order, and each holder's open one. */
   lastHold?: Hold;
-  open: Map<string, Hold>;
+  open: KeptKeyMap<string, Hold>;
   /** When each current hold began (for hold times; kept even when a later owner's event came first). */
-  since: Map<string, Since>;
+  since: KeptKeyMap<string, Since>;
 }
 /** A hold's start, and the hold it records (a field, not a WeakMap: one entry per acquisition weighed on every GC). */
 interface Since { pid: number; tid: number; since: bigint; index: number; hold?: number }
@@ -81,6 +82,7 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 const SIGNAL_SKEW_NS = 5_000_000n;
 /** Flows shorter than this are found by binary search in flowsInRange; longer ones are few and checked one by one. */
 const SHORT_FLOW_NS = 1_000_000n;
+const SHORT_FLOW_NUM = Number(SHORT_FLOW_NS);
 
 export class TraceModel {
   readonly processes = new Map<number, ProcessInfo>();
@@ -146,11 +148,14 @@ export class TraceModel {
   private fdPasses = new Map<string, MessageMatcher>();
   private mergedSignals = new Map<string, Endpoint[]>();
   private earlyDeliveries = new Map<string, { to: Endpoint; sender: number; wait?: Wait }[]>();
-  private heldLocks = new Map<string, Map<string, number>>();
+  private heldLocks = new Map<string, KeptKeyMap<string, number>>();
   private condMutex = new Map<string, string>();
   private condWaiters = new Map<string, number>();
   private lastCondSignal = new Map<string, { index: number; ts: bigint; waiters: number; tid: number }>();
   private lastReadOn = new Map<string, Endpoint>();
+  /** The last read of each pipe or FIFO (its write that blocked was waiting for room). */
+  private lastPipeRead = new Map<string, { index: number; pid: number; tid: number; ts: bigint }>();
+  private readonly rwEp = { index: 0, pid: 0, tid: 0, ts: 0n };
   private lastEintr = new Map<LaneIndex, TraceEvent>();
   /** Per thread, the python_location events so far: event index where each starts, and its location (null: line 0). */
   private pyMarks = new Map<LaneIndex, { at: number[]; loc: (PythonLocation | null)[] }>();
@@ -160,6 +165,8 @@ export class TraceModel {
   private flowsSorted = true;
   /** Positions in `flows` of the short flows, by their start once sorted (flowsInRange). */
   private byFrom = new IntList();
+  /** The start of the last flow in byFrom (the latest start while sorted). */
+  private lastShortFrom?: bigint;
   private lastHandledNs?: bigint;
   private outOfOrder = false;
   /** Positions in `waits`, per pid and tid, in the order begun. */
@@ -377,6 +384,7 @@ export class TraceModel {
       const order = Array.from(by.view()).sort((a, b) => { const x = fl.fromTs(a), y = fl.fromTs(b); return x < y ? -1 : x > y ? 1 : a - b; });
       by.view().set(order);
       this.flowsSorted = true;
+      this.lastShortFrom = by.length ? fl.fromTs(by.get(by.length - 1)) : undefined;
     }
     const hit = (p: number) => {
       const f = fl.fromTs(p), t = fl.toTs(p);
@@ -829,10 +837,13 @@ export class TraceModel {
 
   private addFlow(kind: FlowKind, object: string, from: Endpoint, to: Endpoint, bytes: number, detail?: number): void {
     const f = this.flows.add(kind, object, from, to, bytes, detail);
-    if (to.ts > from.ts + SHORT_FLOW_NS || from.ts > to.ts + SHORT_FLOW_NS) this.longFlows.push(f);
+    // (bigint sums and table reads each make a new bigint: doubles where exact, the last start kept)
+    const long = from.ts <= MAX_EXACT && to.ts <= MAX_EXACT ? Math.abs(Number(to.ts) - Number(from.ts)) > SHORT_FLOW_NUM
+      : to.ts > from.ts + SHORT_FLOW_NS || from.ts > to.ts + SHORT_FLOW_NS;
+    if (long) this.longFlows.push(f);
     else {
-      const last = this.byFrom.last();
-      if (last !== undefined && from.ts < this.flows.fromTs(last)) this.flowsSorted = false;
+      if (this.lastShortFrom !== undefined && from.ts < this.lastShortFrom) this.flowsSorted = false;
+      else this.lastShortFrom = from.ts;
       this.byFrom.push(f);
     }
     this.bytesByKind.set(kind, (this.bytesByKind.get(kind) ?? 0) + bytes);
@@ -851,9 +862,11 @@ export class TraceModel {
     const o = this.objects.get(key) ?? this.inodeObj(e, otype, a[3], a[4], '');
     this.touch(o, e);
     const n = ok ? s64(e.result) : 0;
-    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    // Reused: the byte-stream matchers copy what they keep; whatever else keeps an endpoint gets its own.
+    const ep = this.rwEp;
+    ep.index = e.index; ep.pid = e.pid; ep.tid = e.tid; ep.ts = e.ts;
     // Bytes written make the reading side readable; bytes read make room on the writing side.
-    if (n > 0 && this.readyLogs.size) { const side = o.type === 'socket' ? o.peer : key; if (side) this.readyEvent(side, isWrite ? 'in' : 'out', ep); }
+    if (n > 0 && this.readyLogs.size) { const side = o.type === 'socket' ? o.peer : key; if (side) this.readyEvent(side, isWrite ? 'in' : 'out', { ...ep }); }
     if (o.type === 'pipe' || o.type === 'fifo') {
       const kind: FlowKind = o.type;
       if (isWrite) {
@@ -861,16 +874,19 @@ export class TraceModel {
         if (!ws) this.evidence.pipeWriters.set(key, (ws = new Set()));
         ws.add(e.pid);
         if (n > 4096) { let l = this.evidence.largePipeWrites.get(key); if (!l) this.evidence.largePipeWrites.set(key, (l = [])); if (l.length < 16) l.push(e.index); }
-        const r = this.lastReadOn.get(key);
-        if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r;
+        const r = this.lastPipeRead.get(key);
+        if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r; // copied (WaitTable)
       } else {
-        this.lastReadOn.set(key, ep);
+        // one endpoint per pipe, overwritten by each read
+        const r = this.lastPipeRead.get(key);
+        if (r) { r.index = e.index; r.pid = e.pid; r.tid = e.tid; r.ts = e.ts; } else this.lastPipeRead.set(key, { ...ep });
       }
       if (n > 0 && this.participate(key, e.pid)) {
         let m = this.byteStreams.get(key);
         if (!m) this.byteStreams.set(key, (m = new ByteStreamMatcher((f, t, b) => this.addFlow(kind, key, f, t, b))));
         const info = this.rwInfo; // the matcher copies what it keeps: one object for every read and write
-        info.t0 = wait?.t0 ?? e.ts; info.preview = e.blob;
+        // a read's t0 is not used (and a wait's t0 is a new bigint each time it is read)
+        info.t0 = isWrite && wait ? wait.t0 : e.ts; info.preview = e.blob;
         if (isWrite) m.write(ep, n, info); else m.read(ep, n, info);
       }
       return;
@@ -887,7 +903,7 @@ export class TraceModel {
       if (!this.participate(rk, e.pid)) return;
       let m = this.msgStreams.get(rk);
       if (!m) this.msgStreams.set(rk, (m = new MessageMatcher((f, t, b) => this.addFlow('socket', rk, f, t, b))));
-      if (isWrite) m.send(ep, n); else m.receive(ep, n);
+      if (isWrite) m.send({ ...ep }, n); else m.receive({ ...ep }, n); // kept by the matcher
       return;
     }
     // Stream sockets: one byte stream per direction, named by the sending end alone (a client may write before
@@ -1274,7 +1290,7 @@ export class TraceModel {
     let l = this.locks.get(key);
     if (!l) {
       const name = typeof nameOf === 'string' ? nameOf : nameOf();
-      l = { holders: new Map(), pendingAcq: [], open: new Map(), since: new Map(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
+      l = { holders: new KeptKeyMap(), pendingAcq: [], open: new KeptKeyMap(), since: new KeptKeyMap(), stats: { key, kind, name, acquisitions: 0, contended: 0, waitNs: 0n, maxWaitNs: 0n, holdNs: 0n, maxHoldNs: 0n, waiters: new Map(), holders: new Map(), callers: new Map() } };
       this.locks.set(key, l);
       const o = this.obj(key, kind === 'spinlock' ? 'spinlock' : kind === 'filelock' ? 'filelock' : kind, e.ts, name);
       void o;
@@ -1282,7 +1298,7 @@ export class TraceModel {
     this.touch(this.objects.get(key)!, e);
     return l;
   }
-  private holdersOf(l: LockState): { pid: number; tid: number }[] { return [...l.holders.values()].map((h) => ({ pid: h.pid, tid: h.tid })); }
+  private holdersOf(l: LockState): { pid: number; tid: number }[] { return l.holders.mapValues((h) => ({ pid: h.pid, tid: h.tid })); }
 
   /** `${dev}:${ino}` (and other `${x}:${y}` pairs of u64 arguments): built once per pair, not per event. */
   private ik(x: bigint, y: bigint): string {
@@ -1341,8 +1357,8 @@ export class TraceModel {
       // Lock order: every lock this thread holds now precedes this one.
       const tk = this.tk(e.pid, e.tid);
       let held = this.heldLocks.get(tk);
-      if (!held) this.heldLocks.set(tk, (held = new Map()));
-      for (const [h, idx] of held) {
+      if (!held) this.heldLocks.set(tk, (held = new KeptKeyMap()));
+      if (held.size) for (const [h, idx] of held) {
         if (h === s.key) continue;
         let m = this.lockOrder.get(h);
         if (!m) this.lockOrder.set(h, (m = new Map()));
@@ -1368,8 +1384,8 @@ export class TraceModel {
   private release(l: LockState, e: TraceEvent, semaphore = false, holderKey = this.tk(e.pid, e.tid)): void {
     const s = l.stats;
     let hk: string | undefined = l.since.has(holderKey) ? holderKey : undefined;
-    if (!hk) for (const k of l.since.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
-    if (!hk && semaphore) hk = l.since.keys().next().value;
+    if (!hk && l.since.size) for (const k of l.since.keys()) if (k.startsWith(holderKey + '#')) { hk = k; break; }
+    if (!hk && semaphore) hk = l.since.firstKey();
     const h = hk ? l.since.get(hk) : undefined;
     if (h && hk && (!semaphore || (h.pid === e.pid && h.tid === e.tid))) {
       const d = e.ts - h.since;
