@@ -43,7 +43,10 @@ interface LockState {
 }
 /** A hold's start, and the hold it records (a field, not a WeakMap: one entry per acquisition weighed on every GC). */
 interface Since { pid: number; tid: number; since: bigint; index: number; hold?: number }
-interface Hold { key: string; pid: number; tid: number; acq: Endpoint; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
+interface Hold { key: string; pid: number; tid: number; release?: Endpoint; handoff?: { ep: Endpoint; wait?: Wait } }
+/** An acquisition: its endpoint, the start of its hold (`since`) and, exclusive, its hold. One object, not three per
+ *  lock call (the live model's young garbage). */
+interface Acquisition extends Since, Hold { ts: bigint }
 
 /** A readiness wait that ended with objects ready before the event that made them ready was seen (a write is
  *  stamped after it returns, sometimes after the woken poll's end). */
@@ -137,7 +140,7 @@ export class TraceModel {
   private state = new Map<number, ProcState>();
   private lanes = new Map<string, LaneIndex>();
   /** Blocking calls begun and not yet ended, per lane: their kind and wait. */
-  private openBegins = new Map<LaneIndex, { kind: number; wait?: WaitRow; pos: number }[]>();
+  private openBegins = new Map<LaneIndex, WaitRow[]>();
   /** Event index of a blocking call's end → 1 + its wait's position in `waits` (0: none). A typed array, not a Map:
    *  one entry per wait was the single costliest line of the build. */
   private waitAtEnd = new Int32Array(1024);
@@ -541,13 +544,13 @@ export class TraceModel {
         if (!tw) byTid.set(e.tid, (tw = new IntList()));
         tw.push(wait.pos);
         if (!stack) this.openBegins.set(lk, (stack = []));
-        stack.push({ kind: e.kind, wait, pos: wait.pos });
+        stack.push(wait); // the row is the entry: its kind and position are in the table
       } else if (e.phase === PHASE.end && stack) {
         for (let i = stack.length - 1; i >= 0; i--) if (stack[i].kind === e.kind) {
-          wait = stack[i].wait;
-          const pos = stack[i].pos;
+          wait = stack[i];
+          const pos = wait.pos;
           if (i === stack.length - 1) stack.pop(); else stack.splice(i, 1);
-          if (wait) { this.waits.setEnd(pos, e.index, e.ts); this.setWaitAtEnd(e.index, pos); }
+          this.waits.setEnd(pos, e.index, e.ts); this.setWaitAtEnd(e.index, pos);
           break;
         }
       }
@@ -1329,7 +1332,7 @@ export class TraceModel {
       const ws = s.waiters.get(tk);
       if (ws) { ws.count++; ws.waitNs += w; } else s.waiters.set(tk, { pid: e.pid, tid: e.tid, count: 1, waitNs: w });
     }
-    const ep: Endpoint = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts };
+    const ep: Acquisition = { index: e.index, pid: e.pid, tid: e.tid, ts: e.ts, since: e.ts, hold: undefined, key: holderKey, release: undefined, handoff: undefined };
     const key = holderKey + (shared ? `#${e.index}` : '');
     if (!shared && s.kind !== 'semaphore') {
       // Exclusive: holds are disjoint, so in acquisition order each hold is handed over by the one before it.
@@ -1342,9 +1345,8 @@ export class TraceModel {
         if (wait && !(wait.holders ?? []).some((h) => h.pid !== e.pid || h.tid !== e.tid)) wait.holders = [{ pid: prev.pid, tid: prev.tid }];
         if (!prev.release) l.holders.delete(prev.key);
       }
-      const hold: Hold = { key: holderKey, pid: e.pid, tid: e.tid, acq: ep };
-      l.lastHold = hold;
-      l.open.set(holderKey, hold);
+      l.lastHold = ep;
+      l.open.set(holderKey, ep);
     } else {
       // Semaphores and shared (read) holds: the last release by another thread lets this one in.
       if (l.lastRelease && (l.lastRelease.pid !== e.pid || l.lastRelease.tid !== e.tid)) {
@@ -1366,10 +1368,9 @@ export class TraceModel {
       }
       held.set(s.key, e.index);
     }
-    const since = { pid: e.pid, tid: e.tid, since: e.ts, index: e.index };
-    l.holders.set(key, since);
-    l.since.set(key, since);
-    this.recordHold(s.key, since);
+    l.holders.set(key, ep);
+    l.since.set(key, ep);
+    this.recordHold(s.key, ep);
   }
 
   /** A trylock that found the lock taken, or a timed wait that gave up: contention without an acquisition. */
@@ -1525,7 +1526,10 @@ function isInPlaceReader(s: EventSource): s is EventSource & InPlaceReader {
 }
 /** Kinds read in place (eventAt): frequent, and handled without keeping the event. */
 const HOT_KIND = new Uint8Array(MAX_KIND_ID + 1);
-for (const k of [K.read, K.write, K.mutexLock, K.mutexUnlock, K.spinLock, K.spinUnlock, K.rwlockLock, K.rwlockUnlock]) HOT_KIND[k] = 1;
+// (and the next most frequent of a live mix, whose handlers keep no reference to the event either: signals sent and
+// handled, readiness waits, open and close; each read through get() was a new event, argument array and bigints)
+for (const k of [K.read, K.write, K.mutexLock, K.mutexUnlock, K.spinLock, K.spinUnlock, K.rwlockLock, K.rwlockUnlock,
+  K.kill, K.sigqueue, K.signalHandler, K.poll, K.select, K.open, K.close]) HOT_KIND[k] = 1;
 const HEAVY_KIND = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of [K.pageSnapshot, K.snapshotDone]) HEAVY_KIND[k] = 1;
 
