@@ -17,7 +17,7 @@ import { PageModel, PAGE_KIND } from './pages';
 import type {
   Flow, FlowKind, ProcessInfo, ThreadInfo, FdInterval, FdEnd, ObjectType, Wait, LockStats, SignalStats, WatchedFd,
 } from './types';
-import { FlowTable, WaitTable, LockHoldTable, IntList, ObjectRecord, type WaitRow } from './tables';
+import { FlowTable, WaitTable, LockHoldTable, IntList, ObjectRecord, WaitRow } from './tables';
 
 export interface TraceModelOptions {
   /** Live source: hold back events newer than the newest timestamp minus lagNs until later updates (default false). */
@@ -878,7 +878,8 @@ export class TraceModel {
         ws.add(e.pid);
         if (n > 4096) { let l = this.evidence.largePipeWrites.get(key); if (!l) this.evidence.largePipeWrites.set(key, (l = [])); if (l.length < 16) l.push(e.index); }
         const r = this.lastPipeRead.get(key);
-        if (wait && wait.t1 !== undefined && r && r.ts >= wait.t0 && r.pid !== e.pid) wait.by = r; // copied (WaitTable)
+        // (the cheap tests first: a wait's t0 and t1 are new bigints each time they are read)
+        if (wait && r && r.pid !== e.pid && ended(wait) && r.ts >= wait.t0) wait.by = r; // copied (WaitTable)
       } else {
         // one endpoint per pipe, overwritten by each read
         const r = this.lastPipeRead.get(key);
@@ -1325,8 +1326,8 @@ export class TraceModel {
     s.acquisitions++;
     const c = s.callers.get(e.caller);
     if (c) c.count++; else s.callers.set(e.caller, { pid: e.pid, count: 1, index: e.index });
-    if (wait && wait.t1 !== undefined) {
-      const w = wait.t1 - wait.t0;
+    if (wait && ended(wait)) {
+      const w = wait.t1! - wait.t0;
       s.contended++; s.waitNs += w; if (w > s.maxWaitNs) s.maxWaitNs = w;
       const tk = this.tk(e.pid, e.tid);
       const ws = s.waiters.get(tk);
@@ -1532,6 +1533,9 @@ for (const k of [K.read, K.write, K.mutexLock, K.mutexUnlock, K.spinLock, K.spin
   K.kill, K.sigqueue, K.signalHandler, K.poll, K.select, K.open, K.close]) HOT_KIND[k] = 1;
 const HEAVY_KIND = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of [K.pageSnapshot, K.snapshotDone]) HEAVY_KIND[k] = 1;
+
+/** Whether a wait has ended, without reading its t1 (a table read makes a new bigint). */
+const ended = (w: Wait): boolean => (w instanceof WaitRow ? w.ended : w.t1 !== undefined);
 
 function accEnd(flags: number): FdEnd {
   const acc = flags & O_ACCMODE;

@@ -242,6 +242,8 @@ export class WaitRow implements Wait {
   get t0(): bigint { return this.t.t0At(this.pos); }
   get t1(): bigint | undefined { return this.t.t1At(this.pos); }
   set t1(v: bigint | undefined) { this.t.setT1(this.pos, v); }
+  /** t1 !== undefined, without reading t1 (each read of a BigInt64Array element is a new bigint). */
+  get ended(): boolean { return this.t.ended(this.pos); }
   get holders(): { pid: number; tid: number }[] | undefined { return this.t.holdersAt(this.pos); }
   set holders(h: { pid: number; tid: number }[] | undefined) { this.t.setHolders(this.pos, h); }
   get by(): Endpoint | undefined { return this.t.byAt(this.pos); }
