@@ -42,6 +42,9 @@ const K = {
   condWait: kindId('cond_wait'), condSignal: kindId('cond_signal'), flock: kindId('flock'), fcntlLock: kindId('fcntl_lock'), lockf: kindId('lockf'),
   semop: kindId('semop'), shmOpen: kindId('shm_open'), socketpair: kindId('socketpair'), accept: kindId('accept'), connect: kindId('connect'),
 } as const;
+/** Kinds the shim's sender records beside a thread (not that thread's own calls, so not in order with them). */
+const ASYNC_KIND = new Uint8Array(MAX_KIND_ID + 1);
+for (const n of ['page_fault', 'page_snapshot', 'snapshot_done', 'dropped']) ASYNC_KIND[kindId(n)] = 1;
 const ARG = {
   rwOtype: argIndex('read', 'otype'), rwDev: argIndex('read', 'dev'), rwIno: argIndex('read', 'ino'), rwPeer: argIndex('read', 'peer'),
   mqDev: argIndex('mq_send', 'dev'), mqIno: argIndex('mq_send', 'ino'), mqRecvPrio: argIndex('mq_receive', 'prio'), mqSendPrio: argIndex('mq_send', 'prio'),
@@ -663,8 +666,11 @@ export class TimelineData {
       if (err === 0) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, it, true);
       return;
     }
-    if (rel < items.lastStart && !HOLD_RELEASE.has(kind)) {
-      // out of time order on its thread (sampled page faults arrive in batches): kept apart, sorted when read
+    if ((ASYNC_KIND[kind] || rel < items.lastStart) && !HOLD_RELEASE.has(kind)) {
+      // Out of time order on its thread, or recorded beside the thread rather than by its own call (sampled page
+      // faults, snapshots, drop counts: the shim's sender may send them before the thread's earlier calls, and a
+      // later call's begin would then land behind them in \`items\`, which must stay in start order): kept apart,
+      // sorted when read.
       lane.late.push(rel, kind, INSTANT, flags, i, obj);
       lane.lateSorted = false;
       if (err === 0 && !RELEASES.has(kind)) this.afterCall(kind, i, arg, resultOf, laneId, lane, rel, obj, -1, false);

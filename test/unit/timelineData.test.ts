@@ -182,6 +182,21 @@ describe('timelineData with events out of time order on a thread', () => {
       assert.equal(total, 5, `level ${level}`);
     }
   });
+
+  test('a fault sample sent ahead of its thread\'s earlier blocking read leaves the read findable (search, locate, details)', () => {
+    // The shim's sender may send a batch of fault samples before the thread's own ring: a fault stamped after the
+    // read arrives first. The read's span must still be where a search for it and the details pane look.
+    const s = new ListSource([conn(100, 1, '/bin/x')]);
+    s.add('proc_start', 0, 100, 100, 0);
+    s.add('page_fault', 0, 100, 100, 90_000, { addr: 0x1000 });
+    const begin = s.add('read', 1, 100, 100, 40_000, { fd: 3 });
+    s.add('read', 2, 100, 100, 60_000, { fd: 3 });
+    const d = new TimelineData(s);
+    const hits = d.search('read', 10).hits;
+    assert.deepEqual(hits.map((h) => h.index), [begin]);
+    assert.deepEqual(d.locate(begin), { lane: d.header().lanes[1].id, startNs: (T0 + 40_000n).toString(), endNs: (T0 + 60_000n).toString() });
+    assert.equal(d.details(begin).call, 'read');
+  });
 });
 
 describe('timelineData: spans a process never ends', () => {
