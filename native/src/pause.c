@@ -56,7 +56,7 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *data) {
   return 1; /* the first object is the main program */
 }
 
-/* After the runtime's constructor (101): read pause=2 (stop on entry, initial image only) and prime backtrace(),
+/* After the runtime's constructor (101): read pause=2 (stop on entry, every image) and prime backtrace(),
  * whose first call loads libgcc_s — never do that later from inside a hook. */
 __attribute__((constructor(102))) static void pause_init(void) {
   if (!ips_cfg.enabled || !ips_cfg.pause_enabled) { ips_pause_armed = 0; return; }
@@ -69,8 +69,10 @@ __attribute__((constructor(102))) static void pause_init(void) {
   ips_tls.in_hook = saved;
   /* Writing to files (file=…) there is nobody to release a held thread: never hold one. */
   if (env && strstr(env, "file=")) { ips_cfg.pause_enabled = 0; ips_pause_armed = 0; return; }
-  /* from=exec:/spawn: marks images the session did not start directly: they never stop on entry. */
-  if (env && strstr(env, "pause=2") && !strstr(env, "from=")) atomic_store(&hold_all, IPS_PAUSE_REASON_ENTRY);
+  /* Every image of a debug session (pause=2), the first and each one exec'd or spawned later, stops at its first
+   * traced call until the debugger has put its breakpoints in place and releases it: an exec'd image runs on at
+   * once, and its first calls would otherwise pass before its breakpoints arrive. */
+  if (env && strstr(env, "pause=2")) atomic_store(&hold_all, IPS_PAUSE_REASON_ENTRY);
   rearm();
 }
 

@@ -43,7 +43,7 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
   before(async () => {
     buildDemos();
     bin = mkdtempSync(join(tmpdir(), 'ipcscope-debug-'));
-    for (const t of ['sigusr', 'mutex', 'threads', 'first_call', 'cow_hold'])
+    for (const t of ['sigusr', 'mutex', 'threads', 'first_call', 'cow_hold', 'exec_write'])
       execFileSync('gcc', ['-g', '-O0', '-pthread', '-o', join(bin, t), join(TARGETS, `${t}.c`)], { stdio: 'pipe' });
     server = await startAdapterServer();
   });
@@ -67,6 +67,23 @@ describe('ipcscope debug adapter (DAP)', { skip, timeout: 600_000 }, () => {
     const pids = await c.close();
     assert.ok(pids.length >= 1);
     for (const p of pids) assert.ok(!alive(p), `pid ${p} still running after Stop`);
+  });
+
+  test('a breakpoint on the first call of an image the program execs stops there (the new image waits for its breakpoints)', async () => {
+    for (let run = 0; run < 3; run++) {
+      const c = await conversation(server);
+      await c.launch({ program: join(bin, 'exec_write') }, () => c.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'write' }] }));
+      const stop = await c.nextStop();
+      assert.equal(stop.body.reason, 'function breakpoint', `run ${run}`);
+      const frames = await c.frames(stop.body.threadId!);
+      assert.match(frames[0].name, /^write\(fd 1/, frames.map((f) => f.name).join(' | '));
+      const ended = c.event('terminated');
+      await c.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      await c.dc.continueRequest({ threadId: stop.body.threadId! });
+      await ended;
+      assert.match(c.output, /after exec/);
+      await c.close();
+    }
   });
 
   test('a run that ends without reaching its breakpoint says so in the console, with the stop decisions', async () => {

@@ -108,6 +108,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
   private functionBps: FunctionBp[] = [];
   private filters = new Set<string>();
   private entryHandled = false;
+  /** The connection of the first image, whose entry stop judgePaused handled. */
+  private entryConn?: ConnState;
   private terminated = false;
   private unsubscribe?: () => void;
   private bpId = 1;
@@ -190,7 +192,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     collector.on('closed', (conn: number) => this.onClosed(conn));
     this.unsubscribe = collector.store.onAppend((first, count) => { for (let i = first; i < first + count; i++) this.onEvent(i); });
     const env = { ...(args.env ?? {}) };
-    // pause=2: the first image stops at its first traced call, so breakpoints are in place before it runs on.
+    // pause=2: every image (the first, and each one exec'd or spawned later) stops at its first traced call, so its
+    // breakpoints are in place before it runs on.
     const envFor = collector.envFor.bind(collector);
     collector.envFor = (extra?: NodeJS.ProcessEnv) => { const e = envFor(extra); e.IPCSCOPE = e.IPCSCOPE!.replace('pause=0', 'pause=2'); return e; };
     const program = TracedProcess.launch({ command: this.programPath, args: args.args ?? [], cwd: args.cwd, env, collector, stdio: 'pipe' });
@@ -516,10 +519,15 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     if (st && (e.args[2] >> 32n) < st.minGen) { this.note(`${what}: generation ${e.args[2] >> 32n} < ${st.minGen}, released since`); return; }
     const reason = t.paused.reason;
     this.note(what);
-    // Other threads held by the same entry stop (created before the first traced call) belong to it.
-    if (reason === 'entry' && this.entryHandled) return;
+    if (reason === 'entry' && this.entryHandled) {
+      // Other threads held by the first image's entry stop (created before its first traced call) belong to it.
+      // A later image (exec, spawn) holds at its first traced call until its breakpoints are in place: release it.
+      if (st && st !== this.entryConn) void this.imageEntry(st, t, i);
+      return;
+    }
     if (reason === 'entry' && !this.entryHandled && e.pid === this.rootPid) {
       this.entryHandled = true;
+      this.entryConn = st;
       void (async () => {
         await st?.configured;
         if (this.args?.stopOnEntry) { this.reportStop({ reason: 'entry', tid: e.tid }); return; }
@@ -566,6 +574,18 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     }
     if (reason === 'allStop' || reason === 'pause') { this.reportStop({ reason: 'pause', tid: e.tid }); return; }
     this.reportStop({ reason, tid: e.tid });
+  }
+
+  /** A later image held at its first traced call: a breakpoint on that call stops, otherwise it runs on once its
+   * breakpoints are in place. While everything is stopped it stays held; Continue releases it with the rest. */
+  private async imageEntry(st: ConnState, t: ThreadState, i: number): Promise<void> {
+    await st.configured;
+    if (t.paused?.index !== i) return;
+    if (this.stopped || this.stopRequest) { this.note('  a new image joins the all-stop'); return; }
+    const bp = this.entryBreakpoint(t, t.pid, t.tid);
+    if (bp) { this.reportStop({ reason: bp, tid: t.tid }); return; }
+    this.note('  new image: no breakpoint on its first call, released');
+    await this.release(st);
   }
 
   private isContended(t: ThreadState): boolean {
@@ -1124,6 +1144,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.threads.clear();
     this.stopped = this.stopRequest = this.action = this.cursor = undefined;
     this.entryHandled = this.everStopped = false;
+    this.entryConn = undefined;
     this.lineTable = undefined;
     try {
       await this.startProgram();
