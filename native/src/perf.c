@@ -249,6 +249,22 @@ static void advance_data_tail(int i) {
   while (m > cur && !__atomic_compare_exchange_n(&pc->data_tail, &cur, m, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {}
 }
 
+/* A PERF_RECORD_SAMPLE of our sample_type (IP | TID | TIME | ADDR), after its 8-byte header. */
+struct fault_sample { uint64_t ip, time, addr; uint32_t pid, tid; };
+static void read_sample(const uint8_t *rec, struct fault_sample *fs) {
+  uint32_t pid_tid[2];
+  memcpy(&fs->ip, rec + 8, 8);
+  memcpy(pid_tid, rec + 16, 8);
+  memcpy(&fs->time, rec + 24, 8);
+  memcpy(&fs->addr, rec + 32, 8);
+  fs->pid = pid_tid[0];
+  fs->tid = pid_tid[1];
+}
+static void emit_fault(const struct fault_sample *fs, int major) {
+  const uint64_t args[3] = {fs->addr, fs->ip, (uint64_t)major};
+  ips_emit_at(fs->time, fs->tid, IPS_EV_PAGE_FAULT, IPS_PHASE_INSTANT, 0, 0, fs->ip, 3, args, NULL, 0);
+}
+
 static void copy_wrapped(uint8_t *dst, const uint8_t *data, uint64_t size, uint64_t pos, size_t n) {
   uint64_t off = pos % size;
   if (off + n <= size) memcpy(dst, data + off, n);
@@ -278,16 +294,11 @@ static unsigned shared_drain_ring(int i, unsigned budget) {
     if (h.size < sizeof h || h.size > head - tail) break;
     size_t take = h.size < sizeof rec ? h.size : sizeof rec;
     copy_wrapped(rec, data, size, tail, take);
+    struct fault_sample fs;
     if (h.type == PERF_RECORD_SAMPLE && take >= 8 + 32) {
-      uint64_t ip, time, addr;
-      uint32_t pid_tid[2];
-      memcpy(&ip, rec + 8, 8);
-      memcpy(pid_tid, rec + 16, 8);
-      memcpy(&time, rec + 24, 8);
-      memcpy(&addr, rec + 32, 8);
-      if ((int)pid_tid[0] == pf_pid && pid_tid[1] != own_tid) {
-        const uint64_t args[3] = {addr, ip, (uint64_t)pf_rings[i].major};
-        ips_emit_at(time, pid_tid[1], IPS_EV_PAGE_FAULT, IPS_PHASE_INSTANT, 0, 0, ip, 3, args, NULL, 0);
+      read_sample(rec, &fs);
+      if ((int)fs.pid == pf_pid && fs.tid != own_tid) {
+        emit_fault(&fs, pf_rings[i].major);
         n++;
       }
     } else if (h.type == PERF_RECORD_LOST && take >= 8 + 16 + 8) {
@@ -482,30 +493,14 @@ static unsigned drain_slot(struct perf_slot *s, unsigned budget) {
   while (tail < head && n < budget) {
     struct perf_event_header h;
     uint8_t rec[256];
-    uint64_t off = tail % size;
-    if (off + sizeof h <= size) memcpy(&h, data + off, sizeof h);
-    else {
-      size_t first = (size_t)(size - off);
-      memcpy(&h, data + off, first);
-      memcpy((uint8_t *)&h + first, data, sizeof h - first);
-    }
+    copy_wrapped((uint8_t *)&h, data, size, tail, sizeof h);
     if (h.size < sizeof h || h.size > head - tail) break;
     size_t take = h.size < sizeof rec ? h.size : sizeof rec;
-    if (off + take <= size) memcpy(rec, data + off, take);
-    else {
-      size_t first = (size_t)(size - off);
-      memcpy(rec, data + off, first);
-      memcpy(rec + first, data, take - first);
-    }
+    copy_wrapped(rec, data, size, tail, take);
+    struct fault_sample fs;
     if (h.type == PERF_RECORD_SAMPLE && take >= 8 + 32) {
-      uint64_t ip, time, addr;
-      uint32_t pid_tid[2];
-      memcpy(&ip, rec + 8, 8);
-      memcpy(pid_tid, rec + 16, 8);
-      memcpy(&time, rec + 24, 8);
-      memcpy(&addr, rec + 32, 8);
-      const uint64_t args[3] = {addr, ip, (uint64_t)s->major};
-      ips_emit_at(time, pid_tid[1], IPS_EV_PAGE_FAULT, IPS_PHASE_INSTANT, 0, 0, ip, 3, args, NULL, 0);
+      read_sample(rec, &fs);
+      emit_fault(&fs, s->major);
       n++;
     } else if (h.type == PERF_RECORD_LOST && take >= 8 + 16) {
       uint64_t lost;
