@@ -156,15 +156,11 @@ export class CallSiteResolver {
     if (this.binInfo.has(path)) return this.binInfo.get(path)!;
     let r: BinaryInfo | null = null;
     try {
-      const fd = openSync(path, 'r');
-      const head = Buffer.alloc(64);
-      readSync(fd, head, 0, 64, 0);
-      closeSync(fd);
-      if (head.readUInt32BE(0) === 0x7f454c46) {
-        let id = '';
-        try { id = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1] ?? ''; } catch { /* no readelf */ }
-        const st = statSync(path);
-        r = { type: head.readUInt16LE(16), key: `${path}#${id || `${st.size}:${st.mtimeMs}`}` };
+      const type = elfType(path);
+      if (type !== null) {
+        let notes = '';
+        try { notes = execFileSync('readelf', ['-n', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { /* no readelf */ }
+        r = binaryInfo(path, type, notes);
       }
     } catch { r = null; }
     this.binInfo.set(path, r);
@@ -175,15 +171,11 @@ export class CallSiteResolver {
   private async infoAsync(path: string): Promise<void> {
     let r: BinaryInfo | null = null;
     try {
-      const fd = openSync(path, 'r');
-      const head = Buffer.alloc(64);
-      readSync(fd, head, 0, 64, 0);
-      closeSync(fd);
-      if (head.readUInt32BE(0) === 0x7f454c46) {
-        let id = '';
-        try { id = /Build ID: ([0-9a-f]+)/.exec((await execFileAsync('readelf', ['-n', path], { encoding: 'utf8' })).stdout)?.[1] ?? ''; } catch { /* no readelf */ }
-        const st = statSync(path);
-        r = { type: head.readUInt16LE(16), key: `${path}#${id || `${st.size}:${st.mtimeMs}`}` };
+      const type = elfType(path);
+      if (type !== null) {
+        let notes = '';
+        try { notes = (await execFileAsync('readelf', ['-n', path], { encoding: 'utf8' })).stdout; } catch { /* no readelf */ }
+        r = binaryInfo(path, type, notes);
       }
     } catch { r = null; }
     if (!this.binInfo.has(path)) this.binInfo.set(path, r);
@@ -191,3 +183,18 @@ export class CallSiteResolver {
 }
 
 function raw(a: bigint): CallSite { return { address: a, source: 'raw', text: '0x' + a.toString(16) }; }
+
+/** The ELF type (e_type) of a file, or null when it is not ELF. */
+function elfType(path: string): number | null {
+  const head = Buffer.alloc(64);
+  const fd = openSync(path, 'r');
+  try { readSync(fd, head, 0, 64, 0); } finally { closeSync(fd); }
+  return head.readUInt32BE(0) === 0x7f454c46 ? head.readUInt16LE(16) : null;
+}
+
+/** A binary's cache key: path + GNU build id from `readelf -n` (or size and mtime when it has none). */
+function binaryInfo(path: string, type: number, readelfNotes: string): BinaryInfo {
+  const id = /Build ID: ([0-9a-f]+)/.exec(readelfNotes)?.[1] ?? '';
+  const st = statSync(path);
+  return { type, key: `${path}#${id || `${st.size}:${st.mtimeMs}`}` };
+}
