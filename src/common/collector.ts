@@ -29,6 +29,8 @@ export interface CollectorOptions {
   inboxHighBytes?: number;
   /** Ingest slice per turn in ms (default INGEST_SLICE_MS; 0: one frame per turn). */
   ingestSliceMs?: number;
+  /** How the shim encodes EVENTS (docs/protocol.md): compact (default) or fixed records, for comparison. */
+  wire?: 'compact' | 'fixed';
 }
 
 export const TOOL_VERSION: string = packageVersion;
@@ -167,6 +169,7 @@ export class Collector extends EventEmitter {
     env.IPCSCOPE = [
       `port=${this._port}`, `secret=${this.secretHex}`, `session=${this.sessionId}`, `payload=${o.payloadBytes ?? 64}`,
       `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
+      ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
     ].join(';');
     return env;
   }
@@ -259,7 +262,7 @@ export class Collector extends EventEmitter {
     if (!isBinary) { this.reject(st, 'text message: every message must be binary'); return; }
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     let msg;
-    try { msg = decodeMessage(buf, 'shim'); } catch (e) {
+    try { msg = decodeMessage(buf, 'shim', { deferCompact: true }); } catch (e) {
       if (e instanceof ProtocolError) { this.reject(st, e.message); return; }
       throw e;
     }
@@ -275,9 +278,14 @@ export class Collector extends EventEmitter {
       }
       case MessageType.Events: {
         const info = st.info!;
-        this.writer?.events(st.id, info.pid, msg.body);
         const first = this.store.count;
-        const stored = this.store.appendEventsBody(st.id, info.pid, msg.body);
+        let stored: number;
+        try { stored = this.store.appendEventsBody(st.id, info.pid, msg.body); } catch (e) {
+          // a malformed compact record: nothing of this message was stored, and none of it goes to the trace file
+          if (e instanceof ProtocolError) { this.reject(st, e.message); return; }
+          throw e;
+        }
+        this.writer?.events(st.id, info.pid, msg.body);
         if (stored < msg.count && !this.storeFullNoted) {
           this.storeFullNoted = true;
           this.note('warning', `the store is full (${this.opts.maxEvents} events): further events are counted as dropped, not stored`);

@@ -12,6 +12,12 @@ export const MAGIC = 0x53435049;
 export const PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 40;
+/** The second u32 of an EVENTS body: how its records are encoded (docs/protocol.md). */
+export enum EventsEncoding { Fixed = 0, Compact = 1 }
+/** Bytes before the first compact record: count, encoding, base timestamp. */
+export const COMPACT_BODY_HEADER = 16;
+/** Compact head byte: bits 0-1 phase, then these. */
+export const enum CompactHead { SameKind = 4, Tid = 8, Flags = 16, Err = 32, Result = 64, Blob = 128 }
 /** No message may exceed this (header included). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const SUBPROTOCOL = 'ipcscope.v1';
@@ -46,7 +52,7 @@ export interface EventRecord {
 export type DecodedMessage =
   | { type: MessageType.Hello; seq: number; hello: HelloJson; json: string }
   | { type: MessageType.Welcome; seq: number; welcome: WelcomeJson }
-  | { type: MessageType.Events; seq: number; count: number; /** count, reserved, records: as in the .ipctrace EVENTS chunk */ body: Uint8Array }
+  | { type: MessageType.Events; seq: number; count: number; encoding: EventsEncoding; /** count, encoding, records: as in the .ipctrace EVENTS chunk */ body: Uint8Array }
   | { type: MessageType.Command; seq: number; command: number; requestId: bigint; args: bigint[]; blob: Uint8Array }
   | { type: MessageType.Bye; seq: number; emitted: bigint; dropped: bigint }
   | { type: MessageType.Error; seq: number; message: string }
@@ -89,12 +95,23 @@ export function recordSize(nargs: number, blobLen: number): number {
   return RECORD_HEADER_BYTES + 8 * nargs + ((blobLen + 7) & ~7);
 }
 
+/** The encoding of an EVENTS body, after checking it has the header that encoding needs. */
+export function eventsEncoding(body: Uint8Array, base = HEADER_BYTES): EventsEncoding {
+  if (body.length < 8) throw new ProtocolError(`EVENTS body is ${body.length} bytes, shorter than its 8-byte count header`);
+  const enc = view(body).getUint32(4, true);
+  if (enc === EventsEncoding.Fixed) return enc;
+  if (enc !== EventsEncoding.Compact) throw new ProtocolError(`EVENTS encoding ${enc} at byte ${base + 4} is neither 0 (fixed) nor 1 (compact)`);
+  if (body.length < COMPACT_BODY_HEADER)
+    throw new ProtocolError(`compact EVENTS body is ${body.length} bytes, shorter than its ${COMPACT_BODY_HEADER}-byte header`);
+  return enc;
+}
+
 /**
- * Validates the records of an EVENTS body (count, reserved, records). `base` is the body's offset in its message so
+ * Validates the records of an EVENTS body (count, encoding, records). `base` is the body's offset in its message so
  * messages name bytes of the whole message. Returns the record count.
  */
 export function validateEventsBody(body: Uint8Array, base = HEADER_BYTES): number {
-  if (body.length < 8) throw new ProtocolError(`EVENTS body is ${body.length} bytes, shorter than its 8-byte count header`);
+  if (eventsEncoding(body, base) === EventsEncoding.Compact) return decodeCompact(body, base, undefined);
   const dv = view(body);
   const count = dv.getUint32(0, true);
   let off = 8;
@@ -121,8 +138,89 @@ export function validateEventsBody(body: Uint8Array, base = HEADER_BYTES): numbe
   return count;
 }
 
-/** Decodes one websocket message. `from` checks the direction (a collector passes 'shim'). */
-export function decodeMessage(buf: Uint8Array, from?: Sender): DecodedMessage {
+const U64_LIMIT = 1n << 64n;
+const TS_DELTA_LIMIT = 1n << 53n;
+
+/**
+ * The reference decoder of compact records (docs/protocol.md, encoding 1), in bigints: validates every rule the doc
+ * lists and, given `out`, appends the decoded records. Returns the record count. The store has its own decoder for
+ * speed (EventStore.appendEventsBody); tests hold the two to the same answers.
+ */
+function decodeCompact(body: Uint8Array, base: number, out: EventRecord[] | undefined): number {
+  const dv = view(body);
+  const count = dv.getUint32(0, true);
+  let ts = dv.getBigUint64(8, true);
+  let off = COMPACT_BODY_HEADER, r = 0, at = base + off;
+  const fail = (what: string): never => { throw new ProtocolError(`compact record ${r} at byte ${at}: ${what}`); };
+  const uv = (field: string): bigint => {
+    let v = 0n;
+    for (let i = 0, shift = 0n; ; i++, shift += 7n) {
+      if (i === 10) fail(`the ${field} varint is longer than 10 bytes`);
+      if (off >= body.length) fail(`runs past the end of the message in its ${field} (count says ${count} records)`);
+      const b = body[off++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (v >= U64_LIMIT) fail(`the ${field} varint exceeds 64 bits`);
+    return v;
+  };
+  const sv = (field: string): bigint => { const u = uv(field); return (u >> 1n) ^ -(u & 1n); };
+  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>();
+  let kind = -1, tid = -1;
+  for (; r < count; r++) {
+    at = base + off;
+    if (off >= body.length) fail(`runs past the end of the message (count says ${count} records)`);
+    const head = body[off++];
+    const phase = head & 3;
+    if (phase === 3) fail('phase 3 is not 0 (instant), 1 (begin) or 2 (end)');
+    if (head & CompactHead.SameKind) { if (r === 0) fail('the first record of a message cannot repeat a previous kind'); }
+    else {
+      const k = uv('kind');
+      if (k > 0xffffn || NARGS_BY_KIND[Number(k)] < 0) fail(`kind ${k} is not in the vocabulary (version ${VOCABULARY_VERSION})`);
+      kind = Number(k);
+    }
+    if (head & CompactHead.Tid) { const t = uv('tid'); if (t > 0xffffffffn) fail(`tid ${t} exceeds 32 bits`); tid = Number(t); }
+    else if (r === 0) fail('the first record of a message must carry its tid');
+    const d = sv('timestamp');
+    if (d >= TS_DELTA_LIMIT || d <= -TS_DELTA_LIMIT) fail(`timestamp step ${d} is not below 2^53 in magnitude`);
+    ts += d;
+    if (ts < 0n || ts >= U64_LIMIT) fail(`timestamp ${ts} is outside 0..2^64-1`);
+    let flags = 0, err = 0, result = 0n;
+    if (head & CompactHead.Flags) { const f = uv('flags'); if (f > 0xffffn) fail(`flags ${f} exceed 16 bits`); flags = Number(f); }
+    if (head & CompactHead.Err) { const e = sv('errno'); if (e < -0x80000000n || e > 0x7fffffffn) fail(`errno ${e} does not fit an i32`); err = Number(e); }
+    if (head & CompactHead.Result) result = sv('result');
+    const caller = uv('caller') ^ (prevCaller.get(kind) ?? 0n);
+    prevCaller.set(kind, caller);
+    const nargs = NARGS_BY_KIND[kind];
+    let prev = prevArgs.get(kind);
+    if (!prev) prevArgs.set(kind, prev = new Array<bigint>(nargs).fill(0n));
+    const args: bigint[] = [];
+    for (let i = 0; i < nargs; i++) { prev[i] ^= uv(`argument ${i}`); args.push(prev[i]); }
+    let blob: Uint8Array | undefined;
+    if (head & CompactHead.Blob) {
+      const len = uv('blob length');
+      if (len < 1n || len > 0xffffn) fail(`blob length ${len} is not 1..65535`);
+      if (off + Number(len) > body.length) fail(`its ${len}-byte blob runs past the end of the message (${body.length - off} left)`);
+      blob = body.slice(off, off + Number(len));
+      off += Number(len);
+    }
+    if (out) {
+      const rec: EventRecord = { kind, phase, flags, tid, err, ts, result, caller, args };
+      if (blob) rec.blob = blob;
+      out.push(rec);
+    }
+  }
+  if (off !== body.length)
+    throw new ProtocolError(`EVENTS: ${body.length - off} bytes after the last of ${count} records (at byte ${base + off})`);
+  return count;
+}
+
+/**
+ * Decodes one websocket message. `from` checks the direction (a collector passes 'shim'). `deferCompact`: a compact
+ * EVENTS body gets only its header checked, for a caller that hands it to EventStore.appendEventsBody, which checks
+ * every record as it decodes (one pass instead of two).
+ */
+export function decodeMessage(buf: Uint8Array, from?: Sender, opts: { deferCompact?: boolean } = {}): DecodedMessage {
   if (buf.length > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${buf.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte (16 MiB) limit`);
   if (buf.length < HEADER_BYTES) throw new ProtocolError(`message of ${buf.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
   const dv = view(buf);
@@ -151,8 +249,10 @@ export function decodeMessage(buf: Uint8Array, from?: Sender): DecodedMessage {
     case MessageType.Welcome:
       return { type: MessageType.Welcome, seq, welcome: parseJson(body, 'WELCOME') as WelcomeJson };
     case MessageType.Events: {
-      const count = validateEventsBody(body);
-      return { type: MessageType.Events, seq, count, body };
+      // compact bodies are checked as they are decoded (EventStore.appendEventsBody), unless asked for here
+      const encoding = eventsEncoding(body);
+      const count = encoding === EventsEncoding.Fixed || !opts.deferCompact ? validateEventsBody(body) : bv.getUint32(0, true);
+      return { type: MessageType.Events, seq, count, encoding, body };
     }
     case MessageType.Command: {
       needBody(48);
@@ -220,7 +320,7 @@ export function encodeReply(seq: number, requestId: bigint, status: number, json
   return encodeMessage(MessageType.Reply, seq, body);
 }
 
-/** An EVENTS body (count, reserved, records) from decoded records; the encoder a test shim or a converter uses. */
+/** A fixed-record EVENTS body (count, encoding 0, records) from decoded records; the encoder a test shim or a converter uses. */
 export function encodeEventsBody(records: readonly EventRecord[]): Uint8Array {
   let size = 8;
   for (const r of records) size += recordSize(r.args.length, r.blob?.length ?? 0);
@@ -248,12 +348,17 @@ export function encodeEventsBody(records: readonly EventRecord[]): Uint8Array {
   return body;
 }
 
-export function encodeEvents(seq: number, records: readonly EventRecord[]): Uint8Array {
-  return encodeMessage(MessageType.Events, seq, encodeEventsBody(records));
+export function encodeEvents(seq: number, records: readonly EventRecord[], encoding = EventsEncoding.Fixed): Uint8Array {
+  return encodeMessage(MessageType.Events, seq, encoding === EventsEncoding.Compact ? encodeEventsBodyCompact(records) : encodeEventsBody(records));
 }
 
-/** Decodes the records of an (already validated) EVENTS body. */
+/** Decodes the records of an EVENTS body (fixed ones already validated; compact ones are checked here). */
 export function decodeEventsBody(body: Uint8Array): EventRecord[] {
+  if (eventsEncoding(body, 0) === EventsEncoding.Compact) {
+    const out: EventRecord[] = [];
+    decodeCompact(body, 0, out);
+    return out;
+  }
   const dv = view(body);
   const count = dv.getUint32(0, true);
   const out: EventRecord[] = [];
@@ -273,4 +378,56 @@ export function decodeEventsBody(body: Uint8Array): EventRecord[] {
     off += recordSize(nargs, blobLen);
   }
   return out;
+}
+
+/**
+ * A compact EVENTS body (encoding 1) from decoded records: the reference encoder (the shim's sender has its own, in
+ * C), for tests and converters. Records must fit the doc's ranges (16-bit kinds and flags, 32-bit tids and errnos,
+ * 64-bit values, steps between timestamps below 2^53).
+ */
+export function encodeEventsBodyCompact(records: readonly EventRecord[]): Uint8Array {
+  const bytes: number[] = [];
+  const uv = (v: bigint) => {
+    v = BigInt.asUintN(64, v);
+    for (;;) { const b = Number(v & 0x7fn); v >>= 7n; if (v === 0n) { bytes.push(b); return; } bytes.push(b | 0x80); }
+  };
+  const sv = (v: bigint) => uv(BigInt.asUintN(64, (v << 1n) ^ (v < 0n ? -1n : 0n)));
+  const base = records.length ? records[0].ts : 0n;
+  let prevTs = base, prevKind = -1, prevTid = -1;
+  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>();
+  for (const r of records) {
+    const blobLen = r.blob?.length ?? 0;
+    if (blobLen > 0xffff) throw new RangeError(`blob of ${blobLen} bytes does not fit a compact record (at most 65535)`);
+    if (r.ts - prevTs >= TS_DELTA_LIMIT || prevTs - r.ts >= TS_DELTA_LIMIT) throw new RangeError(`timestamp step ${r.ts - prevTs} is not below 2^53: start another message`);
+    const result = BigInt.asIntN(64, r.result);
+    let head = r.phase & 3;
+    if (r.kind === prevKind) head |= CompactHead.SameKind;
+    if (r.tid !== prevTid) head |= CompactHead.Tid;
+    if (r.flags) head |= CompactHead.Flags;
+    if (r.err) head |= CompactHead.Err;
+    if (result) head |= CompactHead.Result;
+    if (blobLen) head |= CompactHead.Blob;
+    bytes.push(head);
+    if (!(head & CompactHead.SameKind)) uv(BigInt(r.kind));
+    if (head & CompactHead.Tid) uv(BigInt(r.tid));
+    sv(r.ts - prevTs);
+    if (r.flags) uv(BigInt(r.flags));
+    if (r.err) sv(BigInt(r.err));
+    if (result) sv(result);
+    const caller = BigInt.asUintN(64, r.caller);
+    uv(caller ^ (prevCaller.get(r.kind) ?? 0n));
+    prevCaller.set(r.kind, caller);
+    let prev = prevArgs.get(r.kind);
+    if (!prev) prevArgs.set(r.kind, prev = new Array<bigint>(r.args.length).fill(0n));
+    r.args.forEach((a, i) => { const v = BigInt.asUintN(64, a); uv(v ^ (prev![i] ?? 0n)); prev![i] = v; });
+    if (blobLen) { uv(BigInt(blobLen)); for (const b of r.blob!) bytes.push(b); }
+    prevTs = r.ts; prevKind = r.kind; prevTid = r.tid;
+  }
+  const body = new Uint8Array(COMPACT_BODY_HEADER + bytes.length);
+  const dv = view(body);
+  dv.setUint32(0, records.length, true);
+  dv.setUint32(4, EventsEncoding.Compact, true);
+  dv.setBigUint64(8, base, true);
+  body.set(bytes, COMPACT_BODY_HEADER);
+  return body;
 }

@@ -10,6 +10,7 @@
 import type { ConnectionInfo, EventSource, TraceEvent } from './traceEvent';
 import type { Phase } from './vocabulary';
 import { KINDS, MAX_KIND_ID } from './vocabulary';
+import { COMPACT_BODY_HEADER, CompactHead, EventsEncoding, HEADER_BYTES, ProtocolError } from './protocol';
 
 export interface SessionNote { ts: bigint; level: 'info' | 'warning' | 'error'; message: string; conn?: number }
 /** How a connection ended (the CLOSED chunk of a trace, or the collector's bookkeeping). */
@@ -32,7 +33,42 @@ const ERR_OVERFLOW = -0x8000;
 const FLAGS_OVERFLOW = 0x1fff;
 
 const NARGS = new Uint8Array(MAX_KIND_ID + 1);
-for (const k of KINDS) NARGS[k.id] = k.args.length;
+const KNOWN = new Uint8Array(MAX_KIND_ID + 1);
+for (const k of KINDS) { NARGS[k.id] = k.args.length; KNOWN[k.id] = 1; }
+const MAX_NARGS = Math.max(...KINDS.map((k) => k.args.length));
+/** Compact decoding: per kind, the previous caller and arguments (lo, hi words) that the next record XORs against. */
+const PREV_STRIDE = 2 * (1 + MAX_NARGS);
+const PREV_WORDS = 1 + MAX_NARGS;
+const TWO31 = 0x80000000;
+const TWO32 = 0x100000000;
+
+/** A compact record that breaks the rules; appendEventsBody names the record and its byte. */
+class CompactFault extends Error {}
+/** Where readVarint64 leaves a value: low and high 32 bits. */
+const wide = new Uint32Array(2);
+/** Reads an unsigned LEB128 varint of up to 64 bits at `off` into wide[0..1]; returns the offset after it. */
+function readVarint64(b: Uint8Array, off: number, end: number, field: string): number {
+  let lo = 0, hi = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (off >= end) throw new CompactFault(`runs past the end of the message in its ${field}`);
+    const byte = b[off++];
+    if (shift < 28) lo |= (byte & 0x7f) << shift;
+    else if (shift === 28) { lo |= (byte & 0x0f) << 28; hi = (byte & 0x7f) >>> 4; }
+    else if (shift < 63) hi |= (byte & 0x7f) << (shift - 32);
+    else if (byte > 1) throw new CompactFault(`the ${field} varint exceeds 64 bits`);
+    else hi |= byte << 31;
+    if (byte < 0x80) break;
+  }
+  wide[0] = lo; wide[1] = hi;
+  return off;
+}
+/** Zigzag-decodes wide[0..1] in place (a signed 64-bit value as two's-complement halves). */
+function unzigzag(): void {
+  const lo = wide[0], hi = wide[1];
+  let mlo = (lo >>> 1) | (hi << 31), mhi = hi >>> 1;
+  if (lo & 1) { mlo = ~mlo; mhi = ~mhi; }
+  wide[0] = mlo; wide[1] = mhi;
+}
 
 interface Columns {
   tsLo: Uint32Array; tsHi: Uint32Array; thread: Uint32Array; kind: Uint16Array; pf: Uint16Array;
@@ -178,14 +214,38 @@ export class EventStore implements EventSource {
    *  costs more than the copy). */
   private blobViews: DataView[] = [];
 
+  /** Copies the `len`-byte blob at body[a] into the blob pool and puts its (offset, length) in pool[w], pool[w + 1]. */
+  private copyBlob(pool: Uint32Array, w: number, body: Uint8Array, dv: DataView, a: number, len: number): void {
+    this.blobRoom(len);
+    const last = this.blobs.length - 1, to = this.blobUsed;
+    pool[w] = last * BLOB_CHUNK + to;
+    pool[w + 1] = len;
+    const bdv = this.blobViews[last];
+    let b = 0;
+    for (; b + 4 <= len; b += 4) bdv.setUint32(to + b, dv.getUint32(a + b, true), true);
+    if (b < len) { const chunk = this.blobs[last]; for (; b < len; b++) chunk[to + b] = body[a + b]; }
+    this.blobUsed += len;
+    this.blobBytes += len;
+  }
+
   /**
-   * Appends the records of an EVENTS body (count, reserved, records) that `validateEventsBody` accepted.
-   * Returns how many were stored (the rest were refused: store full) and tells the onAppend listeners.
-   * The hot loop of the collector (millions of events/s): state lives in locals and is written back once, the
-   * caller and wide-value caches are probed inline (a call and a Map lookup only for a value not seen lately).
+   * Appends the records of an EVENTS body (count, encoding, records). Fixed records must have passed
+   * `validateEventsBody`; compact ones are checked here as they are decoded, and a malformed one throws a
+   * ProtocolError (naming the record and its byte; `base` is the body's offset in its message) with nothing of that
+   * body kept. Returns how many were stored (the rest were refused: store full) and tells the onAppend listeners.
    */
-  appendEventsBody(conn: number, pid: number, body: Uint8Array): number {
+  appendEventsBody(conn: number, pid: number, body: Uint8Array, base = HEADER_BYTES): number {
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    if (body.length >= 8 && dv.getUint32(4, true) === EventsEncoding.Compact) return this.appendCompact(conn, pid, body, dv, base);
+    return this.appendFixed(conn, pid, body, dv);
+  }
+
+  /**
+   * The hot loop of the collector for fixed records (millions of events/s): state lives in locals and is written
+   * back once, the caller and wide-value caches are probed inline (a call and a Map lookup only for a value not seen
+   * lately).
+   */
+  private appendFixed(conn: number, pid: number, body: Uint8Array, dv: DataView): number {
     const count = dv.getUint32(0, true);
     const first = this.n;
     const room = Math.max(0, Math.min(count, this.maxEvents - this.n));
@@ -247,21 +307,189 @@ export class EventStore implements EventSource {
               ? wideCache[ws + 2] : this.internWide(lo, hi));
           }
         }
-        if (blobLen) {
-          this.blobRoom(blobLen);
-          const last = this.blobs.length - 1, to = this.blobUsed;
-          pool[w++] = last * BLOB_CHUNK + to;
-          pool[w] = blobLen;
-          const bdv = this.blobViews[last];
-          let b = 0;
-          for (; b + 4 <= blobLen; b += 4) bdv.setUint32(to + b, dv.getUint32(a + b, true), true);
-          if (b < blobLen) { const chunk = this.blobs[last]; for (; b < blobLen; b++) chunk[to + b] = body[a + b]; }
-          this.blobUsed += blobLen;
-          this.blobBytes += blobLen;
-        }
+        if (blobLen) this.copyBlob(pool, w, body, dv, a, blobLen);
       }
       off += 40 + 8 * nargs + ((blobLen + 7) & ~7);
     }
+    this.poolUsed = pool === undefined ? this.poolUsed : poolUsed;
+    this.n = i;
+    if (room) for (const l of this.listeners) l(first, room);
+    return room;
+  }
+
+  /** Per kind, the previous caller and arguments of the message being decoded (docs/protocol.md, encoding 1). */
+  private readonly prev = new Uint32Array((MAX_KIND_ID + 1) * PREV_STRIDE);
+  /** Per kind, what the previous caller and arguments were stored as (caller index, pool words). */
+  private readonly prevWord = new Uint32Array((MAX_KIND_ID + 1) * PREV_WORDS);
+
+  /**
+   * The hot loop for compact records: one pass that decodes, checks and stores. Varints of one byte (most fields:
+   * XORs against a repeated call site, mutex or fd are 0) are read inline, longer ones through readVarint64. On a
+   * malformed record everything this body added is taken back before the error goes up.
+   */
+  private appendCompact(conn: number, pid: number, body: Uint8Array, dv: DataView, base: number): number {
+    if (body.length < COMPACT_BODY_HEADER)
+      throw new ProtocolError(`compact EVENTS body is ${body.length} bytes, shorter than its ${COMPACT_BODY_HEADER}-byte header`);
+    const count = dv.getUint32(0, true);
+    const first = this.n;
+    const room = Math.max(0, Math.min(count, this.maxEvents - this.n));
+    const keep = { pool: this.pool.length, poolUsed: this.poolUsed, blobs: this.blobs.length, blobUsed: this.blobUsed, blobBytes: this.blobBytes };
+    const prev = this.prev, prevWord = this.prevWord;
+    prev.fill(0);
+    // per kind: the caller's interned index (unknown at first) and each argument's pool word (0 for the value 0)
+    prevWord.fill(0);
+    for (let k = 0; k < prevWord.length; k += PREV_WORDS) prevWord[k] = 0xffffffff;
+    const end = body.length;
+    let off = COMPACT_BODY_HEADER, at = off, r = 0;
+    let tsLo = dv.getUint32(8, true), tsHi = dv.getUint32(12, true);
+    let kind = -1, lastThread = -1;
+    let i = this.n;
+    let c = this.chunks[i >>> CHUNK_SHIFT];
+    const callerCache = this.callerCache, wideCache = this.wideCache;
+    let pool = this.pool.length ? this.pool[this.pool.length - 1] : undefined;
+    let poolUsed = this.poolUsed;
+    let poolBase = (this.pool.length - 1) << POOL_SHIFT;
+    try {
+      for (; r < room; r++, i++) {
+        at = off;
+        const j = i & CHUNK_MASK;
+        if (j === 0 || c === undefined) {
+          if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns());
+          c = this.chunks[i >>> CHUNK_SHIFT];
+        }
+        if (off >= end) throw new CompactFault(`runs past the end of the message (count says ${count} records)`);
+        const head = body[off++];
+        const phase = head & 3;
+        if (phase === 3) throw new CompactFault('phase 3 is not 0 (instant), 1 (begin) or 2 (end)');
+        if (head & CompactHead.SameKind) {
+          if (r === 0) throw new CompactFault('the first record of a message cannot repeat a previous kind');
+        } else {
+          let b = body[off];
+          if (b < 0x80) off++;
+          else { off = readVarint64(body, off, end, 'kind'); b = wide[1] || wide[0] > MAX_KIND_ID ? -1 : wide[0]; }
+          if (!(b >= 0 && b <= MAX_KIND_ID && KNOWN[b])) throw new CompactFault(`kind ${b === -1 || b === undefined ? 'beyond the vocabulary' : b} is not in the vocabulary`);
+          kind = b;
+        }
+        if (head & CompactHead.Tid) {
+          off = readVarint64(body, off, end, 'tid');
+          if (wide[1]) throw new CompactFault('its tid exceeds 32 bits');
+          lastThread = this.threadOf(conn, pid, wide[0]);
+        } else if (r === 0) throw new CompactFault('the first record of a message must carry its tid');
+        // the timestamp: the previous one plus a signed step below 2^53
+        let d = body[off], d2 = 0;
+        if (d < 0x80) { off++; d = (d >>> 1) ^ -(d & 1); }
+        else if ((d2 = body[off + 1]) < 0x80) { off += 2; d = (d & 0x7f) | (d2 << 7); d = (d >>> 1) ^ -(d & 1); }
+        else {
+          off = readVarint64(body, off, end, 'timestamp');
+          const lo = wide[0], hi = wide[1];
+          if (hi >>> 1 >= 0x200000) throw new CompactFault('its timestamp step is not below 2^53 in magnitude');
+          const m = (hi >>> 1) * TWO32 + (((lo >>> 1) | (hi << 31)) >>> 0);
+          d = lo & 1 ? -m - 1 : m;
+        }
+        if (d > -TWO31 && d < TWO31) tsLo += d;
+        else { const dHi = Math.floor(d / TWO32); tsLo += d - dHi * TWO32; tsHi += dHi; }
+        if (tsLo >= TWO32) { tsLo -= TWO32; tsHi++; } else if (tsLo < 0) { tsLo += TWO32; tsHi--; }
+        if (tsHi < 0 || tsHi >= TWO32) throw new CompactFault('its timestamp is outside 0..2^64-1');
+        c.tsLo[j] = tsLo; c.tsHi[j] = tsHi;
+        c.thread[j] = lastThread;
+        c.kind[j] = kind;
+        let flags = 0;
+        if (head & CompactHead.Flags) {
+          off = readVarint64(body, off, end, 'flags');
+          if (wide[1] || wide[0] > 0xffff) throw new CompactFault('its flags exceed 16 bits');
+          flags = wide[0];
+        }
+        const blobBit = head & CompactHead.Blob ? 4 : 0;
+        if (flags < FLAGS_OVERFLOW) c.pf[j] = phase | blobBit | (flags << 3);
+        else { c.pf[j] = phase | blobBit | (FLAGS_OVERFLOW << 3); this.flagsWide.set(i, flags); }
+        let err = 0;
+        if (head & CompactHead.Err) {
+          off = readVarint64(body, off, end, 'errno');
+          unzigzag();
+          const lo = wide[0] | 0, hi = wide[1] | 0;
+          if (!((hi === 0 && lo >= 0) || (hi === -1 && lo < 0))) throw new CompactFault('its errno does not fit an i32');
+          err = lo;
+        }
+        if (err > ERR_OVERFLOW && err < 0x8000) c.err[j] = err; else { c.err[j] = ERR_OVERFLOW; this.errWide.set(i, err); }
+        if (head & CompactHead.Result) {
+          const b = body[off];
+          let b2 = 0;
+          if (b < 0x80) { off++; c.result[j] = (b >>> 1) ^ -(b & 1); }
+          else if ((b2 = body[off + 1]) < 0x80) { off += 2; const z = (b & 0x7f) | (b2 << 7); c.result[j] = (z >>> 1) ^ -(z & 1); }
+          else {
+            off = readVarint64(body, off, end, 'result');
+            unzigzag();
+            const lo = wide[0] | 0, hi = wide[1] | 0;
+            if ((hi === 0 && lo >= 0) || (hi === -1 && lo < 0 && lo !== RESULT_OVERFLOW)) c.result[j] = lo;
+            else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, (BigInt(hi) << 32n) | BigInt(lo >>> 0)); }
+          }
+        } else c.result[j] = 0;
+        // the caller and the arguments: XORs against the same kind's previous values. An XOR of 0 (the same call
+        // site, mutex, fd as last time) reuses the word stored for it last time: no interning lookup.
+        let p = kind * PREV_STRIDE, q = kind * PREV_WORDS;
+        {
+          let xlo = body[off], xhi = 0;
+          if (xlo < 0x80) off++; else { off = readVarint64(body, off, end, 'caller'); xlo = wide[0]; xhi = wide[1]; }
+          if ((xlo | xhi) === 0 && prevWord[q] !== 0xffffffff) c.caller[j] = prevWord[q];
+          else {
+            const clo = (prev[p] ^= xlo) >>> 0, chi = (prev[p + 1] ^= xhi) >>> 0;
+            const cslot = 3 * ((clo ^ (clo >>> 8) ^ chi) & 255);
+            c.caller[j] = prevWord[q] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
+              ? callerCache[cslot + 2] : this.internCaller(clo, chi);
+          }
+        }
+        const nargs = NARGS[kind];
+        const words = nargs + (blobBit ? 2 : 0);
+        if (words) {
+          if (pool === undefined || poolUsed + words > POOL_CHUNK) {
+            pool = new Uint32Array(POOL_CHUNK);
+            this.pool.push(pool);
+            poolUsed = 0;
+            poolBase = (this.pool.length - 1) << POOL_SHIFT;
+          }
+          let w = poolUsed;
+          c.extra[j] = poolBase + w;
+          poolUsed += words;
+          for (let k = 0; k < nargs; k++) {
+            p += 2; q++;
+            let xlo = body[off], xhi = 0;
+            if (xlo === 0) { off++; pool[w++] = prevWord[q]; continue; }
+            if (xlo < 0x80) off++; else { off = readVarint64(body, off, end, `argument ${k}`); xlo = wide[0]; xhi = wide[1]; }
+            const lo = (prev[p] ^= xlo) >>> 0, hi = (prev[p + 1] ^= xhi) >>> 0;
+            if (hi === 0 && lo < INTERNED) pool[w++] = prevWord[q] = lo;
+            else {
+              const ws = 3 * ((lo ^ (lo >>> 8) ^ hi) & 255);
+              pool[w++] = prevWord[q] = INTERNED | (wideCache[ws] === lo && wideCache[ws + 1] === hi && wideCache[ws + 2] !== 0xffffffff
+                ? wideCache[ws + 2] : this.internWide(lo, hi));
+            }
+          }
+          if (blobBit) {
+            let blobLen = body[off];
+            if (blobLen < 0x80) off++;
+            else {
+              off = readVarint64(body, off, end, 'blob length');
+              blobLen = wide[1] ? -1 : wide[0];
+            }
+            if (!(blobLen >= 1 && blobLen <= 0xffff)) throw new CompactFault(`its blob length ${blobLen === -1 ? 'exceeds 32 bits' : blobLen} is not 1..65535`);
+            if (off + blobLen > end) throw new CompactFault(`its ${blobLen}-byte blob runs past the end of the message (${end - off} left)`);
+            this.copyBlob(pool, w, body, dv, off, blobLen);
+            off += blobLen;
+          }
+        }
+        if (off > end) throw new CompactFault('runs past the end of the message');
+      }
+      if (room === count && off !== end)
+        throw new ProtocolError(`EVENTS: ${end - off} bytes after the last of ${count} records (at byte ${base + off})`);
+    } catch (e) {
+      // take back everything this body added: the store stays as it was before the message
+      this.n = first;
+      this.pool.length = keep.pool; this.poolUsed = keep.poolUsed;
+      this.blobs.length = keep.blobs; this.blobViews.length = keep.blobs; this.blobUsed = keep.blobUsed; this.blobBytes = keep.blobBytes;
+      for (const m of [this.flagsWide, this.errWide, this.resultWide]) for (const k of m.keys()) if (k >= first) m.delete(k);
+      if (e instanceof CompactFault) throw new ProtocolError(`compact record ${r} at byte ${base + at}: ${e.message}`);
+      throw e;
+    }
+    if (room < count) this.dropped += count - room;
     this.poolUsed = pool === undefined ? this.poolUsed : poolUsed;
     this.n = i;
     if (room) for (const l of this.listeners) l(first, room);

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ConnectionInfo } from './traceEvent';
 import { EventStore, type ClosedInfo, type EndSummary, type SessionNote } from './store';
-import { ProtocolError, validateEventsBody } from './protocol';
+import { EventsEncoding, eventsEncoding, ProtocolError, validateEventsBody } from './protocol';
 
 export const TRACE_MAGIC = 'IPCTRACE';
 export const TRACE_VERSION = 1;
@@ -261,11 +261,14 @@ export async function readTraceFile(path: string, opts: { maxEvents?: number } =
       case ChunkType.Events: {
         const conn = dv.getUint32(0, true), pid = dv.getUint32(4, true);
         const events = body.subarray(8);
-        try { validateEventsBody(events, 0); } catch (e) {
+        try {
+          // fixed records are checked first; compact ones as the store decodes them
+          if (eventsEncoding(events, 0) === EventsEncoding.Fixed) validateEventsBody(events, 0);
+          store.appendEventsBody(conn, pid, events, 0);
+        } catch (e) {
           if (e instanceof ProtocolError) throw new TraceFileError(`EVENTS chunk at byte ${offset} (connection ${conn}): ${e.message}`);
           throw e;
         }
-        store.appendEventsBody(conn, pid, events);
         break;
       }
       case ChunkType.Closed: {
