@@ -4,6 +4,10 @@ docs/protocol.md back to back) into one line per event, and check those lines ag
 
   decode.py PATH                 print every event of PATH.* merged by timestamp
   decode.py PATH --check EXPECT  print, then check (exit 1 and say which line failed)
+  decode.py PATH --full          also print each event's timestamp and caller (and binary blobs in hex)
+  decode.py PATH --out FILE      print to FILE
+  decode.py PATH --stats         print only: events=N fixed_messages=N compact_messages=N bytes=N (the events
+                                 go to --out FILE if given)
 
 Line format (what expectation regexes match):
   pid=P tid=T kind=write phase=end result=5 err=0 flags=0 fd=4 count=5 otype=pipe ... blob="hello"
@@ -11,7 +15,8 @@ Line format (what expectation regexes match):
   pid=P kind=bye emitted=N dropped=N
 Enumerated arguments print as names (origin=fork, how=waitpid); blobs as a quoted, escaped string (\\0 for NUL)
 or blob_len=N for binary page snapshots.
-Raw format errors (bad magic, wrong record size, unknown kind, nargs mismatch) are reported as errors."""
+EVENTS in both encodings (0 fixed, 1 compact) are read. Raw format errors (bad magic, wrong record size, unknown
+kind, nargs mismatch, a compact record breaking a rule of docs/protocol.md) are reported as errors."""
 import glob
 import json
 import os
@@ -60,8 +65,39 @@ def fmt_arg(name_spec, value):
     return '%s=%d' % (name, value)
 
 
-def decode_records(body, pid, out):
-    count, _ = struct.unpack_from('<II', body, 0)
+def event_line(pid, tid, k, phase, result, err, flags, args, blob, ts, caller, full):
+    parts = ['pid=%d' % pid, 'tid=%d' % tid, 'kind=%s' % k['name'], 'phase=%s' % PHASES[phase],
+             'result=%d' % result, 'err=%d' % err, 'flags=%d' % flags]
+    parts += [fmt_arg(a, v) for a, v in zip(k['args'], args)]
+    blen = len(blob)
+    if blen:
+        if k['name'] in BINARY_BLOB_KINDS:
+            parts.append('blob_len=%d' % blen)
+        if k['name'] == 'page_snapshot':
+            # Summaries of the raw entries: pages present (bit 63), swapped (bit 62), and mapped more than once.
+            n = args[3]
+            ents = struct.unpack_from('<%dQ' % n, blob, 0) if len(blob) >= 8 * n else ()
+            parts.append('present=%d' % sum(1 for e in ents if e >> 63))
+            parts.append('swapped=%d' % sum(1 for e in ents if (e >> 62) & 1))
+            if args[7] and len(blob) >= 9 * n:
+                parts.append('multimapped=%d' % sum(1 for c in blob[8 * n: 9 * n] if c > 1))
+        else:
+            parts.append('blob="%s"' % esc(blob))
+    if full:  # everything a record holds, for comparing two encodings of one run
+        parts.append('ts=%d caller=0x%x' % (ts, caller))
+        if k['name'] in BINARY_BLOB_KINDS:
+            parts.append('blob=%s' % blob.hex())
+    return (ts, ' '.join(parts), blob if k['name'] == 'page_snapshot' else None)
+
+
+def decode_records(body, pid, out, full=False):
+    if len(body) < 8:
+        raise DecodeError('EVENTS body of %d bytes (needs count and encoding)' % len(body))
+    count, encoding = struct.unpack_from('<II', body, 0)
+    if encoding == 1:
+        return decode_compact(body, pid, out, full)
+    if encoding != 0:
+        raise DecodeError('unknown EVENTS encoding %d' % encoding)
     off = 8
     for i in range(count):
         if off + 40 > len(body):
@@ -79,30 +115,104 @@ def decode_records(body, pid, out):
             raise DecodeError('bad phase %d' % phase)
         args = struct.unpack_from('<%dQ' % nargs, body, off + 40)
         blob = body[off + 40 + 8 * nargs: off + 40 + 8 * nargs + blen]
-        parts = ['pid=%d' % pid, 'tid=%d' % tid, 'kind=%s' % k['name'], 'phase=%s' % PHASES[phase],
-                 'result=%d' % result, 'err=%d' % err, 'flags=%d' % flags]
-        parts += [fmt_arg(a, v) for a, v in zip(k['args'], args)]
-        if blen:
-            if k['name'] in BINARY_BLOB_KINDS:
-                parts.append('blob_len=%d' % blen)
-            if k['name'] == 'page_snapshot':
-                # Summaries of the raw entries: pages present (bit 63), swapped (bit 62), and mapped more than once.
-                n = args[3]
-                ents = struct.unpack_from('<%dQ' % n, blob, 0) if len(blob) >= 8 * n else ()
-                parts.append('present=%d' % sum(1 for e in ents if e >> 63))
-                parts.append('swapped=%d' % sum(1 for e in ents if (e >> 62) & 1))
-                if args[7] and len(blob) >= 9 * n:
-                    parts.append('multimapped=%d' % sum(1 for c in blob[8 * n: 9 * n] if c > 1))
-            else:
-                parts.append('blob="%s"' % esc(blob))
-        out.append((ts, ' '.join(parts), blob if k['name'] == 'page_snapshot' else None))
+        out.append(event_line(pid, tid, k, phase, result, err, flags, args, blob, ts, caller, full))
         off += size
     if off != len(body):
         raise DecodeError('%d trailing bytes after %d records' % (len(body) - off, count))
 
 
-def decode_file(path):
+class Compact:
+    """Reader of one encoding-1 message body (docs/protocol.md "Event records, encoding 1"): every rule checked."""
+
+    def __init__(self, body):
+        self.body = body
+        self.off = 16
+        self.rec = 0
+
+    def fail(self, what):
+        raise DecodeError('compact record %d (offset %d): %s' % (self.rec, self.off, what))
+
+    def uv(self, field, limit=1 << 64):
+        v = 0
+        for i in range(10):
+            if self.off >= len(self.body):
+                self.fail('%s runs past the end of the message' % field)
+            b = self.body[self.off]
+            self.off += 1
+            v |= (b & 0x7f) << (7 * i)
+            if not b & 0x80:
+                if v >= limit:
+                    self.fail('%s %d out of range (< %d)' % (field, v, limit))
+                return v
+        self.fail('%s varint longer than 10 bytes' % field)
+
+    def sv(self, field, lo, hi):
+        z = self.uv(field)
+        v = (z >> 1) ^ -(z & 1)
+        if not lo <= v <= hi:
+            self.fail('%s %d out of range [%d, %d]' % (field, v, lo, hi))
+        return v
+
+
+def decode_compact(body, pid, out, full):
+    if len(body) < 16:
+        raise DecodeError('compact EVENTS body of %d bytes (needs count, encoding and base timestamp)' % len(body))
+    count, _, base = struct.unpack_from('<IIQ', body, 0)
+    c = Compact(body)
+    ts, kind, tid = base, None, None
+    prev = {}  # kind -> [caller, args...] of its previous record in this message
+    for i in range(count):
+        c.rec = i
+        if c.off >= len(body):
+            c.fail('message ends after %d of %d records' % (i, count))
+        head = body[c.off]
+        c.off += 1
+        phase = head & 3
+        if phase not in PHASES:
+            c.fail('bad phase %d' % phase)
+        if head & 4:
+            if kind is None:
+                c.fail('the first record carries K (same kind as the previous)')
+        else:
+            kind = c.uv('kind', 1 << 16)
+        if head & 8:
+            tid = c.uv('tid', 1 << 32)
+        elif tid is None:
+            c.fail('the first record carries no tid (T)')
+        ts += c.sv('delta ts', -(1 << 53) + 1, (1 << 53) - 1)
+        if not 0 <= ts < 1 << 64:
+            c.fail('timestamp %d out of range' % ts)
+        flags = c.uv('flags', 1 << 16) if head & 16 else 0
+        err = c.sv('errno', -(1 << 31), (1 << 31) - 1) if head & 32 else 0
+        result = c.sv('result', -(1 << 63), (1 << 63) - 1) if head & 64 else 0
+        k = KINDS.get(kind)
+        if not k:
+            c.fail('unknown kind %d' % kind)
+        nargs = len(k['args'])
+        row = prev.get(kind) or [0] * (1 + nargs)
+        vals = [c.uv('caller')] + [c.uv('argument %d' % a) for a in range(nargs)]
+        row = [v ^ p for v, p in zip(vals, row)]
+        prev[kind] = row
+        blob = b''
+        if head & 128:
+            blen = c.uv('blob length', 1 << 16)
+            if blen == 0:
+                c.fail('blob length 0 with B set')
+            if c.off + blen > len(body):
+                c.fail('blob of %d bytes runs past the end of the message' % blen)
+            blob = body[c.off: c.off + blen]
+            c.off += blen
+        out.append(event_line(pid, tid, k, phase, result, err, flags, row[1:], blob, ts, row[0], full))
+    if c.off != len(body):
+        raise DecodeError('%d trailing bytes after %d compact records' % (len(body) - c.off, count))
+
+
+STATS = {'messages': {0: 0, 1: 0}, 'bytes': 0, 'events': 0}
+
+
+def decode_file(path, full=False):
     data = open(path, 'rb').read()
+    STATS['bytes'] += len(data)
     off = 0
     out = []
     pid = None
@@ -128,7 +238,9 @@ def decode_file(path):
             raise DecodeError('%s: message type %d before HELLO' % (path, mtype))
         elif mtype == 3:
             evs = []
-            decode_records(body, pid, evs)
+            decode_records(body, pid, evs, full)
+            STATS['messages'][struct.unpack_from('<I', body, 4)[0]] += 1
+            STATS['events'] += len(evs)
             out.extend(evs)
             if evs:
                 last_ts = max(last_ts, max(e[0] for e in evs))
@@ -147,11 +259,11 @@ def decode_file(path):
     return out
 
 
-def decode(prefix):
+def decode(prefix, full=False):
     files = sorted(f for f in glob.glob(glob.escape(prefix) + '.*') if re.search(r'\.\d+$', f))
     events = []
     for f in files:
-        events.extend(decode_file(f))
+        events.extend(decode_file(f, full))
     events.sort(key=lambda e: e[0])  # stable: one thread's order is kept
     return events
 
@@ -212,11 +324,16 @@ def main(argv):
         print(__doc__)
         return 2
     try:
-        events = decode(argv[1])
+        events = decode(argv[1], '--full' in argv)
     except (DecodeError, ValueError, KeyError) as e:
         print('decode error: %s' % e)
         return 1
     lines = [e[1] for e in events]
+    if '--stats' in argv:  # for run.sh's encoding comparisons
+        print('events=%d fixed_messages=%d compact_messages=%d bytes=%d' % (
+            STATS['events'], STATS['messages'][0], STATS['messages'][1], STATS['bytes']))
+        if '--out' not in argv:
+            return 0
     out = sys.stdout
     if '--out' in argv:
         out = open(argv[argv.index('--out') + 1], 'w')

@@ -30,11 +30,22 @@
 #   pid=12 kind=bye emitted=40 dropped=0                                  (normal end of an image)
 # The decoded lines are kept in build/test/out/t_NAME/events.txt for reading when a rule fails.
 #
-# Usage: sh test/run.sh [t_NAME …]   (from native/, as `make test` does). Closes with "N passed, N failed".
+#
+# Encoding comparisons (w_PROGRAM, after the t_* tests): one run of the program, its stream written in the compact
+# encoding (the default, file=) and, by the same sender from the same ring records, in the fixed encoding
+# (fixedcopy=, a test-only key); decoded with every field (timestamps, callers, binary blobs: decode.py --full) the
+# two must be identical event for event, the compact file must be the smaller (a third or less with 50 k events or
+# more), and the program's exit status must be its test's. w_wire_mix (test/wire_mix.c, 540 k events of many sizes)
+# also wraps its threads' rings many times (about 50 records lie across a ring's end) and fills many messages.
+# d_decode runs test/decode_test.py (decode.py's compact reader on hand-built valid and malformed messages).
+# IPS_TEST_WIRE=fixed sh test/run.sh runs every t_* test with wire=fixed (encoding 0) instead.
+#
+# Usage: sh test/run.sh [t_NAME|w_NAME …]   (from native/, as `make test` does). Closes with "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 2
 LIB="$(pwd)/build/libipcscope.so"
 BIN=build/test
 OUTROOT="$(pwd)/build/test/out"
+mkdir -p "$OUTROOT"
 DECODE="$(pwd)/test/decode.py"
 # The program starts with only fds 0-2 (what it finds beyond them is the shim's doing).
 CLOSEFDS='import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])'
@@ -42,9 +53,97 @@ pass=0
 fail=0
 failed_names=""
 
-if [ $# -gt 0 ]; then names="$*"; else names=$(ls test/t_*.c 2>/dev/null | sed 's|test/||; s|\.c$||'); fi
+WIRE_TESTS="d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix"
+wire=""
+[ -n "$IPS_TEST_WIRE" ] && wire=";wire=$IPS_TEST_WIRE"
+if [ $# -gt 0 ]; then names="$*"; else names="$(ls test/t_*.c 2>/dev/null | sed 's|test/||; s|\.c$||') $WIRE_TESTS"; fi
+
+# One encoding comparison (see above): w_PROGRAM. Sets $why on failure.
+wire_compare() {
+  prog=${1#w_}
+  exe="$BIN/$prog"
+  out="$OUTROOT/$1"
+  rm -rf "$out"
+  mkdir -p "$out/cwd"
+  if [ ! -x "$exe" ]; then why="$exe not built"; return; fi
+  expect="test/$prog.expect"
+  want_exit=0
+  args=""
+  envs=""
+  if [ -f "$expect" ]; then
+    want_exit=$(sed -n 's/^exit[[:space:]]\{1,\}\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "$expect" | tail -1)
+    [ -n "$want_exit" ] || want_exit=0
+    args=$(sed -n 's/^args[[:space:]]\{1,\}//p' "$expect" | tail -1)
+    envs=$(sed -n 's/^env[[:space:]]\{1,\}//p' "$expect")
+  fi
+  exe_abs="$(pwd)/$exe"
+  (
+    cd "$out/cwd" || exit 99
+    export IPS_TEST_DIR="$out/cwd"
+    for kv in $envs; do export "$kv"; done
+    # shellcheck disable=SC2086
+    timeout 60 python3 -c "$CLOSEFDS" env LD_PRELOAD="$LIB" \
+      IPCSCOPE="file=$out/trace;fixedcopy=$out/fixed;payload=64;faults=1;snapshots=1" \
+      "$exe_abs" $args >"$out/stdout" 2>"$out/stderr" </dev/null
+  ) 2>/dev/null
+  code=$?
+  if [ "$code" != "$want_exit" ]; then why="exit status $code, expected $want_exit"; return; fi
+  for enc in trace fixed; do
+    if ! python3 "$DECODE" "$out/$enc" --full --stats --out "$out/$enc.txt" >"$out/$enc.stats" 2>&1; then
+      why="$enc: $(head -c 300 "$out/$enc.stats")"; return
+    fi
+  done
+  if ! cmp -s "$out/trace.txt" "$out/fixed.txt"; then
+    why="compact and fixed decode differently: $(diff "$out/fixed.txt" "$out/trace.txt" | head -4 | cut -c1-300)"; return
+  fi
+  read -r cs <"$out/trace.stats"
+  read -r fs <"$out/fixed.stats"
+  n=$(echo "$cs" | sed 's/^events=\([0-9]*\).*/\1/')
+  cm=$(echo "$cs" | sed 's/.*compact_messages=\([0-9]*\).*/\1/')
+  cf=$(echo "$cs" | sed 's/.*fixed_messages=\([0-9]*\).*/\1/')
+  ff=$(echo "$fs" | sed 's/.*fixed_messages=\([0-9]*\).*/\1/')
+  cb=$(echo "$cs" | sed 's/.*bytes=//')
+  fb=$(echo "$fs" | sed 's/.*bytes=//')
+  if [ "$n" -lt 50 ] || [ "$cf" != 0 ] || [ "$cm" -lt 1 ] || [ "$ff" -lt 1 ]; then
+    why="expected >= 50 events, compact messages only in the trace and fixed ones in the copy: trace $cs, copy $fs"; return
+  fi
+  if [ "$prog" = wire_mix ] && { [ "$n" -lt 500000 ] || [ "$cm" -lt 4 ]; }; then
+    why="expected >= 500 k events in several messages: $cs"; return
+  fi
+  # Small runs are mostly HELLO, paths and page snapshots; the event-heavy ones must shrink at least threefold.
+  if [ "$cb" -ge "$fb" ] || { [ "$n" -ge 50000 ] && [ $((cb * 3)) -gt "$fb" ]; }; then
+    why="compact file $cb bytes against the fixed $fb"; return
+  fi
+  detail="$n events, $cm compact / $ff fixed messages, $cb / $fb bytes"
+}
 
 for name in $names; do
+  case "$name" in
+    d_decode)  # decode.py's compact reader: hand-built valid and malformed messages (test/decode_test.py)
+      if python3 test/decode_test.py >"$OUTROOT/decode_test.txt" 2>&1; then
+        echo "ok   $name ($(cat "$OUTROOT/decode_test.txt"))"
+        pass=$((pass + 1))
+      else
+        echo "FAIL $name: $(tail -3 "$OUTROOT/decode_test.txt")"
+        fail=$((fail + 1))
+        failed_names="$failed_names $name"
+      fi
+      continue ;;
+    w_*)
+      why=""
+      detail=""
+      wire_compare "$name"
+      if [ -z "$why" ]; then
+        echo "ok   $name ($detail)"
+        pass=$((pass + 1))
+      else
+        echo "FAIL $name: $why"
+        echo "     (decoded: $OUTROOT/$name/trace.txt and fixed.txt)"
+        fail=$((fail + 1))
+        failed_names="$failed_names $name"
+      fi
+      continue ;;
+  esac
   exe="$BIN/$name"
   expect="test/$name.expect"
   out="$OUTROOT/$name"
@@ -55,7 +154,7 @@ for name in $names; do
   want_exit=$(sed -n 's/^exit[[:space:]]\{1,\}\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "$expect" | tail -1)
   [ -n "$want_exit" ] || want_exit=0
   args=$(sed -n 's/^args[[:space:]]\{1,\}//p' "$expect" | tail -1)
-  ipcscope="file=$out/trace;payload=64;faults=1;snapshots=1"
+  ipcscope="file=$out/trace;payload=64;faults=1;snapshots=1$wire"
   custom=$(sed -n 's/^ipcscope[[:space:]]\{1,\}//p' "$expect" | tail -1)
   [ -n "$custom" ] && ipcscope="$custom"
   envs=$(sed -n 's/^env[[:space:]]\{1,\}//p' "$expect")
@@ -75,7 +174,7 @@ for name in $names; do
     while [ ! -s "$out/server.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     read -r port secret <"$out/server.txt"
     case "$copts" in *badsecret*) secret=0000000000000000000000000000000000000000000000000000000000000000 ;; esac
-    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1$pauseopt"
+    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1$pauseopt$wire"
   fi
   exe_abs="$(pwd)/$exe"
   noenv=""
