@@ -737,16 +737,17 @@ static uint8_t *msg_reserve(size_t size) {
   return p;
 }
 
-/* Appends one fixed record (header h, its arguments and blob right after it) to the message in the compact encoding. */
-static void msg_put_compact(const struct rec_header *h) {
+/* Appends one fixed record (header h, its arguments and blob right after it) to the message in the compact encoding.
+ * Inlined into the drain loop: a call per record cost ~3 ns of the sender's ~8 ns per event (mutex_loop, pinned). */
+static inline __attribute__((always_inline)) void msg_put_compact(const struct rec_header *h) {
   unsigned kind = h->kind, nargs = h->nargs;
   /* Records come from emit_raw with the generated constants; a kind or count beyond the tables would be a shim bug. */
   if (IPS_UNLIKELY(kind > IPS_MAX_KIND || nargs > IPS_MAX_ARGS)) return;
-  if (copy_buf) copy_add(h, rec_size(nargs, h->blob_len));
   int64_t dts = (int64_t)(h->ts - enc_ts);
   if (msg_count && (msg_len + COMPACT_WORST(nargs, h->blob_len) > MSG_MAX || dts >= (int64_t)DTS_LIMIT ||
                     dts <= -(int64_t)DTS_LIMIT))
     msg_flush();
+  if (copy_buf) copy_add(h, rec_size(nargs, h->blob_len)); /* after the flush: the copy's messages hold the same records */
   if (!msg_count) {
     if (IPS_UNLIKELY(++enc_gen == 0)) { /* after 2^32 messages: forget every row's generation */
       memset(enc_row_gen, 0, sizeof enc_row_gen);
