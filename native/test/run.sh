@@ -37,7 +37,8 @@
 # two must be identical event for event, the compact file must be the smaller (a third or less with 50 k events or
 # more), and the program's exit status must be its test's. w_wire_mix (test/wire_mix.c, 540 k events of many sizes)
 # also wraps its threads' rings many times (about 50 records lie across a ring's end) and fills many messages.
-# d_decode runs test/decode_test.py (decode.py's compact reader on hand-built valid and malformed messages).
+# f_t_NAME runs the test t_NAME with wire=fixed; every t_* test also checks that its EVENTS came in the encoding
+# asked for. d_decode runs test/decode_test.py (decode.py's compact reader on hand-built valid and malformed messages).
 # IPS_TEST_WIRE=fixed sh test/run.sh runs every t_* test with wire=fixed (encoding 0) instead.
 #
 # Usage: sh test/run.sh [t_NAME|w_NAME …]   (from native/, as `make test` does). Closes with "N passed, N failed".
@@ -53,7 +54,7 @@ pass=0
 fail=0
 failed_names=""
 
-WIRE_TESTS="d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix"
+WIRE_TESTS="f_t_rt_signal f_t_rt_threads f_t_rt_ws f_t_hk_payload f_t_rt_fork d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix"
 wire=""
 [ -n "$IPS_TEST_WIRE" ] && wire=";wire=$IPS_TEST_WIRE"
 if [ $# -gt 0 ]; then names="$*"; else names="$(ls test/t_*.c 2>/dev/null | sed 's|test/||; s|\.c$||') $WIRE_TESTS"; fi
@@ -144,17 +145,21 @@ for name in $names; do
       fi
       continue ;;
   esac
+  # f_t_NAME: the test t_NAME with wire=fixed (encoding 0), its output kept apart
+  label=$name
+  twire=$wire
+  case "$name" in f_*) name=${name#f_}; twire=";wire=fixed" ;; esac
   exe="$BIN/$name"
   expect="test/$name.expect"
-  out="$OUTROOT/$name"
+  out="$OUTROOT/$label"
   rm -rf "$out"
   mkdir -p "$out/cwd"
-  if [ ! -x "$exe" ]; then echo "FAIL $name: $exe not built"; fail=$((fail + 1)); failed_names="$failed_names $name"; continue; fi
-  if [ ! -f "$expect" ]; then echo "FAIL $name: $expect missing"; fail=$((fail + 1)); failed_names="$failed_names $name"; continue; fi
+  if [ ! -x "$exe" ]; then echo "FAIL $label: $exe not built"; fail=$((fail + 1)); failed_names="$failed_names $label"; continue; fi
+  if [ ! -f "$expect" ]; then echo "FAIL $label: $expect missing"; fail=$((fail + 1)); failed_names="$failed_names $label"; continue; fi
   want_exit=$(sed -n 's/^exit[[:space:]]\{1,\}\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "$expect" | tail -1)
   [ -n "$want_exit" ] || want_exit=0
   args=$(sed -n 's/^args[[:space:]]\{1,\}//p' "$expect" | tail -1)
-  ipcscope="file=$out/trace;payload=64;faults=1;snapshots=1$wire"
+  ipcscope="file=$out/trace;payload=64;faults=1;snapshots=1$twire"
   custom=$(sed -n 's/^ipcscope[[:space:]]\{1,\}//p' "$expect" | tail -1)
   [ -n "$custom" ] && ipcscope="$custom"
   envs=$(sed -n 's/^env[[:space:]]\{1,\}//p' "$expect")
@@ -174,7 +179,7 @@ for name in $names; do
     while [ ! -s "$out/server.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     read -r port secret <"$out/server.txt"
     case "$copts" in *badsecret*) secret=0000000000000000000000000000000000000000000000000000000000000000 ;; esac
-    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1$pauseopt$wire"
+    ipcscope="port=$port;secret=$secret;payload=64;faults=1;snapshots=1$pauseopt$twire"
   fi
   exe_abs="$(pwd)/$exe"
   noenv=""
@@ -206,18 +211,22 @@ for name in $names; do
   if [ -z "$why" ]; then
     if grep -qx 'notrace' "$expect"; then
       if ls "$out"/trace.* >/dev/null 2>&1; then why="trace files written, expected none"; fi
-    elif ! python3 "$DECODE" "$out/trace" --out "$out/events.txt" --check "$expect" >"$out/check.txt" 2>&1; then
+    elif ! python3 "$DECODE" "$out/trace" --stats --out "$out/events.txt" --check "$expect" >"$out/check.txt" 2>&1; then
       why="$(cat "$out/check.txt")"
+    else
+      # The EVENTS went in the encoding asked for (compact unless wire=fixed).
+      case "$twire" in *fixed*) other=compact_messages ;; *) other=fixed_messages ;; esac
+      if ! grep -q " $other=0 " "$out/check.txt"; then why="EVENTS in the wrong encoding: $(head -1 "$out/check.txt")"; fi
     fi
   fi
   if [ -z "$why" ]; then
-    echo "ok   $name"
+    echo "ok   $label"
     pass=$((pass + 1))
   else
-    echo "FAIL $name: $why"
+    echo "FAIL $label: $why"
     echo "     (events: $out/events.txt, stdout/stderr: $out/)"
     fail=$((fail + 1))
-    failed_names="$failed_names $name"
+    failed_names="$failed_names $label"
   fi
 done
 
