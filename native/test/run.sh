@@ -39,6 +39,8 @@
 # also wraps its threads' rings many times (about 50 records lie across a ring's end) and fills many messages.
 # f_t_NAME runs the test t_NAME with wire=fixed; every t_* test also checks that its EVENTS came in the encoding
 # asked for. d_decode runs test/decode_test.py (decode.py's compact reader on hand-built valid and malformed messages).
+# x_encode (after the w_* runs) re-encodes their fixed copies with the reference encoder of src/common/protocol.ts
+# (bundled by esbuild) and requires the shim's compact messages byte for byte (test/cross_encode.mjs).
 # IPS_TEST_WIRE=fixed sh test/run.sh runs every t_* test with wire=fixed (encoding 0) instead.
 #
 # Usage: sh test/run.sh [t_NAME|w_NAME …]   (from native/, as `make test` does). Closes with "N passed, N failed".
@@ -51,10 +53,11 @@ DECODE="$(pwd)/test/decode.py"
 # The program starts with only fds 0-2 (what it finds beyond them is the shim's doing).
 CLOSEFDS='import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])'
 pass=0
+w_dirs=""
 fail=0
 failed_names=""
 
-WIRE_TESTS="f_t_rt_signal f_t_rt_threads f_t_rt_ws f_t_hk_payload f_t_rt_fork d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix"
+WIRE_TESTS="f_t_rt_signal f_t_rt_threads f_t_rt_ws f_t_hk_payload f_t_rt_fork d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix x_encode"
 wire=""
 [ -n "$IPS_TEST_WIRE" ] && wire=";wire=$IPS_TEST_WIRE"
 if [ $# -gt 0 ]; then names="$*"; else names="$(ls test/t_*.c 2>/dev/null | sed 's|test/||; s|\.c$||') $WIRE_TESTS"; fi
@@ -130,11 +133,30 @@ for name in $names; do
         failed_names="$failed_names $name"
       fi
       continue ;;
+    x_encode)  # the w_* traces against the reference encoder of src/common/protocol.ts (test/cross_encode.mjs)
+      why=""
+      if [ -z "$w_dirs" ]; then why="no w_* comparison passed before it in this run"
+      elif ! ../node_modules/.bin/esbuild ../src/common/protocol.ts --bundle --platform=node --format=esm --log-level=warning \
+        --outfile="$OUTROOT/protocol.mjs" >"$OUTROOT/cross_encode.txt" 2>&1; then why="bundling protocol.ts: $(head -c 300 "$OUTROOT/cross_encode.txt")"
+      # shellcheck disable=SC2086
+      elif ! node test/cross_encode.mjs "$OUTROOT/protocol.mjs" $w_dirs >"$OUTROOT/cross_encode.txt" 2>&1; then
+        why="$(tail -c 400 "$OUTROOT/cross_encode.txt")"
+      fi
+      if [ -z "$why" ]; then
+        echo "ok   $name ($(cat "$OUTROOT/cross_encode.txt"))"
+        pass=$((pass + 1))
+      else
+        echo "FAIL $name: $why"
+        fail=$((fail + 1))
+        failed_names="$failed_names $name"
+      fi
+      continue ;;
     w_*)
       why=""
       detail=""
       wire_compare "$name"
       if [ -z "$why" ]; then
+        w_dirs="$w_dirs $OUTROOT/$name"
         echo "ok   $name ($detail)"
         pass=$((pass + 1))
       else
