@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <dlfcn.h>
@@ -212,6 +213,7 @@ int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) IPS_H
  * free for the frame header. Masks in place. Returns 0 or -1. */
 #define IPS_WS_HEADROOM 14
 int ips_ws_send(int fd, uint8_t *buf, size_t len) IPS_HIDDEN;
+extern _Atomic uint64_t ips_ws_sent_bytes IPS_HIDDEN;
 int ips_ws_send_close(int fd) IPS_HIDDEN;
 /* Reads what is available (non-blocking); calls on_msg for each complete binary message; answers pings.
  * Returns 0, or -1 when the connection is closed or broken. */

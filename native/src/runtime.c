@@ -404,13 +404,15 @@ static inline uint64_t reserve_add(_Atomic uint64_t *p, uint64_t n) {
 #endif
 }
 
-/* The ring looked short of space: wait (yielding, a few ms) for the sender, then drop. Returns the reserved position
+/* The ring looked short of space: wait (yielding) for the sender, then drop. Returns the reserved position
  * or UINT64_MAX to drop and count. Never waits when nested in a signal handler (the interrupted append holds the head
  * back) or on the sender thread itself. */
 static __attribute__((noinline)) uint64_t reserve_slow(struct ips_ring *r, size_t size, int depth) {
   int saved = errno;
   uint64_t pos = UINT64_MAX;
-  int waited = 0;
+  int waited = 0, total = 0;
+  uint64_t seen_tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  uint64_t seen_sent = atomic_load_explicit(&ips_ws_sent_bytes, memory_order_relaxed);
   for (;;) {
     uint64_t res = atomic_load_explicit(&r->reserve, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -425,17 +427,26 @@ static __attribute__((noinline)) uint64_t reserve_slow(struct ips_ring *r, size_
       if (atomic_compare_exchange_strong(&r->reserve, &want, want - size)) { /* retried below */ }
       else break;
     }
-    /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed. */
-    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) ||
-        waited >= (atomic_load(&conn_state) == 0 ? 20000 : 200))
+    /* While the connection is being made (a fork child's first ms) wait up to 2 s: nothing is lost, only delayed.
+     * Once connected, 100 ms without progress, or 500 ms in all. Progress: the sender took records from this ring or the socket
+     * took bytes. A collector that is slow but reading paces the program instead of losing its events. A 20 ms bound
+     * dropped a few events in the first 200 ms of a flat-out mutex loop: the collector, its decoder not yet compiled,
+     * worked off a full inbox with its sockets paused for longer than that. */
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t sent = atomic_load_explicit(&ips_ws_sent_bytes, memory_order_relaxed);
+    if (t != seen_tail || sent != seen_sent) { seen_tail = t; seen_sent = sent; waited = 0; }
+    int connecting = atomic_load(&conn_state) == 0;
+    if (depth > 0 || ips_tls.is_sender || !atomic_load(&sender_running) || waited >= (connecting ? 20000 : 1000) ||
+        (!connecting && total >= 5000))
       break;
     /* A collector that stopped reading (the sender has been stuck in one send for 1 s): drop at once rather
      * than slow the program to one event per wait. A merely slow collector still gets the full wait. */
     uint64_t ss = atomic_load_explicit(&send_started_ns, memory_order_relaxed);
     if (ss && ips_now_ns() - ss > 1000000000ull) break;
     wake_sender();
-    sleep_ns(100000); /* 0.1 ms, at most 200 times = 20 ms: on 2 busy cores the sender can be off-CPU for 5 ms */
+    sleep_ns(100000); /* 0.1 ms per look */
     waited++;
+    total++;
   }
   errno = saved;
   return pos;

@@ -67,10 +67,13 @@ static uint32_t next_mask(void) {
   return (uint32_t)mask_state;
 }
 
+_Atomic uint64_t ips_ws_sent_bytes; /* bytes the socket took: producers waiting for ring room watch it move */
+
 static int send_all(int fd, const void *b, size_t n) {
   const char *p = b;
   while (n) {
     ssize_t w = syscall(SYS_sendto, fd, p, n, MSG_NOSIGNAL, NULL, 0);
+    if (w > 0) atomic_fetch_add_explicit(&ips_ws_sent_bytes, (uint64_t)w, memory_order_relaxed);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && errno == EAGAIN) {
       struct pollfd pf = {fd, POLLOUT, 0};

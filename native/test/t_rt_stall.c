@@ -1,5 +1,5 @@
-/* A collector that stops reading: the shim's rings fill, each event waits a bounded time (20 ms) and, once the
- * sender has been stuck in one send for 1 s, is dropped at once and counted; when the collector reads again, the
+/* A collector that stops reading: the shim's rings fill, each event waits a bounded time (100 ms without progress)
+ * and, once the sender has been stuck in one send for 1 s, is dropped at once and counted; when the collector reads again, the
  * drops are reported as `dropped` events and in BYE. 4 M events in four threads is far more than the rings and socket
  * buffers hold, also in the compact encoding (~7 bytes a sigprocmask; 400 k of them fit in the socket buffers). */
 #include <pthread.h>

@@ -25,7 +25,7 @@ export interface CollectorOptions {
   port?: number; sessionId?: string; payloadBytes?: number; pageFaults?: boolean; snapshots?: boolean;
   /** Stream the .ipctrace here while recording. */
   traceFile?: string; maxEvents?: number; meta?: Record<string, unknown>;
-  /** Inbox bytes past which every connection is paused (default INBOX_HIGH_BYTES; they resume below a quarter of it). */
+  /** Inbox weight (bytes, EVENTS weighed by their records) past which every connection is paused (default INBOX_HIGH_BYTES; they resume below a quarter of it). */
   inboxHighBytes?: number;
   /** Ingest slice per turn in ms (default INGEST_SLICE_MS; 0: one frame per turn). */
   ingestSliceMs?: number;
@@ -42,10 +42,21 @@ export const TOOL_VERSION: string = packageVersion;
  */
 export const INGEST_SLICE_MS = 6;
 /**
- * Past this many bytes waiting in the inbox every connection is paused (back-pressure: the kernel's socket buffers
- * fill, then the shim's rings, then the shim waits and at last drops and counts); below a quarter of it they resume.
+ * Past this much waiting in the inbox every connection is paused (back-pressure: the kernel's socket buffers fill,
+ * then the shim's rings, then the shim waits and at last drops and counts); below a quarter of it they resume.
+ * Measured in bytes, an EVENTS message weighing at least INBOX_BYTES_PER_EVENT per record: what a message costs to
+ * handle follows its records, and a compact one carries ten times the records of a fixed one in its bytes, so a
+ * byte limit alone let 16 MB of compact records (3 M events, 100 ms of work) pile up, and the pause that followed
+ * outlasted the shim's 20 ms wait (events dropped).
  */
 export const INBOX_HIGH_BYTES = 16 << 20;
+export const INBOX_BYTES_PER_EVENT = 52;
+
+/** An inbox item's weight: its bytes, or for EVENTS at least INBOX_BYTES_PER_EVENT per record (the count at byte 16). */
+function inboxWeight(data: RawData, bytes: number): number {
+  if (!Buffer.isBuffer(data) || data.length < 24 || data.readUInt16LE(6) !== MessageType.Events) return bytes;
+  return Math.max(bytes, data.readUInt32LE(16) * INBOX_BYTES_PER_EVENT);
+}
 const WS_PATH = '/ipcscope';
 const FORK = kindId('fork');
 const SPAWN = kindId('spawn');
@@ -63,7 +74,7 @@ interface ConnState {
 }
 /** What a connection delivered, handled in arrival order: a frame, a socket error or its close. */
 type InboxItem =
-  | { st: ConnState; what: 'message'; data: RawData; isBinary: boolean; bytes: number }
+  | { st: ConnState; what: 'message'; data: RawData; isBinary: boolean; /** weight in the inbox (inboxWeight) */ bytes: number }
   | { st: ConnState; what: 'error'; error: Error }
   | { st: ConnState; what: 'close'; code: number; reason: string };
 
@@ -189,7 +200,7 @@ export class Collector extends EventEmitter {
     if (this.pausedAll) ws.pause();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-      this.enqueue({ st, what: 'message', data, isBinary, bytes });
+      this.enqueue({ st, what: 'message', data, isBinary, bytes: inboxWeight(data, bytes) });
     });
     ws.on('error', (error) => this.enqueue({ st, what: 'error', error }));
     ws.on('close', (code, reason) => { st.socketClosed = true; this.enqueue({ st, what: 'close', code, reason: reason.toString() }); });
