@@ -15,8 +15,9 @@ import { join, resolve } from 'node:path';
 import { Collector } from '../src/common/collector';
 import { shimPath, TracedProcess } from '../src/common/launcher';
 import { kindId } from '../src/common/vocabulary';
+import { EventStore } from '../src/common/store';
 import WebSocket from 'ws';
-import { encodeBye, encodeEvents, encodeJson, MessageType, SUBPROTOCOL, type EventRecord } from '../src/common/protocol';
+import { encodeBye, encodeEventsBody, encodeEventsBodyCompact, encodeJson, encodeMessage, EventsEncoding, MessageType, SUBPROTOCOL, type EventRecord } from '../src/common/protocol';
 
 const quick = process.env.IPCSCOPE_BENCH_QUICK === '1';
 const scale = (n: number) => (quick ? Math.max(1, Math.round(n / 10)) : n);
@@ -62,8 +63,8 @@ function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 
 interface TracedRun { stdout: string; collector: Collector; firstEventMs: number; lastEventMs: number; wallMs: number }
 /** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
-async function runTraced(cmd: string[], opts: { pageFaults?: boolean } = {}): Promise<TracedRun> {
-  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults });
+async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed' } = {}): Promise<TracedRun> {
+  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire });
   let firstEventMs = 0, lastEventMs = 0;
   collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
   const t0 = performance.now();
@@ -90,30 +91,30 @@ function countKinds(c: Collector, kinds: number[]): number {
 /**
  * Runs a command under our shim with the file sink instead of a collector (one raw file per process, the shim's
  * messages as sent): the shim's own cost on the program, without a collector's ingest speed setting the pace
- * through back-pressure. Returns stdout and, read back from the files, the events of the given kinds and the drops
- * the shim reported in BYE.
+ * through back-pressure. Returns stdout and, read back from the files (decoded by the store, either encoding), the
+ * events of the given kinds, the drops the shim reported in BYE, and the EVENTS bytes per event as sent.
  */
-async function runFileSink(cmd: string[], kinds: number[], faults: boolean): Promise<{ stdout: string; counted: number; dropped: bigint }> {
+async function runFileSink(cmd: string[], kinds: number[], faults: boolean, wire: 'compact' | 'fixed' = 'compact'): Promise<{ stdout: string; counted: number; dropped: bigint; wireBytesPerEvent: number }> {
   const dir = mkdtempSync(join(work, 'filesink-'));
-  const stdout = await runPlain(cmd, { ...process.env, LD_PRELOAD: shimPath(), IPCSCOPE: `file=${join(dir, 'trace')};faults=${faults ? 1 : 0};snapshots=0;pause=0` });
-  let counted = 0, dropped = 0n;
+  const stdout = await runPlain(cmd, { ...process.env, LD_PRELOAD: shimPath(), IPCSCOPE: `file=${join(dir, 'trace')};faults=${faults ? 1 : 0};snapshots=0;pause=0;wire=${wire}` });
+  let counted = 0, dropped = 0n, bodyBytes = 0, events = 0;
   for (const f of readdirSync(dir)) {
     const b = readFileSync(join(dir, f));
     // docs/protocol.md: 16-byte message header (magic, version, type, body length, seq), then the body
     for (let o = 0; o + 16 <= b.length;) {
       const type = b.readUInt16LE(o + 6), len = b.readUInt32LE(o + 8), body = o + 16;
       if (type === MessageType.Events) {
-        const n = b.readUInt32LE(body);
-        for (let i = 0, r = body + 8; i < n; i++) {
-          if (kinds.includes(b.readUInt16LE(r))) counted++;
-          r += 40 + 8 * b[r + 3] + ((b.readUInt16LE(r + 4) + 7) & ~7);
-        }
+        const s = new EventStore();
+        s.appendEventsBody(0, 0, b.subarray(body, body + len));
+        for (let i = 0; i < s.count; i++) if (kinds.includes(s.kindAt(i))) counted++;
+        bodyBytes += len;
+        events += s.count;
       } else if (type === MessageType.Bye) dropped += b.readBigUInt64LE(body + 8);
       o = body + len;
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  return { stdout, counted, dropped };
+  return { stdout, counted, dropped, wireBytesPerEvent: events ? bodyBytes / events : 0 };
 }
 
 const rows: string[][] = [];
@@ -137,7 +138,10 @@ async function pingpong(bin: string): Promise<void> {
     // ping-pong is mostly context switches) and with the file sink (no collector): where the cost comes from
     const noFaults: number[] = [], fileSink: number[] = [];
     const cBase: number[] = [], cOurs: number[] = [], cNoFaults: number[] = [], cFileSink: number[] = [];
-    let nfEvents = 0, nfDrops = 0, fsEvents = 0, fsDrops = 0n;
+    let nfEvents = 0, nfDrops = 0, fsEvents = 0, fsDrops = 0n, fsWire = 0;
+    // the same with the fixed-record encoding (wire=fixed): what the compact encoding saves, side by side
+    const fixed: number[] = [], cFixed: number[] = [], fileSinkFixed: number[] = [], cFileSinkFixed: number[] = [];
+    let fxEvents = 0, fxDrops = 0, fsfWire = 0;
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
@@ -155,7 +159,16 @@ async function pingpong(bin: string): Promise<void> {
       const f = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false);
       fileSink.push(parseFloat(f.stdout));
       cFileSink.push(cpuPerTrip());
-      fsEvents = f.counted; fsDrops = f.dropped > fsDrops ? f.dropped : fsDrops;
+      fsEvents = f.counted; fsDrops = f.dropped > fsDrops ? f.dropped : fsDrops; fsWire = f.wireBytesPerEvent;
+      const x = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { wire: 'fixed' });
+      fixed.push(parseFloat(x.stdout));
+      cFixed.push(cpuPerTrip());
+      fxEvents = x.collector.store.count; fxDrops = Math.max(fxDrops, x.collector.totalDropped());
+      await x.collector.close();
+      const g = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false, 'fixed');
+      fileSinkFixed.push(parseFloat(g.stdout));
+      cFileSinkFixed.push(cpuPerTrip());
+      fsfWire = g.wireBytesPerEvent;
     }
     const b = median(base), cb = median(cBase);
     const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
@@ -165,7 +178,11 @@ async function pingpong(bin: string): Promise<void> {
     row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
       `${nfEvents} events, ${nfDrops} dropped${cpu(cNoFaults)}`);
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
-      `${fsEvents} read/write events, ${fsDrops} dropped${cpu(cFileSink)}`);
+      `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
+    row('', 'IPC Scope, fixed records (wire=fixed)', `${fmt(median(fixed), 0)} ns/round trip`, `${fmt(median(fixed) / b)}x`,
+      `${fxEvents} events, ${fxDrops} dropped${cpu(cFixed)}`);
+    row('', 'same, file sink, page faults off', `${fmt(median(fileSinkFixed), 0)} ns/round trip`, `${fmt(median(fileSinkFixed) / b)}x`,
+      `${fmt(fsfWire, 1)} bytes/event sent${cpu(cFileSinkFixed)}`);
     for (const [name, path, n, cmd] of [
       ['strace -f', strace, PINGPONG_STRACE, (c: string[]) => [strace!, '-f', '-qq', '-o', '/dev/null', ...c]],
       ['ltrace -f', ltrace, PINGPONG_LTRACE, (c: string[]) => [ltrace!, '-f', '-o', '/dev/null', ...c]],
@@ -185,41 +202,55 @@ async function pingpong(bin: string): Promise<void> {
 
 async function mutexLoop(bin: string): Promise<void> {
   const LOCK = kindId('mutex_lock'), UNLOCK = kindId('mutex_unlock');
-  const base: number[] = [];
-  for (let r = 0; r < REPEATS; r++) base.push(parseFloat(await runPlain(pinned(true, [bin, '1', String(MUTEX_PAIRS)]))));
-  const t = await runTraced(pinned(true, [bin, '1', String(MUTEX_PAIRS)]), { pageFaults: false });
-  const traced = parseFloat(t.stdout);
-  const recorded = countKinds(t.collector, [LOCK, UNLOCK]);
-  const dropped = t.collector.totalDropped();
+  const args = [bin, '1', String(MUTEX_PAIRS)];
+  // untraced, live with the compact encoding, live with fixed records: interleaved, medians
+  const base: number[] = [], live: number[] = [], liveFixed: number[] = [];
+  let recorded = 0, dropped = 0, storeBytes = 0, fixedRecorded = 0, fixedDropped = 0;
+  for (let r = 0; r < REPEATS; r++) {
+    base.push(parseFloat(await runPlain(pinned(true, args))));
+    const t = await runTraced(pinned(true, args), { pageFaults: false });
+    live.push(parseFloat(t.stdout));
+    recorded = countKinds(t.collector, [LOCK, UNLOCK]); dropped = Math.max(dropped, t.collector.totalDropped());
+    storeBytes = t.collector.store.bytesPerEvent();
+    await t.collector.close();
+    const x = await runTraced(pinned(true, args), { pageFaults: false, wire: 'fixed' });
+    liveFixed.push(parseFloat(x.stdout));
+    fixedRecorded = countKinds(x.collector, [LOCK, UNLOCK]); fixedDropped = Math.max(fixedDropped, x.collector.totalDropped());
+    await x.collector.close();
+  }
+  const all = (n: number) => `${n} of ${2 * MUTEX_PAIRS}${n === 2 * MUTEX_PAIRS ? ' (all)' : ''}`;
   const b = median(base);
   row(`mutex lock/unlock, ${MUTEX_PAIRS} pairs, 1 thread, pinned`, 'untraced', `${fmt(b)} ns/pair`, '', '');
-  row('', 'IPC Scope', `${fmt(traced)} ns/pair`, `+${fmt(traced - b)} ns/pair`,
-    `goal <= +100 ns; lock+unlock events recorded ${recorded} of ${2 * MUTEX_PAIRS}${recorded === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${dropped}`);
-  row('', 'collector store', `${fmt(t.collector.store.bytesPerEvent(), 1)} bytes/event`, '', 'goal <= 48');
-  await t.collector.close();
+  row('', 'IPC Scope (live collector + trace file)', `${fmt(median(live))} ns/pair`, `+${fmt(median(live) - b)} ns/pair`,
+    `goal <= +100 ns; lock+unlock events recorded ${all(recorded)}, dropped ${dropped}`);
+  row('', 'same, fixed records (wire=fixed)', `${fmt(median(liveFixed))} ns/pair`, `+${fmt(median(liveFixed) - b)} ns/pair`,
+    `recorded ${all(fixedRecorded)}, dropped ${fixedDropped}`);
+  row('', 'collector store', `${fmt(storeBytes, 1)} bytes/event`, '', 'goal <= 48');
   // The same loop with the file sink: what the shim itself adds per pair (a collector slower than the program
   // paces it through back-pressure above); median of runs interleaved with untraced ones
   // Also the CPU time the process used (user + sys, every thread: the sender's work included), which other work on
   // a busy machine moves far less than wall time
-  const fplain: number[] = [], fshim: number[] = [], cplain: number[] = [], cshim: number[] = [];
-  let frec = 0, fdrop = 0n;
   const timeFile = join(work, 'cpu.txt');
   const timed = (cmd: string[]) => (TIME ? [TIME, '-f', '%U %S', '-o', timeFile, ...cmd] : cmd);
   const cpuPerPair = () => { const [u, sy] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(parseFloat); return ((u + sy) * 1e9) / MUTEX_PAIRS; };
+  const plain: number[] = [], cplain: number[] = [];
+  const sinks = (['compact', 'fixed'] as const).map((wire) => ({ wire, wall: [] as number[], cpu: [] as number[], recorded: 0, dropped: 0n, bytes: 0 }));
   for (let r = 0; r < REPEATS; r++) {
-    fplain.push(parseFloat(await runPlain(timed(pinned(true, [bin, '1', String(MUTEX_PAIRS)])))));
+    plain.push(parseFloat(await runPlain(timed(pinned(true, args)))));
     if (TIME) cplain.push(cpuPerPair());
-    const f = await runFileSink(timed(pinned(true, [bin, '1', String(MUTEX_PAIRS)])), [LOCK, UNLOCK], false);
-    fshim.push(parseFloat(f.stdout));
-    if (TIME) cshim.push(cpuPerPair());
-    frec = f.counted; fdrop = f.dropped;
+    for (const k of sinks) {
+      const f = await runFileSink(timed(pinned(true, args)), [LOCK, UNLOCK], false, k.wire);
+      k.wall.push(parseFloat(f.stdout));
+      if (TIME) k.cpu.push(cpuPerPair());
+      k.recorded = f.counted; k.dropped = f.dropped; k.bytes = f.wireBytesPerEvent;
+    }
   }
-  const fb = median(fplain), fs = median(fshim);
-  row('', 'IPC Scope, file sink (no collector)', `${fmt(fs)} ns/pair`, `+${fmt(fs - fb)} ns/pair`,
-    `goal <= +100 ns; vs ${fmt(fb)} untraced in these runs; recorded ${frec} of ${2 * MUTEX_PAIRS}${frec === 2 * MUTEX_PAIRS ? ' (all)' : ''}, dropped ${fdrop}`);
-  if (TIME) {
-    const cb = median(cplain), cs = median(cshim);
-    row('', 'same, process CPU time', `${fmt(cs)} ns/pair`, `+${fmt(cs - cb)} ns/pair`, `vs ${fmt(cb)} untraced (user+sys of all threads, /usr/bin/time)`);
+  const fb = median(plain), cb = median(cplain);
+  for (const k of sinks) {
+    const fs = median(k.wall);
+    row('', `IPC Scope, file sink (no collector), wire=${k.wire}`, `${fmt(fs)} ns/pair`, `+${fmt(fs - fb)} ns/pair`,
+      `goal <= +100 ns; vs ${fmt(fb)} untraced in these runs; recorded ${all(k.recorded)}, dropped ${k.dropped}; ${fmt(k.bytes, 1)} bytes/event sent`);
+    if (TIME) row('', 'same, process CPU time', `${fmt(median(k.cpu))} ns/pair`, `+${fmt(median(k.cpu) - cb)} ns/pair`, `vs ${fmt(cb)} untraced (user+sys of all threads, /usr/bin/time)`);
   }
 }
 
@@ -238,29 +269,36 @@ async function ingest(bin: string): Promise<void> {
 
 /**
  * The collector alone, without the shim: a separate node process opens 4 real websocket connections and sends
- * pre-encoded EVENTS messages (1000 mutex events each) flat out. Shows what the collector can take, so the figures
- * above can be read as shim cost or collector cost.
+ * pre-encoded EVENTS messages of mutex events flat out, in either encoding: messages of about 50 KB (1000 fixed
+ * records or 8000 compact ones; the shim sends up to 256 KB), so both runs pay the same per-message costs on the
+ * client. Shows what the collector can take, so the figures above can be read as shim cost or collector cost.
  */
 async function collectorAlone(): Promise<void> {
-  const CONNS = 4, MESSAGES = scale(2000), PER = 1000;
-  const c = await Collector.start({ traceFile: join(work, 'alone.ipctrace') });
-  const secret = /secret=([0-9a-f]+)/.exec(c.envFor().IPCSCOPE!)![1];
-  let first = 0, last = 0;
-  c.on('events', () => { const t = performance.now(); if (!first) first = t; last = t; });
-  await runPlain([process.execPath, __filename, '--blast', String(c.port), secret, String(CONNS), String(MESSAGES), String(PER)]);
-  while (c.liveConnections().length) await new Promise((r) => setTimeout(r, 10));
-  const s = c.stats();
-  row(`collector alone: ${CONNS} ws clients x ${MESSAGES} messages of ${PER} events`, 'stored', `${fmt(s.events / ((last - first) / 1000) / 1e6)} M events/s`,
-    '', `${s.events} of ${CONNS * MESSAGES * PER} events, with the trace file; ${fmt(s.bytesPerEvent, 1)} bytes/event`);
-  await c.close();
+  const CONNS = 4, EVENTS_PER_CONN = scale(2_000_000);
+  for (const encoding of [EventsEncoding.Compact, EventsEncoding.Fixed]) {
+    const per = encoding === EventsEncoding.Compact ? 8000 : 1000, messages = Math.max(1, Math.round(EVENTS_PER_CONN / per));
+    const c = await Collector.start({ traceFile: join(work, 'alone.ipctrace') });
+    const secret = /secret=([0-9a-f]+)/.exec(c.envFor().IPCSCOPE!)![1];
+    let first = 0, last = 0;
+    c.on('events', () => { const t = performance.now(); if (!first) first = t; last = t; });
+    await runPlain([process.execPath, __filename, '--blast', String(c.port), secret, String(CONNS), String(messages), String(per), String(encoding)]);
+    while (c.liveConnections().length) await new Promise((r) => setTimeout(r, 10));
+    const s = c.stats();
+    row(encoding === EventsEncoding.Compact ? `collector alone: ${CONNS} ws clients x ${EVENTS_PER_CONN} mutex events` : '',
+      encoding === EventsEncoding.Compact ? `stored (compact, ${per}/message)` : `stored (fixed, ${per}/message)`, `${fmt(s.events / ((last - first) / 1000) / 1e6)} M events/s`,
+      '', `${s.events} of ${CONNS * messages * per} events, with the trace file; ${fmt(s.bytesPerEvent, 1)} bytes/event`);
+    await c.close();
+  }
 }
 
 /** Client side of collectorAlone (runs in its own process). */
-async function blast(port: number, secret: string, conns: number, messages: number, per: number): Promise<void> {
+async function blast(port: number, secret: string, conns: number, messages: number, per: number, encoding: EventsEncoding): Promise<void> {
   const LOCK = kindId('mutex_lock'), UNLOCK = kindId('mutex_unlock');
   const recs: EventRecord[] = [];
   for (let i = 0; i < per; i++) recs.push({ kind: i % 2 ? UNLOCK : LOCK, phase: 0, flags: 0, tid: 1000 + Math.floor((i * 8) / per), err: 0, ts: 1_000_000n + BigInt(i), // per-thread runs, as the shim sends them
     result: 0n, caller: 0x5555_0000_1000n + BigInt(i % 2) * 32n, args: i % 2 ? [0x7fff_0000_0040n + BigInt(i % 8) * 64n] : [0x7fff_0000_0040n + BigInt(i % 8) * 64n, 0n] });
+  // encoded once: only the header (its sequence number) changes from message to message
+  const body = encoding === EventsEncoding.Compact ? encodeEventsBodyCompact(recs) : encodeEventsBody(recs);
   await Promise.all(Array.from({ length: conns }, (_, k) => new Promise<void>((res, rej) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ipcscope`, SUBPROTOCOL, { headers: { 'X-IPCScope-Secret': secret }, perMessageDeflate: false });
     let seq = 0;
@@ -268,7 +306,7 @@ async function blast(port: number, secret: string, conns: number, messages: numb
     ws.on('open', () => ws.send(encodeJson(MessageType.Hello, seq++, { pid: 90000 + k, ppid: 1, tid: 90000 + k, origin: 'initial', startNs: '1' })));
     ws.once('message', async () => { // WELCOME
       for (let m = 0; m < messages; m++) {
-        ws.send(encodeEvents(seq++, recs));
+        ws.send(encodeMessage(MessageType.Events, seq++, body));
         while (ws.bufferedAmount > 8 << 20) await new Promise((r) => setTimeout(r, 1));
       }
       ws.send(encodeBye(seq++, BigInt(messages * per), 0n));
@@ -298,6 +336,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--blast') {
-  const [port, secret, conns, messages, per] = process.argv.slice(3);
-  blast(+port, secret, +conns, +messages, +per).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  const [port, secret, conns, messages, per, encoding] = process.argv.slice(3);
+  blast(+port, secret, +conns, +messages, +per, +encoding).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
 } else main().catch((e) => { console.error(e); process.exit(1); });

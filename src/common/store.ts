@@ -428,8 +428,10 @@ export class EventStore implements EventSource {
         // site, mutex, fd as last time) reuses the word stored for it last time: no interning lookup.
         let p = kind * PREV_STRIDE, q = kind * PREV_WORDS;
         {
-          let xlo = body[off], xhi = 0;
-          if (xlo < 0x80) off++; else { off = readVarint64(body, off, end, 'caller'); xlo = wide[0]; xhi = wide[1]; }
+          let xlo = body[off], xhi = 0, b2 = 0;
+          if (xlo < 0x80) off++;
+          else if ((b2 = body[off + 1]) < 0x80) { off += 2; xlo = (xlo & 0x7f) | (b2 << 7); }
+          else { off = readVarint64(body, off, end, 'caller'); xlo = wide[0]; xhi = wide[1]; }
           if ((xlo | xhi) === 0 && prevWord[q] !== 0xffffffff) c.caller[j] = prevWord[q];
           else {
             const clo = (prev[p] ^= xlo) >>> 0, chi = (prev[p + 1] ^= xhi) >>> 0;
@@ -452,9 +454,11 @@ export class EventStore implements EventSource {
           poolUsed += words;
           for (let k = 0; k < nargs; k++) {
             p += 2; q++;
-            let xlo = body[off], xhi = 0;
+            let xlo = body[off], xhi = 0, b2 = 0;
             if (xlo === 0) { off++; pool[w++] = prevWord[q]; continue; }
-            if (xlo < 0x80) off++; else { off = readVarint64(body, off, end, `argument ${k}`); xlo = wide[0]; xhi = wide[1]; }
+            if (xlo < 0x80) off++;
+            else if ((b2 = body[off + 1]) < 0x80) { off += 2; xlo = (xlo & 0x7f) | (b2 << 7); }
+            else { off = readVarint64(body, off, end, `argument ${k}`); xlo = wide[0]; xhi = wide[1]; }
             const lo = (prev[p] ^= xlo) >>> 0, hi = (prev[p + 1] ^= xhi) >>> 0;
             if (hi === 0 && lo < INTERNED) pool[w++] = prevWord[q] = lo;
             else {
