@@ -121,17 +121,24 @@ wire_compare() {
   detail="$n events, $cm compact / $ff fixed messages, $cb / $fb bytes"
 }
 
+# report LABEL WHY [DETAIL [HINT]]: the test's ok or FAIL line (WHY empty: it passed), and the counts
+report() {
+  if [ -z "$2" ]; then
+    echo "ok   $1${3:+ ($3)}"
+    pass=$((pass + 1))
+  else
+    echo "FAIL $1: $2"
+    [ -n "$4" ] && echo "     ($4)"
+    fail=$((fail + 1))
+    failed_names="$failed_names $1"
+  fi
+}
+
 for name in $names; do
   case "$name" in
     d_decode)  # decode.py's compact reader: hand-built valid and malformed messages (test/decode_test.py)
-      if python3 test/decode_test.py >"$OUTROOT/decode_test.txt" 2>&1; then
-        echo "ok   $name ($(cat "$OUTROOT/decode_test.txt"))"
-        pass=$((pass + 1))
-      else
-        echo "FAIL $name: $(tail -3 "$OUTROOT/decode_test.txt")"
-        fail=$((fail + 1))
-        failed_names="$failed_names $name"
-      fi
+      if python3 test/decode_test.py >"$OUTROOT/decode_test.txt" 2>&1; then report "$name" "" "$(cat "$OUTROOT/decode_test.txt")"
+      else report "$name" "$(tail -3 "$OUTROOT/decode_test.txt")"; fi
       continue ;;
     x_encode)  # the w_* traces against the reference encoder of src/common/protocol.ts (test/cross_encode.mjs)
       why=""
@@ -142,29 +149,14 @@ for name in $names; do
       elif ! node test/cross_encode.mjs "$OUTROOT/protocol.mjs" $w_dirs >"$OUTROOT/cross_encode.txt" 2>&1; then
         why="$(tail -c 400 "$OUTROOT/cross_encode.txt")"
       fi
-      if [ -z "$why" ]; then
-        echo "ok   $name ($(cat "$OUTROOT/cross_encode.txt"))"
-        pass=$((pass + 1))
-      else
-        echo "FAIL $name: $why"
-        fail=$((fail + 1))
-        failed_names="$failed_names $name"
-      fi
+      if [ -z "$why" ]; then report "$name" "" "$(cat "$OUTROOT/cross_encode.txt")"; else report "$name" "$why"; fi
       continue ;;
     w_*)
       why=""
       detail=""
       wire_compare "$name"
-      if [ -z "$why" ]; then
-        w_dirs="$w_dirs $OUTROOT/$name"
-        echo "ok   $name ($detail)"
-        pass=$((pass + 1))
-      else
-        echo "FAIL $name: $why"
-        echo "     (decoded: $OUTROOT/$name/trace.txt and fixed.txt)"
-        fail=$((fail + 1))
-        failed_names="$failed_names $name"
-      fi
+      [ -z "$why" ] && w_dirs="$w_dirs $OUTROOT/$name"
+      report "$name" "$why" "$detail" "decoded: $OUTROOT/$name/trace.txt and fixed.txt"
       continue ;;
   esac
   # f_t_NAME: the test t_NAME with wire=fixed (encoding 0), its output kept apart
@@ -176,8 +168,8 @@ for name in $names; do
   out="$OUTROOT/$label"
   rm -rf "$out"
   mkdir -p "$out/cwd"
-  if [ ! -x "$exe" ]; then echo "FAIL $label: $exe not built"; fail=$((fail + 1)); failed_names="$failed_names $label"; continue; fi
-  if [ ! -f "$expect" ]; then echo "FAIL $label: $expect missing"; fail=$((fail + 1)); failed_names="$failed_names $label"; continue; fi
+  if [ ! -x "$exe" ]; then report "$label" "$exe not built"; continue; fi
+  if [ ! -f "$expect" ]; then report "$label" "$expect missing"; continue; fi
   want_exit=$(sed -n 's/^exit[[:space:]]\{1,\}\([0-9]\{1,\}\)[[:space:]]*$/\1/p' "$expect" | tail -1)
   [ -n "$want_exit" ] || want_exit=0
   args=$(sed -n 's/^args[[:space:]]\{1,\}//p' "$expect" | tail -1)
@@ -241,15 +233,7 @@ for name in $names; do
       if ! grep -q " $other=0 " "$out/check.txt"; then why="EVENTS in the wrong encoding: $(head -1 "$out/check.txt")"; fi
     fi
   fi
-  if [ -z "$why" ]; then
-    echo "ok   $label"
-    pass=$((pass + 1))
-  else
-    echo "FAIL $label: $why"
-    echo "     (events: $out/events.txt, stdout/stderr: $out/)"
-    fail=$((fail + 1))
-    failed_names="$failed_names $label"
-  fi
+  report "$label" "$why" "" "events: $out/events.txt, stdout/stderr: $out/"
 done
 
 [ -n "$failed_names" ] && echo "failed:$failed_names"

@@ -62,6 +62,9 @@ const FORK = kindId('fork');
 const SPAWN = kindId('spawn');
 const DROPPED = kindId('dropped');
 const SPAWN_PID_ARG = 0;
+/** The kinds the collector itself reads from every batch (scan): forks and spawns, and the shim's drop counts. */
+const SCANNED_KINDS = new Uint8Array(0x10000);
+for (const k of [FORK, SPAWN, DROPPED]) SCANNED_KINDS[k] = 1;
 const DROPPED_TOTAL_ARG = 1;
 
 interface Pending { resolve: (v: { status: number; json: unknown }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
@@ -334,9 +337,12 @@ export class Collector extends EventEmitter {
   }
 
   /** Picks out what the collector itself needs from new events: children forked (to stop trees) and shim drops. */
+  private readonly scanFound: number[] = [];
   private scan(st: ConnState, first: number, count: number): void {
-    const s = this.store;
-    for (let i = first; i < first + count; i++) {
+    const s = this.store, found = this.scanFound;
+    found.length = 0;
+    s.findKinds(first, count, SCANNED_KINDS, found);
+    for (const i of found) {
       const k = s.kindAt(i);
       if (k === FORK) { const r = Number(s.resultAt(i)); if (r > 0) this.forked.add(r); }
       else if (k === SPAWN) { if (s.resultAt(i) === 0n) this.forked.add(Number(s.argAt(i, SPAWN_PID_ARG))); }

@@ -214,6 +214,12 @@ export class EventStore implements EventSource {
    *  costs more than the copy). */
   private blobViews: DataView[] = [];
 
+  private newPoolChunk(): Uint32Array {
+    const pool = new Uint32Array(POOL_CHUNK);
+    this.pool.push(pool);
+    return pool;
+  }
+
   /** Copies the `len`-byte blob at body[a] into the blob pool and puts its (offset, length) in pool[w], pool[w + 1]. */
   private copyBlob(pool: Uint32Array, w: number, body: Uint8Array, dv: DataView, a: number, len: number): void {
     this.blobRoom(len);
@@ -289,8 +295,7 @@ export class EventStore implements EventSource {
       const words = nargs + (blobLen ? 2 : 0);
       if (words) {
         if (pool === undefined || poolUsed + words > POOL_CHUNK) {
-          pool = new Uint32Array(POOL_CHUNK);
-          this.pool.push(pool);
+          pool = this.newPoolChunk();
           poolUsed = 0;
           poolBase = (this.pool.length - 1) << POOL_SHIFT;
         }
@@ -390,8 +395,11 @@ export class EventStore implements EventSource {
         else { const dHi = Math.floor(d / TWO32); tsLo += d - dHi * TWO32; tsHi += dHi; }
         if (tsLo >= TWO32) { tsLo -= TWO32; tsHi++; } else if (tsLo < 0) { tsLo += TWO32; tsHi--; }
         if (tsHi < 0 || tsHi >= TWO32) throw new CompactFault('its timestamp is outside 0..2^64-1');
+        // Columns of a fresh chunk are zero, and a rolled-back body zeroes its rows again: a field that is 0 is not
+        // written. Columns that stay 0 (errno, result, flags of most events) are then never touched, and their pages
+        // never faulted in.
         c.tsLo[j] = tsLo; c.tsHi[j] = tsHi;
-        c.thread[j] = lastThread;
+        if (lastThread) c.thread[j] = lastThread;
         c.kind[j] = kind;
         let flags = 0;
         if (head & CompactHead.Flags) {
@@ -400,7 +408,7 @@ export class EventStore implements EventSource {
           flags = wide[0];
         }
         const blobBit = head & CompactHead.Blob ? 4 : 0;
-        if (flags < FLAGS_OVERFLOW) c.pf[j] = phase | blobBit | (flags << 3);
+        if (flags < FLAGS_OVERFLOW) { const pf = phase | blobBit | (flags << 3); if (pf) c.pf[j] = pf; }
         else { c.pf[j] = phase | blobBit | (FLAGS_OVERFLOW << 3); this.flagsWide.set(i, flags); }
         let err = 0;
         if (head & CompactHead.Err) {
@@ -410,7 +418,7 @@ export class EventStore implements EventSource {
           if (!((hi === 0 && lo >= 0) || (hi === -1 && lo < 0))) throw new CompactFault('its errno does not fit an i32');
           err = lo;
         }
-        if (err > ERR_OVERFLOW && err < 0x8000) c.err[j] = err; else { c.err[j] = ERR_OVERFLOW; this.errWide.set(i, err); }
+        if (err === 0) { /* stays 0 */ } else if (err > ERR_OVERFLOW && err < 0x8000) c.err[j] = err; else { c.err[j] = ERR_OVERFLOW; this.errWide.set(i, err); }
         if (head & CompactHead.Result) {
           const b = body[off];
           let b2 = 0;
@@ -423,7 +431,7 @@ export class EventStore implements EventSource {
             if ((hi === 0 && lo >= 0) || (hi === -1 && lo < 0 && lo !== RESULT_OVERFLOW)) c.result[j] = lo;
             else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, (BigInt(hi) << 32n) | BigInt(lo >>> 0)); }
           }
-        } else c.result[j] = 0;
+        }
         // the caller and the arguments: XORs against the same kind's previous values. An XOR of 0 (the same call
         // site, mutex, fd as last time) reuses the word stored for it last time: no interning lookup.
         let p = kind * PREV_STRIDE, q = kind * PREV_WORDS;
@@ -444,8 +452,7 @@ export class EventStore implements EventSource {
         const words = nargs + (blobBit ? 2 : 0);
         if (words) {
           if (pool === undefined || poolUsed + words > POOL_CHUNK) {
-            pool = new Uint32Array(POOL_CHUNK);
-            this.pool.push(pool);
+            pool = this.newPoolChunk();
             poolUsed = 0;
             poolBase = (this.pool.length - 1) << POOL_SHIFT;
           }
@@ -485,7 +492,12 @@ export class EventStore implements EventSource {
       if (room === count && off !== end)
         throw new ProtocolError(`EVENTS: ${end - off} bytes after the last of ${count} records (at byte ${base + off})`);
     } catch (e) {
-      // take back everything this body added: the store stays as it was before the message
+      // take back everything this body added: the store stays as it was before the message, its rows zero again
+      for (let x = first; x <= i && x < first + room; x++) {
+        const z = this.chunks[x >>> CHUNK_SHIFT], y = x & CHUNK_MASK;
+        if (!z) break;
+        z.tsLo[y] = 0; z.tsHi[y] = 0; z.thread[y] = 0; z.kind[y] = 0; z.pf[y] = 0; z.err[y] = 0; z.result[y] = 0; z.caller[y] = 0; z.extra[y] = 0;
+      }
       this.n = first;
       this.pool.length = keep.pool; this.poolUsed = keep.poolUsed;
       this.blobs.length = keep.blobs; this.blobViews.length = keep.blobs; this.blobUsed = keep.blobUsed; this.blobBytes = keep.blobBytes;
@@ -506,6 +518,17 @@ export class EventStore implements EventSource {
   }
 
   kindAt(i: number): number { return this.col(i).kind[i & CHUNK_MASK]; }
+  /**
+   * Appends to `out` the indices in [first, first + count) whose kind has a nonzero byte in `kinds` (indexed by kind
+   * id): one tight loop over the kind column, for a caller that looks for a few rare kinds in every batch.
+   */
+  findKinds(first: number, count: number, kinds: Uint8Array, out: number[]): void {
+    const end = Math.min(first + count, this.n);
+    for (let i = Math.max(0, first); i < end;) {
+      const col = this.chunks[i >>> CHUNK_SHIFT].kind, base = i & ~CHUNK_MASK, stop = Math.min(end, base + CHUNK);
+      for (; i < stop; i++) if (kinds[col[i - base]]) out.push(i);
+    }
+  }
   phaseAt(i: number): number { return this.col(i).pf[i & CHUNK_MASK] & 3; }
   flagsAt(i: number): number {
     const f = this.col(i).pf[i & CHUNK_MASK] >>> 3;

@@ -96,3 +96,18 @@ test('maxEvents refuses further events and counts them as dropped; nothing store
   assert.equal(s.dropped, 15);
   assert.equal(s.tsAt(0), recs[0].ts);
 });
+
+test('findKinds: the indices of the flagged kinds in a range, across column chunks', () => {
+  const s = new EventStore();
+  const recs = mutexStream(10_000);
+  recs[3] = { ...recs[3], kind: WRITE, args: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n] };
+  for (let b = 0; b < 14; b++) s.appendEventsBody(1, 10, encodeEventsBody(recs)); // 140 000 events: three chunks
+  const wanted = new Uint8Array(0x10000);
+  wanted[WRITE] = 1;
+  const found: number[] = [];
+  s.findKinds(0, s.count, wanted, found);
+  assert.deepEqual(found, Array.from({ length: 14 }, (_, b) => b * 10_000 + 3));
+  found.length = 0;
+  s.findKinds(65_000, 70_000, wanted, found); // a range across the first chunk's end, cut at the store's end
+  assert.deepEqual(found, [70_003, 80_003, 90_003, 100_003, 110_003, 120_003, 130_003]);
+});
