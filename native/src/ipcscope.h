@@ -214,6 +214,11 @@ int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) IPS_H
 #define IPS_WS_HEADROOM 14
 int ips_ws_send(int fd, uint8_t *buf, size_t len) IPS_HIDDEN;
 extern _Atomic uint64_t ips_ws_sent_bytes IPS_HIDDEN;
+/* How long an image waits for the collector's upgrade response, and then for its WELCOME. Generous: on a machine
+ * saturated by the traced program (a demo of 100 busy-waiting shells on 2 cores) the collector is one runnable task
+ * in a hundred, and at 5 s a third of the demo's short-lived processes went untraced. A collector that is gone
+ * refuses the connection at once; only a live but stalled one costs the wait. */
+#define IPS_CONNECT_WAIT_S 30
 int ips_ws_send_close(int fd) IPS_HIDDEN;
 /* Reads what is available (non-blocking); calls on_msg for each complete binary message; answers pings.
  * Returns 0, or -1 when the connection is closed or broken. */

@@ -1105,11 +1105,11 @@ static int sink_connect(void) {
   }
   /* Bounded wait for WELCOME. */
   welcome_seen = 0;
-  uint64_t deadline = ips_now_ns() + 5000000000ull; /* a busy collector (hundreds of processes starting) is slow */
+  uint64_t deadline = ips_now_ns() + IPS_CONNECT_WAIT_S * 1000000000ull; /* a busy collector is slow */
   while (!welcome_seen) {
     uint64_t now = ips_now_ns();
     if (now >= deadline) {
-      snprintf(conn_error, sizeof conn_error, "no WELCOME from the collector within 5 s");
+      snprintf(conn_error, sizeof conn_error, "no WELCOME from the collector within %d s", IPS_CONNECT_WAIT_S);
       return -1;
     }
     struct pollfd p = {sink_fd, POLLIN, 0};
@@ -1518,7 +1518,7 @@ static void image_start(int origin, int wait_connect) {
     goto fail;
   }
   if (wait_connect) {
-    uint64_t deadline = ips_now_ns() + 11000000000ull; /* the sender's own bounds (5 s + 5 s) end it first */
+    uint64_t deadline = ips_now_ns() + (2 * IPS_CONNECT_WAIT_S + 1) * 1000000000ull; /* the sender's own bounds end it first */
     while (atomic_load(&conn_result) == 0 && ips_now_ns() < deadline) futex_wait(&conn_result, 0, 100000000L);
     if (atomic_load(&conn_result) != 1) goto fail;
   }

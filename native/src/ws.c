@@ -119,7 +119,7 @@ int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) {
                    "X-IPCScope-Secret: %s\r\n\r\n",
                    port, key, secret);
   if (send_all(fd, req, (size_t)n) < 0) { snprintf(err, errlen, "sending the upgrade request failed"); goto fail; }
-  /* Read the response head (bounded: 5 s; a collector busy with hundreds of starting processes is slow). */
+  /* Read the response head (bounded: IPS_CONNECT_WAIT_S; a collector busy with hundreds of starting processes is slow). */
   char resp[4096];
   size_t rl = 0;
   char *end = NULL;
@@ -139,8 +139,8 @@ int ips_ws_connect(int port, const char *secret, char *err, size_t errlen) {
     }
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (!end && (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) > 5000000000L) {
-      snprintf(err, errlen, "no upgrade response from the collector within 5 s");
+    if (!end && (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) > IPS_CONNECT_WAIT_S * 1000000000L) {
+      snprintf(err, errlen, "no upgrade response from the collector within %d s", IPS_CONNECT_WAIT_S);
       goto fail;
     }
   }
