@@ -62,6 +62,10 @@ const FORK = kindId('fork');
 const SPAWN = kindId('spawn');
 const DROPPED = kindId('dropped');
 const SPAWN_PID_ARG = 0;
+const EXEC = kindId('exec');
+/** Kinds that start process images: noteUntraced() checks each was heard from. */
+const IMAGE_KINDS = new Uint8Array(0x10000);
+for (const k of [FORK, SPAWN, EXEC]) IMAGE_KINDS[k] = 1;
 /** The kinds the collector itself reads from every batch (scan): forks and spawns, and the shim's drop counts. */
 const SCANNED_KINDS = new Uint8Array(0x10000);
 for (const k of [FORK, SPAWN, DROPPED]) SCANNED_KINDS[k] = 1;
@@ -420,6 +424,43 @@ export class Collector extends EventEmitter {
       eventsPerSecond: eps, bytesPerEvent: this.store.bytesPerEvent() };
   }
 
+  /**
+   * Says in a note which process images the trace shows starting (a fork's child, a spawned child, a successful exec)
+   * but never heard from: the trace has no events of theirs, and without the note it would look complete. Either the
+   * shim could not ride in the image (a statically linked program) or the image gave up waiting for the collector
+   * (its stderr says so: "ipcscope: not tracing pid N: …").
+   */
+  private noteUntraced(): void {
+    const s = this.store, found: number[] = [];
+    s.findKinds(0, s.count, IMAGE_KINDS, found);
+    const images = new Map<number, number>(); // pid -> connections
+    for (const c of s.connections()) images.set(c.pid, (images.get(c.pid) ?? 0) + 1);
+    const execs = new Map<number, { n: number; path: string }>(); // pid -> exec begins not followed by a failure
+    const missing: string[] = [];
+    for (const i of found) {
+      const k = s.kindAt(i);
+      if (k === EXEC) {
+        const pid = s.pidAt(i), e = execs.get(pid) ?? { n: 0, path: '' };
+        if (s.phaseAt(i) === 1) { e.n++; e.path = new TextDecoder().decode(s.blobAt(i) ?? new Uint8Array()).split('\0')[0]; }
+        else if (s.phaseAt(i) === 2 && s.errAt(i) !== 0) e.n--;
+        execs.set(pid, e);
+        continue;
+      }
+      const child = k === FORK ? Number(s.resultAt(i)) : s.resultAt(i) === 0n ? Number(s.argAt(i, SPAWN_PID_ARG)) : 0;
+      if (child > 0 && !images.has(child)) missing.push(`pid ${child} (${k === FORK ? 'forked' : 'spawned'} by ${s.pidAt(i)})`);
+    }
+    // An image per successful exec, besides the one that made the first exec (the pid's first connection).
+    for (const [pid, e] of execs) {
+      const have = (images.get(pid) ?? 0) - 1;
+      if (e.n > have && images.has(pid)) missing.push(`pid ${pid} after exec of ${e.path || 'a program'}${e.n - have > 1 ? ` (${e.n - have} images)` : ''}`);
+    }
+    if (!missing.length) return;
+    this.note('warning', `${missing.length} process image${missing.length === 1 ? '' : 's'} never connected, so the trace has no events of ` +
+      `${missing.length === 1 ? 'it' : 'them'}: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? `, and ${missing.length - 8} more` : ''}. ` +
+      'A statically linked program cannot load the shim; otherwise the image gave up waiting for a busy collector ' +
+      "(its stderr says 'ipcscope: not tracing pid N').");
+  }
+
   /** Stops the server (closing every connection) and finishes the trace file with its END chunk. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -430,6 +471,7 @@ export class Collector extends EventEmitter {
       await Promise.race([allClosed, new Promise((r) => setTimeout(r, 1000))]);
       await new Promise<void>((r) => this.server.close(() => r()));
       await this.drained(); // every frame received before the close is stored and written before END
+      this.noteUntraced();
       if (this.writer) {
         const end: EndSummary = { events: this.store.count, dropped: this.totalDropped(), exitCode: this.exitInfo.code,
           signal: this.exitInfo.signal, endNs: process.hrtime.bigint().toString() };
