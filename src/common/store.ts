@@ -1,7 +1,8 @@
 // EventStore: every event of a session in columns of typed arrays, grown chunk by chunk so tens of millions of events
 // never cost a giant reallocation copy. Per event (fixed part, 30 bytes):
-//   tsLo/tsHi u32+u32 · thread u32 (index into an interned (conn, pid, tid) table) · kind u16 · pf u16 (phase in bits
-//   0–1, has-blob bit 2, flags above) · err i16 · result i32 · caller u32 (interned return address) · extra u32
+//   tsLo/tsHi u32+u32 (tsHi XOR the chunk's base, mostly 0) · thread u32 (index into an interned (conn, pid, tid)
+//   table) · kind u16 · pf u16 (phase in bits 0–1, has-blob bit 2, flags above) · err i16 · result i32 · caller u32
+//   (interned return address) · extra u32
 // plus one u32 word per argument in the extra pool (values ≥ 2^31 are interned: a mutex address used a million times
 // is stored once) and, with a blob, two more words (offset, length) into a byte pool. Values that do not fit their
 // narrow column (result outside i32, errno outside i16, flags above 13 bits) go to small side tables keyed by index.
@@ -71,12 +72,15 @@ function unzigzag(): void {
 }
 
 interface Columns {
-  tsLo: Uint32Array; tsHi: Uint32Array; thread: Uint32Array; kind: Uint16Array; pf: Uint16Array;
+  tsLo: Uint32Array;
+  /** The timestamp's high word XOR hiBase: 0 (not written, its pages never touched) while it stays the chunk's. */
+  tsHi: Uint32Array; hiBase: number;
+  thread: Uint32Array; kind: Uint16Array; pf: Uint16Array;
   err: Int16Array; result: Int32Array; caller: Uint32Array; extra: Uint32Array;
 }
-function newColumns(): Columns {
+function newColumns(hiBase: number): Columns {
   return {
-    tsLo: new Uint32Array(CHUNK), tsHi: new Uint32Array(CHUNK), thread: new Uint32Array(CHUNK), kind: new Uint16Array(CHUNK),
+    tsLo: new Uint32Array(CHUNK), tsHi: new Uint32Array(CHUNK), hiBase: hiBase >>> 0, thread: new Uint32Array(CHUNK), kind: new Uint16Array(CHUNK),
     pf: new Uint16Array(CHUNK), err: new Int16Array(CHUNK), result: new Int32Array(CHUNK), caller: new Uint32Array(CHUNK),
     extra: new Uint32Array(CHUNK),
   };
@@ -267,7 +271,7 @@ export class EventStore implements EventSource {
     for (let r = 0; r < room; r++, i++) {
       const j = i & CHUNK_MASK;
       if (j === 0 || c === undefined) {
-        if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns());
+        if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(dv.getUint32(off + 20, true)));
         c = this.chunks[i >>> CHUNK_SHIFT];
       }
       const kind = dv.getUint16(off, true);
@@ -284,7 +288,8 @@ export class EventStore implements EventSource {
       const err = dv.getInt32(off + 12, true);
       if (err > ERR_OVERFLOW && err < 0x8000) c.err[j] = err; else { c.err[j] = ERR_OVERFLOW; this.errWide.set(i, err); }
       c.tsLo[j] = dv.getUint32(off + 16, true);
-      c.tsHi[j] = dv.getUint32(off + 20, true);
+      const hx = (dv.getUint32(off + 20, true) ^ c.hiBase) >>> 0;
+      if (hx) c.tsHi[j] = hx;
       const rlo = dv.getUint32(off + 24, true), rhi = dv.getInt32(off + 28, true);
       if ((rhi === 0 && rlo < 0x80000000) || (rhi === -1 && rlo > 0x80000000)) c.result[j] = rlo | 0;
       else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, dv.getBigInt64(off + 24, true)); }
@@ -359,7 +364,7 @@ export class EventStore implements EventSource {
         at = off;
         const j = i & CHUNK_MASK;
         if (j === 0 || c === undefined) {
-          if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns());
+          if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(tsHi));
           c = this.chunks[i >>> CHUNK_SHIFT];
         }
         if (off >= end) throw new CompactFault(`runs past the end of the message (count says ${count} records)`);
@@ -398,7 +403,8 @@ export class EventStore implements EventSource {
         // Columns of a fresh chunk are zero, and a rolled-back body zeroes its rows again: a field that is 0 is not
         // written. Columns that stay 0 (errno, result, flags of most events) are then never touched, and their pages
         // never faulted in.
-        c.tsLo[j] = tsLo; c.tsHi[j] = tsHi;
+        c.tsLo[j] = tsLo;
+        if (tsHi !== c.hiBase) c.tsHi[j] = (tsHi ^ c.hiBase) >>> 0;
         if (lastThread) c.thread[j] = lastThread;
         c.kind[j] = kind;
         let flags = 0;
@@ -539,12 +545,12 @@ export class EventStore implements EventSource {
   connAt(i: number): number { return this.threadConn[this.col(i).thread[i & CHUNK_MASK]]; }
   tsAt(i: number): bigint {
     const c = this.col(i), j = i & CHUNK_MASK;
-    return tsBig(c.tsHi[j], c.tsLo[j]);
+    return tsBig((c.tsHi[j] ^ c.hiBase) >>> 0, c.tsLo[j]);
   }
   /** The timestamp as a double (ns): exact below 2^53 ns (104 days of uptime), for sorting and drawing. */
   tsNumberAt(i: number): number {
     const c = this.col(i), j = i & CHUNK_MASK;
-    return c.tsHi[j] * 0x100000000 + c.tsLo[j];
+    return ((c.tsHi[j] ^ c.hiBase) >>> 0) * 0x100000000 + c.tsLo[j];
   }
   errAt(i: number): number {
     const e = this.col(i).err[i & CHUNK_MASK];
@@ -594,7 +600,7 @@ export class EventStore implements EventSource {
     const ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] } = {
       index: i, kind: c.kind[k], phase: (pf & 3) as Phase, flags: f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f,
       pid: this.threadPid[t], tid: this.threadTid[t], err: e === ERR_OVERFLOW ? this.errWide.get(i)! : e,
-      ts: tsBig(c.tsHi[k], c.tsLo[k]), result: r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r),
+      ts: tsBig((c.tsHi[k] ^ c.hiBase) >>> 0, c.tsLo[k]), result: r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r),
       caller: this.callerValues[c.caller[k]], args, conn: this.threadConn[t],
     };
     if (pf & 4) ev.blob = this.blobAt(i);
@@ -612,7 +618,7 @@ export class EventStore implements EventSource {
     const t = c.thread[k], pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
     ev.index = i; ev.kind = c.kind[k]; ev.phase = (pf & 3) as Phase; ev.flags = f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f;
     ev.pid = this.threadPid[t]; ev.tid = this.threadTid[t]; ev.err = e === ERR_OVERFLOW ? this.errWide.get(i)! : e;
-    ev.ts = tsBig(c.tsHi[k], c.tsLo[k]); ev.result = r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
+    ev.ts = tsBig((c.tsHi[k] ^ c.hiBase) >>> 0, c.tsLo[k]); ev.result = r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
     ev.caller = this.callerValues[c.caller[k]]; ev.args = args; ev.conn = this.threadConn[t];
     ev.blob = pf & 4 ? this.blobAt(i) : undefined;
   }
