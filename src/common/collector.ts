@@ -25,7 +25,8 @@ export interface CollectorOptions {
   port?: number; sessionId?: string; payloadBytes?: number; pageFaults?: boolean; snapshots?: boolean;
   /** Stream the .ipctrace here while recording. */
   traceFile?: string; maxEvents?: number; meta?: Record<string, unknown>;
-  /** Inbox weight (bytes, EVENTS weighed by their records) past which every connection is paused (default INBOX_HIGH_BYTES; they resume below a quarter of it). */
+  /** Inbox weight (bytes; EVENTS weighed by their records) past which every connection is paused (default
+   *  INBOX_HIGH_BYTES; they resume below a quarter of it). */
   inboxHighBytes?: number;
   /** Ingest slice per turn in ms (default INGEST_SLICE_MS; 0: one frame per turn). */
   ingestSliceMs?: number;
@@ -47,7 +48,7 @@ export const INGEST_SLICE_MS = 6;
  * Measured in bytes, an EVENTS message weighing at least INBOX_BYTES_PER_EVENT per record: what a message costs to
  * handle follows its records, and a compact one carries ten times the records of a fixed one in its bytes, so a
  * byte limit alone let 16 MB of compact records (3 M events, 100 ms of work) pile up, and the pause that followed
- * outlasted the shim's 20 ms wait (events dropped).
+ * outlasted what the shim then waited before dropping (20 ms).
  */
 export const INBOX_HIGH_BYTES = 16 << 20;
 export const INBOX_BYTES_PER_EVENT = 52;
