@@ -449,6 +449,8 @@ export class EventStore implements EventSource {
           if ((xlo | xhi) === 0 && prevWord[q] !== 0xffffffff) c.caller[j] = prevWord[q];
           else {
             const clo = (prev[p] ^= xlo) >>> 0, chi = (prev[p + 1] ^= xhi) >>> 0;
+            // The cache probe stays inline, as in appendFixed: calling internCaller (and internWide below) instead
+            // made this loop 25 -> 37-48 ns/event on a mutex stream in half the runs (V8's inlining of the loop).
             const cslot = 3 * ((clo ^ (clo >>> 8) ^ chi) & 255);
             c.caller[j] = prevWord[q] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
               ? callerCache[cslot + 2] : this.internCaller(clo, chi);
