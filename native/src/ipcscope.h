@@ -130,6 +130,7 @@ void ips_pause_point_slow(uint16_t kind, uint64_t caller) IPS_HIDDEN;
 /* pause.c: the runtime's COMMAND dispatcher passes every command it does not handle itself (args: the 4 u64 words,
  * unaligned). Fills json with the REPLY body and returns its status (ENOTSUP for commands pause.c does not know). */
 int ips_pause_command(uint32_t cmd, const uint8_t *args, char *json, size_t cap) IPS_HIDDEN;
+void ips_pause_fork_child(void) IPS_HIDDEN; /* after a fork child connected: hold it at its first call (pause=2) */
 
 /* ---- helpers shared by the IPC hook families (fdtable.c, hooks_*.c) ---- */
 /* Classify an fd from scratch (fstat, fstatfs, getsockopt, sock_diag for Unix peers); no caching. 0 or -1. */

@@ -36,6 +36,7 @@ static _Atomic int n_ranges;
 static _Atomic uint32_t next_stop;
 static _Atomic int held;
 static uint64_t main_bias; /* load bias of the main executable (PIE): source lines arrive as link-time addresses */
+static int entry_hold;     /* pause=2: a debug session; every image, fork children included, holds at its first call */
 
 /* Python source breakpoints (hooks_python.c): file hash + line, matched against the thread's Python location. */
 int ips_python_bp_count(void) IPS_HIDDEN;
@@ -72,7 +73,23 @@ __attribute__((constructor(102))) static void pause_init(void) {
   /* Every image of a debug session (pause=2), the first and each one exec'd or spawned later, stops at its first
    * traced call until the debugger has put its breakpoints in place and releases it: an exec'd image runs on at
    * once, and its first calls would otherwise pass before its breakpoints arrive. */
-  if (env && strstr(env, "pause=2")) atomic_store(&hold_all, IPS_PAUSE_REASON_ENTRY);
+  if (env && strstr(env, "pause=2")) {
+    entry_hold = 1;
+    atomic_store(&hold_all, IPS_PAUSE_REASON_ENTRY);
+  }
+  rearm();
+}
+
+/* A fork child of a debug session holds at its first traced call too. It inherits the parent's breakpoints, but the
+ * debugger puts them in place again on the child's connection (clear, then add), and a child running meanwhile could
+ * pass its breakpoint in that window (a worker whose one write is the breakpoint: "Step Through Demo
+ * procs-vs-threads" missed its stop under load). Its thread has a new tid: no step or single-thread run carries over. */
+void ips_pause_fork_child(void) {
+  if (!entry_hold || !ips_cfg.enabled || !ips_cfg.pause_enabled) return;
+  atomic_store(&step_tid, 0);
+  atomic_store(&only_tid, 0);
+  atomic_store(&held, 0);
+  atomic_store(&hold_all, IPS_PAUSE_REASON_ENTRY);
   rearm();
 }
 

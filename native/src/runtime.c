@@ -1643,6 +1643,7 @@ void ips_fork_child(void) {
     emit_proc_start(IPS_ORIGIN_FORK);
     ips_emit_shim_info(); /* every connection says what the shim can do there */
     ips_thread_register(); /* same pthread_t as in the parent, new tid */
+    ips_pause_fork_child();
     ips_tls.in_hook = saved;
   }
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);

@@ -192,8 +192,8 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     collector.on('closed', (conn: number) => this.onClosed(conn));
     this.unsubscribe = collector.store.onAppend((first, count) => { for (let i = first; i < first + count; i++) this.onEvent(i); });
     const env = { ...(args.env ?? {}) };
-    // pause=2: every image (the first, and each one exec'd or spawned later) stops at its first traced call, so its
-    // breakpoints are in place before it runs on.
+    // pause=2: every image (the first, each one exec'd or spawned later, each fork child) stops at its first traced
+    // call, so its breakpoints are in place before it runs on.
     const envFor = collector.envFor.bind(collector);
     collector.envFor = (extra?: NodeJS.ProcessEnv) => { const e = envFor(extra); e.IPCSCOPE = e.IPCSCOPE!.replace('pause=0', 'pause=2'); return e; };
     const program = TracedProcess.launch({ command: this.programPath, args: args.args ?? [], cwd: args.cwd, env, collector, stdio: 'pipe' });
@@ -521,7 +521,7 @@ export class IpcScopeDebugSession extends LoggingDebugSession {
     this.note(what);
     if (reason === 'entry' && this.entryHandled) {
       // Other threads held by the first image's entry stop (created before its first traced call) belong to it.
-      // A later image (exec, spawn) holds at its first traced call until its breakpoints are in place: release it.
+      // A later image (exec, spawn, fork) holds at its first traced call until its breakpoints are in place: release it.
       if (st && st !== this.entryConn) void this.imageEntry(st, t, i);
       return;
     }
