@@ -95,6 +95,10 @@ void ips_snapshot(int reason) {
           if (pages >= MAX_PAGES) { capped = 1; break; }
           uint64_t n = npages - first < CHUNK_PAGES ? npages - first : CHUNK_PAGES;
           uint64_t *ent = (uint64_t *)chunk;
+          /* The chunk is stamped before it is read, so it shows every event stamped earlier (a fault sample is stamped
+           * after the kernel handled the fault). Stamped after the read, a process descheduled in between sent map
+           * counts of 2 for pages a fork partner's earlier-stamped copy-on-write faults had already freed. */
+          uint64_t ts = ips_now_ns();
           ssize_t got = sys_pread(pm, ent, n * 8, (start / psz + first) * 8);
           if (got != (ssize_t)(n * 8)) break;
           int has_pfn = 0;
@@ -115,8 +119,11 @@ void ips_snapshot(int reason) {
               i += run;
             }
           }
-          IPS_EMIT(PAGE_SNAPSHOT, IPS_PHASE_INSTANT, 0, 0, 0, chunk, (uint32_t)(n * 8 + (has_mc ? n : 0)), start, end,
-                   first, n, (uint64_t)has_pfn, (uint64_t)reason, seq, (uint64_t)has_mc);
+          const uint64_t args[] = {start, end, first, n, (uint64_t)has_pfn, (uint64_t)reason, seq, (uint64_t)has_mc};
+          _Static_assert(sizeof args / 8 == IPS_EV_PAGE_SNAPSHOT_NARGS, "page_snapshot args");
+          /* as ips_emit stamps them: the sender's own snapshots (on command) belong to the main thread */
+          ips_emit_at(ts, ips_tls.is_sender ? (uint32_t)getpid() : ips_tid(), IPS_EV_PAGE_SNAPSHOT, IPS_PHASE_INSTANT, 0, 0,
+                      0, IPS_EV_PAGE_SNAPSHOT_NARGS, args, chunk, (uint32_t)(n * 8 + (has_mc ? n : 0)));
           pages += n;
           if (ips_tls.is_sender) ips_sender_service(); /* the sender cannot drain its own ring while it works here */
         }
