@@ -602,18 +602,24 @@ export class PageMappings {
     m.grid!.change(ts, page, state, fault);
   }
 
-  /** After a copy-on-write break, the one other image that shared the page now maps the original alone. */
+  /** After a copy-on-write break, the one other image that shared the page now maps the original alone. The partner's
+   *  page is the one at the same address: the kernel merges a VMA with whatever neighbour each process has, so the
+   *  two sides' mappings around it often differ in start and length (the parent's 4 MiB buffer merged with a 257-page
+   *  neighbour the child does not have left the parent's pages shared for ever). */
   private partnerKeepsPage(conn: number, m: PageMapping, page: number, ts: bigint): void {
     this.refreshImages();
-    let only: PageMapping | undefined, n = 0;
+    const addr = m.start + BigInt(page) * PAGE_SIZE;
+    let only: PageMapping | undefined, onlyPage = 0, n = 0;
     const consider = (r: number) => {
-      const o = this.mappingAt(r, m.start);
-      if (o?.grid && o.cur.length === m.cur.length && o.cur[page] === CellState.Shared) { only = o; n++; }
+      const o = this.mappingAt(r, addr);
+      if (!o?.grid || o.shared || o.fileBacked) return;
+      const p = Number((addr - o.start) / PAGE_SIZE);
+      if (o.cur[p] === CellState.Shared) { only = o; onlyPage = p; n++; }
     };
     const parent = this.parentOf.get(conn);
     if (parent !== undefined) consider(parent);
     for (const c of this.childrenOf.get(conn) ?? []) consider(c);
-    if (n === 1) { this.setState(only!, page, CellState.Private, ts, -1); this.counter(only!.conn).point(ts); }
+    if (n === 1) { this.setState(only!, onlyPage, CellState.Private, ts, -1); this.counter(only!.conn).point(ts); }
   }
 
   /** `fresh`: new memory (mmap, shmat), whose pages start not present, rather than a line of the mapping list. */
