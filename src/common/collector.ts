@@ -119,6 +119,7 @@ export class Collector extends EventEmitter {
   private constructor(private readonly opts: CollectorOptions) {
     super();
     this.store = new EventStore({ maxEvents: opts.maxEvents });
+    this.store.markKinds(SCANNED_KINDS);
     this.sessionId = opts.sessionId ?? randomBytes(8).toString('hex');
     this.secret = randomBytes(32);
     this.secretHex = this.secret.toString('hex');
@@ -309,7 +310,8 @@ export class Collector extends EventEmitter {
           this.storeFullNoted = true;
           this.note('warning', `the store is full (${this.opts.maxEvents} events): further events are counted as dropped, not stored`);
         }
-        if (stored) { this.scan(st, first, stored); this.emit('events', first, stored); }
+        this.scan(st);
+        if (stored) this.emit('events', first, stored);
         this.sampleRate();
         break;
       }
@@ -341,18 +343,17 @@ export class Collector extends EventEmitter {
     this.emit('connection', info);
   }
 
-  /** Picks out what the collector itself needs from new events: children forked (to stop trees) and shim drops. */
-  private readonly scanFound: number[] = [];
-  private scan(st: ConnState, first: number, count: number): void {
-    const s = this.store, found = this.scanFound;
-    found.length = 0;
-    s.findKinds(first, count, SCANNED_KINDS, found);
+  /** Picks out what the collector itself needs from new events: children forked (to stop trees) and shim drops. The
+   *  store lists the rows of those kinds as it decodes them (markKinds in the constructor). */
+  private scan(st: ConnState): void {
+    const s = this.store, found = s.marked;
     for (const i of found) {
       const k = s.kindAt(i);
       if (k === FORK) { const r = Number(s.resultAt(i)); if (r > 0) this.forked.add(r); }
       else if (k === SPAWN) { if (s.resultAt(i) === 0n) this.forked.add(Number(s.argAt(i, SPAWN_PID_ARG))); }
       else if (k === DROPPED) st.shimDropped = Math.max(st.shimDropped, Number(s.argAt(i, DROPPED_TOTAL_ARG)));
     }
+    found.length = 0;
   }
 
   private onClose(st: ConnState, code: number, reason: string): void {

@@ -75,14 +75,20 @@ interface Columns {
   tsLo: Uint32Array;
   /** The timestamp's high word XOR hiBase: 0 (not written, its pages never touched) while it stays the chunk's. */
   tsHi: Uint32Array; hiBase: number;
-  thread: Uint32Array; kind: Uint16Array; pf: Uint16Array;
+  /** The thread's index XOR threadBase (the thread of the event before the chunk): 0, not written, for one thread's run. */
+  thread: Uint32Array; threadBase: number; kind: Uint16Array; pf: Uint16Array;
   err: Int16Array; result: Int32Array; caller: Uint32Array; extra: Uint32Array;
 }
-function newColumns(hiBase: number): Columns {
+function newColumns(hiBase: number, threadBase: number): Columns {
+  // One allocation for all ten columns: at 1.9 MB it is above glibc's mmap threshold, so its pages come from the
+  // kernel already zero and are faulted in only where written. Ten separate 128-256 KB arrays could be carved from
+  // the heap (freed message buffers raise that threshold), and calloc then cleared every byte of every column, the
+  // ones that stay 0 for most events (tsHi, err, result) included.
+  const buf = new ArrayBuffer(CHUNK * COLUMN_BYTES_PER_EVENT), n = CHUNK;
   return {
-    tsLo: new Uint32Array(CHUNK), tsHi: new Uint32Array(CHUNK), hiBase: hiBase >>> 0, thread: new Uint32Array(CHUNK), kind: new Uint16Array(CHUNK),
-    pf: new Uint16Array(CHUNK), err: new Int16Array(CHUNK), result: new Int32Array(CHUNK), caller: new Uint32Array(CHUNK),
-    extra: new Uint32Array(CHUNK),
+    tsLo: new Uint32Array(buf, 0, n), tsHi: new Uint32Array(buf, 4 * n, n), hiBase: hiBase >>> 0, thread: new Uint32Array(buf, 8 * n, n), threadBase,
+    result: new Int32Array(buf, 12 * n, n), caller: new Uint32Array(buf, 16 * n, n), extra: new Uint32Array(buf, 20 * n, n),
+    kind: new Uint16Array(buf, 24 * n, n), pf: new Uint16Array(buf, 26 * n, n), err: new Int16Array(buf, 28 * n, n),
   };
 }
 const COLUMN_BYTES_PER_EVENT = 4 + 4 + 4 + 2 + 2 + 2 + 4 + 4 + 4;
@@ -238,6 +244,18 @@ export class EventStore implements EventSource {
     this.blobBytes += len;
   }
 
+  private markTable = new Uint8Array(MAX_KIND_ID + 1);
+  /** Rows appended since the last clear whose kind markKinds named, in order (the appends fill it as they decode). */
+  readonly marked: number[] = [];
+  /**
+   * Names the kinds (a table indexed by kind id, nonzero to mark) whose rows the appends list in `marked`: a caller
+   * that looks for a few rare kinds in every batch learns them from the decoding loop, not a second pass.
+   */
+  markKinds(kinds: Uint8Array): void {
+    this.markTable = new Uint8Array(MAX_KIND_ID + 1);
+    this.markTable.set(kinds.subarray(0, MAX_KIND_ID + 1));
+  }
+
   /**
    * Appends the records of an EVENTS body (count, encoding, records). Fixed records must have passed
    * `validateEventsBody`; compact ones are checked here as they are decoded, and a malformed one throws a
@@ -264,14 +282,14 @@ export class EventStore implements EventSource {
     let lastTid = -1, lastThread = 0;
     let i = this.n;
     let c = this.chunks[i >>> CHUNK_SHIFT];
-    const callerCache = this.callerCache, wideCache = this.wideCache;
+    const callerCache = this.callerCache, wideCache = this.wideCache, markTable = this.markTable;
     let pool = this.pool.length ? this.pool[this.pool.length - 1] : undefined;
     let poolUsed = this.poolUsed;
     let poolBase = (this.pool.length - 1) << POOL_SHIFT;
     for (let r = 0; r < room; r++, i++) {
       const j = i & CHUNK_MASK;
       if (j === 0 || c === undefined) {
-        if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(dv.getUint32(off + 20, true)));
+        if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(dv.getUint32(off + 20, true), lastThread));
         c = this.chunks[i >>> CHUNK_SHIFT];
       }
       const kind = dv.getUint16(off, true);
@@ -281,8 +299,9 @@ export class EventStore implements EventSource {
       const flags = dv.getUint16(off + 6, true);
       const tid = dv.getUint32(off + 8, true);
       if (tid !== lastTid) { lastTid = tid; lastThread = this.threadOf(conn, pid, tid); }
-      c.thread[j] = lastThread;
+      if (lastThread !== c.threadBase) c.thread[j] = lastThread ^ c.threadBase;
       c.kind[j] = kind;
+      if (markTable[kind]) this.marked.push(i);
       if (flags < FLAGS_OVERFLOW) c.pf[j] = phase | (blobLen ? 4 : 0) | (flags << 3);
       else { c.pf[j] = phase | (blobLen ? 4 : 0) | (FLAGS_OVERFLOW << 3); this.flagsWide.set(i, flags); }
       const err = dv.getInt32(off + 12, true);
@@ -329,6 +348,8 @@ export class EventStore implements EventSource {
 
   /** Per kind, the previous caller and arguments of the message being decoded (docs/protocol.md, encoding 1). */
   private readonly prev = new Uint32Array((MAX_KIND_ID + 1) * PREV_STRIDE);
+  /** Per kind, where the previous record's argument words are in the pool (0xffffffff: none yet in this message). */
+  private readonly prevExtra = new Uint32Array(MAX_KIND_ID + 1);
   /** Per kind, what the previous caller and arguments were stored as (caller index, pool words). */
   private readonly prevWord = new Uint32Array((MAX_KIND_ID + 1) * PREV_WORDS);
 
@@ -344,7 +365,8 @@ export class EventStore implements EventSource {
     const first = this.n;
     const room = Math.max(0, Math.min(count, this.maxEvents - this.n));
     const keep = { pool: this.pool.length, poolUsed: this.poolUsed, blobs: this.blobs.length, blobUsed: this.blobUsed, blobBytes: this.blobBytes };
-    const prev = this.prev, prevWord = this.prevWord;
+    const prev = this.prev, prevWord = this.prevWord, prevExtra = this.prevExtra.fill(0xffffffff);
+    const markTable = this.markTable, marked = this.marked, markedKept = marked.length;
     prev.fill(0);
     // per kind: the caller's interned index (unknown at first) and each argument's pool word (0 for the value 0)
     prevWord.fill(0);
@@ -352,7 +374,7 @@ export class EventStore implements EventSource {
     const end = body.length;
     let off = COMPACT_BODY_HEADER, at = off, r = 0;
     let tsLo = dv.getUint32(8, true), tsHi = dv.getUint32(12, true);
-    let kind = -1, lastThread = -1;
+    let kind = -1, lastThread = -1, mark = 0;
     let i = this.n;
     let c = this.chunks[i >>> CHUNK_SHIFT];
     const callerCache = this.callerCache, wideCache = this.wideCache;
@@ -364,7 +386,7 @@ export class EventStore implements EventSource {
         at = off;
         const j = i & CHUNK_MASK;
         if (j === 0 || c === undefined) {
-          if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(tsHi));
+          if ((i >>> CHUNK_SHIFT) === this.chunks.length) this.chunks.push(newColumns(tsHi, Math.max(lastThread, 0)));
           c = this.chunks[i >>> CHUNK_SHIFT];
         }
         if (off >= end) throw new CompactFault(`runs past the end of the message (count says ${count} records)`);
@@ -379,6 +401,7 @@ export class EventStore implements EventSource {
           else { off = readVarint64(body, off, end, 'kind'); b = wide[1] || wide[0] > MAX_KIND_ID ? -1 : wide[0]; }
           if (!(b >= 0 && b <= MAX_KIND_ID && KNOWN[b])) throw new CompactFault(`kind ${b === -1 || b === undefined ? 'beyond the vocabulary' : b} is not in the vocabulary`);
           kind = b;
+          mark = markTable[b];
         }
         if (head & CompactHead.Tid) {
           off = readVarint64(body, off, end, 'tid');
@@ -405,8 +428,9 @@ export class EventStore implements EventSource {
         // never faulted in.
         c.tsLo[j] = tsLo;
         if (tsHi !== c.hiBase) c.tsHi[j] = (tsHi ^ c.hiBase) >>> 0;
-        if (lastThread) c.thread[j] = lastThread;
+        if (lastThread !== c.threadBase) c.thread[j] = lastThread ^ c.threadBase;
         c.kind[j] = kind;
+        if (mark) marked.push(i);
         let flags = 0;
         if (head & CompactHead.Flags) {
           off = readVarint64(body, off, end, 'flags');
@@ -458,14 +482,19 @@ export class EventStore implements EventSource {
         }
         const nargs = NARGS[kind];
         const words = nargs + (blobBit ? 2 : 0);
-        if (words) {
+        // The same arguments as the kind's previous record (each XOR a single 0 byte), no blob: point at the words
+        // stored for that record. A mutex's lock and unlock events then add no argument words at all.
+        let same = words !== 0 && !blobBit && prevExtra[kind] !== 0xffffffff && off + nargs <= end;
+        for (let k = 0; same && k < nargs; k++) same = body[off + k] === 0;
+        if (same) { c.extra[j] = prevExtra[kind]; off += nargs; }
+        else if (words) {
           if (pool === undefined || poolUsed + words > POOL_CHUNK) {
             pool = this.newPoolChunk();
             poolUsed = 0;
             poolBase = (this.pool.length - 1) << POOL_SHIFT;
           }
           let w = poolUsed;
-          c.extra[j] = poolBase + w;
+          c.extra[j] = prevExtra[kind] = poolBase + w;
           poolUsed += words;
           for (let k = 0; k < nargs; k++) {
             p += 2; q++;
@@ -507,6 +536,7 @@ export class EventStore implements EventSource {
         z.tsLo[y] = 0; z.tsHi[y] = 0; z.thread[y] = 0; z.kind[y] = 0; z.pf[y] = 0; z.err[y] = 0; z.result[y] = 0; z.caller[y] = 0; z.extra[y] = 0;
       }
       this.n = first;
+      marked.length = markedKept;
       this.pool.length = keep.pool; this.poolUsed = keep.poolUsed;
       this.blobs.length = keep.blobs; this.blobViews.length = keep.blobs; this.blobUsed = keep.blobUsed; this.blobBytes = keep.blobBytes;
       for (const m of [this.flagsWide, this.errWide, this.resultWide]) for (const k of m.keys()) if (k >= first) m.delete(k);
@@ -542,9 +572,10 @@ export class EventStore implements EventSource {
     const f = this.col(i).pf[i & CHUNK_MASK] >>> 3;
     return f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f;
   }
-  pidAt(i: number): number { return this.threadPid[this.col(i).thread[i & CHUNK_MASK]]; }
-  tidAt(i: number): number { return this.threadTid[this.col(i).thread[i & CHUNK_MASK]]; }
-  connAt(i: number): number { return this.threadConn[this.col(i).thread[i & CHUNK_MASK]]; }
+  private threadAt(i: number): number { const c = this.col(i); return c.thread[i & CHUNK_MASK] ^ c.threadBase; }
+  pidAt(i: number): number { return this.threadPid[this.threadAt(i)]; }
+  tidAt(i: number): number { return this.threadTid[this.threadAt(i)]; }
+  connAt(i: number): number { return this.threadConn[this.threadAt(i)]; }
   tsAt(i: number): bigint {
     const c = this.col(i), j = i & CHUNK_MASK;
     return tsBig((c.tsHi[j] ^ c.hiBase) >>> 0, c.tsLo[j]);
@@ -597,7 +628,7 @@ export class EventStore implements EventSource {
     const nargs = NARGS[c.kind[k]];
     const args: bigint[] = new Array(nargs);
     for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
-    const t = c.thread[k], pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
+    const t = c.thread[k] ^ c.threadBase, pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
     // the column reads inline (each accessor would check the index again)
     const ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] } = {
       index: i, kind: c.kind[k], phase: (pf & 3) as Phase, flags: f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f,
@@ -617,7 +648,7 @@ export class EventStore implements EventSource {
     const c = this.col(i), k = i & CHUNK_MASK;
     const nargs = NARGS[c.kind[k]];
     for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
-    const t = c.thread[k], pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
+    const t = c.thread[k] ^ c.threadBase, pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
     ev.index = i; ev.kind = c.kind[k]; ev.phase = (pf & 3) as Phase; ev.flags = f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f;
     ev.pid = this.threadPid[t]; ev.tid = this.threadTid[t]; ev.err = e === ERR_OVERFLOW ? this.errWide.get(i)! : e;
     ev.ts = tsBig((c.tsHi[k] ^ c.hiBase) >>> 0, c.tsLo[k]); ev.result = r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventStore } from '../../src/common/store';
-import { encodeEventsBody, type EventRecord } from '../../src/common/protocol';
+import { encodeEventsBody, encodeEventsBodyCompact, type EventRecord } from '../../src/common/protocol';
 import { kindId, KINDS } from '../../src/common/vocabulary';
 
 const MUTEX_LOCK = kindId('mutex_lock'), MUTEX_UNLOCK = kindId('mutex_unlock'), WRITE = kindId('write');
@@ -95,6 +95,23 @@ test('maxEvents refuses further events and counts them as dropped; nothing store
   assert.equal(s.count, 25);
   assert.equal(s.dropped, 15);
   assert.equal(s.tsAt(0), recs[0].ts);
+});
+
+test('markKinds: the appends list the rows of the marked kinds as they store them, fixed and compact alike', () => {
+  const recs = mutexStream(10_000);
+  recs[3] = { ...recs[3], kind: WRITE, args: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n] };
+  recs[9_999] = { ...recs[9_999], kind: WRITE, args: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n] };
+  const wanted = new Uint8Array(0x10000);
+  wanted[WRITE] = 1;
+  for (const encode of [encodeEventsBody, encodeEventsBodyCompact]) {
+    const s = new EventStore();
+    s.appendEventsBody(1, 10, encode(recs));
+    assert.deepEqual(s.marked, [], 'nothing is marked before markKinds');
+    s.markKinds(wanted);
+    for (let b = 0; b < 7; b++) s.appendEventsBody(1, 10, encode(recs)); // across the first chunk's end
+    assert.deepEqual(s.marked, Array.from({ length: 7 }, (_, b) => [(b + 1) * 10_000 + 3, (b + 1) * 10_000 + 9_999]).flat(), encode.name);
+    for (const i of s.marked) assert.equal(s.kindAt(i), WRITE);
+  }
 });
 
 test('findKinds: the indices of the flagged kinds in a range, across column chunks', () => {
