@@ -2,6 +2,8 @@
 //  1. pipe ping-pong of 64-byte messages between two processes: untraced / our shim with a live collector (and a
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
+//     Rows without page faults, with the file sink, with fixed records and with no tracer but the perf events the
+//     shim opens show where the cost comes from.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
@@ -142,6 +144,9 @@ async function pingpong(bin: string): Promise<void> {
     // the same with the fixed-record encoding (wire=fixed): what the compact encoding saves, side by side
     const fixed: number[] = [], cFixed: number[] = [], fileSinkFixed: number[] = [], cFileSinkFixed: number[] = [];
     let fxEvents = 0, fxDrops = 0, fsfWire = 0;
+    // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
+    // a context switch costs once every task has a perf context, the floor under the page-fault rows above
+    const perfFloor: number[] = [], cPerfFloor: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
@@ -169,6 +174,8 @@ async function pingpong(bin: string): Promise<void> {
       fileSinkFixed.push(parseFloat(g.stdout));
       cFileSinkFixed.push(cpuPerTrip());
       fsfWire = g.wireBytesPerEvent;
+      const pf = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf']))).catch(() => undefined); // no perf here: said below
+      if (pf !== undefined) { perfFloor.push(parseFloat(pf)); cPerfFloor.push(cpuPerTrip()); }
     }
     const b = median(base), cb = median(cBase);
     const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
@@ -177,6 +184,9 @@ async function pingpong(bin: string): Promise<void> {
       `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
     row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
       `${nfEvents} events, ${nfDrops} dropped${cpu(cNoFaults)}`);
+    if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');
+    else row('', 'no tracer, perf page-fault events only', `${fmt(median(perfFloor), 0)} ns/round trip`, `${fmt(median(perfFloor) / b)}x`,
+      `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them)${cpu(cPerfFloor)}`);
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
     row('', 'IPC Scope, fixed records (wire=fixed)', `${fmt(median(fixed), 0)} ns/round trip`, `${fmt(median(fixed) / b)}x`,
