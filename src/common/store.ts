@@ -2,10 +2,15 @@
 // never cost a giant reallocation copy. Per event (fixed part, 30 bytes):
 //   tsLo/tsHi u32+u32 (tsHi XOR the chunk's base, mostly 0) · thread u32 (index into an interned (conn, pid, tid)
 //   table) · kind u16 · pf u16 (phase in bits 0–1, has-blob bit 2, flags above) · err i16 · result i32 · caller u32
-//   (interned return address) · extra u32
+//   (interned return address) · extra u32 (where the argument words are)
 // plus one u32 word per argument in the extra pool (values ≥ 2^31 are interned: a mutex address used a million times
 // is stored once) and, with a blob, two more words (offset, length) into a byte pool. Values that do not fit their
 // narrow column (result outside i32, errno outside i16, flags above 13 bits) go to small side tables keyed by index.
+// A chunk's columns are one allocation whose pages the kernel hands out zero and faults in only where written, and a
+// field that is 0 is not written. So that most fields are 0: thread is stored XOR the chunk's first thread, caller and
+// extra XOR the first of their kind in the chunk, and records whose arguments repeat their kind's last share one
+// list of words. A loop of mutex events then writes 6 bytes per event (tsLo, kind), where each 4 KiB page fault
+// costs the collector 1-2 us on a VM.
 // maxEvents: once full, further events are refused and counted in `dropped` (the collector adds a note); nothing
 // already stored is ever overwritten.
 import type { ConnectionInfo, EventSource, TraceEvent } from './traceEvent';
@@ -34,6 +39,13 @@ const ERR_OVERFLOW = -0x8000;
 const FLAGS_OVERFLOW = 0x1fff;
 
 const NARGS = new Uint8Array(MAX_KIND_ID + 1);
+/** Stores row j's caller index and argument offset, each XOR its kind's base in the chunk (set by the kind's first row). */
+function putCallerExtra(c: Columns, j: number, kind: number, caller: number, extra: number): void {
+  if (c.seen[kind] === 0) { c.seen[kind] = 1; c.callerBase[kind] = caller; c.extraBase[kind] = extra; return; }
+  const cx = caller ^ c.callerBase[kind], ex = extra ^ c.extraBase[kind];
+  if (cx !== 0) c.caller[j] = cx;
+  if (ex !== 0) c.extra[j] = ex;
+}
 const KNOWN = new Uint8Array(MAX_KIND_ID + 1);
 for (const k of KINDS) { NARGS[k.id] = k.args.length; KNOWN[k.id] = 1; }
 const MAX_NARGS = Math.max(...KINDS.map((k) => k.args.length));
@@ -77,7 +89,10 @@ interface Columns {
   tsHi: Uint32Array; hiBase: number;
   /** The thread's index XOR threadBase (the thread of the event before the chunk): 0, not written, for one thread's run. */
   thread: Uint32Array; threadBase: number; kind: Uint16Array; pf: Uint16Array;
-  err: Int16Array; result: Int32Array; caller: Uint32Array; extra: Uint32Array;
+  err: Int16Array; result: Int32Array;
+  /** The caller's interned index and the argument words' pool offset, each XOR its kind's first in the chunk
+   *  (callerBase, extraBase; `seen` says which kinds have one): a call site or argument list that repeats stores 0. */
+  caller: Uint32Array; extra: Uint32Array; callerBase: Uint32Array; extraBase: Uint32Array; seen: Uint8Array;
 }
 function newColumns(hiBase: number, threadBase: number): Columns {
   // One allocation for all ten columns: at 1.9 MB it is above glibc's mmap threshold, so its pages come from the
@@ -89,6 +104,7 @@ function newColumns(hiBase: number, threadBase: number): Columns {
     tsLo: new Uint32Array(buf, 0, n), tsHi: new Uint32Array(buf, 4 * n, n), hiBase: hiBase >>> 0, thread: new Uint32Array(buf, 8 * n, n), threadBase,
     result: new Int32Array(buf, 12 * n, n), caller: new Uint32Array(buf, 16 * n, n), extra: new Uint32Array(buf, 20 * n, n),
     kind: new Uint16Array(buf, 24 * n, n), pf: new Uint16Array(buf, 26 * n, n), err: new Int16Array(buf, 28 * n, n),
+    callerBase: new Uint32Array(MAX_KIND_ID + 1), extraBase: new Uint32Array(MAX_KIND_ID + 1), seen: new Uint8Array(MAX_KIND_ID + 1),
   };
 }
 const COLUMN_BYTES_PER_EVENT = 4 + 4 + 4 + 2 + 2 + 2 + 4 + 4 + 4;
@@ -314,9 +330,10 @@ export class EventStore implements EventSource {
       else { c.result[j] = RESULT_OVERFLOW; this.resultWide.set(i, dv.getBigInt64(off + 24, true)); }
       const clo = dv.getUint32(off + 32, true), chi = dv.getUint32(off + 36, true);
       const cslot = 3 * ((clo ^ (clo >>> 8) ^ chi) & 255);
-      c.caller[j] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
+      const callerIndex = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
         ? callerCache[cslot + 2] : this.internCaller(clo, chi);
       const words = nargs + (blobLen ? 2 : 0);
+      let extra = 0;
       if (words) {
         if (pool === undefined || poolUsed + words > POOL_CHUNK) {
           pool = this.newPoolChunk();
@@ -324,7 +341,7 @@ export class EventStore implements EventSource {
           poolBase = (this.pool.length - 1) << POOL_SHIFT;
         }
         let w = poolUsed;
-        c.extra[j] = poolBase + w;
+        extra = poolBase + w;
         poolUsed += words;
         let a = off + 40;
         for (let k = 0; k < nargs; k++, a += 8) {
@@ -338,6 +355,7 @@ export class EventStore implements EventSource {
         }
         if (blobLen) this.copyBlob(pool, w, body, dv, a, blobLen);
       }
+      putCallerExtra(c, j, kind, callerIndex, extra);
       off += 40 + 8 * nargs + ((blobLen + 7) & ~7);
     }
     this.poolUsed = pool === undefined ? this.poolUsed : poolUsed;
@@ -350,6 +368,8 @@ export class EventStore implements EventSource {
   private readonly prev = new Uint32Array((MAX_KIND_ID + 1) * PREV_STRIDE);
   /** Per kind, where the previous record's argument words are in the pool (0xffffffff: none yet in this message). */
   private readonly prevExtra = new Uint32Array(MAX_KIND_ID + 1);
+  /** The same across messages: where the kind's last argument words went (0xffffffff: none). */
+  private readonly lastExtra = new Uint32Array(MAX_KIND_ID + 1).fill(0xffffffff);
   /** Per kind, what the previous caller and arguments were stored as (caller index, pool words). */
   private readonly prevWord = new Uint32Array((MAX_KIND_ID + 1) * PREV_WORDS);
 
@@ -365,7 +385,7 @@ export class EventStore implements EventSource {
     const first = this.n;
     const room = Math.max(0, Math.min(count, this.maxEvents - this.n));
     const keep = { pool: this.pool.length, poolUsed: this.poolUsed, blobs: this.blobs.length, blobUsed: this.blobUsed, blobBytes: this.blobBytes };
-    const prev = this.prev, prevWord = this.prevWord, prevExtra = this.prevExtra.fill(0xffffffff);
+    const prev = this.prev, prevWord = this.prevWord, prevExtra = this.prevExtra.fill(0xffffffff), lastExtra = this.lastExtra;
     const markTable = this.markTable, marked = this.marked, markedKept = marked.length;
     prev.fill(0);
     // per kind: the caller's interned index (unknown at first) and each argument's pool word (0 for the value 0)
@@ -464,19 +484,19 @@ export class EventStore implements EventSource {
         }
         // the caller and the arguments: XORs against the same kind's previous values. An XOR of 0 (the same call
         // site, mutex, fd as last time) reuses the word stored for it last time: no interning lookup.
-        let p = kind * PREV_STRIDE, q = kind * PREV_WORDS;
+        let p = kind * PREV_STRIDE, q = kind * PREV_WORDS, callerIndex = 0, extra = 0;
         {
           let xlo = body[off], xhi = 0, b2 = 0;
           if (xlo < 0x80) off++;
           else if ((b2 = body[off + 1]) < 0x80) { off += 2; xlo = (xlo & 0x7f) | (b2 << 7); }
           else { off = readVarint64(body, off, end, 'caller'); xlo = wide[0]; xhi = wide[1]; }
-          if ((xlo | xhi) === 0 && prevWord[q] !== 0xffffffff) c.caller[j] = prevWord[q];
+          if ((xlo | xhi) === 0 && prevWord[q] !== 0xffffffff) callerIndex = prevWord[q];
           else {
             const clo = (prev[p] ^= xlo) >>> 0, chi = (prev[p + 1] ^= xhi) >>> 0;
             // The cache probe stays inline, as in appendFixed: calling internCaller (and internWide below) instead
             // made this loop 25 -> 37-48 ns/event on a mutex stream in half the runs (V8's inlining of the loop).
             const cslot = 3 * ((clo ^ (clo >>> 8) ^ chi) & 255);
-            c.caller[j] = prevWord[q] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
+            callerIndex = prevWord[q] = callerCache[cslot] === clo && callerCache[cslot + 1] === chi && callerCache[cslot + 2] !== 0xffffffff
               ? callerCache[cslot + 2] : this.internCaller(clo, chi);
           }
         }
@@ -486,7 +506,7 @@ export class EventStore implements EventSource {
         // stored for that record. A mutex's lock and unlock events then add no argument words at all.
         let same = words !== 0 && !blobBit && prevExtra[kind] !== 0xffffffff && off + nargs <= end;
         for (let k = 0; same && k < nargs; k++) same = body[off + k] === 0;
-        if (same) { c.extra[j] = prevExtra[kind]; off += nargs; }
+        if (same) { extra = prevExtra[kind]; off += nargs; }
         else if (words) {
           if (pool === undefined || poolUsed + words > POOL_CHUNK) {
             pool = this.newPoolChunk();
@@ -494,7 +514,7 @@ export class EventStore implements EventSource {
             poolBase = (this.pool.length - 1) << POOL_SHIFT;
           }
           let w = poolUsed;
-          c.extra[j] = prevExtra[kind] = poolBase + w;
+          extra = prevExtra[kind] = poolBase + w;
           poolUsed += words;
           for (let k = 0; k < nargs; k++) {
             p += 2; q++;
@@ -511,6 +531,16 @@ export class EventStore implements EventSource {
                 ? wideCache[ws + 2] : this.internWide(lo, hi));
             }
           }
+          // Arguments equal to the words this kind stored last, in an earlier message (whose XOR state this one does
+          // not share): give the fresh words back and point at those, so a repeated argument list stays one offset.
+          const le = lastExtra[kind];
+          if (!blobBit && le !== 0xffffffff) {
+            const lp = this.pool[le >>> POOL_SHIFT], l0 = le & POOL_MASK, w0 = w - nargs;
+            let eq = true;
+            for (let k = 0; eq && k < nargs; k++) eq = lp[l0 + k] === pool[w0 + k];
+            if (eq) { poolUsed -= words; extra = prevExtra[kind] = le; }
+          }
+          lastExtra[kind] = extra;
           if (blobBit) {
             let blobLen = body[off];
             if (blobLen < 0x80) off++;
@@ -524,6 +554,7 @@ export class EventStore implements EventSource {
             off += blobLen;
           }
         }
+        putCallerExtra(c, j, kind, callerIndex, extra);
         if (off > end) throw new CompactFault('runs past the end of the message');
       }
       if (room === count && off !== end)
@@ -537,6 +568,7 @@ export class EventStore implements EventSource {
       }
       this.n = first;
       marked.length = markedKept;
+      lastExtra.fill(0xffffffff); // it may name words taken back below
       this.pool.length = keep.pool; this.poolUsed = keep.poolUsed;
       this.blobs.length = keep.blobs; this.blobViews.length = keep.blobs; this.blobUsed = keep.blobUsed; this.blobBytes = keep.blobBytes;
       for (const m of [this.flagsWide, this.errWide, this.resultWide]) for (const k of m.keys()) if (k >= first) m.delete(k);
@@ -593,7 +625,9 @@ export class EventStore implements EventSource {
     const r = this.col(i).result[i & CHUNK_MASK];
     return r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
   }
-  callerAt(i: number): bigint { return this.callerValues[this.col(i).caller[i & CHUNK_MASK]]; }
+  callerAt(i: number): bigint { const c = this.col(i), j = i & CHUNK_MASK; return this.callerValues[c.caller[j] ^ c.callerBase[c.kind[j]]]; }
+  /** Where event j of chunk c keeps its argument words (then, with a blob, the blob's offset and length). */
+  private extraOf(c: Columns, j: number): number { return c.extra[j] ^ c.extraBase[c.kind[j]]; }
   nargsAt(i: number): number { return NARGS[this.kindAt(i)]; }
 
   private word(w: number): number { return this.pool[w >>> POOL_SHIFT][w & POOL_MASK]; }
@@ -604,19 +638,19 @@ export class EventStore implements EventSource {
     const c = this.col(i), k = i & CHUNK_MASK;
     const nargs = NARGS[c.kind[k]];
     if (!(j >= 0 && j < nargs)) throw new RangeError(`event ${i} has ${nargs} arguments, no argument ${j}`);
-    return this.wordValue(this.word(c.extra[k] + j));
+    return this.wordValue(this.word(this.extraOf(c, k) + j));
   }
   /** Argument j as a double when it is below 2^31 (no allocation), else -1; for hot loops over fds, counts, enums. */
   argSmallAt(i: number, j: number): number {
     const c = this.col(i), k = i & CHUNK_MASK;
-    const v = this.word(c.extra[k] + j);
+    const v = this.word(this.extraOf(c, k) + j);
     return v >= INTERNED ? -1 : v;
   }
 
   blobAt(i: number): Uint8Array | undefined {
     const c = this.col(i), k = i & CHUNK_MASK;
     if (!(c.pf[k] & 4)) return undefined;
-    const w = c.extra[k] + NARGS[c.kind[k]];
+    const w = this.extraOf(c, k) + NARGS[c.kind[k]];
     const at = this.word(w), len = this.word(w + 1);
     const chunk = this.blobs[Math.floor(at / BLOB_CHUNK)];
     const off = at % BLOB_CHUNK;
@@ -627,14 +661,15 @@ export class EventStore implements EventSource {
     const c = this.col(i), k = i & CHUNK_MASK;
     const nargs = NARGS[c.kind[k]];
     const args: bigint[] = new Array(nargs);
-    for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
+    const x = this.extraOf(c, k);
+    for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(x + a));
     const t = c.thread[k] ^ c.threadBase, pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
     // the column reads inline (each accessor would check the index again)
     const ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] } = {
       index: i, kind: c.kind[k], phase: (pf & 3) as Phase, flags: f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f,
       pid: this.threadPid[t], tid: this.threadTid[t], err: e === ERR_OVERFLOW ? this.errWide.get(i)! : e,
       ts: tsBig((c.tsHi[k] ^ c.hiBase) >>> 0, c.tsLo[k]), result: r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r),
-      caller: this.callerValues[c.caller[k]], args, conn: this.threadConn[t],
+      caller: this.callerValues[c.caller[k] ^ c.callerBase[c.kind[k]]], args, conn: this.threadConn[t],
     };
     if (pf & 4) ev.blob = this.blobAt(i);
     return ev;
@@ -647,12 +682,13 @@ export class EventStore implements EventSource {
   readInto(i: number, ev: { -readonly [K in keyof TraceEvent]: TraceEvent[K] }, args: bigint[]): void {
     const c = this.col(i), k = i & CHUNK_MASK;
     const nargs = NARGS[c.kind[k]];
-    for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(c.extra[k] + a));
+    const x = this.extraOf(c, k);
+    for (let a = 0; a < nargs; a++) args[a] = this.wordValue(this.word(x + a));
     const t = c.thread[k] ^ c.threadBase, pf = c.pf[k], f = pf >>> 3, e = c.err[k], r = c.result[k];
     ev.index = i; ev.kind = c.kind[k]; ev.phase = (pf & 3) as Phase; ev.flags = f === FLAGS_OVERFLOW ? this.flagsWide.get(i)! : f;
     ev.pid = this.threadPid[t]; ev.tid = this.threadTid[t]; ev.err = e === ERR_OVERFLOW ? this.errWide.get(i)! : e;
     ev.ts = tsBig((c.tsHi[k] ^ c.hiBase) >>> 0, c.tsLo[k]); ev.result = r === RESULT_OVERFLOW ? this.resultWide.get(i)! : bigOf(r);
-    ev.caller = this.callerValues[c.caller[k]]; ev.args = args; ev.conn = this.threadConn[t];
+    ev.caller = this.callerValues[c.caller[k] ^ c.callerBase[c.kind[k]]]; ev.args = args; ev.conn = this.threadConn[t];
     ev.blob = pf & 4 ? this.blobAt(i) : undefined;
   }
 
