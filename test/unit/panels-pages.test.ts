@@ -1,5 +1,5 @@
 // Page-table panel data: replaying page states fault by fault over a copy-on-write run.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { buildPagesData as packModel, classifyPagemapEntry, countersAt, PageGrid
 import type { EventSource } from '../../src/common/traceEvent';
 import { TraceBuilder, pagemapBlob, PM } from './panels-fixture';
 import { kindId } from '../../src/common/vocabulary';
-import { arg, events, ROOT, recordProgram, whyNoShim } from '../helpers/record';
+import { arg, compileC, events, ROOT, recordProgram, whyNoShim, type RecordResult } from '../helpers/record';
 import { TraceModel } from '../../src/common/model/model';
 
 const A = 0x7f0000000000n, PAGES = 8;
@@ -178,65 +178,83 @@ test('a 25,600-page grid replays every fault in order', () => {
 });
 
 // The seed's experiment under the real shim: demos/cow maps 4 MiB, touches it, forks, and the child writes it all.
-test('recorded CoW demo: the child grid goes from all shared to all copied', async (t) => {
+async function recordCow(t: TestContext, env?: NodeJS.ProcessEnv): Promise<void> {
   const why = whyNoShim();
   const bin = join(ROOT, 'demos/cow/build/cow');
   if (why || !existsSync(bin)) return t.skip(why ?? `${bin} not built (make -C demos)`);
-  const r = await recordProgram(bin, ['4']);
+  const r = await recordProgram(bin, ['4'], { env });
   try {
     assert.equal(r.exit.status, 0, r.stderr);
     const kinds = new Set<number>(); for (let i = 0; i < r.store.count; i++) kinds.add(r.store.kindAt(i));
     if (!kinds.has(kindId('fork')) || !kinds.has(kindId('page_snapshot'))) return t.skip('the shim does not record fork and page_snapshot yet');
-    const data = buildPagesData(r.store);
-    const child = data.processes.find((p) => p.origin === 'fork');
-    assert.ok(child, 'the child image is in the trace');
-    const parent = data.processes.find((p) => p.conn === child.forkParent);
-    assert.ok(parent, 'the child\'s fork parent is known');
-    // The buffer is the parent's 4 MiB mmap. The kernel merges its VMA with whatever compatible anonymous neighbour
-    // each process has (recorded: one VMA of 1281 pages in the parent's maps and of 1024 in the child's, or 1036 and
-    // 1293), so each side is read through a window on the buffer's own 1024 pages of the mapping that holds it.
-    const mmaps = events(r.store, 'mmap', { pid: parent.pid }).filter((e) => arg(e, 'mmap', 'length') === 4n << 20n);
-    assert.equal(mmaps.length, 1, 'the parent maps one 4 MiB buffer');
-    const buf = BigInt.asUintN(64, mmaps[0].result), PAGES_4M = 1024;
-    const bufferGrid = (p: typeof child) => {
-      const m = p.mappings.find((x) => BigInt(x.start) <= buf && buf + (4n << 20n) <= BigInt(x.end) && data.grids.has(x.id));
-      assert.ok(m, `pid ${p.pid} lists a followed mapping holding the buffer at 0x${buf.toString(16)}: ${p.mappings.map((x) => `${x.start}+${x.pageCount}`).join(', ')}`);
-      return { grid: data.grids.get(m.id)!, window: windowGrid(data.grids.get(m.id)!, buf, PAGES_4M) };
-    };
-    const { grid, window } = bufferGrid(child);
-    assert.ok(grid.snapTs.length >= 2, 'snapshots after fork and at exit');
-    const replay = new PageGridReplay(window);
-    // Right after fork (the child's fork_child snapshot): every page is shared, write-protected, with the parent.
-    replay.seek(grid.snapTs[0]);
-    assert.equal(replay.counts[PageState.Shared], PAGES_4M, `all shared right after fork: ${[...replay.counts]}`);
-    const faults = window.faultTs.length;
-    if (faults) {
-      // With perf page faults: each write turns one cell, fault by fault.
-      replay.seek(window.faultTs[Math.min(99, faults - 1)]);
-      assert.ok(replay.counts[PageState.Copied] >= 1 && replay.counts[PageState.Copied] <= 100, `copied grows fault by fault: ${[...replay.counts]}`);
-    }
-    replay.seek(1n << 62n);
-    assert.equal(replay.counts[PageState.Copied], PAGES_4M, `the child's writes copied every page: ${[...replay.counts]}`);
-    // The parent's pages are its own again once the child has its copies: at the child's exit snapshot every write
-    // is done, each freed the parent's page (the fault at its address, or the snapshot showing the child's new frame).
-    const pr = new PageGridReplay(bufferGrid(parent).window);
-    pr.seek(grid.snapTs[grid.snapTs.length - 1]);
-    assert.equal(pr.counts[PageState.Private], PAGES_4M, `the parent maps its pages alone after the child's writes: ${[...pr.counts]}`);
-    // A snapshot chunk is stamped before it is read: the parent's fork snapshot shows every copy the child made
-    // before that stamp (map count 1, where a chunk stamped after its read could show 2 and the model undo the copy).
-    const childFault = new Map<bigint, bigint>();
-    for (const e of events(r.store, 'page_fault', { pid: child.pid })) {
-      const page = arg(e, 'page_fault', 'addr') & ~4095n;
-      if (page >= buf && page < buf + (4n << 20n) && !childFault.has(page)) childFault.set(page, e.ts);
-    }
-    for (const s of events(r.store, 'page_snapshot', { pid: parent.pid, args: { reason: 'fork_parent', hasMapcount: 1 } })) {
-      const start = arg(s, 'page_snapshot', 'mapStart'), first = arg(s, 'page_snapshot', 'firstPage'), n = Number(arg(s, 'page_snapshot', 'pageCount'));
-      for (let i = 0; i < n; i++) {
-        const page = start + (first + BigInt(i)) * 4096n, t = childFault.get(page);
-        if (t !== undefined && t < s.ts) assert.equal(s.blob![n * 8 + i], 1, `the parent's chunk stamped ${s.ts} shows the child's copy of 0x${page.toString(16)} made at ${t}`);
-      }
-    }
+    checkCow(r);
   } finally { r.cleanup(); }
+}
+function checkCow(r: RecordResult): void {
+  const data = buildPagesData(r.store);
+  const child = data.processes.find((p) => p.origin === 'fork');
+  assert.ok(child, 'the child image is in the trace');
+  const parent = data.processes.find((p) => p.conn === child.forkParent);
+  assert.ok(parent, 'the child\'s fork parent is known');
+  // The buffer is the parent's 4 MiB mmap. The kernel merges its VMA with whatever compatible anonymous neighbour
+  // each process has (recorded: one VMA of 1281 pages in the parent's maps and of 1024 in the child's, or 1036 and
+  // 1293), so each side is read through a window on the buffer's own 1024 pages of the mapping that holds it.
+  const mmaps = events(r.store, 'mmap', { pid: parent.pid }).filter((e) => arg(e, 'mmap', 'length') === 4n << 20n);
+  assert.equal(mmaps.length, 1, 'the parent maps one 4 MiB buffer');
+  const buf = BigInt.asUintN(64, mmaps[0].result), PAGES_4M = 1024;
+  const bufferGrid = (p: typeof child) => {
+    const m = p.mappings.find((x) => BigInt(x.start) <= buf && buf + (4n << 20n) <= BigInt(x.end) && data.grids.has(x.id));
+    assert.ok(m, `pid ${p.pid} lists a followed mapping holding the buffer at 0x${buf.toString(16)}: ${p.mappings.map((x) => `${x.start}+${x.pageCount}`).join(', ')}`);
+    return { grid: data.grids.get(m.id)!, window: windowGrid(data.grids.get(m.id)!, buf, PAGES_4M) };
+  };
+  const { grid, window } = bufferGrid(child);
+  assert.ok(grid.snapTs.length >= 2, 'snapshots after fork and at exit');
+  const replay = new PageGridReplay(window);
+  // Right after fork (the child's fork_child snapshot): every page is shared, write-protected, with the parent.
+  replay.seek(grid.snapTs[0]);
+  assert.equal(replay.counts[PageState.Shared], PAGES_4M, `all shared right after fork: ${[...replay.counts]}`);
+  const faults = window.faultTs.length;
+  if (faults) {
+    // With perf page faults: each write turns one cell, fault by fault.
+    replay.seek(window.faultTs[Math.min(99, faults - 1)]);
+    assert.ok(replay.counts[PageState.Copied] >= 1 && replay.counts[PageState.Copied] <= 100, `copied grows fault by fault: ${[...replay.counts]}`);
+  }
+  replay.seek(1n << 62n);
+  assert.equal(replay.counts[PageState.Copied], PAGES_4M, `the child's writes copied every page: ${[...replay.counts]}`);
+  // The parent's pages are its own again once the child has its copies: at the child's exit snapshot every write
+  // is done, each freed the parent's page (the fault at its address, or the snapshot showing the child's new frame).
+  const pr = new PageGridReplay(bufferGrid(parent).window);
+  pr.seek(grid.snapTs[grid.snapTs.length - 1]);
+  assert.equal(pr.counts[PageState.Private], PAGES_4M, `the parent maps its pages alone after the child's writes: ${[...pr.counts]}`);
+  // A snapshot chunk is stamped before it is read: the parent's fork snapshot shows every copy the child made
+  // before that stamp (map count 1, where a chunk stamped after its read could show 2 and the model undo the copy).
+  const childFault = new Map<bigint, bigint>();
+  for (const e of events(r.store, 'page_fault', { pid: child.pid })) {
+    const page = arg(e, 'page_fault', 'addr') & ~4095n;
+    if (page >= buf && page < buf + (4n << 20n) && !childFault.has(page)) childFault.set(page, e.ts);
+  }
+  for (const s of events(r.store, 'page_snapshot', { pid: parent.pid, args: { reason: 'fork_parent', hasMapcount: 1 } })) {
+    const start = arg(s, 'page_snapshot', 'mapStart'), first = arg(s, 'page_snapshot', 'firstPage'), n = Number(arg(s, 'page_snapshot', 'pageCount'));
+    for (let i = 0; i < n; i++) {
+      const page = start + (first + BigInt(i)) * 4096n, t = childFault.get(page);
+      if (t !== undefined && t < s.ts) assert.equal(s.blob![n * 8 + i], 1, `the parent's chunk stamped ${s.ts} shows the child's copy of 0x${page.toString(16)} made at ${t}`);
+    }
+  }
+  // The parent's pages stay its own until it unmaps the buffer (a late parent snapshot must not share them again).
+  const unmap = events(r.store, 'munmap', { pid: parent.pid }).find((e) => arg(e, 'munmap', 'addr') === buf);
+  assert.ok(unmap, 'the parent unmaps the buffer');
+  pr.seek(unmap.ts - 1n);
+  assert.equal(pr.counts[PageState.Private], PAGES_4M, `the parent's pages until its munmap: ${[...pr.counts]}`);
+}
+
+test('recorded CoW demo: the child grid goes from all shared to all copied', (t) => recordCow(t));
+
+test('recorded CoW demo, the parent held 50 ms between reading its fork snapshot and sending it: its pages end private', (t) => {
+  // As a parent descheduled there does (one did for 4 ms under load): the child's writes all land in between. A
+  // chunk stamped after its read then showed map counts of 2 for pages whose copies were stamped before it, and the
+  // parent's 1024 pages ended shared; stamped before its read, it shows what precedes its stamp.
+  const hold = compileC('test/fixtures/record/hold_after_snapshot_read.c', { out: 'libhold_after_snapshot_read.so', flags: ['-shared', '-fPIC', '-ldl'] });
+  return recordCow(t, { LD_PRELOAD: hold });
 });
 
 test('live: the model follows a growing trace page event by page event, and ends equal to a build of the whole trace', () => {
