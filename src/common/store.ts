@@ -87,7 +87,8 @@ interface Columns {
   tsLo: Uint32Array;
   /** The timestamp's high word XOR hiBase: 0 (not written, its pages never touched) while it stays the chunk's. */
   tsHi: Uint32Array; hiBase: number;
-  /** The thread's index XOR threadBase (the thread of the event before the chunk): 0, not written, for one thread's run. */
+  /** The thread's index XOR threadBase (the thread of the record before the chunk's first, where the decoder knows it):
+   *  0, not written, while one thread's run goes on. */
   thread: Uint32Array; threadBase: number; kind: Uint16Array; pf: Uint16Array;
   err: Int16Array; result: Int32Array;
   /** The caller's interned index and the argument words' pool offset, each XOR its kind's first in the chunk
