@@ -1,10 +1,12 @@
 // `npm run bench:overhead`: what tracing costs, measured side by side in one run, as ratios to the untraced program.
 //  1. pipe ping-pong of 64-byte messages between two processes: untraced / our shim with a live collector (and a
-//     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
+//     trace file, as `ipcscope record` does) / strace -f / ltrace -f, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with the file sink, with fixed records and with no tracer but the perf events the
 //     shim opens show where the cost comes from.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
+//     Beside it LTTng-UST's pthread wrapper recording into a session (liblttng-ust1 and lttng-tools, where
+//     installed) and ltrace -f.
 //  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
 //  4. the collector alone: real ws clients in another process sending pre-encoded EVENTS flat out (no shim).
@@ -83,6 +85,40 @@ async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'co
   return { stdout, collector, firstEventMs, lastEventMs, wallMs };
 }
 
+const LTTNG_WRAPPER = ['/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.1', '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.0',
+  '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so'].find(existsSync);
+
+/**
+ * Runs a command under LTTng-UST's pthread wrapper with a session recording its events (lttng_ust_pthread:*, the
+ * default channel in discard mode), as a user of LTTng would: a session daemon is started for it when none runs, and
+ * stopped afterwards. Returns stdout and the events the session discarded, or why it could not run.
+ */
+async function runLttng(cmd: string[]): Promise<{ stdout: string; discarded: number } | { error: string }> {
+  const lttng = which('lttng'), sessiond = which('lttng-sessiond');
+  if (!LTTNG_WRAPPER || !lttng || !sessiond) return { error: 'not installed (Debian: liblttng-ust1 lttng-tools)' };
+  const ctl = (...a: string[]) => spawnSync(lttng, a, { encoding: 'utf8' });
+  let daemon: ReturnType<typeof spawn> | undefined;
+  if (ctl('list').status !== 0) {
+    daemon = spawn(sessiond, ['--no-kernel'], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && ctl('list').status !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  const name = `ipcscope-bench-${process.pid}`;
+  try {
+    const steps = [['create', name, `--output=${join(work, name)}`], ['enable-event', '-s', name, '-u', 'lttng_ust_pthread:*'], ['start', name]];
+    for (const a of steps) {
+      const r = ctl(...a);
+      if (r.status !== 0) return { error: `lttng ${a[0]}: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };
+    }
+    const stdout = await runPlain(cmd, { ...process.env, LD_PRELOAD: LTTNG_WRAPPER });
+    ctl('stop', name);
+    const discarded = Number(/Discarded events:\s*(\d+)/.exec(ctl('list', name).stdout)?.[1] ?? NaN);
+    return { stdout, discarded };
+  } finally {
+    ctl('destroy', name);
+    daemon?.kill();
+  }
+}
+
 function countKinds(c: Collector, kinds: number[]): number {
   const s = c.store;
   let n = 0;
@@ -124,8 +160,6 @@ const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
 async function pingpong(bin: string): Promise<void> {
-  const lttng = ['/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.1', '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so.0',
-    '/usr/lib/x86_64-linux-gnu/liblttng-ust-pthread-wrapper.so'].find(existsSync);
   const strace = which('strace'), ltrace = which('ltrace');
   // Besides the program's own wall time per round trip, the CPU time its whole tree used (user+sys of every process
   // and thread, the shim's sender threads included; /usr/bin/time), which other work on a busy machine moves far
@@ -202,11 +236,7 @@ async function pingpong(bin: string): Promise<void> {
       const v = parseFloat(await runPlain(cmd(pinned(pin, [bin, String(n)]))));
       row('', `${name} (${n} round trips)`, `${fmt(v, 0)} ns/round trip`, `${fmt(v / plain)}x`, `vs ${fmt(plain, 0)} ns untraced at that length`);
     }
-    if (!lttng) row('', 'LTTng-UST pthread wrapper', 'not installed', '', '');
-    else {
-      const v = parseFloat(await runPlain(pinned(pin, [bin, String(PINGPONG)]), { ...process.env, LD_PRELOAD: lttng }));
-      row('', 'LTTng-UST pthread wrapper (no session)', `${fmt(v, 0)} ns/round trip`, `${fmt(v / b)}x`, '');
-    }
+    // LTTng-UST's pthread wrapper sees no call of a pipe ping-pong: it is compared on the mutex loop below
   }
 }
 
@@ -236,6 +266,24 @@ async function mutexLoop(bin: string): Promise<void> {
   row('', 'same, fixed records (wire=fixed)', `${fmt(median(liveFixed))} ns/pair`, `+${fmt(median(liveFixed) - b)} ns/pair`,
     `recorded ${all(fixedRecorded)}, dropped ${fixedDropped}`);
   row('', 'collector store', `${fmt(storeBytes, 1)} bytes/event`, '', 'goal <= 48');
+  // The same loop under the tools the issue compares with: LTTng-UST's pthread wrapper recording into a session, and
+  // ltrace -f (fewer pairs: it stops the program at every call)
+  const lt = await runLttng(pinned(true, args));
+  if ('error' in lt) row('', 'LTTng-UST pthread wrapper', lt.error, '', '');
+  else {
+    const v = parseFloat(lt.stdout);
+    row('', 'LTTng-UST pthread wrapper, recording', `${fmt(v)} ns/pair`, `+${fmt(v - b)} ns/pair`,
+      `session on lttng_ust_pthread:* (3 events a pair), ${lt.discarded} events discarded by its buffers`);
+  }
+  const ltrace = which('ltrace');
+  if (!ltrace) row('', 'ltrace -f', 'not installed', '', '');
+  else {
+    const n = scale(20_000);
+    const few = [bin, '1', String(n)];
+    const plainFew = parseFloat(await runPlain(pinned(true, few)));
+    const v = parseFloat(await runPlain([ltrace, '-f', '-o', '/dev/null', ...pinned(true, few)]));
+    row('', `ltrace -f (${n} pairs)`, `${fmt(v / 1000)} us/pair`, `+${fmt((v - plainFew) / 1000)} us/pair`, `vs ${fmt(plainFew)} ns untraced at that length`);
+  }
   // The same loop with the file sink: what the shim itself adds per pair (a collector slower than the program
   // paces it through back-pressure above); median of runs interleaved with untraced ones
   // Also the CPU time the process used (user + sys, every thread: the sender's work included), which other work on
