@@ -369,7 +369,8 @@ export class EventStore implements EventSource {
   private readonly prev = new Uint32Array((MAX_KIND_ID + 1) * PREV_STRIDE);
   /** Per kind, where the previous record's argument words are in the pool (0xffffffff: none yet in this message). */
   private readonly prevExtra = new Uint32Array(MAX_KIND_ID + 1);
-  /** The same across messages: where the kind's last argument words went (0xffffffff: none). */
+  /** The same across messages: where the kind's last argument words went (0xffffffff: none); set when a body is stored
+   *  whole, so it never names words a rejected body took back. */
   private readonly lastExtra = new Uint32Array(MAX_KIND_ID + 1).fill(0xffffffff);
   /** Per kind, what the previous caller and arguments were stored as (caller index, pool words). */
   private readonly prevWord = new Uint32Array((MAX_KIND_ID + 1) * PREV_WORDS);
@@ -515,6 +516,7 @@ export class EventStore implements EventSource {
             poolBase = (this.pool.length - 1) << POOL_SHIFT;
           }
           let w = poolUsed;
+          const firstOfKind = prevExtra[kind] === 0xffffffff;
           extra = prevExtra[kind] = poolBase + w;
           poolUsed += words;
           for (let k = 0; k < nargs; k++) {
@@ -532,16 +534,16 @@ export class EventStore implements EventSource {
                 ? wideCache[ws + 2] : this.internWide(lo, hi));
             }
           }
-          // Arguments equal to the words this kind stored last, in an earlier message (whose XOR state this one does
-          // not share): give the fresh words back and point at those, so a repeated argument list stays one offset.
+          // The kind's first record in this message, with the arguments its last one had in an earlier message (whose
+          // XOR state this one does not share): give the fresh words back and point at those, so a repeated argument
+          // list stays one offset across messages too.
           const le = lastExtra[kind];
-          if (!blobBit && le !== 0xffffffff) {
+          if (firstOfKind && !blobBit && le !== 0xffffffff) {
             const lp = this.pool[le >>> POOL_SHIFT], l0 = le & POOL_MASK, w0 = w - nargs;
             let eq = true;
             for (let k = 0; eq && k < nargs; k++) eq = lp[l0 + k] === pool[w0 + k];
             if (eq) { poolUsed -= words; extra = prevExtra[kind] = le; }
           }
-          lastExtra[kind] = extra;
           if (blobBit) {
             let blobLen = body[off];
             if (blobLen < 0x80) off++;
@@ -569,7 +571,6 @@ export class EventStore implements EventSource {
       }
       this.n = first;
       marked.length = markedKept;
-      lastExtra.fill(0xffffffff); // it may name words taken back below
       this.pool.length = keep.pool; this.poolUsed = keep.poolUsed;
       this.blobs.length = keep.blobs; this.blobViews.length = keep.blobs; this.blobUsed = keep.blobUsed; this.blobBytes = keep.blobBytes;
       for (const m of [this.flagsWide, this.errWide, this.resultWide]) for (const k of m.keys()) if (k >= first) m.delete(k);
@@ -579,6 +580,7 @@ export class EventStore implements EventSource {
     if (room < count) this.dropped += count - room;
     this.poolUsed = pool === undefined ? this.poolUsed : poolUsed;
     this.n = i;
+    for (let k = 0; k < prevExtra.length; k++) if (prevExtra[k] !== 0xffffffff) lastExtra[k] = prevExtra[k];
     if (room) for (const l of this.listeners) l(first, room);
     return room;
   }
