@@ -1,6 +1,6 @@
 // `npm run bench:overhead`: what tracing costs, measured side by side in one run, as ratios to the untraced program.
 //  1. pipe ping-pong of 64-byte messages between two processes: untraced / our shim with a live collector (and a
-//     trace file, as `ipcscope record` does) / strace -f / ltrace -f, pinned to one
+//     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with the file sink, with fixed records and with no tracer but the perf events the
 //     shim opens show where the cost comes from.
@@ -236,7 +236,14 @@ async function pingpong(bin: string): Promise<void> {
       const v = parseFloat(await runPlain(cmd(pinned(pin, [bin, String(n)]))));
       row('', `${name} (${n} round trips)`, `${fmt(v, 0)} ns/round trip`, `${fmt(v / plain)}x`, `vs ${fmt(plain, 0)} ns untraced at that length`);
     }
-    // LTTng-UST's pthread wrapper sees no call of a pipe ping-pong: it is compared on the mutex loop below
+    // LTTng-UST's pthread wrapper, recording, as on the mutex loop below: it wraps pthread calls only, so it records
+    // nothing of a pipe ping-pong (its cost here is its load and its session)
+    const lt = await runLttng(pinned(pin, [bin, String(PINGPONG)]));
+    if ('error' in lt) row('', 'LTTng-UST pthread wrapper', lt.error, '', '');
+    else {
+      const v = parseFloat(lt.stdout);
+      row('', 'LTTng-UST pthread wrapper, recording', `${fmt(v, 0)} ns/round trip`, `${fmt(v / b)}x`, 'wraps pthread mutex calls only, and this program makes none');
+    }
   }
 }
 
