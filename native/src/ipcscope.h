@@ -29,6 +29,7 @@ struct ips_config {
   int page_faults;
   int snapshots;
   int pause_enabled;      /* stepping support (issue 6) */
+  char cgroup[512];       /* cgroup=PATH: the session's cgroup v2 directory (root only; perf.c), "" when none */
 };
 extern struct ips_config ips_cfg IPS_HIDDEN;
 
@@ -235,6 +236,8 @@ void ips_perf_fork_prepare(void) IPS_HIDDEN;
 void ips_perf_fork_parent(int pid) IPS_HIDDEN;
 int ips_perf_shared_fds(int *out, int cap) IPS_HIDDEN;
 int ips_perf_fds_fixed(void) IPS_HIDDEN;
+/* How page faults are sampled, for shim_info: "" (per task, inherited) or a note such as " (cgroup)". */
+const char *ips_perf_scope(void) IPS_HIDDEN;
 void ips_perf_drain(void) IPS_HIDDEN;       /* sender thread */
 void ips_perf_fork_child(void) IPS_HIDDEN;  /* drop the parent's perf fds */
 int ips_perf_errno(void) IPS_HIDDEN;

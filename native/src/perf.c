@@ -361,6 +361,7 @@ int ips_perf_shared_fds(int *out, int cap) {
 }
 /* No perf fd will be opened after the sender starts (it is not the per-thread design with faults on). */
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
+const char *ips_perf_scope(void) { return ""; }
 
 /* ---- both designs ---- */
 

@@ -247,6 +247,7 @@ static void parse_config(const char *s) {
   ips_cfg.snapshots = 1;
   cfg_wire_fixed = 0;
   cfg_fixed_copy[0] = 0;
+  ips_cfg.cgroup[0] = 0;
   const char *p = s;
   while (*p) {
     const char *end = strchr(p, ';');
@@ -270,6 +271,7 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "file")) snprintf(cfg_file, sizeof cfg_file, "%s", v);
       else if (!strcmp(k, "wire")) cfg_wire_fixed = !strcmp(v, "fixed");
       else if (!strcmp(k, "fixedcopy")) snprintf(cfg_fixed_copy, sizeof cfg_fixed_copy, "%s", v);
+      else if (!strcmp(k, "cgroup")) snprintf(ips_cfg.cgroup, sizeof ips_cfg.cgroup, "%s", v);
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
         long pid = atol(strchr(v, ':') ? strchr(v, ':') + 1 : "0");
@@ -1503,7 +1505,8 @@ void ips_emit_shim_info(void) {
   int pfn = ips_pfn_readable();
   int n = snprintf(note, sizeof note, "shim %s; page faults: %s%s%s; pagemap frames: %s", ips_shim_version,
                    !ips_cfg.page_faults ? "off" : perr ? "unavailable (perf_event_open: " : "on",
-                   ips_cfg.page_faults && perr ? strerror(perr) : "", ips_cfg.page_faults && perr ? ")" : "",
+                   ips_cfg.page_faults && perr ? strerror(perr) : ips_cfg.page_faults ? ips_perf_scope() : "",
+                   ips_cfg.page_faults && perr ? ")" : "",
                    pfn ? "readable" : "not readable (need root)");
   IPS_EMIT(SHIM_INFO, IPS_PHASE_INSTANT, 0, 0, 0, note, (uint32_t)n, ips_cfg.payload_bytes,
            (uint64_t)(ips_cfg.page_faults && !perr), (uint64_t)perr, (uint64_t)pfn);
