@@ -15,6 +15,17 @@
  *    kernel's data_tail is the lowest tail of the live readers. A fork child's reader is reserved by the parent before
  *    the fork with the parent's tails, so no sample of the child is passed over before it reads; exit and exec give
  *    the reader back; readers of processes that died without doing so (SIGKILL) are reclaimed when a ring fills.
+ *    The shared set comes in two scopes:
+ *     - cgroup (root, when the collector passed cgroup=DIR, the session's cgroup v2 directory): each process image
+ *       (first, exec'd, spawned; not a fork child, which stays where its parent is) makes a leaf DIR/i<pid>-<ns>,
+ *       moves itself in before its sender thread starts, and opens the pair per CPU on that cgroup
+ *       (PERF_FLAG_PID_CGROUP, no inherit). Cgroup events live in the CPU's perf context, not the task's, so the
+ *       program's tasks carry no perf context at all and a switch between two of them costs nothing (pinned pipe
+ *       ping-pong, no tracer, only these events: +80..200 ns per round trip, where inherited ones cost +600..660 ns).
+ *       A leaf per image because a cgroup's events also count its descendants' tasks: an exec'd image opens its own
+ *       rings, and left in its parent's leaf its faults would land there too, for nobody. Moving costs ~8 ms
+ *       (an RCU grace period), hence once per image, never per fork. The fork tree's machinery below is the same.
+ *     - per task: the inherited events described above (not root, or anything on the cgroup path failed).
  *  - per thread (fallback when the shared set cannot be made, e.g. more CPUs than PF_MAX_CPUS or a locked-memory
  *    limit): each thread opens its own pair, cpu == -1, no inherit, re-armed in every fork child. */
 #include "ipcscope.h"
@@ -71,6 +82,8 @@ static struct pf_ring pf_rings[PF_RINGS];
 static struct pf_table *pf_tab;  /* MAP_SHARED: the same pages in every process of the tree */
 static int pf_me = -1, pf_pending = -1;
 static int pf_pid;
+static int pf_cgroup;            /* 1: the shared set is per CPU on this image's leaf cgroup */
+static char pf_scope_note[200];  /* ips_perf_scope() */
 
 int ips_perf_errno(void) { return atomic_load(&perf_err); }
 int ips_perf_is_fd(int fd) {
@@ -84,7 +97,8 @@ int ips_perf_is_fd(int fd) {
 
 void ips_perf_init(void) {}
 
-static void fill_attr(struct perf_event_attr *a, int major, size_t pages, int inherit) {
+/* shared: 0 per thread, 1 inherited (per task), 2 per CPU on a cgroup */
+static void fill_attr(struct perf_event_attr *a, int major, size_t pages, int shared) {
   memset(a, 0, sizeof *a);
   a->type = PERF_TYPE_SOFTWARE;
   a->size = sizeof *a;
@@ -97,15 +111,17 @@ static void fill_attr(struct perf_event_attr *a, int major, size_t pages, int in
   a->clockid = CLOCK_MONOTONIC;
   a->watermark = 1;
   a->wakeup_watermark = (uint32_t)(pages * (size_t)getpagesize() / 2); /* the sender polls the fd: wake it at half full */
-  if (inherit) {
+  if (shared == 1) {
     a->inherit = 1;
     a->remove_on_exec = 1; /* the exec'd image opens its own set (and its rings) */
-    a->sample_id_all = 1;  /* PERF_RECORD_LOST then names a pid */
   }
+  if (shared) a->sample_id_all = 1; /* PERF_RECORD_LOST then names a pid */
 }
 
-static int open_fd(struct perf_event_attr *a, int cpu) {
-  int fd = (int)syscall(SYS_perf_event_open, a, 0, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+/* target: 0 (this thread) or a cgroup directory fd (PERF_FLAG_PID_CGROUP); both give internal fds at 900 or above. */
+static int open_fd(struct perf_event_attr *a, int cpu, int cgroup_fd) {
+  int fd = (int)syscall(SYS_perf_event_open, a, cgroup_fd >= 0 ? cgroup_fd : 0, cpu, -1,
+                        PERF_FLAG_FD_CLOEXEC | (cgroup_fd >= 0 ? PERF_FLAG_PID_CGROUP : 0));
   if (fd < 0) return -errno;
   int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900);
   if (hi >= 0) { syscall(SYS_close, fd); fd = hi; }
@@ -116,7 +132,7 @@ static int open_one(int major, uint32_t tid) {
   struct perf_event_attr a;
   size_t pages = major ? DATA_PAGES_MAJ : DATA_PAGES_MIN;
   fill_attr(&a, major, pages, 0);
-  int fd = open_fd(&a, -1);
+  int fd = open_fd(&a, -1, -1);
   if (fd < 0) return fd;
   size_t psz = (size_t)getpagesize();
   size_t len = (pages + 1) * psz;
@@ -159,8 +175,9 @@ static void shared_unmap(void) {
   pf_me = pf_pending = -1;
 }
 
-/* Opens the tree's set on the calling thread (the image's first thread, before any other starts). 0 or -errno. */
-static int shared_open_pages(size_t min_pages, size_t maj_pages) {
+/* Opens the tree's set on the calling thread (the image's first thread, before any other starts), inherited, or per
+ * CPU on the cgroup cgroup_fd when it is >= 0. 0 or -errno. */
+static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd) {
   long ncpu = sysconf(_SC_NPROCESSORS_CONF);
   if (ncpu < 1 || ncpu > PF_MAX_CPUS) return -E2BIG;
   void *t = (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -174,8 +191,8 @@ static int shared_open_pages(size_t min_pages, size_t maj_pages) {
     int major = i & 1, cpu = i / 2;
     size_t pages = major ? maj_pages : min_pages;
     struct perf_event_attr a;
-    fill_attr(&a, major, pages, 1);
-    int fd = open_fd(&a, cpu);
+    fill_attr(&a, major, pages, cgroup_fd >= 0 ? 2 : 1);
+    int fd = open_fd(&a, cpu, cgroup_fd);
     if (fd == -ENODEV) continue; /* an offline CPU: nothing runs there */
     if (fd < 0) { err = fd; break; }
     size_t len = (pages + 1) * psz;
@@ -202,9 +219,44 @@ static int shared_open_pages(size_t min_pages, size_t maj_pages) {
  * that is still connecting): 1 MiB per CPU for minor faults, where the per-thread design had 256 KiB per thread.
  * 80 children writing 1 MiB each at once lost ~2000 of their 22000 samples with 256 KiB rings. Smaller when the
  * locked-memory limit refuses (perf_event_mlock_kb per CPU, then RLIMIT_MEMLOCK). */
-static int shared_open(void) {
-  int r = shared_open_pages(4 * DATA_PAGES_MIN, 2 * DATA_PAGES_MAJ);
-  if (r == -EPERM || r == -ENOMEM) r = shared_open_pages(DATA_PAGES_MIN, DATA_PAGES_MAJ);
+static int shared_open(int cgroup_fd) {
+  int r = shared_open_pages(4 * DATA_PAGES_MIN, 2 * DATA_PAGES_MAJ, cgroup_fd);
+  if (r == -EPERM || r == -ENOMEM) r = shared_open_pages(DATA_PAGES_MIN, DATA_PAGES_MAJ, cgroup_fd);
+  return r;
+}
+
+/* ---- the cgroup scope: this image's leaf under the session's cgroup ---- */
+
+static int write_file(const char *path, const char *text) {
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  long n = syscall(SYS_write, fd, text, strlen(text));
+  int e = n < 0 ? -errno : 0;
+  syscall(SYS_close, fd);
+  return e;
+}
+
+/* Makes DIR/i<pid>-<ns>, moves this process in and opens the shared set on it. 0, or -errno with *step naming what
+ * failed (the caller falls back to the inherited set). */
+static int cgroup_open(const char **step) {
+  char leaf[sizeof ips_cfg.cgroup + 64], procs[sizeof leaf + 16];
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* tells apart successive images of one pid */
+  int n = snprintf(leaf, sizeof leaf, "%s/i%d-%llu", ips_cfg.cgroup, (int)getpid(),
+                   (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+  if (n < 0 || (size_t)n >= sizeof leaf) { *step = "path"; return -ENAMETOOLONG; }
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", leaf);
+  *step = "mkdir";
+  if (syscall(SYS_mkdirat, AT_FDCWD, leaf, 0755) != 0) return -errno;
+  *step = "move";
+  int r = write_file(procs, "0");
+  if (r) { syscall(SYS_unlinkat, AT_FDCWD, leaf, AT_REMOVEDIR); return r; }
+  /* From here on the process stays in the leaf even if opening fails: the session removes the leaf at its end. */
+  *step = "open";
+  int dfd = (int)syscall(SYS_openat, AT_FDCWD, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dfd < 0) return -errno;
+  r = shared_open(dfd);
+  syscall(SYS_close, dfd); /* the events hold the cgroup themselves */
   return r;
 }
 
@@ -361,7 +413,7 @@ int ips_perf_shared_fds(int *out, int cap) {
 }
 /* No perf fd will be opened after the sender starts (it is not the per-thread design with faults on). */
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
-const char *ips_perf_scope(void) { return ""; }
+const char *ips_perf_scope(void) { return pf_shared && pf_cgroup ? " (cgroup)" : pf_scope_note; }
 
 /* ---- both designs ---- */
 
@@ -387,7 +439,20 @@ void ips_perf_thread_open(void) {
 void ips_perf_process_open(void) {
   if (!ips_cfg.enabled || !ips_cfg.page_faults || ips_tls.perf_state) return;
   int e0 = errno;
-  if (shared_open() == 0) ips_tls.perf_state = 1;
+  pf_cgroup = 0;
+  pf_scope_note[0] = 0;
+  if (ips_cfg.cgroup[0]) {
+    const char *step = "";
+    int r = cgroup_open(&step);
+    if (r == 0) {
+      pf_cgroup = 1;
+      ips_tls.perf_state = 1;
+      errno = e0;
+      return;
+    }
+    snprintf(pf_scope_note, sizeof pf_scope_note, " (per task; cgroup %s: %s)", step, strerror(-r));
+  }
+  if (shared_open(-1) == 0) ips_tls.perf_state = 1;
   else ips_perf_thread_open();
   errno = e0;
 }

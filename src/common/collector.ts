@@ -17,6 +17,7 @@ import { TraceFileWriter } from './traceFile';
 import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
+import { FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
 import { version as packageVersion } from '../../package.json';
 
 export type { SessionNote } from './store';
@@ -115,6 +116,9 @@ export class Collector extends EventEmitter {
   ingestPauses = 0;
   /** Filled in by the owner (CLI) before close() so the END chunk carries the target's fate. */
   exitInfo: { code: number | null; signal: string | null } = { code: null, signal: null };
+  /** The session's cgroup (page faults sampled per CPU on it, src/common/cgroup.ts): undefined until a target needs
+   *  it, null when it could not be made. */
+  private cgroup: SessionCgroup | null | undefined;
 
   private constructor(private readonly opts: CollectorOptions) {
     super();
@@ -190,8 +194,19 @@ export class Collector extends EventEmitter {
       `port=${this._port}`, `secret=${this.secretHex}`, `session=${this.sessionId}`, `payload=${o.payloadBytes ?? 64}`,
       `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
       ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
+      ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup() ? [`cgroup=${this.cgroup!.dir}`] : []),
     ].join(';');
     return env;
+  }
+
+  /** The session's cgroup, made at the first target that samples page faults; false (and an info note) when not. */
+  private sessionCgroup(): boolean {
+    if (this.cgroup === undefined && !this.closing) {
+      const r = SessionCgroup.create();
+      this.cgroup = 'cgroup' in r ? r.cgroup : null;
+      if ('why' in r) this.note('info', `page faults are sampled per task, not per session cgroup: ${r.why}`);
+    }
+    return Boolean(this.cgroup);
   }
 
   note(level: SessionNote['level'], message: string, conn?: number): void {
@@ -466,6 +481,12 @@ export class Collector extends EventEmitter {
   /** Stops the server (closing every connection) and finishes the trace file with its END chunk. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // The target tree has been stopped or has ended: whatever is left in the session's cgroup (a daemon that left
+      // the process group and cleared its environment) goes now, and its connection closes like any other.
+      if (this.cgroup) {
+        const problems = await this.cgroup.remove();
+        if (problems.length) this.note('warning', `the session's cgroup ${this.cgroup.dir} was not removed cleanly: ${problems.join('; ')}`);
+      }
       // Terminated sockets report 'close' a little later: wait for them (bounded) so their CLOSED chunks precede END.
       const open = [...this.conns.values()].filter((c) => !c.socketClosed);
       const allClosed = Promise.all(open.map((c) => new Promise<void>((r) => { if (c.socketClosed) r(); else c.ws.once('close', () => setImmediate(r)); })));

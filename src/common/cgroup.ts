@@ -1,0 +1,127 @@
+// A session's cgroup v2 directory: at root the shim samples page faults per CPU on it (native/src/perf.c), so the
+// program's tasks carry no perf context of their own. The collector makes it under its own cgroup, each traced process
+// image makes its leaf in it, and at the session's end everything still in it is killed (cgroup.kill) and the
+// directories are removed, so that nothing outlives the session, whatever it did to leave its process group.
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Environment variable: `task` keeps page faults sampled per task even at root (benchmarks compare both). */
+export const FAULT_SCOPE_ENV = 'IPCSCOPE_FAULT_SCOPE';
+
+/** Undoes the octal escapes /proc/self/mountinfo uses for space, tab, newline and backslash. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** The first cgroup2 mount in a mountinfo text: where it is mounted and which cgroup is its root. */
+export function cgroup2Mount(mountinfo: string): { mountPoint: string; root: string } | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fsType] = line.slice(sep + 3).split(' ');
+    if (fsType !== 'cgroup2') continue;
+    const f = line.slice(0, sep).split(' ');
+    if (f.length < 5) continue;
+    return { root: unescapeMountField(f[3]), mountPoint: unescapeMountField(f[4]) };
+  }
+  return undefined;
+}
+
+/** The cgroup v2 path of this process (the `0::` line of /proc/self/cgroup), or undefined. */
+export function ownCgroupPath(procSelfCgroup: string): string | undefined {
+  const line = procSelfCgroup.split('\n').find((l) => l.startsWith('0::'));
+  return line === undefined ? undefined : line.slice(3);
+}
+
+/** The cgroup2 directory this process is in, or why there is none. */
+export function ownCgroupDir(): { dir: string } | { why: string } {
+  let mountinfo: string, self: string;
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+    self = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch (e) { return { why: `cannot read /proc/self: ${(e as Error).message}` }; }
+  const m = cgroup2Mount(mountinfo);
+  if (!m) return { why: 'no cgroup2 file system is mounted' };
+  const path = ownCgroupPath(self);
+  if (path === undefined) return { why: 'this process is in no cgroup v2 (no "0::" line in /proc/self/cgroup)' };
+  // The mount shows the hierarchy from `root` down; a path outside it (another namespace's view) is not reachable.
+  const root = m.root === '/' ? '' : m.root;
+  if (root && path !== root && !path.startsWith(`${root}/`)) return { why: `our cgroup ${path} is outside the cgroup2 mount at ${m.mountPoint}` };
+  const rel = path.slice(root.length).replace(/ \(deleted\)$/, '');
+  return { dir: join(m.mountPoint, rel) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SessionCgroup {
+  private constructor(readonly dir: string) {}
+
+  /**
+   * Makes `<our cgroup>/ipcscope-<pid>-<random hex>` when we are root and may, else says why not.
+   * Synchronous: the collector makes it while building a target's environment.
+   */
+  static create(): { cgroup: SessionCgroup } | { why: string } {
+    if (process.getuid?.() !== 0) return { why: 'not root (cgroup perf events need CAP_PERFMON, cgroup directories need root)' };
+    const own = ownCgroupDir();
+    if ('why' in own) return own;
+    const dir = join(own.dir, `ipcscope-${process.pid}-${randomBytes(6).toString('hex')}`);
+    // The shim reads its configuration as `key=value;…`: a path with ';' could not be passed.
+    if (dir.includes(';')) return { why: `the cgroup path ${dir} contains ';'` };
+    try {
+      accessSync(own.dir, constants.W_OK);
+      mkdirSync(dir);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { why: `cannot make a cgroup under ${own.dir} (${err.code ?? err.message})` };
+    }
+    return { cgroup: new SessionCgroup(dir) };
+  }
+
+  /** Whether any process is in the session's cgroup or its leaves (`populated 1` in cgroup.events). */
+  populated(): boolean {
+    try { return /^populated 1$/m.test(readFileSync(join(this.dir, 'cgroup.events'), 'utf8')); } catch { return false; }
+  }
+
+  /** Every directory below the session's, deepest first. */
+  private leaves(): string[] {
+    const out: string[] = [];
+    const walk = (d: string) => {
+      let entries;
+      try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) if (e.isDirectory()) { walk(join(d, e.name)); out.push(join(d, e.name)); }
+    };
+    walk(this.dir);
+    return out;
+  }
+
+  /**
+   * Kills whatever is still in the cgroup (cgroup.kill, Linux 5.14), waits (up to `waitMs`) until it is empty, and
+   * removes its directories. Returns the problems met, empty when the cgroup is gone.
+   */
+  async remove(waitMs = 2000): Promise<string[]> {
+    const problems: string[] = [];
+    if (this.populated()) {
+      try { writeFileSync(join(this.dir, 'cgroup.kill'), '1'); } catch (e) {
+        // Before 5.14 there is no cgroup.kill: SIGKILL every pid listed instead.
+        const err = e as NodeJS.ErrnoException;
+        if (err.code !== 'ENOENT') problems.push(`cgroup.kill: ${err.code ?? err.message}`);
+        for (const d of [this.dir, ...this.leaves()]) {
+          let pids: string[] = [];
+          try { pids = readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean); } catch { /* gone */ }
+          for (const p of pids) try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+        }
+      }
+      const deadline = Date.now() + waitMs;
+      while (this.populated() && Date.now() < deadline) await sleep(10);
+      if (this.populated()) problems.push(`processes still in it after ${waitMs} ms`);
+    }
+    for (const d of [...this.leaves(), this.dir]) {
+      try { rmdirSync(d); } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code !== 'ENOENT') problems.push(`rmdir ${d}: ${err.code ?? err.message}`);
+      }
+    }
+    return problems;
+  }
+}
