@@ -691,6 +691,11 @@ static uint16_t enc_kind;
  * message's, so a new message forgets them all with one increment. */
 static uint32_t enc_gen, enc_row_gen[IPS_MAX_KIND + 1];
 static uint64_t enc_row[IPS_MAX_KIND + 1][1 + IPS_MAX_ARGS];
+/* Per kind (valid with the row): where the previous blob's bytes sit in the message body, and its length (0: none).
+ * A blob equal to it goes out as length 0: a payload preview that repeats (a protocol's fixed header, a ping-pong)
+ * costs one byte instead of up to 65. */
+static uint32_t enc_blob_off[IPS_MAX_KIND + 1];
+static uint16_t enc_blob_len[IPS_MAX_KIND + 1];
 #define DTS_LIMIT (1ull << 53)
 
 static inline uint8_t *put_uv(uint8_t *p, uint64_t v) {
@@ -785,6 +790,7 @@ static inline __attribute__((always_inline)) void msg_put_compact(const struct r
   if (enc_row_gen[kind] != enc_gen) {
     enc_row_gen[kind] = enc_gen;
     memset(row, 0, sizeof enc_row[0]);
+    enc_blob_len[kind] = 0;
   }
   const uint64_t *args = (const uint64_t *)(const void *)(h + 1);
   p = put_uv(p, h->caller ^ row[0]);
@@ -795,9 +801,16 @@ static inline __attribute__((always_inline)) void msg_put_compact(const struct r
   }
   if (h->blob_len) {
     head |= 128;
-    p = put_uv(p, h->blob_len);
-    memcpy(p, args + nargs, h->blob_len);
-    p += h->blob_len;
+    const uint8_t *blob = (const uint8_t *)(args + nargs), *body = MSG_BODY + 16;
+    if (enc_blob_len[kind] == h->blob_len && !memcmp(body + enc_blob_off[kind], blob, h->blob_len)) {
+      *p++ = 0; /* the same bytes as this kind's previous blob in the message */
+    } else {
+      p = put_uv(p, h->blob_len);
+      enc_blob_off[kind] = (uint32_t)(p - body);
+      enc_blob_len[kind] = h->blob_len;
+      memcpy(p, blob, h->blob_len);
+      p += h->blob_len;
+    }
   }
   *p0 = (uint8_t)head;
   msg_len += (size_t)(p - p0);

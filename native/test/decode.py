@@ -161,6 +161,7 @@ def decode_compact(body, pid, out, full):
     c = Compact(body)
     ts, kind, tid = base, None, None
     prev = {}  # kind -> [caller, args...] of its previous record in this message
+    prev_blob = {}  # kind -> its previous blob in this message (blob length 0 repeats it)
     for i in range(count):
         c.rec = i
         if c.off >= len(body):
@@ -197,11 +198,15 @@ def decode_compact(body, pid, out, full):
         if head & 128:
             blen = c.uv('blob length', 1 << 16)
             if blen == 0:
-                c.fail('blob length 0 with B set')
-            if c.off + blen > len(body):
-                c.fail('blob of %d bytes runs past the end of the message' % blen)
-            blob = body[c.off: c.off + blen]
-            c.off += blen
+                if kind not in prev_blob:
+                    c.fail('blob length 0 (a repeat) with no earlier blob of this kind in the message')
+                blob = prev_blob[kind]
+            else:
+                if c.off + blen > len(body):
+                    c.fail('blob of %d bytes runs past the end of the message' % blen)
+                blob = body[c.off: c.off + blen]
+                c.off += blen
+                prev_blob[kind] = blob
         out.append(event_line(pid, tid, k, phase, result, err, flags, row[1:], blob, ts, row[0], full))
     if c.off != len(body):
         raise DecodeError('%d trailing bytes after %d compact records' % (len(body) - c.off, count))

@@ -38,20 +38,22 @@ def full(b):
 
 
 # A valid message: unlock (T, result -1, errno 22, flags 1), unlock again (K, same tid, caller and mutex XOR'd to 0),
-# lock on another tid (kind, T, negative Δts), blob on the last.
-good = body(3, [
+# lock on another tid (kind, T, negative Δts) with a blob, then the lock's end repeating that blob (length 0).
+good = body(4, [
     bytes([0 | 8 | 16 | 32 | 64]) + uv(UNLOCK['id']) + uv(42) + sv(0) + uv(1) + sv(22) + sv(-1) + uv(0x401000) + uv(0x7f00),
     bytes([0 | 4]) + sv(5) + uv(0) + uv(0),
     bytes([1 | 8 | 128]) + uv(LOCK['id']) + uv(43) + sv(-3) + uv(0x402000) + uv(0x7f00) + uv(9) + uv(3) + b'abc',
+    bytes([2 | 4 | 128]) + sv(4) + uv(0) + uv(0) + uv(0) + uv(0),  # same kind, blob length 0: "abc" again
 ])
 lines = full(good)
-assert len(lines) == 3, lines
+assert len(lines) == 4, lines
 assert 'tid=42 kind=mutex_unlock phase=instant result=-1 err=22 flags=1' in lines[0], lines[0]
 assert 'ts=1000 caller=0x401000' in lines[0], lines[0]
 assert 'tid=42 kind=mutex_unlock phase=instant result=0 err=0 flags=0' in lines[1], lines[1]
 assert 'ts=1005 caller=0x401000' in lines[1] and '=0x7f00' in lines[1], lines[1]
 assert 'tid=43 kind=mutex_lock phase=begin' in lines[2] and 'ts=1002 caller=0x402000' in lines[2], lines[2]
 assert 'blob="abc"' in lines[2], lines[2]
+assert 'tid=43 kind=mutex_lock phase=end' in lines[3] and 'ts=1006' in lines[3] and 'blob="abc"' in lines[3], lines[3]
 
 BAD = [
     ('first record carries K', body(1, [bytes([4 | 8]) + uv(42) + sv(0) + uv(0) + uv(0)]), 'carries K'),
@@ -68,7 +70,11 @@ BAD = [
      'errno'),
     ('delta ts of 2^53', body(1, [bytes([8]) + uv(UNLOCK['id']) + uv(1) + sv(1 << 53) + uv(0) + uv(0)]), 'delta ts'),
     ('tid beyond 32 bits', body(1, [bytes([8]) + uv(UNLOCK['id']) + uv(1 << 32) + sv(0) + uv(0) + uv(0)]), 'tid'),
-    ('blob length 0', body(1, [bytes([8 | 128]) + uv(UNLOCK['id']) + uv(1) + sv(0) + uv(0) + uv(0) + uv(0)]), 'length 0'),
+    ('blob repeat with no blob before', body(1, [bytes([8 | 128]) + uv(UNLOCK['id']) + uv(1) + sv(0) + uv(0) + uv(0) + uv(0)]),
+     'no earlier blob of this kind'),
+    ('blob repeat of another kind', body(2, [bytes([8 | 128]) + uv(LOCK['id']) + uv(1) + sv(0) + uv(0) + uv(0) + uv(0) + uv(1) + b'x',
+                                              bytes([128]) + uv(UNLOCK['id']) + sv(0) + uv(0) + uv(0) + uv(0)]),
+     'no earlier blob of this kind'),
     ('blob past the end', body(1, [bytes([8 | 128]) + uv(UNLOCK['id']) + uv(1) + sv(0) + uv(0) + uv(0) + uv(5) + b'ab']),
      'runs past'),
     ('record cut off', body(1, [bytes([8]) + uv(UNLOCK['id']) + uv(1) + sv(0) + uv(0)]), 'runs past the end'),

@@ -165,7 +165,7 @@ function decodeCompact(body: Uint8Array, base: number, out: EventRecord[] | unde
     return v;
   };
   const sv = (field: string): bigint => { const u = uv(field); return (u >> 1n) ^ -(u & 1n); };
-  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>();
+  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>(), prevBlob = new Map<number, Uint8Array>();
   let kind = -1, tid = -1;
   for (; r < count; r++) {
     at = base + off;
@@ -199,10 +199,16 @@ function decodeCompact(body: Uint8Array, base: number, out: EventRecord[] | unde
     let blob: Uint8Array | undefined;
     if (head & CompactHead.Blob) {
       const len = uv('blob length');
-      if (len < 1n || len > 0xffffn) fail(`blob length ${len} is not 1..65535`);
-      if (off + Number(len) > body.length) fail(`its ${len}-byte blob runs past the end of the message (${body.length - off} left)`);
-      blob = body.slice(off, off + Number(len));
-      off += Number(len);
+      if (len === 0n) {
+        // 0: the same bytes as the previous blob of this kind in this message
+        blob = prevBlob.get(kind) ?? fail('its blob repeats the previous one of its kind, and none came before in this message');
+      } else {
+        if (len > 0xffffn) fail(`blob length ${len} is not 0..65535`);
+        if (off + Number(len) > body.length) fail(`its ${len}-byte blob runs past the end of the message (${body.length - off} left)`);
+        blob = body.slice(off, off + Number(len));
+        off += Number(len);
+        prevBlob.set(kind, blob);
+      }
     }
     if (out) {
       const rec: EventRecord = { kind, phase, flags, tid, err, ts, result, caller, args };
@@ -394,7 +400,7 @@ export function encodeEventsBodyCompact(records: readonly EventRecord[]): Uint8A
   const sv = (v: bigint) => uv(BigInt.asUintN(64, (v << 1n) ^ (v < 0n ? -1n : 0n)));
   const base = records.length ? records[0].ts : 0n;
   let prevTs = base, prevKind = -1, prevTid = -1;
-  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>();
+  const prevCaller = new Map<number, bigint>(), prevArgs = new Map<number, bigint[]>(), prevBlob = new Map<number, Uint8Array>();
   for (const r of records) {
     const blobLen = r.blob?.length ?? 0;
     if (blobLen > 0xffff) throw new RangeError(`blob of ${blobLen} bytes does not fit a compact record (at most 65535)`);
@@ -420,7 +426,11 @@ export function encodeEventsBodyCompact(records: readonly EventRecord[]): Uint8A
     let prev = prevArgs.get(r.kind);
     if (!prev) prevArgs.set(r.kind, prev = new Array<bigint>(r.args.length).fill(0n));
     r.args.forEach((a, i) => { const v = BigInt.asUintN(64, a); uv(v ^ (prev![i] ?? 0n)); prev![i] = v; });
-    if (blobLen) { uv(BigInt(blobLen)); for (const b of r.blob!) bytes.push(b); }
+    if (blobLen) {
+      const last = prevBlob.get(r.kind);
+      if (last && last.length === blobLen && last.every((b, i) => b === r.blob![i])) bytes.push(0); // a repeat: length 0
+      else { uv(BigInt(blobLen)); for (const b of r.blob!) bytes.push(b); prevBlob.set(r.kind, r.blob!); }
+    }
     prevTs = r.ts; prevKind = r.kind; prevTid = r.tid;
   }
   const body = new Uint8Array(COMPACT_BODY_HEADER + bytes.length);

@@ -372,6 +372,12 @@ export class EventStore implements EventSource {
   /** The same across messages: where the kind's last argument words went (0xffffffff: none); set when a body is stored
    *  whole, so it never names words a rejected body took back. */
   private readonly lastExtra = new Uint32Array(MAX_KIND_ID + 1).fill(0xffffffff);
+  /** Per kind, the previous blob in this message (blob-pool offset and length; length 0: none yet), which a compact
+   *  record's blob length 0 repeats, and whether prevExtra's words end with a blob's two words (then a record repeating
+   *  both the arguments and the blob shares them whole). */
+  private readonly prevBlobOff = new Uint32Array(MAX_KIND_ID + 1);
+  private readonly prevBlobLen = new Uint32Array(MAX_KIND_ID + 1);
+  private readonly prevExtraBlob = new Uint8Array(MAX_KIND_ID + 1);
   /** Per kind, what the previous caller and arguments were stored as (caller index, pool words). */
   private readonly prevWord = new Uint32Array((MAX_KIND_ID + 1) * PREV_WORDS);
 
@@ -389,6 +395,7 @@ export class EventStore implements EventSource {
     const keep = { pool: this.pool.length, poolUsed: this.poolUsed, blobs: this.blobs.length, blobUsed: this.blobUsed, blobBytes: this.blobBytes };
     const prev = this.prev, prevWord = this.prevWord, prevExtra = this.prevExtra.fill(0xffffffff), lastExtra = this.lastExtra;
     const markTable = this.markTable, marked = this.marked, markedKept = marked.length;
+    const prevBlobOff = this.prevBlobOff, prevBlobLen = this.prevBlobLen.fill(0), prevExtraBlob = this.prevExtraBlob.fill(0);
     prev.fill(0);
     // per kind: the caller's interned index (unknown at first) and each argument's pool word (0 for the value 0)
     prevWord.fill(0);
@@ -504,11 +511,13 @@ export class EventStore implements EventSource {
         }
         const nargs = NARGS[kind];
         const words = nargs + (blobBit ? 2 : 0);
-        // The same arguments as the kind's previous record (each XOR a single 0 byte), no blob: point at the words
-        // stored for that record. A mutex's lock and unlock events then add no argument words at all.
-        let same = words !== 0 && !blobBit && prevExtra[kind] !== 0xffffffff && off + nargs <= end;
+        // The same arguments as the kind's previous record (each XOR a single 0 byte), and no blob or the same blob
+        // (length 0) as the one those words end with: point at the words stored for that record. A mutex's lock and
+        // unlock events then add no argument words at all, nor a ping-pong's repeated reads and writes.
+        let same = words !== 0 && prevExtra[kind] !== 0xffffffff && off + nargs + (blobBit ? 1 : 0) <= end &&
+          (!blobBit || (prevExtraBlob[kind] === 1 && body[off + nargs] === 0));
         for (let k = 0; same && k < nargs; k++) same = body[off + k] === 0;
-        if (same) { extra = prevExtra[kind]; off += nargs; }
+        if (same) { extra = prevExtra[kind]; off += nargs + (blobBit ? 1 : 0); }
         else if (words) {
           if (pool === undefined || poolUsed + words > POOL_CHUNK) {
             pool = this.newPoolChunk();
@@ -518,6 +527,7 @@ export class EventStore implements EventSource {
           let w = poolUsed;
           const firstOfKind = prevExtra[kind] === 0xffffffff;
           extra = prevExtra[kind] = poolBase + w;
+          prevExtraBlob[kind] = blobBit ? 1 : 0;
           poolUsed += words;
           for (let k = 0; k < nargs; k++) {
             p += 2; q++;
@@ -542,7 +552,7 @@ export class EventStore implements EventSource {
             const lp = this.pool[le >>> POOL_SHIFT], l0 = le & POOL_MASK, w0 = w - nargs;
             let eq = true;
             for (let k = 0; eq && k < nargs; k++) eq = lp[l0 + k] === pool[w0 + k];
-            if (eq) { poolUsed -= words; extra = prevExtra[kind] = le; }
+            if (eq) { poolUsed -= words; extra = prevExtra[kind] = le; prevExtraBlob[kind] = 0; }
           }
           if (blobBit) {
             let blobLen = body[off];
@@ -551,10 +561,19 @@ export class EventStore implements EventSource {
               off = readVarint64(body, off, end, 'blob length');
               blobLen = wide[1] ? -1 : wide[0];
             }
-            if (!(blobLen >= 1 && blobLen <= 0xffff)) throw new CompactFault(`its blob length ${blobLen === -1 ? 'exceeds 32 bits' : blobLen} is not 1..65535`);
-            if (off + blobLen > end) throw new CompactFault(`its ${blobLen}-byte blob runs past the end of the message (${end - off} left)`);
-            this.copyBlob(pool, w, body, dv, off, blobLen);
-            off += blobLen;
+            if (blobLen === 0) {
+              // the same bytes as the kind's previous blob in this message: its offset and length again, no copy
+              if (prevBlobLen[kind] === 0) throw new CompactFault('its blob repeats the previous one of its kind, and none came before in this message');
+              pool[w] = prevBlobOff[kind];
+              pool[w + 1] = prevBlobLen[kind];
+            } else {
+              if (!(blobLen >= 1 && blobLen <= 0xffff)) throw new CompactFault(`its blob length ${blobLen === -1 ? 'exceeds 32 bits' : blobLen} is not 0..65535`);
+              if (off + blobLen > end) throw new CompactFault(`its ${blobLen}-byte blob runs past the end of the message (${end - off} left)`);
+              this.copyBlob(pool, w, body, dv, off, blobLen);
+              prevBlobOff[kind] = pool[w];
+              prevBlobLen[kind] = blobLen;
+              off += blobLen;
+            }
           }
         }
         putCallerExtra(c, j, kind, callerIndex, extra);

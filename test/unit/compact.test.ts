@@ -31,6 +31,7 @@ const GOLDEN_RECORDS: EventRecord[] = [
   { kind: WRITE, phase: 2, flags: 2, tid: 77, err: 0, ts: 1_000_000_223n, result: 5n, caller: 0x55aa00n, args: WRITE_ARGS, blob: Buffer.from('hello') },
   { kind: WRITE, phase: 1, flags: 0, tid: 77, err: -9, ts: 1_000_000_200n, result: -1n, caller: 0x55aa00n, args: WRITE_ARGS },
   { kind: LOCK, phase: 0, flags: 0, tid: 4242, err: 0, ts: 1_000_000_263n, result: 0n, caller: 0x401234n, args: [0x7ffd12345678n, 0n] },
+  { kind: WRITE, phase: 2, flags: 2, tid: 77, err: 0, ts: 1_000_000_300n, result: 5n, caller: 0x55aa00n, args: WRITE_ARGS, blob: Buffer.from('hello') },
 ];
 // byte by byte from the doc
 const GOLDEN_BYTES = [
@@ -45,17 +46,31 @@ const GOLDEN_BYTES = [
   0x65, 45, 17, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   // mutex_lock again: head T (tid changed back); kind 103; Δts +63 (zigzag 126); caller, mutex, how: XOR 0
   0x08, 103, 0x92, 0x21, 126, 0, 0, 0,
+  // write end again with the same "hello": head B | R | F | T | 2; kind 43; tid 77; Δts +37 (zigzag 74); flags 2;
+  // result 5; caller and arguments XOR 0; blob length 0: the same bytes as the kind's previous blob in this message
+  0xda, 43, 77, 74, 0x02, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
 test('golden compact EVENTS body: the reference decoder reads it field by field, the encoder writes it byte for byte', () => {
-  const body = compactBody(4, 1_000_000_123n, GOLDEN_BYTES);
+  const body = compactBody(5, 1_000_000_123n, GOLDEN_BYTES);
   assert.deepEqual(encodeEventsBodyCompact(GOLDEN_RECORDS), body);
   assert.deepEqual(decodeEventsBody(body), GOLDEN_RECORDS.map((r) => (r.blob ? { ...r, blob: Uint8Array.from(r.blob) } : r)));
   const m = decodeMessage(encodeMessage(MessageType.Events, 5, body), 'shim');
   assert.equal(m.type === MessageType.Events && m.encoding, EventsEncoding.Compact);
-  assert.equal(m.type === MessageType.Events && m.count, 4);
-  // the same records in fixed records take 3.7x the bytes
-  assert.equal(encodeEventsBody(GOLDEN_RECORDS).length, 8 + 56 + 112 + 104 + 56);
+  assert.equal(m.type === MessageType.Events && m.count, 5);
+  // the same records in fixed records take 4.5x the bytes
+  assert.equal(encodeEventsBody(GOLDEN_RECORDS).length, 8 + 56 + 112 + 104 + 56 + 112);
+  // the store shares the repeated blob's bytes (and the record's argument words) instead of copying them again
+  const s = new EventStore();
+  s.appendEventsBody(1, 1, body);
+  assert.equal(Buffer.from(s.get(4).blob!).toString(), 'hello');
+  assert.deepEqual(s.get(4).args, WRITE_ARGS);
+  // against the same fifth record carrying other bytes ("hellp"): that one takes ten pool words (eight arguments, the
+  // blob's offset and length) and five blob bytes, the repeat none
+  const other = new EventStore();
+  other.appendEventsBody(1, 1, compactBody(5, 1_000_000_123n, [...GOLDEN_BYTES.slice(0, -1), 5, ...Buffer.from('hellp')]));
+  assert.equal(Buffer.from(other.get(4).blob!).toString(), 'hellp');
+  assert.equal(Math.round((other.bytesPerEvent() - s.bytesPerEvent()) * 5), 10 * 4 + 5);
   assert.equal(body.length, 16 + GOLDEN_BYTES.length);
 });
 
@@ -79,7 +94,7 @@ function randomRecords(seed: number, n: number): EventRecord[] {
   const out: EventRecord[] = [];
   let ts = 0xffff_ffff_0000n;
   const callers = [0x401234n, 0x5555_5555_1234n, 0n, 0xffff_ffff_ffff_fff0n];
-  const prevArgs = new Map<number, bigint[]>();
+  const prevArgs = new Map<number, bigint[]>(), prevBlob = new Map<number, Uint8Array>();
   for (let i = 0; i < n; i++) {
     const kind = r() < 0.3 && out.length ? out[out.length - 1].kind : pick(kinds);
     const nargs = KINDS.find((k) => k.id === kind)!.args.length;
@@ -94,7 +109,14 @@ function randomRecords(seed: number, n: number): EventRecord[] {
       result: pick([0n, 1n, -1n, 64n, 0x7fff_ffffn, -0x8000_0000n, 0x1_0000_0000n, -0x8000_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn]),
       caller: pick(callers), args,
     };
-    if (r() < 0.2) rec.blob = Uint8Array.from({ length: pick([1, 3, 8, 64, 65535]) }, () => Math.floor(r() * 256));
+    if (r() < 0.3) {
+      // a third of them the kind's previous blob again (sent as a repeat), some the same length with other bytes
+      const last = prevBlob.get(kind), roll = r();
+      rec.blob = last && roll < 0.33 ? Uint8Array.from(last)
+        : last && roll < 0.45 ? Uint8Array.from(last, (b, j) => (j === last.length - 1 ? b ^ 1 : b))
+          : Uint8Array.from({ length: pick([1, 3, 8, 64, 65535]) }, () => Math.floor(r() * 256));
+      prevBlob.set(kind, rec.blob);
+    }
     out.push(rec);
   }
   return out;
@@ -178,7 +200,8 @@ const malformed: [string, Uint8Array, RegExp][] = [
   ['varint over 64 bits', compactBody(1, 0n, [0x08, 103, 5, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0]), /compact record 0 at byte 32: the caller varint exceeds 64 bits/],
   ['flags over 16 bits', compactBody(1, 0n, [0x18, 103, 5, 0, 0x80, 0x80, 0x04, 0, 0, 0]), /compact record 0 at byte 32: (its )?flags .*exceed 16 bits/],
   ['errno over 32 bits', compactBody(1, 0n, [0x28, 103, 5, 0, 0x80, 0x80, 0x80, 0x80, 0x20, 0, 0, 0]), /compact record 0 at byte 32: (its )?errno .*does not fit an i32/],
-  ['blob length 0', compactBody(1, 0n, [0x88, 43, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), /compact record 0 at byte 32: (its )?blob length 0 is not 1..65535/],
+  ['blob repeat with no blob before', compactBody(1, 0n, [0x88, 43, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), /compact record 0 at byte 32: its blob repeats the previous one of its kind, and none came before/],
+  ['blob repeat of another kind\'s blob', compactBody(2, 0n, [0x88, 43, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x41, 0x80, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), /compact record 1 at byte 47: its blob repeats the previous one of its kind, and none came before/],
   ['blob past the end', compactBody(1, 0n, [0x88, 43, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2]), /compact record 0 at byte 32: its 9-byte blob runs past the end/],
   ['record past the end', compactBody(2, 0n, [...GOOD_LOCK]), /compact record 1 at byte 39: runs past the end of the message/],
   ['cut inside a record', compactBody(1, 0n, [0x08, 103, 5, 0, 0x10]), /compact record 0 at byte 32: runs past the end of the message in its argument 0/],
