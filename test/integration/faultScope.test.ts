@@ -1,0 +1,132 @@
+// Page faults sampled per CPU on the session's cgroup (root): real programs under the real shim and collector.
+// Each process image lands in its own leaf of the session's cgroup, fork children stay in their parent's, every
+// fault is recorded once under the right pid (the same counts as the per-task design), and nothing of the session,
+// neither a directory nor a daemon that left the process group, outlives it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cgroup2Mount, FAULT_SCOPE_ENV, SessionCgroup } from '../../src/common/cgroup';
+import { Collector } from '../../src/common/collector';
+import { isRunning, TracedProcess } from '../../src/common/launcher';
+import type { EventStore } from '../../src/common/store';
+import { arg, blobText, compileC, events, recordProgram, rootPid, whyNoShim } from '../helpers/record';
+
+/** Why the cgroup scope cannot be tried here (not root, no writable cgroup2), or undefined. */
+function whyNoCgroup(): string | undefined {
+  const no = whyNoShim();
+  if (no) return no;
+  const r = SessionCgroup.create();
+  if ('why' in r) return r.why;
+  rmdirSync(r.cgroup.dir);
+  return undefined;
+}
+const skip = whyNoCgroup();
+const FIXTURE = 'test/fixtures/record/fault_scope.c';
+
+/** A cgroup path as /proc/PID/cgroup shows it, as a directory under the cgroup2 mount. */
+function cgroupDir(path: string): string {
+  const m = cgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'))!;
+  return join(m.mountPoint, m.root === '/' ? path : path.slice(m.root.length));
+}
+
+/** The fixture's "cgroup WHO PID PATH" and "range PID LO HI" lines. */
+function parseOutput(stdout: string) {
+  const cgroups = new Map<string, { pid: number; path: string }>();
+  const ranges = new Map<number, [bigint, bigint]>();
+  for (const line of stdout.split('\n')) {
+    const f = line.split(' ');
+    if (f[0] === 'cgroup') cgroups.set(f[1], { pid: Number(f[2]), path: f.slice(3).join(' ') });
+    if (f[0] === 'range') ranges.set(Number(f[1]), [BigInt(f[2]), BigInt(f[3])]);
+  }
+  return { cgroups, ranges };
+}
+
+/** Minor faults per pid inside [lo, hi), and every fault's tid checked against its pid's. */
+function faultsIn(s: EventStore, pid: number, [lo, hi]: [bigint, bigint]): number {
+  const fs = events(s, 'page_fault', { pid, args: { major: 0 } }).filter((e) => {
+    const a = arg(e, 'page_fault', 'addr');
+    return a >= lo && a < hi;
+  });
+  const addrs = new Set(fs.map((e) => arg(e, 'page_fault', 'addr')));
+  assert.equal(addrs.size, fs.length, `pid ${pid}: a page fault recorded twice`);
+  return fs.length;
+}
+
+function shimScope(s: EventStore, pid: number): string {
+  const [info] = events(s, 'shim_info', { pid });
+  assert.ok(info, `shim_info from pid ${pid}`);
+  return blobText(info);
+}
+
+test('fork: a child writing every page of a 16 MiB private mapping has its 4096 faults recorded once under its pid, as per task', { skip }, async () => {
+  const bin = compileC(FIXTURE);
+  const cg = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: '' } });
+  const task = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'task' } });
+  const counts: Record<string, { parent: number; child: number }> = {};
+  for (const [name, r] of [['cgroup', cg], ['task', task]] as const) {
+    assert.equal(r.exit.status, 0, r.stderr);
+    const s = r.store;
+    const parent = rootPid(s);
+    const child = Number(events(s, 'fork', { pid: parent })[0].result);
+    const out = parseOutput(r.stdout);
+    const range = out.ranges.get(parent)!;
+    assert.ok(range, r.stdout);
+    assert.match(shimScope(s, parent), name === 'cgroup' ? /page faults: on \(cgroup\)/ : /page faults: on;/);
+    counts[name] = { parent: faultsIn(s, parent, range), child: faultsIn(s, child, range) };
+    // the fork child stays in its parent's leaf (one move per image, not per fork)
+    assert.equal(out.cgroups.get('child')!.path, out.cgroups.get('parent')!.path);
+    if (name === 'cgroup') {
+      assert.match(out.cgroups.get('parent')!.path, new RegExp(`/ipcscope-\\d+-[0-9a-f]+/i${parent}-\\d+$`));
+      assert.equal(existsSync(cgroupDir(dirname(out.cgroups.get('parent')!.path))), false, 'the session cgroup is gone after the session');
+    } else assert.doesNotMatch(out.cgroups.get('parent')!.path, /ipcscope-/, 'per task: no session cgroup');
+    assert.equal(s.end?.dropped, 0);
+  }
+  // every page once in the parent (first write) and once in the child (copy-on-write), in both designs
+  assert.deepEqual(counts, { cgroup: { parent: 4096, child: 4096 }, task: { parent: 4096, child: 4096 } });
+  cg.cleanup();
+  task.cleanup();
+});
+
+test('exec: the exec\'d image gets its own leaf and its faults are recorded once, under its pid and connection', { skip }, async () => {
+  const r = await recordProgram(compileC(FIXTURE), ['exec'], { recordArgs: ['--no-snapshots'] });
+  assert.equal(r.exit.status, 0, r.stderr);
+  const s = r.store;
+  const pid = rootPid(s);
+  const images = s.connections().filter((c) => c.pid === pid);
+  assert.deepEqual(images.map((c) => c.origin), ['initial', 'exec']);
+  const out = parseOutput(r.stdout);
+  const before = out.cgroups.get('before')!.path, after = out.cgroups.get('after')!.path;
+  assert.notEqual(after, before, 'the exec\'d image moved to a leaf of its own');
+  assert.equal(dirname(after), dirname(before), 'both leaves are in the session\'s cgroup');
+  assert.match(shimScope(s, pid), /page faults: on \(cgroup\)/);
+  const range = out.ranges.get(pid)!;
+  assert.equal(faultsIn(s, pid, range), 2048, 'every page of the 8 MiB mapping once');
+  const conns = new Set(events(s, 'page_fault', { pid }).filter((e) => arg(e, 'page_fault', 'addr') >= range[0] && arg(e, 'page_fault', 'addr') < range[1]).map((e) => e.conn));
+  assert.deepEqual([...conns], [images[1].conn], 'all of them from the exec\'d image');
+  assert.equal(s.end?.dropped, 0);
+  assert.equal(existsSync(cgroupDir(dirname(before))), false, 'the session cgroup is gone after the session');
+  r.cleanup();
+});
+
+test('a daemon (setsid, double fork, no environment) is killed when the session closes, and the cgroup is removed', { skip }, async () => {
+  const collector = await Collector.start({ snapshots: false });
+  const target = TracedProcess.launch({ command: compileC(FIXTURE), args: ['daemon'], collector, stdio: 'pipe' });
+  let stdout = '';
+  const daemonLine = new Promise<void>((res) => target.on('stdout', (d: Buffer) => { stdout += d.toString(); if (/^cgroup daemon .*\n/m.test(stdout)) res(); }));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([daemonLine, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no daemon line: ${stdout}`)), 10_000); })]);
+  clearTimeout(timer);
+  assert.deepEqual(await target.exited, { code: 0, signal: null });
+  const daemon = parseOutput(stdout).cgroups.get('daemon')!;
+  const session = cgroupDir(dirname(daemon.path));
+  assert.ok(isRunning(daemon.pid), 'the daemon outlives its program');
+  assert.ok(existsSync(session), `${session} exists while the session runs`);
+  await collector.close(); // no target.stop(): the session's end alone must take the daemon
+  assert.equal(isRunning(daemon.pid), false, `daemon ${daemon.pid} still running`);
+  assert.equal(existsSync(session), false, `${session} left behind`);
+  assert.deepEqual(collector.notes.filter((n) => /cgroup/.test(n.message)), []);
+  const conn = collector.store.connections().find((c) => c.pid === daemon.pid);
+  assert.ok(conn, 'the daemon was traced');
+  assert.match(collector.store.closed.get(conn.conn)?.reason ?? '', /without BYE/, 'its connection ended with it');
+});
