@@ -35,9 +35,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ipcscope: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; try --help)\n`);
     return 2;
   }
+  // A reader that stops early (`ipcscope export … | head`) closes our stdout: stop quietly with the status a tool
+  // killed by SIGPIPE has (128 + 13), as cat or git do, instead of a stack or "write EPIPE".
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(141);
+  });
   try {
     return await (await entry.load()).run(rest);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return 141;
     if (e instanceof UsageError) { process.stderr.write(`ipcscope ${cmd}: ${e.message}\n`); return 2; }
     process.stderr.write(`ipcscope ${cmd}: ${(e as Error).message}\n`);
     return 1;

@@ -84,3 +84,20 @@ test('export errors: a missing file and a non-trace are clear errors (exit 1); a
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown format 'csv' \(known: jsonl/);
 });
+
+test('export into a reader that stops early (| head): no error text, the status of a tool stopped by SIGPIPE (141)', async () => {
+  // 20 000 events, ~3 MB of JSONL: far more than a pipe buffer holds, so the writes meet the closed pipe
+  const path = join(tempDir(), 'many.ipctrace');
+  const w = await TraceFileWriter.open(path, { session: 'many' });
+  const hello = { pid: 60, ppid: 1, tid: 60, origin: 'initial', session: 'many', vocabulary: 1, exe: '/x', cwd: '/', argv: ['x'], startNs: '1', shim: 't' };
+  w.connection({ ...hello, conn: 1, startNs: 1n }, JSON.stringify(hello));
+  const WRITE = kindId('write');
+  w.events(1, 60, encodeEventsBody(Array.from({ length: 20_000 }, (_, i) => (
+    { kind: WRITE, phase: 2, flags: 0, tid: 60, err: 0, ts: BigInt(100 + i), result: 64n, caller: 0x401000n, args: [4n, 64n, 1n, 9n, 77n, 0n, 0n, 0n], blob: Buffer.alloc(64, 0x61) }))));
+  w.end({ events: 20_000, dropped: 0, exitCode: 0, signal: null, endNs: '30000' });
+  await w.close();
+  const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" export --format jsonl "$2" | head -n 1', process.execPath, CLI, path], { encoding: 'utf8' });
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 141);
+  assert.equal(JSON.parse(r.stdout).kind, 'write');
+});
