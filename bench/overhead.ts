@@ -2,8 +2,9 @@
 //  1. pipe ping-pong of 64-byte messages between two processes: untraced / our shim with a live collector (and a
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
-//     Rows without page faults, with the file sink, with fixed records and with no tracer but the perf events the
-//     shim opens show where the cost comes from.
+//     Rows without page faults, with page faults per task (IPCSCOPE_FAULT_SCOPE=task; at root the live row samples
+//     them per CPU on the session's cgroup), with the file sink, with fixed records and with no tracer but the perf
+//     events the shim opens (per task, and per CPU on a cgroup) show where the cost comes from.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //     Beside it LTTng-UST's pthread wrapper recording into a session (liblttng-ust1 and lttng-tools, where
 //     installed) and ltrace -f.
@@ -67,12 +68,12 @@ function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 
 interface TracedRun { stdout: string; collector: Collector; firstEventMs: number; lastEventMs: number; wallMs: number }
 /** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
-async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed' } = {}): Promise<TracedRun> {
+async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed'; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
   const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire });
   let firstEventMs = 0, lastEventMs = 0;
   collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
   const t0 = performance.now();
-  const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe' });
+  const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe', env: opts.env });
   let stdout = '';
   p.on('stdout', (d: Buffer) => { stdout += d.toString(); });
   p.on('stderr', (d: Buffer) => process.stderr.write(d));
@@ -117,6 +118,17 @@ async function runLttng(cmd: string[]): Promise<{ stdout: string; discarded: num
     ctl('destroy', name);
     daemon?.kill();
   }
+}
+
+/** How the run sampled page faults, from its images' shim_info notes ("page faults: on (cgroup)" and so on). */
+function faultScopes(c: Collector): string {
+  const s = c.store, INFO = kindId('shim_info'), seen = new Set<string>();
+  for (let i = 0; i < s.count; i++) {
+    if (s.kindAt(i) !== INFO) continue;
+    const m = /page faults: ([^;]*)/.exec(new TextDecoder().decode(s.blobAt(i) ?? new Uint8Array()));
+    if (m) seen.add(m[1] === 'on' ? 'on (per task)' : m[1]);
+  }
+  return [...seen].join(', ') || 'no shim_info';
 }
 
 function countKinds(c: Collector, kinds: number[]): number {
@@ -181,6 +193,10 @@ async function pingpong(bin: string): Promise<void> {
     // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
+    // the same per CPU on a cgroup (`pingpong N perf-cgroup`, root): the floor under the cgroup scope the live row
+    // uses at root, beside the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
+    const cgroupFloor: number[] = [], cCgroupFloor: number[] = [], perTask: number[] = [], cPerTask: number[] = [];
+    let cgroupFloorError = '', oursScope = '', perTaskScope = '', ptEvents = 0, ptDrops = 0;
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
@@ -189,7 +205,14 @@ async function pingpong(bin: string): Promise<void> {
       cOurs.push(cpuPerTrip());
       events.push(t.collector.store.count);
       drops.push(t.collector.totalDropped());
+      oursScope = faultScopes(t.collector);
       await t.collector.close();
+      const pt = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
+      perTask.push(parseFloat(pt.stdout));
+      cPerTask.push(cpuPerTrip());
+      ptEvents = pt.collector.store.count; ptDrops = Math.max(ptDrops, pt.collector.totalDropped());
+      perTaskScope = faultScopes(pt.collector);
+      await pt.collector.close();
       const u = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { pageFaults: false });
       noFaults.push(parseFloat(u.stdout));
       cNoFaults.push(cpuPerTrip());
@@ -210,17 +233,24 @@ async function pingpong(bin: string): Promise<void> {
       fsfWire = g.wireBytesPerEvent;
       const pf = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf']))).catch(() => undefined); // no perf here: said below
       if (pf !== undefined) { perfFloor.push(parseFloat(pf)); cPerfFloor.push(cpuPerTrip()); }
+      const pc = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf-cgroup']))).catch((e: Error) => { cgroupFloorError = e.message; return undefined; });
+      if (pc !== undefined) { cgroupFloor.push(parseFloat(pc)); cCgroupFloor.push(cpuPerTrip()); }
     }
     const b = median(base), cb = median(cBase);
     const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
     row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', TIME ? `CPU ${fmt(cb, 0)} ns/round trip (user+sys, whole tree)` : '');
     row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
-      `goal <= 1.10x; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
+      `goal <= 1.10x; page faults ${oursScope}; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
+    row('', 'IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', `${fmt(median(perTask), 0)} ns/round trip`, `${fmt(median(perTask) / b)}x`,
+      `page faults ${perTaskScope}; ${ptEvents} events, ${ptDrops} dropped${cpu(cPerTask)}`);
     row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
       `${nfEvents} events, ${nfDrops} dropped${cpu(cNoFaults)}`);
     if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');
     else row('', 'no tracer, perf page-fault events only', `${fmt(median(perfFloor), 0)} ns/round trip`, `${fmt(median(perfFloor) / b)}x`,
-      `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them)${cpu(cPerfFloor)}`);
+      `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them per task)${cpu(cPerfFloor)}`);
+    if (!cgroupFloor.length) row('', 'no tracer, perf page-fault events on a cgroup', 'could not run', '', cgroupFloorError.slice(0, 120));
+    else row('', 'no tracer, perf page-fault events on a cgroup', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
+      `per CPU on the program's own cgroup (PERF_FLAG_PID_CGROUP), as the shim opens them at root${cpu(cCgroupFloor)}`);
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
     row('', 'IPC Scope, fixed records (wire=fixed)', `${fmt(median(fixed), 0)} ns/round trip`, `${fmt(median(fixed) / b)}x`,
