@@ -4,13 +4,16 @@
 // neither a directory nor a daemon that left the process group, outlives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { readTraceFile } from '../../src/common/traceFile';
 import { cgroup2Mount, FAULT_SCOPE_ENV, SessionCgroup } from '../../src/common/cgroup';
 import { Collector } from '../../src/common/collector';
 import { isRunning, TracedProcess } from '../../src/common/launcher';
 import type { EventStore } from '../../src/common/store';
-import { arg, blobText, compileC, events, recordProgram, rootPid, whyNoShim } from '../helpers/record';
+import { arg, blobText, CLI, compileC, events, recordProgram, rootPid, whyNoShim } from '../helpers/record';
 
 /** Why the cgroup scope cannot be tried here (not root, no writable cgroup2), or undefined. */
 function whyNoCgroup(): string | undefined {
@@ -129,4 +132,41 @@ test('a daemon (setsid, double fork, no environment) is killed when the session 
   const conn = collector.store.connections().find((c) => c.pid === daemon.pid);
   assert.ok(conn, 'the daemon was traced');
   assert.match(collector.store.closed.get(conn.conn)?.reason ?? '', /without BYE/, 'its connection ended with it');
+});
+
+test('the shim cannot make its leaf (cgroup= names no directory): it samples per task, says why in shim_info, loses nothing', { skip }, async () => {
+  const collector = await Collector.start({ snapshots: false });
+  const env = collector.envFor();
+  env.IPCSCOPE = env.IPCSCOPE!.replace(/cgroup=[^;]*/, 'cgroup=/proc/ipcscope-no-such-cgroup');
+  const child = spawn(compileC(FIXTURE), ['fork'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  assert.equal(await new Promise((r) => child.on('close', r)), 0);
+  for (let i = 0; i < 500 && (collector.liveConnections().length || collector.pendingConnections()); i++) await new Promise((r) => setTimeout(r, 10));
+  await collector.close();
+  const s = collector.store, parent = child.pid!;
+  assert.match(shimScope(s, parent), /page faults: on \(per task; cgroup mkdir: No such file or directory\)/);
+  const forked = Number(events(s, 'fork', { pid: parent })[0].result);
+  const range = parseOutput(stdout).ranges.get(parent)!;
+  assert.deepEqual([faultsIn(s, parent, range), faultsIn(s, forked, range)], [4096, 4096]);
+});
+
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find(existsSync);
+test('not root: page faults are sampled per task and an info note says why', { skip: skip ?? (setpriv ? undefined : 'no setpriv to drop root') }, async () => {
+  // a directory the unprivileged recorder can write its trace to
+  const dir = mkdtempSync(join(tmpdir(), 'ipcscope-nobody-'));
+  chmodSync(dir, 0o777);
+  try {
+    const trace = join(dir, 't.ipctrace');
+    const r = spawnSync(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'record', '-q', '-o', trace, '--', '/bin/true'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, [FAULT_SCOPE_ENV]: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const s = await readTraceFile(trace);
+    const note = s.notes.find((n) => /page faults are sampled per task/.test(n.message));
+    assert.ok(note, `notes: ${s.notes.map((n) => n.message).join(' | ')}`);
+    assert.equal(note.level, 'info');
+    assert.match(note.message, /not root/);
+    assert.match(shimScope(s, rootPid(s)), /page faults: on;/);
+    assert.ok(events(s, 'page_fault', { pid: rootPid(s) }).length > 0, 'faults are still recorded');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
