@@ -54,6 +54,35 @@ export function ownCgroupDir(): { dir: string } | { why: string } {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Every directory below `dir`, deepest first. */
+function subdirs(dir: string): string[] {
+  const out: string[] = [];
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
+  for (const e of entries) if (e.isDirectory()) { out.push(...subdirs(join(dir, e.name)), join(dir, e.name)); }
+  return out;
+}
+
+/**
+ * Removes the empty session cgroups of collectors that died without closing (SIGKILL): `ipcscope-<pid>-*` beside ours
+ * whose pid is gone. One with processes still in it is left alone: they are not ours to kill.
+ */
+function sweepStale(parent: string): void {
+  let names: string[];
+  try { names = readdirSync(parent); } catch { return; }
+  for (const name of names) {
+    const m = /^ipcscope-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    const dir = join(parent, name);
+    try { if (/^populated 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'))) continue; } catch { continue; }
+    for (const d of [...subdirs(dir), dir]) try { rmdirSync(d); } catch { /* busy or gone: leave it */ }
+  }
+}
+
 export class SessionCgroup {
   private constructor(readonly dir: string) {}
 
@@ -65,6 +94,7 @@ export class SessionCgroup {
     if (process.getuid?.() !== 0) return { why: 'not root (cgroup perf events need CAP_PERFMON, cgroup directories need root)' };
     const own = ownCgroupDir();
     if ('why' in own) return own;
+    sweepStale(own.dir);
     const dir = join(own.dir, `ipcscope-${process.pid}-${randomBytes(6).toString('hex')}`);
     // The shim reads its configuration as `key=value;…`: a path with ';' could not be passed.
     if (dir.includes(';')) return { why: `the cgroup path ${dir} contains ';'` };
@@ -84,16 +114,7 @@ export class SessionCgroup {
   }
 
   /** Every directory below the session's, deepest first. */
-  private leaves(): string[] {
-    const out: string[] = [];
-    const walk = (d: string) => {
-      let entries;
-      try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
-      for (const e of entries) if (e.isDirectory()) { walk(join(d, e.name)); out.push(join(d, e.name)); }
-    };
-    walk(this.dir);
-    return out;
-  }
+  private leaves(): string[] { return subdirs(this.dir); }
 
   /**
    * Kills whatever is still in the cgroup (cgroup.kill, Linux 5.14), waits (up to `waitMs`) until it is empty, and

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readTraceFile } from '../../src/common/traceFile';
-import { cgroup2Mount, FAULT_SCOPE_ENV, SessionCgroup } from '../../src/common/cgroup';
+import { cgroup2Mount, FAULT_SCOPE_ENV, ownCgroupDir, SessionCgroup } from '../../src/common/cgroup';
 import { Collector } from '../../src/common/collector';
 import { isRunning, TracedProcess } from '../../src/common/launcher';
 import type { EventStore } from '../../src/common/store';
@@ -169,4 +169,16 @@ test('not root: page faults are sampled per task and an info note says why', { s
     assert.match(shimScope(s, rootPid(s)), /page faults: on;/);
     assert.ok(events(s, 'page_fault', { pid: rootPid(s) }).length > 0, 'faults are still recorded');
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a session cgroup left empty by a collector that died (SIGKILL) is removed by the next session', { skip }, async () => {
+  const dead = spawnSync('/bin/true');
+  const own = ownCgroupDir();
+  assert.ok('dir' in own);
+  const stale = join(own.dir, `ipcscope-${dead.pid}-0123abcd`);
+  mkdirSync(join(stale, 'i1-2'), { recursive: true });
+  const collector = await Collector.start({ snapshots: false });
+  assert.match(collector.envFor().IPCSCOPE!, /;cgroup=/);
+  assert.equal(existsSync(stale), false, `${stale} left behind`);
+  await collector.close();
 });
