@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readTraceFile } from '../../src/common/traceFile';
 import { cgroup2Mount, FAULT_SCOPE_ENV, ownCgroupDir, SessionCgroup } from '../../src/common/cgroup';
 import { Collector } from '../../src/common/collector';
-import { isRunning, TracedProcess } from '../../src/common/launcher';
+import { isRunning, shimPath, TracedProcess } from '../../src/common/launcher';
 import type { EventStore } from '../../src/common/store';
 import { arg, blobText, CLI, compileC, events, recordProgram, rootPid, whyNoShim } from '../helpers/record';
 
@@ -153,13 +153,19 @@ test('the shim cannot make its leaf (cgroup= names no directory): it samples per
 
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find(existsSync);
 test('not root: page faults are sampled per task and an info note says why', { skip: skip ?? (setpriv ? undefined : 'no setpriv to drop root') }, async () => {
-  // a directory the unprivileged recorder can write its trace to
+  // A directory the unprivileged recorder can write its trace to, holding copies of the CLI bundle and the shim: the
+  // checkout itself may be closed to other users (a clone in a mktemp -d directory, mode 0700, as CI makes).
   const dir = mkdtempSync(join(tmpdir(), 'ipcscope-nobody-'));
   chmodSync(dir, 0o777);
   try {
+    const cli = join(dir, 'ipcscope.js'), shim = join(dir, 'libipcscope.so');
+    copyFileSync(CLI, cli);
+    copyFileSync(shimPath(), shim);
+    chmodSync(cli, 0o755);
+    chmodSync(shim, 0o755);
     const trace = join(dir, 't.ipctrace');
-    const r = spawnSync(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'record', '-q', '-o', trace, '--', '/bin/true'],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, [FAULT_SCOPE_ENV]: '' } });
+    const r = spawnSync(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'record', '-q', '-o', trace, '--', '/bin/true'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, [FAULT_SCOPE_ENV]: '', IPCSCOPE_SHIM: shim, IPCSCOPE_PYTHON_HOOKS: dir } });
     assert.equal(r.status, 0, r.stderr);
     const s = await readTraceFile(trace);
     const note = s.notes.find((n) => /page faults are sampled per task/.test(n.message));
