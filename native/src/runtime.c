@@ -19,6 +19,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -236,6 +237,7 @@ static char cfg_secret[80], cfg_session[128], cfg_file[PATH_MAX], cfg_raw[1024];
 static int cfg_port, cfg_from_origin = IPS_ORIGIN_INITIAL;
 static char shim_path[PATH_MAX];
 static int cfg_clock_vdso;
+static int cfg_sender_inherit;        /* sendercpus=inherit: the sender keeps the CPUs of the thread that made it */
 static int cfg_wire_fixed;            /* wire=fixed: EVENTS in encoding 0 (as before the compact encoding) */
 static char cfg_fixed_copy[PATH_MAX]; /* fixedcopy=PATH (tests): also write the stream in encoding 0 there */
 
@@ -246,8 +248,10 @@ static void parse_config(const char *s) {
   ips_cfg.page_faults = 1;
   ips_cfg.snapshots = 1;
   cfg_wire_fixed = 0;
+  cfg_sender_inherit = 0;
   cfg_fixed_copy[0] = 0;
   ips_cfg.cgroup[0] = 0;
+  ips_cfg.cgroup_events = 0;
   const char *p = s;
   while (*p) {
     const char *end = strchr(p, ';');
@@ -270,8 +274,10 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "clock")) cfg_clock_vdso = !strcmp(v, "vdso"); /* clock=vdso: never the TSC mapping */
       else if (!strcmp(k, "file")) snprintf(cfg_file, sizeof cfg_file, "%s", v);
       else if (!strcmp(k, "wire")) cfg_wire_fixed = !strcmp(v, "fixed");
+      else if (!strcmp(k, "sendercpus")) cfg_sender_inherit = !strcmp(v, "inherit");
       else if (!strcmp(k, "fixedcopy")) snprintf(cfg_fixed_copy, sizeof cfg_fixed_copy, "%s", v);
       else if (!strcmp(k, "cgroup")) snprintf(ips_cfg.cgroup, sizeof ips_cfg.cgroup, "%s", v);
+      else if (!strcmp(k, "cgroupevents")) ips_cfg.cgroup_events = atoi(v) != 0;
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
         long pid = atol(strchr(v, ':') ? strchr(v, ':') + 1 : "0");
@@ -1193,6 +1199,22 @@ static void sender_stderr(const char *buf, size_t n) {
  * 1 ms +1650 ns, 4 ms +1400 ns (file sink); live collector +1850 -> +1450 ns. Longer gains little: a busy ring
  * wakes the sender at half full anyway. */
 #define SENDER_BUSY_NS 4000000L
+
+/* The sender runs on the CPUs the program's own affinity leaves out, when the cpuset has any: a program pinned to a
+ * core (taskset -c 0) keeps it, and the sender's wake-ups, encoding and sink writes go to another core instead of
+ * preempting the program (pinned ping-pong, file sink: 5801 -> 5559 ns per round trip, untraced 5011). A program
+ * allowed every CPU (the usual case) leaves no CPU out: the sender keeps them all. sendercpus=inherit opts out. */
+static void sender_place(void) {
+  if (cfg_sender_inherit) return;
+  cpu_set_t mine, others;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) return;
+  CPU_ZERO(&others);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (!CPU_ISSET(c, &mine)) CPU_SET(c, &others);
+  /* The kernel keeps only the CPUs of the cpuset that are online: none left is EINVAL, and the mask stays as it was. */
+  (void)sched_setaffinity(0, sizeof others, &others);
+}
+
 static void *sender_main(void *arg) {
   (void)arg;
   ips_tls.is_sender = 1;
@@ -1200,6 +1222,7 @@ static void *sender_main(void *arg) {
   ips_tid();
   syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"ipcscope-send", 0, 0, 0); /* recognizable in ps/top/gdb */
   sender_unshare_files();
+  sender_place();
   if (sink_connect() < 0) {
     sink_close();
     atomic_store(&conn_state, CONN_FAILED);

@@ -18,6 +18,10 @@ import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
 import { FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
+
+/** Environment variable: `inherit` keeps each process's sender thread on the CPUs of the program (benchmarks compare);
+ * by default the shim moves it to the CPUs the program's affinity leaves out, if any (native/src/runtime.c). */
+export const SENDER_CPUS_ENV = 'IPCSCOPE_SENDER_CPUS';
 import { version as packageVersion } from '../../package.json';
 
 export type { SessionNote } from './store';
@@ -194,7 +198,9 @@ export class Collector extends EventEmitter {
       `port=${this._port}`, `secret=${this.secretHex}`, `session=${this.sessionId}`, `payload=${o.payloadBytes ?? 64}`,
       `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
       ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
+      ...(env[SENDER_CPUS_ENV] === 'inherit' ? ['sendercpus=inherit'] : []),
       ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup() ? [`cgroup=${this.cgroup!.dir}`] : []),
+      ...(env[FAULT_SCOPE_ENV] === 'cgroup-events' ? ['cgroupevents=1'] : []),
     ].join(';');
     return env;
   }
