@@ -17,13 +17,15 @@
  *    the reader back; readers of processes that died without doing so (SIGKILL) are reclaimed when a ring fills.
  *    The shared set comes in two scopes:
  *     - cgroup (root, when the collector passed cgroup=DIR, the session's cgroup v2 directory): each process image
- *       (first, exec'd, spawned; not a fork child, which stays where its parent is) makes a leaf DIR/i<pid>-<ns>,
- *       moves itself in before its sender thread starts, and opens the pair per CPU on that cgroup
- *       (PERF_FLAG_PID_CGROUP, no inherit). Cgroup events live in the CPU's perf context, not the task's, so the
- *       program's tasks carry no perf context at all and a switch between two of them costs nothing (pinned pipe
- *       ping-pong, no tracer, only these events: +80..200 ns per round trip, where inherited ones cost +600..660 ns).
- *       A leaf per image because a cgroup's events also count its descendants' tasks: an exec'd image opens its own
- *       rings, and left in its parent's leaf its faults would land there too, for nobody. Moving costs ~8 ms
+ *       (first, exec'd, spawned; not a fork child, which stays where its parent is) makes a leaf DIR-i<pid>-<ns> beside
+ *       DIR (not below it: every cgroup level above a task costs each context switch), moves itself in before its
+ *       sender thread starts, and opens the pair per CPU for every task (pid -1, no inherit), each with a BPF filter
+ *       that keeps only the samples of tasks in that leaf (bpf_cgroup_filter). The program's tasks carry no perf
+ *       context, and the scheduler's perf hook stays off (pinned pipe ping-pong, no tracer, the program in a leaf:
+ *       +10..20 ns per round trip with these events, +150..170 with cgroup events, +600..660 with inherited ones).
+ *       Where BPF cannot be loaded (or cgroupevents=1), the pair is opened on the leaf as cgroup events
+ *       (PERF_FLAG_PID_CGROUP). A leaf per image because the exec'd image opens its own rings: sharing a cgroup with
+ *       its parent image, each one's faults would be written to the other's rings too, for nobody. Moving costs ~8 ms
  *       (an RCU grace period), hence once per image, never per fork. The fork tree's machinery below is the same.
  *     - per task: the inherited events described above (not root, or anything on the cgroup path failed).
  *  - per thread (fallback when the shared set cannot be made, e.g. more CPUs than PF_MAX_CPUS or a locked-memory
@@ -31,13 +33,16 @@
 #include "ipcscope.h"
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,8 +87,10 @@ static struct pf_ring pf_rings[PF_RINGS];
 static struct pf_table *pf_tab;  /* MAP_SHARED: the same pages in every process of the tree */
 static int pf_me = -1, pf_pending = -1;
 static int pf_pid;
-static int pf_cgroup;            /* 1: the shared set is per CPU on this image's leaf cgroup */
+static int pf_cgroup;            /* 1: the shared set samples only this image's leaf cgroup */
+static int pf_cgroup_events;     /* 1: as cgroup events (PERF_FLAG_PID_CGROUP); 0: CPU-wide with a BPF filter */
 static char pf_scope_note[200];  /* ips_perf_scope() */
+static char pf_bpf_error[80];    /* why the cgroup scope uses cgroup events, not the BPF filter */
 
 int ips_perf_errno(void) { return atomic_load(&perf_err); }
 int ips_perf_is_fd(int fd) {
@@ -118,9 +125,11 @@ static void fill_attr(struct perf_event_attr *a, int major, size_t pages, int sh
   if (shared) a->sample_id_all = 1; /* PERF_RECORD_LOST then names a pid */
 }
 
-/* target: 0 (this thread) or a cgroup directory fd (PERF_FLAG_PID_CGROUP); both give internal fds at 900 or above. */
+/* target: 0 (this thread), a cgroup directory fd (PERF_FLAG_PID_CGROUP), or CPU_WIDE (every task on cpu; only with a
+ * filter attached before it is enabled); all give internal fds at 900 or above. */
+#define CPU_WIDE (-2)
 static int open_fd(struct perf_event_attr *a, int cpu, int cgroup_fd) {
-  int fd = (int)syscall(SYS_perf_event_open, a, cgroup_fd >= 0 ? cgroup_fd : 0, cpu, -1,
+  int fd = (int)syscall(SYS_perf_event_open, a, cgroup_fd == CPU_WIDE ? -1 : cgroup_fd >= 0 ? cgroup_fd : 0, cpu, -1,
                         PERF_FLAG_FD_CLOEXEC | (cgroup_fd >= 0 ? PERF_FLAG_PID_CGROUP : 0));
   if (fd < 0) return -errno;
   int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900);
@@ -175,9 +184,38 @@ static void shared_unmap(void) {
   pf_me = pf_pending = -1;
 }
 
-/* Opens the tree's set on the calling thread (the image's first thread, before any other starts), inherited, or per
- * CPU on the cgroup cgroup_fd when it is >= 0. 0 or -errno. */
-static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd) {
+/* The filter of the CPU-wide set: a BPF_PROG_TYPE_PERF_EVENT program run at each sample, which the kernel writes
+ * only when the program returns non-zero (kernel/events/core.c, bpf_overflow_handler): here, when the faulting task
+ * is in the cgroup v2 cgroup_id. Why not cgroup events: any cgroup (or per-task) event turns on the scheduler's
+ * perf hook for every context switch of the machine (the perf_sched_events static key; it stays on ~1 s after the
+ * last such event goes), where CPU-wide events leave it off: pinned pipe ping-pong, no tracer, the process in a
+ * leaf cgroup: +150..170 ns per round trip with cgroup events, +10..20 with this. Needs CAP_BPF and CAP_PERFMON,
+ * which the cgroup scope (root) has. A program fd (close-on-exec), or -errno. */
+static int bpf_cgroup_filter(uint64_t cgroup_id) {
+  const struct bpf_insn insns[] = {
+      {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_cgroup_id}, /* r0 = the faulting task's cgroup id */
+      {.code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1, .imm = (int32_t)(uint32_t)cgroup_id}, /* r1 = cgroup_id */
+      {.imm = (int32_t)(uint32_t)(cgroup_id >> 32)},
+      {.code = BPF_JMP | BPF_JEQ | BPF_X, .dst_reg = 0, .src_reg = 1, .off = 2}, /* equal: keep the sample */
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT},
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+      {.code = BPF_JMP | BPF_EXIT},
+  };
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_PERF_EVENT;
+  a.insns = (uint64_t)(uintptr_t)insns;
+  a.insn_cnt = sizeof insns / sizeof insns[0];
+  a.license = (uint64_t)(uintptr_t)"MIT"; /* the one helper it calls is not GPL-only */
+  int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  return fd < 0 ? -errno : fd;
+}
+
+/* Opens the tree's set on the calling thread (the image's first thread, before any other starts): inherited
+ * (cgroup_fd -1); per CPU on the cgroup cgroup_fd (PERF_FLAG_PID_CGROUP) when bpf_fd is -1; else CPU-wide, each
+ * event filtered by the program bpf_fd before it is enabled. 0 or -errno. */
+static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd, int bpf_fd) {
   long ncpu = sysconf(_SC_NPROCESSORS_CONF);
   if (ncpu < 1 || ncpu > PF_MAX_CPUS) return -E2BIG;
   void *t = (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -192,9 +230,16 @@ static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd) 
     size_t pages = major ? maj_pages : min_pages;
     struct perf_event_attr a;
     fill_attr(&a, major, pages, cgroup_fd >= 0 ? 2 : 1);
-    int fd = open_fd(&a, cpu, cgroup_fd);
+    if (bpf_fd >= 0) a.disabled = 1; /* no sample of another program before the filter is on */
+    int fd = open_fd(&a, cpu, bpf_fd >= 0 ? CPU_WIDE : cgroup_fd);
     if (fd == -ENODEV) continue; /* an offline CPU: nothing runs there */
     if (fd < 0) { err = fd; break; }
+    if (bpf_fd >= 0 && (syscall(SYS_ioctl, fd, PERF_EVENT_IOC_SET_BPF, bpf_fd) != 0 ||
+                        syscall(SYS_ioctl, fd, PERF_EVENT_IOC_ENABLE, 0) != 0)) {
+      err = -errno;
+      syscall(SYS_close, fd);
+      break;
+    }
     size_t len = (pages + 1) * psz;
     void *base = (void *)syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
@@ -219,9 +264,9 @@ static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd) 
  * that is still connecting): 1 MiB per CPU for minor faults, where the per-thread design had 256 KiB per thread.
  * 80 children writing 1 MiB each at once lost ~2000 of their 22000 samples with 256 KiB rings. Smaller when the
  * locked-memory limit refuses (perf_event_mlock_kb per CPU, then RLIMIT_MEMLOCK). */
-static int shared_open(int cgroup_fd) {
-  int r = shared_open_pages(4 * DATA_PAGES_MIN, 2 * DATA_PAGES_MAJ, cgroup_fd);
-  if (r == -EPERM || r == -ENOMEM) r = shared_open_pages(DATA_PAGES_MIN, DATA_PAGES_MAJ, cgroup_fd);
+static int shared_open(int cgroup_fd, int bpf_fd) {
+  int r = shared_open_pages(4 * DATA_PAGES_MIN, 2 * DATA_PAGES_MAJ, cgroup_fd, bpf_fd);
+  if (r == -EPERM || r == -ENOMEM) r = shared_open_pages(DATA_PAGES_MIN, DATA_PAGES_MAJ, cgroup_fd, bpf_fd);
   return r;
 }
 
@@ -236,13 +281,20 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
-/* Makes DIR/i<pid>-<ns>, moves this process in and opens the shared set on it. 0, or -errno with *step naming what
- * failed (the caller falls back to the inherited set). */
+/* Makes the leaf DIR-i<pid>-<ns> beside the session's cgroup DIR, moves this process in and opens the shared set on
+ * it. Beside, not below: at each context switch the kernel updates the pressure figures (PSI) of every cgroup from
+ * the task's up to the root, so each level costs (pinned pipe ping-pong, no tracer: one level below the collector's
+ * cgroup +100..130 ns per round trip, two +170..200). 0, or -errno with *step naming what failed (the caller falls
+ * back to the inherited set). */
 static int cgroup_open(const char **step) {
   char leaf[sizeof ips_cfg.cgroup + 64], procs[sizeof leaf + 16];
+  struct stat sst;
+  *step = "session";
+  if (stat(ips_cfg.cgroup, &sst) != 0) return -errno;
+  if (!S_ISDIR(sst.st_mode)) return -ENOTDIR;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts); /* tells apart successive images of one pid */
-  int n = snprintf(leaf, sizeof leaf, "%s/i%d-%llu", ips_cfg.cgroup, (int)getpid(),
+  int n = snprintf(leaf, sizeof leaf, "%s-i%d-%llu", ips_cfg.cgroup, (int)getpid(),
                    (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
   if (n < 0 || (size_t)n >= sizeof leaf) { *step = "path"; return -ENAMETOOLONG; }
   snprintf(procs, sizeof procs, "%s/cgroup.procs", leaf);
@@ -255,8 +307,22 @@ static int cgroup_open(const char **step) {
   *step = "open";
   int dfd = (int)syscall(SYS_openat, AT_FDCWD, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (dfd < 0) return -errno;
-  r = shared_open(dfd);
-  syscall(SYS_close, dfd); /* the events hold the cgroup themselves */
+  /* A cgroup v2 directory's inode number is its cgroup id (kernfs node id), what bpf_get_current_cgroup_id() returns. */
+  struct stat st;
+  int bpf = ips_cfg.cgroup_events ? -EPERM : fstat(dfd, &st) == 0 ? bpf_cgroup_filter((uint64_t)st.st_ino) : -errno;
+  r = -1;
+  if (bpf >= 0) {
+    r = shared_open(dfd, bpf);
+    syscall(SYS_close, bpf); /* the events hold the program */
+    if (r == 0) pf_cgroup_events = 0;
+    else bpf = r;
+  }
+  if (r != 0) {
+    snprintf(pf_bpf_error, sizeof pf_bpf_error, "%s", ips_cfg.cgroup_events ? "off (cgroupevents=1)" : strerror(-bpf));
+    r = shared_open(dfd, -1);
+    if (r == 0) pf_cgroup_events = 1;
+  }
+  syscall(SYS_close, dfd); /* cgroup events hold the cgroup themselves */
   return r;
 }
 
@@ -413,7 +479,13 @@ int ips_perf_shared_fds(int *out, int cap) {
 }
 /* No perf fd will be opened after the sender starts (it is not the per-thread design with faults on). */
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
-const char *ips_perf_scope(void) { return pf_shared && pf_cgroup ? " (cgroup)" : pf_scope_note; }
+const char *ips_perf_scope(void) {
+  if (pf_shared && pf_cgroup && pf_cgroup_events) {
+    snprintf(pf_scope_note, sizeof pf_scope_note, " (cgroup; cgroup events, BPF filter: %s)", pf_bpf_error);
+    return pf_scope_note;
+  }
+  return pf_shared && pf_cgroup ? " (cgroup)" : pf_scope_note;
+}
 
 /* ---- both designs ---- */
 
@@ -452,7 +524,7 @@ void ips_perf_process_open(void) {
     }
     snprintf(pf_scope_note, sizeof pf_scope_note, " (per task; cgroup %s: %s)", step, strerror(-r));
   }
-  if (shared_open(-1) == 0) ips_tls.perf_state = 1;
+  if (shared_open(-1, -1) == 0) ips_tls.perf_state = 1;
   else ips_perf_thread_open();
   errno = e0;
 }

@@ -1,12 +1,16 @@
-// A session's cgroup v2 directory: at root the shim samples page faults per CPU on it (native/src/perf.c), so the
-// program's tasks carry no perf context of their own. The collector makes it under its own cgroup, each traced process
-// image makes its leaf in it, and at the session's end everything still in it is killed (cgroup.kill) and the
-// directories are removed, so that nothing outlives the session, whatever it did to leave its process group.
+// A session's cgroup v2 directory: at root the shim samples page faults per CPU, filtered on each process image's leaf
+// cgroup (native/src/perf.c), so the program's tasks carry no perf context of their own. The collector makes it under
+// its own cgroup; each traced process image makes its leaf `<session>-i<pid>-<ns>` beside it (not below: each cgroup
+// level above a task costs every context switch); at the session's end everything still in them is killed
+// (cgroup.kill) and the directories are removed, so that nothing outlives the session, whatever it did to leave its
+// process group.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
-/** Environment variable: `task` keeps page faults sampled per task even at root (benchmarks compare both). */
+/** Environment variable: `task` keeps page faults sampled per task even at root; `cgroup-events` samples each image's
+ * leaf with cgroup events instead of CPU-wide events with a BPF filter (the shim's fallback). Benchmarks and tests
+ * compare them. */
 export const FAULT_SCOPE_ENV = 'IPCSCOPE_FAULT_SCOPE';
 
 /** Undoes the octal escapes /proc/self/mountinfo uses for space, tab, newline and backslash. */
@@ -67,18 +71,24 @@ function subdirs(dir: string): string[] {
   return out;
 }
 
+/** Whether any process is in the cgroup `dir` or below it (`populated 1` in cgroup.events). */
+function isPopulated(dir: string): boolean {
+  try { return /^populated 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8')); } catch { return false; }
+}
+
 /**
- * Removes the empty session cgroups of collectors that died without closing (SIGKILL): `ipcscope-<pid>-*` beside ours
- * whose pid is gone. One with processes still in it is left alone: they are not ours to kill.
+ * Removes the empty session cgroups and leaves of collectors that died without closing (SIGKILL):
+ * `ipcscope-<pid>-<hex>` and `ipcscope-<pid>-<hex>-i<pid>-<ns>` beside ours whose collector pid is gone. One with
+ * processes still in it is left alone: they are not ours to kill.
  */
 function sweepStale(parent: string): void {
   let names: string[];
   try { names = readdirSync(parent); } catch { return; }
   for (const name of names) {
-    const m = /^ipcscope-(\d+)-[0-9a-f]+$/.exec(name);
+    const m = /^ipcscope-(\d+)-[0-9a-f]+(?:-i\d+-\d+)?$/.exec(name);
     if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
     const dir = join(parent, name);
-    try { if (/^populated 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'))) continue; } catch { continue; }
+    if (!existsSync(join(dir, 'cgroup.events')) || isPopulated(dir)) continue;
     for (const d of [...subdirs(dir), dir]) try { rmdirSync(d); } catch { /* busy or gone: leave it */ }
   }
 }
@@ -108,36 +118,50 @@ export class SessionCgroup {
     return { cgroup: new SessionCgroup(dir) };
   }
 
-  /** Whether any process is in the session's cgroup or its leaves (`populated 1` in cgroup.events). */
-  populated(): boolean {
-    try { return /^populated 1$/m.test(readFileSync(join(this.dir, 'cgroup.events'), 'utf8')); } catch { return false; }
+  /** The session's cgroup and its images' leaves beside it, each with whatever cgroups a program made below it;
+   * deepest first, the session's own directory last. */
+  private dirs(): string[] {
+    const parent = dirname(this.dir), prefix = `${basename(this.dir)}-i`;
+    let names: string[] = [];
+    try { names = readdirSync(parent); } catch { /* gone */ }
+    const out: string[] = [];
+    for (const n of names) if (n.startsWith(prefix)) out.push(...subdirs(join(parent, n)), join(parent, n));
+    out.push(...subdirs(this.dir), this.dir);
+    return out;
   }
 
-  /** Every directory below the session's, deepest first. */
-  private leaves(): string[] { return subdirs(this.dir); }
+  /** Whether any process is in the session's cgroup or its leaves. */
+  populated(): boolean { return this.dirs().some(isPopulated); }
 
   /**
-   * Kills whatever is still in the cgroup (cgroup.kill, Linux 5.14), waits (up to `waitMs`) until it is empty, and
-   * removes its directories. Returns the problems met, empty when the cgroup is gone.
+   * Kills whatever is still in the session's cgroup and leaves (cgroup.kill, Linux 5.14), waits (up to `waitMs`) until
+   * they are empty, and removes the directories. Returns the problems met, empty when all are gone.
    */
   async remove(waitMs = 2000): Promise<string[]> {
     const problems: string[] = [];
-    if (this.populated()) {
-      try { writeFileSync(join(this.dir, 'cgroup.kill'), '1'); } catch (e) {
-        // Before 5.14 there is no cgroup.kill: SIGKILL every pid listed instead.
-        const err = e as NodeJS.ErrnoException;
-        if (err.code !== 'ENOENT') problems.push(`cgroup.kill: ${err.code ?? err.message}`);
-        for (const d of [this.dir, ...this.leaves()]) {
+    const deadline = Date.now() + waitMs;
+    // Until none is populated: a process that exec'd just before it was killed may have made a new leaf meanwhile.
+    for (let killed = new Set<string>(); ;) {
+      const live = this.dirs().filter(isPopulated);
+      if (!live.length) break;
+      if (Date.now() >= deadline) { problems.push(`processes still in it after ${waitMs} ms`); break; }
+      for (const d of live) {
+        if (killed.has(d)) continue; // cgroup.kill takes every process in it at once; wait for them to go
+        killed.add(d);
+        try { writeFileSync(join(d, 'cgroup.kill'), '1'); } catch (e) {
+          // Before 5.14 there is no cgroup.kill: SIGKILL every pid listed instead.
+          const err = e as NodeJS.ErrnoException;
+          const why = `cgroup.kill: ${err.code ?? err.message}`;
+          if (err.code !== 'ENOENT' && !problems.includes(why)) problems.push(why);
+          killed.delete(d);
           let pids: string[] = [];
           try { pids = readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean); } catch { /* gone */ }
           for (const p of pids) try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
         }
       }
-      const deadline = Date.now() + waitMs;
-      while (this.populated() && Date.now() < deadline) await sleep(10);
-      if (this.populated()) problems.push(`processes still in it after ${waitMs} ms`);
+      await sleep(10);
     }
-    for (const d of [...this.leaves(), this.dir]) {
+    for (const d of this.dirs()) {
       try { rmdirSync(d); } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code !== 'ENOENT') problems.push(`rmdir ${d}: ${err.code ?? err.message}`);

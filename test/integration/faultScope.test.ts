@@ -1,5 +1,5 @@
-// Page faults sampled per CPU on the session's cgroup (root): real programs under the real shim and collector.
-// Each process image lands in its own leaf of the session's cgroup, fork children stay in their parent's, every
+// Page faults sampled per CPU, filtered on each image's leaf cgroup (root): real programs under the real shim and
+// collector. Each process image lands in its own leaf beside the session's cgroup, fork children stay in their parent's, every
 // fault is recorded once under the right pid (the same counts as the per-task design), and nothing of the session,
 // neither a directory nor a daemon that left the process group, outlives it.
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { readTraceFile } from '../../src/common/traceFile';
 import { cgroup2Mount, FAULT_SCOPE_ENV, ownCgroupDir, SessionCgroup } from '../../src/common/cgroup';
 import { Collector } from '../../src/common/collector';
@@ -31,6 +31,12 @@ const FIXTURE = 'test/fixtures/record/fault_scope.c';
 function cgroupDir(path: string): string {
   const m = cgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'))!;
   return join(m.mountPoint, m.root === '/' ? path : path.slice(m.root.length));
+}
+
+/** The session's cgroup of an image's leaf (`<session>-i<pid>-<ns>`, beside it). */
+function sessionOf(leaf: string): string {
+  assert.match(leaf, /\/ipcscope-\d+-[0-9a-f]+-i\d+-\d+$/);
+  return leaf.replace(/-i\d+-\d+$/, '');
 }
 
 /** The fixture's "cgroup WHO PID PATH" and "range PID LO HI" lines. */
@@ -65,9 +71,15 @@ function shimScope(s: EventStore, pid: number): string {
 test('fork: a child writing every page of a 16 MiB private mapping has its 4096 faults recorded once under its pid, as per task', { skip }, async () => {
   const bin = compileC(FIXTURE);
   const cg = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: '' } });
+  const cgEvents = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'cgroup-events' } });
   const task = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'task' } });
   const counts: Record<string, { parent: number; child: number }> = {};
-  for (const [name, r] of [['cgroup', cg], ['task', task]] as const) {
+  const scopes = {
+    cgroup: /page faults: on \(cgroup\)/, // CPU-wide events, BPF filter on the leaf
+    cgroupEvents: /page faults: on \(cgroup; cgroup events, BPF filter: off \(cgroupevents=1\)\)/,
+    task: /page faults: on;/,
+  };
+  for (const [name, r] of [['cgroup', cg], ['cgroupEvents', cgEvents], ['task', task]] as const) {
     assert.equal(r.exit.status, 0, r.stderr);
     const s = r.store;
     const parent = rootPid(s);
@@ -75,19 +87,22 @@ test('fork: a child writing every page of a 16 MiB private mapping has its 4096 
     const out = parseOutput(r.stdout);
     const range = out.ranges.get(parent)!;
     assert.ok(range, r.stdout);
-    assert.match(shimScope(s, parent), name === 'cgroup' ? /page faults: on \(cgroup\)/ : /page faults: on;/);
+    assert.match(shimScope(s, parent), scopes[name]);
     counts[name] = { parent: faultsIn(s, parent, range), child: faultsIn(s, child, range) };
     // the fork child stays in its parent's leaf (one move per image, not per fork)
     assert.equal(out.cgroups.get('child')!.path, out.cgroups.get('parent')!.path);
-    if (name === 'cgroup') {
-      assert.match(out.cgroups.get('parent')!.path, new RegExp(`/ipcscope-\\d+-[0-9a-f]+/i${parent}-\\d+$`));
-      assert.equal(existsSync(cgroupDir(dirname(out.cgroups.get('parent')!.path))), false, 'the session cgroup is gone after the session');
+    if (name !== 'task') {
+      const leaf = out.cgroups.get('parent')!.path;
+      assert.match(leaf, new RegExp(`/ipcscope-\\d+-[0-9a-f]+-i${parent}-\\d+$`), 'a leaf beside the session\'s cgroup');
+      assert.equal(existsSync(cgroupDir(sessionOf(leaf))), false, 'the session cgroup is gone after the session');
+      assert.equal(existsSync(cgroupDir(leaf)), false, 'the leaf is gone after the session');
     } else assert.doesNotMatch(out.cgroups.get('parent')!.path, /ipcscope-/, 'per task: no session cgroup');
     assert.equal(s.end?.dropped, 0);
   }
   // every page once in the parent (first write) and once in the child (copy-on-write), in both designs
-  assert.deepEqual(counts, { cgroup: { parent: 4096, child: 4096 }, task: { parent: 4096, child: 4096 } });
+  assert.deepEqual(counts, { cgroup: { parent: 4096, child: 4096 }, cgroupEvents: { parent: 4096, child: 4096 }, task: { parent: 4096, child: 4096 } });
   cg.cleanup();
+  cgEvents.cleanup();
   task.cleanup();
 });
 
@@ -101,14 +116,14 @@ test('exec: the exec\'d image gets its own leaf and its faults are recorded once
   const out = parseOutput(r.stdout);
   const before = out.cgroups.get('before')!.path, after = out.cgroups.get('after')!.path;
   assert.notEqual(after, before, 'the exec\'d image moved to a leaf of its own');
-  assert.equal(dirname(after), dirname(before), 'both leaves are in the session\'s cgroup');
+  assert.equal(sessionOf(after), sessionOf(before), 'both leaves belong to the session\'s cgroup');
   assert.match(shimScope(s, pid), /page faults: on \(cgroup\)/);
   const range = out.ranges.get(pid)!;
   assert.equal(faultsIn(s, pid, range), 2048, 'every page of the 8 MiB mapping once');
   const conns = new Set(events(s, 'page_fault', { pid }).filter((e) => arg(e, 'page_fault', 'addr') >= range[0] && arg(e, 'page_fault', 'addr') < range[1]).map((e) => e.conn));
   assert.deepEqual([...conns], [images[1].conn], 'all of them from the exec\'d image');
   assert.equal(s.end?.dropped, 0);
-  assert.equal(existsSync(cgroupDir(dirname(before))), false, 'the session cgroup is gone after the session');
+  for (const d of [sessionOf(before), before, after]) assert.equal(existsSync(cgroupDir(d)), false, `${d} is gone after the session`);
   r.cleanup();
 });
 
@@ -122,12 +137,13 @@ test('a daemon (setsid, double fork, no environment) is killed when the session 
   clearTimeout(timer);
   assert.deepEqual(await target.exited, { code: 0, signal: null });
   const daemon = parseOutput(stdout).cgroups.get('daemon')!;
-  const session = cgroupDir(dirname(daemon.path));
+  const session = cgroupDir(sessionOf(daemon.path)), leaf = cgroupDir(daemon.path);
   assert.ok(isRunning(daemon.pid), 'the daemon outlives its program');
   assert.ok(existsSync(session), `${session} exists while the session runs`);
   await collector.close(); // no target.stop(): the session's end alone must take the daemon
   assert.equal(isRunning(daemon.pid), false, `daemon ${daemon.pid} still running`);
   assert.equal(existsSync(session), false, `${session} left behind`);
+  assert.equal(existsSync(leaf), false, `${leaf} left behind`);
   assert.deepEqual(collector.notes.filter((n) => /cgroup/.test(n.message)), []);
   const conn = collector.store.connections().find((c) => c.pid === daemon.pid);
   assert.ok(conn, 'the daemon was traced');
@@ -145,7 +161,7 @@ test('the shim cannot make its leaf (cgroup= names no directory): it samples per
   for (let i = 0; i < 500 && (collector.liveConnections().length || collector.pendingConnections()); i++) await new Promise((r) => setTimeout(r, 10));
   await collector.close();
   const s = collector.store, parent = child.pid!;
-  assert.match(shimScope(s, parent), /page faults: on \(per task; cgroup mkdir: No such file or directory\)/);
+  assert.match(shimScope(s, parent), /page faults: on \(per task; cgroup session: No such file or directory\)/);
   const forked = Number(events(s, 'fork', { pid: parent })[0].result);
   const range = parseOutput(stdout).ranges.get(parent)!;
   assert.deepEqual([faultsIn(s, parent, range), faultsIn(s, forked, range)], [4096, 4096]);
@@ -181,10 +197,12 @@ test('a session cgroup left empty by a collector that died (SIGKILL) is removed 
   const dead = spawnSync('/bin/true');
   const own = ownCgroupDir();
   assert.ok('dir' in own);
-  const stale = join(own.dir, `ipcscope-${dead.pid}-0123abcd`);
-  mkdirSync(join(stale, 'i1-2'), { recursive: true });
+  const stale = join(own.dir, `ipcscope-${dead.pid}-0123abcd`), staleLeaf = `${stale}-i1-2`;
+  mkdirSync(stale);
+  mkdirSync(join(staleLeaf, 'made-by-the-program'), { recursive: true });
   const collector = await Collector.start({ snapshots: false });
   assert.match(collector.envFor().IPCSCOPE!, /;cgroup=/);
   assert.equal(existsSync(stale), false, `${stale} left behind`);
+  assert.equal(existsSync(staleLeaf), false, `${staleLeaf} left behind`);
   await collector.close();
 });
