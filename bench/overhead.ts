@@ -3,8 +3,10 @@
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with page faults per task (IPCSCOPE_FAULT_SCOPE=task; at root the live row samples
-//     them per CPU on the session's cgroup), with the file sink, with fixed records and with no tracer but the perf
-//     events the shim opens (per task, and per CPU on a cgroup) show where the cost comes from.
+//     them per CPU, filtered by BPF on each image's cgroup), with the file sink, with fixed records and with no tracer
+//     but the perf events the shim opens (per task; in a cgroup: none, BPF-filtered, cgroup events) show where the
+//     cost comes from. One row keeps the
+//     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //     Beside it LTTng-UST's pthread wrapper recording into a session (liblttng-ust1 and lttng-tools, where
 //     installed) and ltrace -f.
@@ -56,7 +58,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pinned = (pin: boolean, cmd: string[]) => (pin ? ['taskset', '-c', '0', ...cmd] : cmd);
 
 /** Runs a command untraced (or under strace/ltrace given in cmd) and returns its stdout. */
-function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+// Before every measured run: any per-task or cgroup perf event (the per-task rows, the floors) turns on the kernel's
+// perf hook at every context switch of the machine, and the kernel turns it off only ~1 s after the last such event
+// is gone (kernel/events/core.c: perf_sched_delayed, HZ). Without a pause the run after such a row pays for it too.
+const SETTLE_MS = 1500;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
+async function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  await settle();
   return new Promise((res, rej) => {
     const c = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
@@ -69,6 +78,7 @@ function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 interface TracedRun { stdout: string; collector: Collector; firstEventMs: number; lastEventMs: number; wallMs: number }
 /** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
 async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed'; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
+  await settle();
   const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire });
   let firstEventMs = 0, lastEventMs = 0;
   collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
@@ -193,10 +203,17 @@ async function pingpong(bin: string): Promise<void> {
     // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
-    // the same per CPU on a cgroup (`pingpong N perf-cgroup`, root): the floor under the cgroup scope the live row
-    // uses at root, beside the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
+    // at root the program in a cgroup of its own (`pingpong N cgroup`: a context switch updates the pressure figures
+    // of every cgroup above a task), with the events per CPU filtered by BPF on it as the shim opens them at root
+    // (`pingpong N perf-cgroup`), and as cgroup events on it instead (`perf-cgroup-events`, the shim's fallback);
+    // beside them the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
     const cgroupFloor: number[] = [], cCgroupFloor: number[] = [], perTask: number[] = [], cPerTask: number[] = [];
+    const cgroupOnly: number[] = [], cCgroupOnly: number[] = [], cgroupEvents: number[] = [], cCgroupEvents: number[] = [];
     let cgroupFloorError = '', oursScope = '', perTaskScope = '', ptEvents = 0, ptDrops = 0;
+    // the sender threads left on the program's core (IPCSCOPE_SENDER_CPUS=inherit): what running them on the CPUs the
+    // program's affinity leaves out saves (pinned; unpinned nothing is left out, so the two rows are the same setup)
+    const inherit: number[] = [], cInherit: number[] = [];
+    let inEvents = 0, inDrops = 0;
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
@@ -207,6 +224,11 @@ async function pingpong(bin: string): Promise<void> {
       drops.push(t.collector.totalDropped());
       oursScope = faultScopes(t.collector);
       await t.collector.close();
+      const si = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
+      inherit.push(parseFloat(si.stdout));
+      cInherit.push(cpuPerTrip());
+      inEvents = si.collector.store.count; inDrops = Math.max(inDrops, si.collector.totalDropped());
+      await si.collector.close();
       const pt = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
       perTask.push(parseFloat(pt.stdout));
       cPerTask.push(cpuPerTrip());
@@ -233,14 +255,18 @@ async function pingpong(bin: string): Promise<void> {
       fsfWire = g.wireBytesPerEvent;
       const pf = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf']))).catch(() => undefined); // no perf here: said below
       if (pf !== undefined) { perfFloor.push(parseFloat(pf)); cPerfFloor.push(cpuPerTrip()); }
-      const pc = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf-cgroup']))).catch((e: Error) => { cgroupFloorError = e.message; return undefined; });
-      if (pc !== undefined) { cgroupFloor.push(parseFloat(pc)); cCgroupFloor.push(cpuPerTrip()); }
+      for (const [mode, xs, cs] of [['cgroup', cgroupOnly, cCgroupOnly], ['perf-cgroup', cgroupFloor, cCgroupFloor], ['perf-cgroup-events', cgroupEvents, cCgroupEvents]] as const) {
+        const pc = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), mode]))).catch((e: Error) => { cgroupFloorError = e.message; return undefined; });
+        if (pc !== undefined) { xs.push(parseFloat(pc)); cs.push(cpuPerTrip()); }
+      }
     }
     const b = median(base), cb = median(cBase);
     const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
     row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', TIME ? `CPU ${fmt(cb, 0)} ns/round trip (user+sys, whole tree)` : '');
     row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
       `goal <= 1.10x; page faults ${oursScope}; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
+    row('', 'IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', `${fmt(median(inherit), 0)} ns/round trip`, `${fmt(median(inherit) / b)}x`,
+      `page faults ${oursScope}; ${inEvents} events, ${inDrops} dropped${cpu(cInherit)}`);
     row('', 'IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', `${fmt(median(perTask), 0)} ns/round trip`, `${fmt(median(perTask) / b)}x`,
       `page faults ${perTaskScope}; ${ptEvents} events, ${ptDrops} dropped${cpu(cPerTask)}`);
     row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
@@ -248,9 +274,15 @@ async function pingpong(bin: string): Promise<void> {
     if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');
     else row('', 'no tracer, perf page-fault events only', `${fmt(median(perfFloor), 0)} ns/round trip`, `${fmt(median(perfFloor) / b)}x`,
       `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them per task)${cpu(cPerfFloor)}`);
-    if (!cgroupFloor.length) row('', 'no tracer, perf page-fault events on a cgroup', 'could not run', '', cgroupFloorError.slice(0, 120));
-    else row('', 'no tracer, perf page-fault events on a cgroup', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
-      `per CPU on the program's own cgroup (PERF_FLAG_PID_CGROUP), as the shim opens them at root${cpu(cCgroupFloor)}`);
+    if (!cgroupFloor.length) row('', 'no tracer, in a cgroup, with or without perf events', 'could not run', '', cgroupFloorError.slice(0, 120));
+    else {
+      row('', 'no tracer, the program in a cgroup of its own', `${fmt(median(cgroupOnly), 0)} ns/round trip`, `${fmt(median(cgroupOnly) / b)}x`,
+        `no perf event: what the cgroup alone costs a context switch (pressure accounting per cgroup level)${cpu(cCgroupOnly)}`);
+      row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
+        `per CPU for every task, samples kept by BPF only for that cgroup, as the shim opens them at root${cpu(cCgroupFloor)}`);
+      row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
+        `PERF_FLAG_PID_CGROUP (the shim's fallback): turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
+    }
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
     row('', 'IPC Scope, fixed records (wire=fixed)', `${fmt(median(fixed), 0)} ns/round trip`, `${fmt(median(fixed) / b)}x`,
@@ -281,8 +313,8 @@ async function mutexLoop(bin: string): Promise<void> {
   const LOCK = kindId('mutex_lock'), UNLOCK = kindId('mutex_unlock');
   const args = [bin, '1', String(MUTEX_PAIRS)];
   // untraced, live with the compact encoding, live with fixed records: interleaved, medians
-  const base: number[] = [], live: number[] = [], liveFixed: number[] = [];
-  let recorded = 0, dropped = 0, storeBytes = 0, fixedRecorded = 0, fixedDropped = 0;
+  const base: number[] = [], live: number[] = [], liveFixed: number[] = [], liveInherit: number[] = [];
+  let recorded = 0, dropped = 0, storeBytes = 0, fixedRecorded = 0, fixedDropped = 0, inheritRecorded = 0, inheritDropped = 0;
   for (let r = 0; r < REPEATS; r++) {
     base.push(parseFloat(await runPlain(pinned(true, args))));
     const t = await runTraced(pinned(true, args), { pageFaults: false });
@@ -290,6 +322,10 @@ async function mutexLoop(bin: string): Promise<void> {
     recorded = countKinds(t.collector, [LOCK, UNLOCK]); dropped = Math.max(dropped, t.collector.totalDropped());
     storeBytes = t.collector.store.bytesPerEvent();
     await t.collector.close();
+    const si = await runTraced(pinned(true, args), { pageFaults: false, env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
+    liveInherit.push(parseFloat(si.stdout));
+    inheritRecorded = countKinds(si.collector, [LOCK, UNLOCK]); inheritDropped = Math.max(inheritDropped, si.collector.totalDropped());
+    await si.collector.close();
     const x = await runTraced(pinned(true, args), { pageFaults: false, wire: 'fixed' });
     liveFixed.push(parseFloat(x.stdout));
     fixedRecorded = countKinds(x.collector, [LOCK, UNLOCK]); fixedDropped = Math.max(fixedDropped, x.collector.totalDropped());
@@ -300,6 +336,8 @@ async function mutexLoop(bin: string): Promise<void> {
   row(`mutex lock/unlock, ${MUTEX_PAIRS} pairs, 1 thread, pinned`, 'untraced', `${fmt(b)} ns/pair`, '', '');
   row('', 'IPC Scope (live collector + trace file)', `${fmt(median(live))} ns/pair`, `+${fmt(median(live) - b)} ns/pair`,
     `goal <= +100 ns; lock+unlock events recorded ${all(recorded)}, dropped ${dropped}`);
+  row('', 'same, sender on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', `${fmt(median(liveInherit))} ns/pair`, `+${fmt(median(liveInherit) - b)} ns/pair`,
+    `recorded ${all(inheritRecorded)}, dropped ${inheritDropped}`);
   row('', 'same, fixed records (wire=fixed)', `${fmt(median(liveFixed))} ns/pair`, `+${fmt(median(liveFixed) - b)} ns/pair`,
     `recorded ${all(fixedRecorded)}, dropped ${fixedDropped}`);
   row('', 'collector store', `${fmt(storeBytes, 1)} bytes/event`, '', 'goal <= 48');
