@@ -23,6 +23,8 @@ import { CpuPlacement } from './cpuPlacement';
 /** Environment variable: `inherit` keeps each process's sender thread on the CPUs of the program (benchmarks compare);
  * by default the shim moves it to the CPUs the program's affinity leaves out, if any (native/src/runtime.c). */
 export const SENDER_CPUS_ENV = 'IPCSCOPE_SENDER_CPUS';
+/** Environment variable (of the collector's process): `inherit` keeps it where it is even with keepOffProgramCpus. */
+export const COLLECTOR_CPUS_ENV = 'IPCSCOPE_COLLECTOR_CPUS';
 import { version as packageVersion } from '../../package.json';
 
 export type { SessionNote } from './store';
@@ -215,7 +217,7 @@ export class Collector extends EventEmitter {
   /** keepOffProgramCpus: where this process runs, made at first use. */
   private get placement(): CpuPlacement | undefined {
     if (this.placementState === undefined)
-      this.placementState = this.opts.keepOffProgramCpus ? new CpuPlacement((m) => this.note('info', m)) : null;
+      this.placementState = this.opts.keepOffProgramCpus && process.env[COLLECTOR_CPUS_ENV] !== 'inherit' ? new CpuPlacement((m) => this.note('info', m)) : null;
     return this.placementState ?? undefined;
   }
 

@@ -3,6 +3,7 @@
 // IPCSCOPE_SENDER_CPUS=inherit on the program's CPUs), and the collector's process off them too when it asks to.
 // Real programs under `ipcscope record`, the real shim and collector.
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -102,4 +103,22 @@ test('CPU lists: the kernel\'s format both ways, and a clear error for anything 
   }
   assert.equal(formatCpuList([5, 1, 2, 3, 9]), '1-3,5,9');
   assert.throws(() => parseCpuList('0-x'), /not a CPU list: "0-x"/);
+});
+
+test('heavy traffic to a live collector brings the sender to the program\'s CPU, and it leaves again when it stops', { skip }, async () => {
+  const collector = await Collector.start({ pageFaults: false, snapshots: false });
+  try {
+    // The threshold lowered (the default, 4 M events/s, depends on the machine's speed): 200 k events/s is heavy here.
+    const env = collector.envFor();
+    env.IPCSCOPE = `${env.IPCSCOPE};senderheavy=200000`;
+    const child = spawn(taskset!, ['-c', '0', compileC('test/fixtures/record/sender_traffic.c')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    assert.equal(await new Promise((r) => child.on('close', r)), 0);
+    const seen = Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(' ')));
+    assert.equal(seen.flood, '0', `during the flood the sender runs on the program's CPU\n${stdout}`);
+    assert.ok(seen.idle && seen.idle !== 'none' && !cpuSet(seen.idle).has(0), `idle, it is back on the other CPUs\n${stdout}`);
+    const locks = collector.store.count;
+    assert.ok(locks > 100_000, `the flood was traced (${locks} events)`);
+  } finally { await collector.close(); }
 });
