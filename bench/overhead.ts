@@ -79,8 +79,7 @@ interface TracedRun { stdout: string; collector: Collector; firstEventMs: number
 /** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
 async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed'; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
   await settle();
-  // as `ipcscope record` runs it: moving off the CPUs a pinned program is pinned to
-  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire, keepOffProgramCpus: true });
+  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire });
   let firstEventMs = 0, lastEventMs = 0;
   collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
   const t0 = performance.now();

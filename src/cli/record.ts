@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = Date.now();
   const collector = await Collector.start({
     traceFile: out, payloadBytes, pageFaults: !values['no-page-faults'], snapshots: !values['no-snapshots'], maxEvents,
-    meta: { command }, keepOffProgramCpus: true,
+    meta: { command },
   });
   let target: TracedProcess;
   try {

@@ -18,13 +18,10 @@ import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
 import { FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
-import { CpuPlacement } from './cpuPlacement';
 
 /** Environment variable: `inherit` keeps each process's sender thread on the CPUs of the program (benchmarks compare);
  * by default the shim moves it to the CPUs the program's affinity leaves out, if any (native/src/runtime.c). */
 export const SENDER_CPUS_ENV = 'IPCSCOPE_SENDER_CPUS';
-/** Environment variable (of the collector's process): `inherit` keeps it where it is even with keepOffProgramCpus. */
-export const COLLECTOR_CPUS_ENV = 'IPCSCOPE_COLLECTOR_CPUS';
 import { version as packageVersion } from '../../package.json';
 
 export type { SessionNote } from './store';
@@ -40,9 +37,6 @@ export interface CollectorOptions {
   ingestSliceMs?: number;
   /** How the shim encodes EVENTS (docs/protocol.md): compact (default) or fixed records, for comparison. */
   wire?: 'compact' | 'fixed';
-  /** Move this whole process off the CPUs a traced program is pinned to, while it runs (cpuPlacement.ts). Only for a
-   *  process of our own (the CLI): never in an extension host, which other extensions share. */
-  keepOffProgramCpus?: boolean;
 }
 
 export const TOOL_VERSION: string = packageVersion;
@@ -194,8 +188,6 @@ export class Collector extends EventEmitter {
    * directory first (the user's entries kept after it), so Python targets record their file:line.
    */
   envFor(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    // A program launched now inherits our CPUs: give it every CPU we started with, not the ones we moved to.
-    this.placement?.restore();
     const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
     const pre = env.LD_PRELOAD;
     env.LD_PRELOAD = pre ? `${shimPath()}:${pre}` : shimPath();
@@ -211,14 +203,6 @@ export class Collector extends EventEmitter {
       ...(env[FAULT_SCOPE_ENV] === 'cgroup-events' ? ['cgroupevents=1'] : []),
     ].join(';');
     return env;
-  }
-
-  private placementState?: CpuPlacement | null;
-  /** keepOffProgramCpus: where this process runs, made at first use. */
-  private get placement(): CpuPlacement | undefined {
-    if (this.placementState === undefined)
-      this.placementState = this.opts.keepOffProgramCpus && process.env[COLLECTOR_CPUS_ENV] !== 'inherit' ? new CpuPlacement((m) => this.note('info', m)) : null;
-    return this.placementState ?? undefined;
   }
 
   /** The session's cgroup, made at the first target that samples page faults; false (and an info note) when not. */
@@ -377,7 +361,6 @@ export class Collector extends EventEmitter {
     st.ws.send(encodeJson(MessageType.Welcome, st.seqOut++, {
       session: this.sessionId, connection: st.id, payloadBytes: this.opts.payloadBytes ?? 64, pageFaults: this.opts.pageFaults !== false,
     }));
-    this.placement?.programStarted(h.pid);
     this.emit('connection', info);
   }
 
@@ -404,7 +387,6 @@ export class Collector extends EventEmitter {
     const closed: ClosedInfo = { reason: why, bye: Boolean(st.bye), emitted: String(st.bye?.emitted ?? 0n), dropped: String(st.bye?.dropped ?? 0n) };
     this.store.closed.set(st.id, closed);
     this.writer?.closed(st.id, closed);
-    if (st.info.pid && ![...this.conns.values()].some((c) => c !== st && c.open && c.info?.pid === st.info!.pid)) this.placement?.programEnded(st.info.pid);
     this.emit('closed', st.id, { bye: Boolean(st.bye), reason: why });
   }
 
@@ -517,7 +499,6 @@ export class Collector extends EventEmitter {
       for (const c of open) c.ws.terminate();
       await Promise.race([allClosed, new Promise((r) => setTimeout(r, 1000))]);
       await new Promise<void>((r) => this.server.close(() => r()));
-      this.placement?.restore();
       await this.drained(); // every frame received before the close is stored and written before END
       this.noteUntraced();
       if (this.writer) {

@@ -1,15 +1,13 @@
-// Where the tracer's own work runs when a program is pinned: each traced process's sender thread on the CPUs the
-// program's affinity leaves out (in the first image, a fork child and an exec'd image alike; with
-// IPCSCOPE_SENDER_CPUS=inherit on the program's CPUs), and the collector's process off them too when it asks to.
-// Real programs under `ipcscope record`, the real shim and collector.
+// Where each traced process's sender thread runs when the program is pinned: on the CPUs the program's affinity leaves
+// out (in the first image, a fork child and an exec'd image alike), back on the program's under heavy traffic to a
+// live collector; with IPCSCOPE_SENDER_CPUS=inherit always on the program's CPUs. Real programs under `ipcscope
+// record`, the real shim and collector.
 import { test } from 'node:test';
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Collector, SENDER_CPUS_ENV } from '../../src/common/collector';
-import { cpusAllowed, formatCpuList, parseCpuList } from '../../src/common/cpuPlacement';
-import { TracedProcess } from '../../src/common/launcher';
 import { compileC, recordProgram, whyNoShim } from '../helpers/record';
 
 const FIXTURE = 'test/fixtures/record/sender_cpus.c';
@@ -71,38 +69,6 @@ test('not pinned: no CPU is left out, so the sender may run on every CPU the pro
   assert.equal(p.size, 3, r.stdout);
   for (const [who, { program, sender }] of p) assert.equal(sender, program, who);
   r.cleanup();
-});
-
-// The collector's own process, when it asks to (keepOffProgramCpus, as `ipcscope record` does): off the CPU a traced
-// program is pinned to while it runs, back on every CPU it had when the session closes.
-const threadCpus = (): string[] => readdirSync('/proc/self/task').map((t) => {
-  try { return /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? ''; } catch { return ''; }
-}).filter(Boolean);
-
-test('keepOffProgramCpus: the collector\'s threads leave CPU 0 while a program pinned there runs, and come back', { skip }, async () => {
-  const before = cpusAllowed('self')!;
-  assert.ok(before.has(0) && before.size > 1, `this test runs on ${formatCpuList(before)}`);
-  const collector = await Collector.start({ pageFaults: false, snapshots: false, keepOffProgramCpus: true });
-  const target = TracedProcess.launch({ command: taskset!, args: ['-c', '0', 'sleep', '2'], collector, stdio: 'pipe' });
-  const deadline = Date.now() + 10_000;
-  // the sleep image's HELLO (after taskset's own, which still had every CPU)
-  while (Date.now() < deadline && cpusAllowed('self')!.has(0)) await new Promise((r) => setTimeout(r, 20));
-  const during = threadCpus();
-  assert.ok(during.length > 1, 'node has several threads');
-  for (const l of during) assert.ok(!parseCpuList(l).has(0), `a collector thread on ${l} while the program is pinned to 0`);
-  assert.deepEqual(await target.exited, { code: 0, signal: null });
-  await collector.close();
-  for (const l of threadCpus()) assert.equal(l, formatCpuList(before), 'every thread back on the CPUs it started with');
-  assert.deepEqual(collector.notes.filter((n) => /taskset/.test(n.message)), []);
-});
-
-test('CPU lists: the kernel\'s format both ways, and a clear error for anything else', () => {
-  for (const [text, cpus] of [['0', [0]], ['0-3', [0, 1, 2, 3]], ['0,2-3,7', [0, 2, 3, 7]], ['', []]] as const) {
-    assert.deepEqual([...parseCpuList(text)].sort((a, b) => a - b), cpus);
-    assert.equal(formatCpuList(cpus), text);
-  }
-  assert.equal(formatCpuList([5, 1, 2, 3, 9]), '1-3,5,9');
-  assert.throws(() => parseCpuList('0-x'), /not a CPU list: "0-x"/);
 });
 
 test('heavy traffic to a live collector brings the sender to the program\'s CPU, and it leaves again when it stops', { skip }, async () => {
