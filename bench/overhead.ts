@@ -3,9 +3,9 @@
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with page faults per task (IPCSCOPE_FAULT_SCOPE=task; at root the live row samples
-//     them per CPU, filtered by BPF on each image's cgroup), with the file sink, with fixed records and with no tracer
-//     but the perf events the shim opens (per task; in a cgroup: none, BPF-filtered, cgroup events) show where the
-//     cost comes from. One row keeps the
+//     them per CPU on each image's leaf cgroup; IPCSCOPE_FAULT_SCOPE=bpf CPU-wide with a BPF filter on it), with the
+//     file sink, with fixed records and with no tracer but the perf events the shim opens (per task; in a cgroup:
+//     none, cgroup events, BPF-filtered) show where the cost comes from. One row keeps the
 //     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //     Beside it LTTng-UST's pthread wrapper recording into a session (liblttng-ust1 and lttng-tools, where
@@ -13,8 +13,9 @@
 //  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
 //  4. the collector alone: real ws clients in another process sending pre-encoded EVENTS flat out (no shim).
-// Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,alone
-// runs a subset.
+//  5. at root: what recording costs other programs' page faults (cgroup events against the BPF filter).
+// Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,
+// alone,elsewhere runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -204,8 +205,8 @@ async function pingpong(bin: string): Promise<void> {
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
     // at root the program in a cgroup of its own (`pingpong N cgroup`: a context switch updates the pressure figures
-    // of every cgroup above a task), with the events per CPU filtered by BPF on it as the shim opens them at root
-    // (`pingpong N perf-cgroup`), and as cgroup events on it instead (`perf-cgroup-events`, the shim's fallback);
+    // of every cgroup above a task), with the events as cgroup events on it as the shim opens them at root
+    // (`perf-cgroup-events`), and per CPU filtered by BPF on it instead (`pingpong N perf-cgroup`, the shim's bpf=1);
     // beside them the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
     const cgroupFloor: number[] = [], cCgroupFloor: number[] = [], perTask: number[] = [], cPerTask: number[] = [];
     const cgroupOnly: number[] = [], cCgroupOnly: number[] = [], cgroupEvents: number[] = [], cCgroupEvents: number[] = [];
@@ -214,6 +215,9 @@ async function pingpong(bin: string): Promise<void> {
     // program's affinity leaves out saves (pinned; unpinned nothing is left out, so the two rows are the same setup)
     const inherit: number[] = [], cInherit: number[] = [];
     let inEvents = 0, inDrops = 0;
+    // page faults CPU-wide with the BPF filter on each image's leaf (IPCSCOPE_FAULT_SCOPE=bpf) instead of cgroup events
+    const bpf: number[] = [], cBpf: number[] = [];
+    let bpfScope = '', bpfEvents = 0, bpfDrops = 0;
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
@@ -224,6 +228,12 @@ async function pingpong(bin: string): Promise<void> {
       drops.push(t.collector.totalDropped());
       oursScope = faultScopes(t.collector);
       await t.collector.close();
+      const bp = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_FAULT_SCOPE: 'bpf' } });
+      bpf.push(parseFloat(bp.stdout));
+      cBpf.push(cpuPerTrip());
+      bpfEvents = bp.collector.store.count; bpfDrops = Math.max(bpfDrops, bp.collector.totalDropped());
+      bpfScope = faultScopes(bp.collector);
+      await bp.collector.close();
       const si = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
       inherit.push(parseFloat(si.stdout));
       cInherit.push(cpuPerTrip());
@@ -265,6 +275,8 @@ async function pingpong(bin: string): Promise<void> {
     row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', TIME ? `CPU ${fmt(cb, 0)} ns/round trip (user+sys, whole tree)` : '');
     row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
       `goal <= 1.10x; page faults ${oursScope}; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
+    row('', 'IPC Scope, page faults with the BPF filter (IPCSCOPE_FAULT_SCOPE=bpf)', `${fmt(median(bpf), 0)} ns/round trip`, `${fmt(median(bpf) / b)}x`,
+      `page faults ${bpfScope}; ${bpfEvents} events, ${bpfDrops} dropped${cpu(cBpf)}; costs every page fault elsewhere (below)`);
     row('', 'IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', `${fmt(median(inherit), 0)} ns/round trip`, `${fmt(median(inherit) / b)}x`,
       `page faults ${oursScope}; ${inEvents} events, ${inDrops} dropped${cpu(cInherit)}`);
     row('', 'IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', `${fmt(median(perTask), 0)} ns/round trip`, `${fmt(median(perTask) / b)}x`,
@@ -278,10 +290,10 @@ async function pingpong(bin: string): Promise<void> {
     else {
       row('', 'no tracer, the program in a cgroup of its own', `${fmt(median(cgroupOnly), 0)} ns/round trip`, `${fmt(median(cgroupOnly) / b)}x`,
         `no perf event: what the cgroup alone costs a context switch (pressure accounting per cgroup level)${cpu(cCgroupOnly)}`);
-      row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
-        `per CPU for every task, samples kept by BPF only for that cgroup, as the shim opens them at root${cpu(cCgroupFloor)}`);
       row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
-        `PERF_FLAG_PID_CGROUP (the shim's fallback): turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
+        `PERF_FLAG_PID_CGROUP, as the shim opens them at root: turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
+      row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
+        `per CPU for every task, samples kept by BPF only for that cgroup (IPCSCOPE_FAULT_SCOPE=bpf)${cpu(cCgroupFloor)}`);
     }
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
@@ -454,6 +466,39 @@ function printTable(): void {
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
 }
 
+/**
+ * What recording costs the rest of the machine's page faults: an untraced program faulting 512 MiB (ns per fault,
+ * best of three inside it) with no session, then beside a session recording 1 image (sleep) and 21 images (a shell
+ * and 20 sleeps), with page faults as cgroup events (the default at root) and with the BPF filter: cgroup events cost
+ * nothing here (they cost context switches, above), each live image's BPF filter runs at every fault on the machine.
+ */
+async function faultsElsewhere(faulter: string): Promise<void> {
+  const run = async () => parseFloat(await runPlain([faulter, '512']));
+  const rows: [string, number[]][] = [['no session', []]];
+  const sessions: [string, string[], string][] = [
+    ['1 image recording, cgroup events', ['sleep', '30'], ''], ['1 image recording, BPF filter', ['sleep', '30'], 'bpf'],
+    ['21 images recording, cgroup events', ['sh', '-c', 'for i in $(seq 20); do sleep 30 & done; wait'], ''],
+    ['21 images recording, BPF filter', ['sh', '-c', 'for i in $(seq 20); do sleep 30 & done; wait'], 'bpf'],
+  ];
+  for (const [name] of sessions) rows.push([name, []]);
+  for (let r = 0; r < REPEATS; r++) {
+    rows[0][1].push(await run());
+    for (let i = 0; i < sessions.length; i++) {
+      const [, cmd, scope] = sessions[i];
+      const images = cmd[0] === 'sh' ? 21 : 1;
+      const collector = await Collector.start({ snapshots: false });
+      const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe', env: { IPCSCOPE_FAULT_SCOPE: scope } });
+      const deadline = Date.now() + 20_000;
+      while (collector.liveConnections().length < images && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      rows[i + 1][1].push(await run());
+      await p.stop();
+      await collector.close();
+    }
+  }
+  const base = median(rows[0][1]);
+  rows.forEach(([name, xs], i) => row(i ? '' : 'page faults elsewhere: an untraced program faulting 512 MiB', name, `${fmt(median(xs), 0)} ns/fault`, `${fmt(median(xs) / base)}x`, i ? '' : 'one minor fault per 4 KiB page'));
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   // Other work on the machine moves every figure: say how busy it was
@@ -464,6 +509,7 @@ async function main(): Promise<void> {
   if (want('mutex')) await mutexLoop(ml);
   if (want('ingest')) await ingest(ml);
   if (want('alone')) await collectorAlone();
+  if (want('elsewhere') && process.getuid?.() === 0) await faultsElsewhere(compile('faulter'));
   printTable();
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s; load average now ${load()}`);
 }

@@ -30,7 +30,7 @@ struct ips_config {
   int snapshots;
   int pause_enabled;      /* stepping support (issue 6) */
   char cgroup[512];       /* cgroup=PATH: the session's cgroup v2 directory (root only; perf.c), "" when none */
-  int cgroup_events;      /* cgroupevents=1: sample the image's cgroup with cgroup events, not the BPF filter */
+  int fault_bpf;          /* bpf=1: sample page faults CPU-wide with a BPF filter on the leaf, not as cgroup events */
 };
 extern struct ips_config ips_cfg IPS_HIDDEN;
 

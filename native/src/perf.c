@@ -19,14 +19,18 @@
  *     - cgroup (root, when the collector passed cgroup=DIR, the session's cgroup v2 directory): each process image
  *       (first, exec'd, spawned; not a fork child, which stays where its parent is) makes a leaf DIR-i<pid>-<ns> beside
  *       DIR (not below it: every cgroup level above a task costs each context switch), moves itself in before its
- *       sender thread starts, and opens the pair per CPU for every task (pid -1, no inherit), each with a BPF filter
- *       that keeps only the samples of tasks in that leaf (bpf_cgroup_filter). The program's tasks carry no perf
- *       context, and the scheduler's perf hook stays off (pinned pipe ping-pong, no tracer, the program in a leaf:
- *       +10..20 ns per round trip with these events, +150..170 with cgroup events, +600..660 with inherited ones).
- *       Where BPF cannot be loaded (or cgroupevents=1), the pair is opened on the leaf as cgroup events
- *       (PERF_FLAG_PID_CGROUP). A leaf per image because the exec'd image opens its own rings: sharing a cgroup with
- *       its parent image, each one's faults would be written to the other's rings too, for nobody. Moving costs ~8 ms
- *       (an RCU grace period), hence once per image, never per fork. The fork tree's machinery below is the same.
+ *       sender thread starts, and opens the pair per CPU on that leaf (PERF_FLAG_PID_CGROUP, no inherit). Cgroup
+ *       events live in the CPU's perf context, so the program's tasks carry none (pinned pipe ping-pong, no tracer,
+ *       the program in a leaf: +150..170 ns per round trip, where inherited ones cost +600..660 ns); what remains is
+ *       the scheduler's perf hook, which any cgroup event turns on for every context switch of the machine.
+ *       With bpf=1 (IPCSCOPE_FAULT_SCOPE=bpf) the pair is opened per CPU for every task instead (pid -1), each with
+ *       a BPF filter that keeps only the samples of tasks in the leaf (bpf_cgroup_filter): the hook stays off (the
+ *       same ping-pong +10..20 ns), but every page fault on the machine then runs every live image's filter
+ *       (another program faulting 512 MiB: 1.41 us per fault with no session, 1.80 with one image recording, 3.93
+ *       with 21; with cgroup events 1.41 either way), which is why it is not the default. If the filter cannot be
+ *       loaded, cgroup events, and shim_info says why. A leaf per image because a cgroup's events also count its
+ *       descendants and an exec'd image opens its own rings. Moving costs ~8 ms (an RCU grace period), hence once
+ *       per image, never per fork. The fork tree's machinery below is the same.
  *     - per task: the inherited events described above (not root, or anything on the cgroup path failed).
  *  - per thread (fallback when the shared set cannot be made, e.g. more CPUs than PF_MAX_CPUS or a locked-memory
  *    limit): each thread opens its own pair, cpu == -1, no inherit, re-armed in every fork child. */
@@ -88,9 +92,9 @@ static struct pf_table *pf_tab;  /* MAP_SHARED: the same pages in every process 
 static int pf_me = -1, pf_pending = -1;
 static int pf_pid;
 static int pf_cgroup;            /* 1: the shared set samples only this image's leaf cgroup */
-static int pf_cgroup_events;     /* 1: as cgroup events (PERF_FLAG_PID_CGROUP); 0: CPU-wide with a BPF filter */
+static int pf_bpf;               /* 1: CPU-wide with the BPF filter (bpf=1); 0: cgroup events (PERF_FLAG_PID_CGROUP) */
 static char pf_scope_note[200];  /* ips_perf_scope() */
-static char pf_bpf_error[80];    /* why the cgroup scope uses cgroup events, not the BPF filter */
+static char pf_bpf_error[80];    /* bpf=1 asked for the filter and it failed: why */
 
 int ips_perf_errno(void) { return atomic_load(&perf_err); }
 int ips_perf_is_fd(int fd) {
@@ -308,20 +312,21 @@ static int cgroup_open(const char **step) {
   int dfd = (int)syscall(SYS_openat, AT_FDCWD, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (dfd < 0) return -errno;
   /* A cgroup v2 directory's inode number is its cgroup id (kernfs node id), what bpf_get_current_cgroup_id() returns. */
-  struct stat st;
-  int bpf = ips_cfg.cgroup_events ? -EPERM : fstat(dfd, &st) == 0 ? bpf_cgroup_filter((uint64_t)st.st_ino) : -errno;
   r = -1;
-  if (bpf >= 0) {
-    r = shared_open(dfd, bpf);
-    syscall(SYS_close, bpf); /* the events hold the program */
-    if (r == 0) pf_cgroup_events = 0;
-    else bpf = r;
+  pf_bpf = 0;
+  pf_bpf_error[0] = 0;
+  if (ips_cfg.fault_bpf) {
+    struct stat st;
+    int bpf = fstat(dfd, &st) == 0 ? bpf_cgroup_filter((uint64_t)st.st_ino) : -errno;
+    if (bpf >= 0) {
+      r = shared_open(dfd, bpf);
+      syscall(SYS_close, bpf); /* the events hold the program */
+      if (r == 0) pf_bpf = 1;
+      else bpf = r;
+    }
+    if (r != 0) snprintf(pf_bpf_error, sizeof pf_bpf_error, "%s", strerror(-bpf));
   }
-  if (r != 0) {
-    snprintf(pf_bpf_error, sizeof pf_bpf_error, "%s", ips_cfg.cgroup_events ? "off (cgroupevents=1)" : strerror(-bpf));
-    r = shared_open(dfd, -1);
-    if (r == 0) pf_cgroup_events = 1;
-  }
+  if (r != 0) r = shared_open(dfd, -1);
   syscall(SYS_close, dfd); /* cgroup events hold the cgroup themselves */
   return r;
 }
@@ -480,11 +485,11 @@ int ips_perf_shared_fds(int *out, int cap) {
 /* No perf fd will be opened after the sender starts (it is not the per-thread design with faults on). */
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
 const char *ips_perf_scope(void) {
-  if (pf_shared && pf_cgroup && pf_cgroup_events) {
-    snprintf(pf_scope_note, sizeof pf_scope_note, " (cgroup; cgroup events, BPF filter: %s)", pf_bpf_error);
-    return pf_scope_note;
-  }
-  return pf_shared && pf_cgroup ? " (cgroup)" : pf_scope_note;
+  if (!(pf_shared && pf_cgroup)) return pf_scope_note;
+  if (pf_bpf) return " (cgroup, BPF filter)";
+  if (!pf_bpf_error[0]) return " (cgroup)";
+  snprintf(pf_scope_note, sizeof pf_scope_note, " (cgroup; BPF filter: %s)", pf_bpf_error);
+  return pf_scope_note;
 }
 
 /* ---- both designs ---- */

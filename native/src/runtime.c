@@ -254,7 +254,7 @@ static void parse_config(const char *s) {
   cfg_sender_heavy = SENDER_HEAVY_EPS;
   cfg_fixed_copy[0] = 0;
   ips_cfg.cgroup[0] = 0;
-  ips_cfg.cgroup_events = 0;
+  ips_cfg.fault_bpf = 0;
   const char *p = s;
   while (*p) {
     const char *end = strchr(p, ';');
@@ -281,7 +281,7 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "senderheavy")) cfg_sender_heavy = strtoull(v, NULL, 10);
       else if (!strcmp(k, "fixedcopy")) snprintf(cfg_fixed_copy, sizeof cfg_fixed_copy, "%s", v);
       else if (!strcmp(k, "cgroup")) snprintf(ips_cfg.cgroup, sizeof ips_cfg.cgroup, "%s", v);
-      else if (!strcmp(k, "cgroupevents")) ips_cfg.cgroup_events = atoi(v) != 0;
+      else if (!strcmp(k, "bpf")) ips_cfg.fault_bpf = atoi(v) != 0;
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
         long pid = atol(strchr(v, ':') ? strchr(v, ':') + 1 : "0");

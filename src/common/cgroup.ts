@@ -1,5 +1,5 @@
-// A session's cgroup v2 directory: at root the shim samples page faults per CPU, filtered on each process image's leaf
-// cgroup (native/src/perf.c), so the program's tasks carry no perf context of their own. The collector makes it under
+// A session's cgroup v2 directory: at root the shim samples page faults per CPU on each process image's leaf cgroup
+// (native/src/perf.c), so the program's tasks carry no perf context of their own. The collector makes it under
 // its own cgroup; each traced process image makes its leaf `<session>-i<pid>-<ns>` beside it (not below: each cgroup
 // level above a task costs every context switch); at the session's end everything still in them is killed
 // (cgroup.kill) and the directories are removed, so that nothing outlives the session, whatever it did to leave its
@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Environment variable: `task` keeps page faults sampled per task even at root; `cgroup-events` samples each image's
- * leaf with cgroup events instead of CPU-wide events with a BPF filter (the shim's fallback). Benchmarks and tests
- * compare them. */
+/** Environment variable: `task` keeps page faults sampled per task even at root; `bpf` samples them CPU-wide with a
+ * BPF filter on each image's leaf instead of as cgroup events (native/src/perf.c says what each costs). Benchmarks
+ * and tests compare them. */
 export const FAULT_SCOPE_ENV = 'IPCSCOPE_FAULT_SCOPE';
 
 /** Undoes the octal escapes /proc/self/mountinfo uses for space, tab, newline and backslash. */

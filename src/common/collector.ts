@@ -200,7 +200,7 @@ export class Collector extends EventEmitter {
       ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
       ...(env[SENDER_CPUS_ENV] === 'inherit' ? ['sendercpus=inherit'] : []),
       ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup() ? [`cgroup=${this.cgroup!.dir}`] : []),
-      ...(env[FAULT_SCOPE_ENV] === 'cgroup-events' ? ['cgroupevents=1'] : []),
+      ...(env[FAULT_SCOPE_ENV] === 'bpf' ? ['bpf=1'] : []),
     ].join(';');
     return env;
   }

@@ -1,5 +1,5 @@
-// Page faults sampled per CPU, filtered on each image's leaf cgroup (root): real programs under the real shim and
-// collector. Each process image lands in its own leaf beside the session's cgroup, fork children stay in their parent's, every
+// Page faults sampled per CPU on each image's leaf cgroup (root; as cgroup events, or CPU-wide with a BPF filter on
+// the leaf): real programs under the real shim and collector. Each process image lands in its own leaf beside the session's cgroup, fork children stay in their parent's, every
 // fault is recorded once under the right pid (the same counts as the per-task design), and nothing of the session,
 // neither a directory nor a daemon that left the process group, outlives it.
 import { test } from 'node:test';
@@ -71,15 +71,15 @@ function shimScope(s: EventStore, pid: number): string {
 test('fork: a child writing every page of a 16 MiB private mapping has its 4096 faults recorded once under its pid, as per task', { skip }, async () => {
   const bin = compileC(FIXTURE);
   const cg = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: '' } });
-  const cgEvents = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'cgroup-events' } });
+  const cgBpf = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'bpf' } });
   const task = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'task' } });
   const counts: Record<string, { parent: number; child: number }> = {};
   const scopes = {
-    cgroup: /page faults: on \(cgroup\)/, // CPU-wide events, BPF filter on the leaf
-    cgroupEvents: /page faults: on \(cgroup; cgroup events, BPF filter: off \(cgroupevents=1\)\)/,
+    cgroup: /page faults: on \(cgroup\)/, // cgroup events on the leaf
+    cgroupBpf: /page faults: on \(cgroup, BPF filter\)/, // CPU-wide events, BPF filter on the leaf
     task: /page faults: on;/,
   };
-  for (const [name, r] of [['cgroup', cg], ['cgroupEvents', cgEvents], ['task', task]] as const) {
+  for (const [name, r] of [['cgroup', cg], ['cgroupBpf', cgBpf], ['task', task]] as const) {
     assert.equal(r.exit.status, 0, r.stderr);
     const s = r.store;
     const parent = rootPid(s);
@@ -100,9 +100,9 @@ test('fork: a child writing every page of a 16 MiB private mapping has its 4096 
     assert.equal(s.end?.dropped, 0);
   }
   // every page once in the parent (first write) and once in the child (copy-on-write), in both designs
-  assert.deepEqual(counts, { cgroup: { parent: 4096, child: 4096 }, cgroupEvents: { parent: 4096, child: 4096 }, task: { parent: 4096, child: 4096 } });
+  assert.deepEqual(counts, { cgroup: { parent: 4096, child: 4096 }, cgroupBpf: { parent: 4096, child: 4096 }, task: { parent: 4096, child: 4096 } });
   cg.cleanup();
-  cgEvents.cleanup();
+  cgBpf.cleanup();
   task.cleanup();
 });
 
