@@ -204,8 +204,8 @@ async function pingpong(bin: string): Promise<void> {
     // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
-    // at root the program in a cgroup of its own (`pingpong N cgroup`: a context switch updates the pressure figures
-    // of every cgroup above a task), with the events as cgroup events on it as the shim opens them at root
+    // at root the program in a cgroup of its own (`pingpong N cgroup`: the scheduler's per-cgroup accounting walks
+    // every level above a task at each context switch), with the events as cgroup events on it as the shim opens them at root
     // (`perf-cgroup-events`), and per CPU filtered by BPF on it instead (`pingpong N perf-cgroup`, the shim's bpf=1);
     // beside them the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
     const cgroupFloor: number[] = [], cCgroupFloor: number[] = [], perTask: number[] = [], cPerTask: number[] = [];
@@ -289,7 +289,7 @@ async function pingpong(bin: string): Promise<void> {
     if (!cgroupFloor.length) row('', 'no tracer, in a cgroup, with or without perf events', 'could not run', '', cgroupFloorError.slice(0, 120));
     else {
       row('', 'no tracer, the program in a cgroup of its own', `${fmt(median(cgroupOnly), 0)} ns/round trip`, `${fmt(median(cgroupOnly) / b)}x`,
-        `no perf event: what the cgroup alone costs a context switch (pressure accounting per cgroup level)${cpu(cCgroupOnly)}`);
+        `no perf event: what the cgroup alone costs a context switch (per-cgroup accounting, per level)${cpu(cCgroupOnly)}`);
       row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
         `PERF_FLAG_PID_CGROUP, as the shim opens them at root: turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
       row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,

@@ -188,13 +188,12 @@ static void shared_unmap(void) {
   pf_me = pf_pending = -1;
 }
 
-/* The filter of the CPU-wide set: a BPF_PROG_TYPE_PERF_EVENT program run at each sample, which the kernel writes
- * only when the program returns non-zero (kernel/events/core.c, bpf_overflow_handler): here, when the faulting task
- * is in the cgroup v2 cgroup_id. Why not cgroup events: any cgroup (or per-task) event turns on the scheduler's
- * perf hook for every context switch of the machine (the perf_sched_events static key; it stays on ~1 s after the
- * last such event goes), where CPU-wide events leave it off: pinned pipe ping-pong, no tracer, the process in a
- * leaf cgroup: +150..170 ns per round trip with cgroup events, +10..20 with this. Needs CAP_BPF and CAP_PERFMON,
- * which the cgroup scope (root) has. A program fd (close-on-exec), or -errno. */
+/* The filter of the CPU-wide set (bpf=1): a BPF_PROG_TYPE_PERF_EVENT program run at each sample, which the kernel
+ * writes only when the program returns non-zero (kernel/events/core.c, bpf_overflow_handler): here, when the
+ * faulting task is in the cgroup v2 cgroup_id. Any cgroup (or per-task) event turns on the scheduler's perf hook for
+ * every context switch of the machine (the perf_sched_events static key; it stays on ~1 s after the last such event
+ * goes); CPU-wide events leave it off, and pay at every page fault instead (see the top of this file). Needs CAP_BPF
+ * and CAP_PERFMON, which the cgroup scope (root) has. A program fd (close-on-exec), or -errno. */
 static int bpf_cgroup_filter(uint64_t cgroup_id) {
   const struct bpf_insn insns[] = {
       {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_cgroup_id}, /* r0 = the faulting task's cgroup id */
@@ -286,9 +285,9 @@ static int write_file(const char *path, const char *text) {
 }
 
 /* Makes the leaf DIR-i<pid>-<ns> beside the session's cgroup DIR, moves this process in and opens the shared set on
- * it. Beside, not below: at each context switch the kernel updates the pressure figures (PSI) of every cgroup from
- * the task's up to the root, so each level costs (pinned pipe ping-pong, no tracer: one level below the collector's
- * cgroup +100..130 ns per round trip, two +170..200). 0, or -errno with *step naming what failed (the caller falls
+ * it. Beside, not below: each cgroup level above a task costs every context switch, the scheduler's per-cgroup
+ * accounting walking up to the root (pinned pipe ping-pong, no tracer: one level below the collector's cgroup
+ * +100..130 ns per round trip, two +170..200). 0, or -errno with *step naming what failed (the caller falls
  * back to the inherited set). */
 static int cgroup_open(const char **step) {
   char leaf[sizeof ips_cfg.cgroup + 64], procs[sizeof leaf + 16];
