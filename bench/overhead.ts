@@ -192,73 +192,50 @@ async function pingpong(bin: string): Promise<void> {
   const cpuPerTrip = () => { if (!TIME) return NaN; const [u, sy] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(parseFloat); return ((u + sy) * 1e9) / PINGPONG; };
   for (const pin of [true, false]) {
     const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
-    const base: number[] = [], ours: number[] = [], events: number[] = [], drops: number[] = [];
-    // the same without page-fault sampling (a per-thread perf event makes every context switch dearer, and a
-    // ping-pong is mostly context switches) and with the file sink (no collector): where the cost comes from
-    const noFaults: number[] = [], fileSink: number[] = [];
-    const cBase: number[] = [], cOurs: number[] = [], cNoFaults: number[] = [], cFileSink: number[] = [];
-    let nfEvents = 0, nfDrops = 0, fsEvents = 0, fsDrops = 0n, fsWire = 0;
-    // the same with the fixed-record encoding (wire=fixed): what the compact encoding saves, side by side
-    const fixed: number[] = [], cFixed: number[] = [], fileSinkFixed: number[] = [], cFileSinkFixed: number[] = [];
-    let fxEvents = 0, fxDrops = 0, fsfWire = 0;
+    const base: number[] = [], cBase: number[] = [];
+    // Live-collector runs: ours as shipped, then variants, each a row: page faults with the BPF filter
+    // (IPCSCOPE_FAULT_SCOPE=bpf) instead of cgroup events; the sender threads left on the program's core
+    // (IPCSCOPE_SENDER_CPUS=inherit: what running them on the CPUs the program's affinity leaves out saves; unpinned
+    // nothing is left out, so that row is the same setup); page faults per task; without page-fault sampling (a
+    // per-thread perf event makes every context switch dearer, and a ping-pong is mostly context switches); with the
+    // fixed-record encoding (wire=fixed: what the compact encoding saves)
+    type Live = { wall: number[]; cpu: number[]; events: number; drops: number; scope: string };
+    const newLive = (): Live => ({ wall: [], cpu: [], events: 0, drops: 0, scope: '' });
+    const [ours, bpf, inherit, perTask, noFaults, fixed] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
+    const live = async (v: Live, opts: Parameters<typeof runTraced>[1] = {}) => {
+      const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), opts);
+      v.wall.push(parseFloat(t.stdout));
+      v.cpu.push(cpuPerTrip());
+      v.events = t.collector.store.count;
+      v.drops = Math.max(v.drops, t.collector.totalDropped());
+      v.scope = faultScopes(t.collector);
+      await t.collector.close();
+    };
+    // the file sink (no collector), compact and fixed records: where the cost comes from
+    const fileSink: number[] = [], cFileSink: number[] = [], fileSinkFixed: number[] = [], cFileSinkFixed: number[] = [];
+    let fsEvents = 0, fsDrops = 0n, fsWire = 0, fsfWire = 0;
     // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
     // at root the program in a cgroup of its own (`pingpong N cgroup`: the scheduler's per-cgroup accounting walks
     // every level above a task at each context switch), with the events as cgroup events on it as the shim opens them at root
-    // (`perf-cgroup-events`), and per CPU filtered by BPF on it instead (`pingpong N perf-cgroup`, the shim's bpf=1);
-    // beside them the per-task scope (IPCSCOPE_FAULT_SCOPE=task) measured in the same loop
-    const cgroupFloor: number[] = [], cCgroupFloor: number[] = [], perTask: number[] = [], cPerTask: number[] = [];
+    // (`perf-cgroup-events`), and per CPU filtered by BPF on it instead (`pingpong N perf-cgroup`, the shim's bpf=1)
+    const cgroupFloor: number[] = [], cCgroupFloor: number[] = [];
     const cgroupOnly: number[] = [], cCgroupOnly: number[] = [], cgroupEvents: number[] = [], cCgroupEvents: number[] = [];
-    let cgroupFloorError = '', oursScope = '', perTaskScope = '', ptEvents = 0, ptDrops = 0;
-    // the sender threads left on the program's core (IPCSCOPE_SENDER_CPUS=inherit): what running them on the CPUs the
-    // program's affinity leaves out saves (pinned; unpinned nothing is left out, so the two rows are the same setup)
-    const inherit: number[] = [], cInherit: number[] = [];
-    let inEvents = 0, inDrops = 0;
-    // page faults CPU-wide with the BPF filter on each image's leaf (IPCSCOPE_FAULT_SCOPE=bpf) instead of cgroup events
-    const bpf: number[] = [], cBpf: number[] = [];
-    let bpfScope = '', bpfEvents = 0, bpfDrops = 0;
+    let cgroupFloorError = '';
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
-      const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])));
-      ours.push(parseFloat(t.stdout));
-      cOurs.push(cpuPerTrip());
-      events.push(t.collector.store.count);
-      drops.push(t.collector.totalDropped());
-      oursScope = faultScopes(t.collector);
-      await t.collector.close();
-      const bp = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_FAULT_SCOPE: 'bpf' } });
-      bpf.push(parseFloat(bp.stdout));
-      cBpf.push(cpuPerTrip());
-      bpfEvents = bp.collector.store.count; bpfDrops = Math.max(bpfDrops, bp.collector.totalDropped());
-      bpfScope = faultScopes(bp.collector);
-      await bp.collector.close();
-      const si = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
-      inherit.push(parseFloat(si.stdout));
-      cInherit.push(cpuPerTrip());
-      inEvents = si.collector.store.count; inDrops = Math.max(inDrops, si.collector.totalDropped());
-      await si.collector.close();
-      const pt = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
-      perTask.push(parseFloat(pt.stdout));
-      cPerTask.push(cpuPerTrip());
-      ptEvents = pt.collector.store.count; ptDrops = Math.max(ptDrops, pt.collector.totalDropped());
-      perTaskScope = faultScopes(pt.collector);
-      await pt.collector.close();
-      const u = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { pageFaults: false });
-      noFaults.push(parseFloat(u.stdout));
-      cNoFaults.push(cpuPerTrip());
-      nfEvents = u.collector.store.count; nfDrops = Math.max(nfDrops, u.collector.totalDropped());
-      await u.collector.close();
+      await live(ours);
+      await live(bpf, { env: { IPCSCOPE_FAULT_SCOPE: 'bpf' } });
+      await live(inherit, { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
+      await live(perTask, { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
+      await live(noFaults, { pageFaults: false });
       const f = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false);
       fileSink.push(parseFloat(f.stdout));
       cFileSink.push(cpuPerTrip());
       fsEvents = f.counted; fsDrops = f.dropped > fsDrops ? f.dropped : fsDrops; fsWire = f.wireBytesPerEvent;
-      const x = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), { wire: 'fixed' });
-      fixed.push(parseFloat(x.stdout));
-      cFixed.push(cpuPerTrip());
-      fxEvents = x.collector.store.count; fxDrops = Math.max(fxDrops, x.collector.totalDropped());
-      await x.collector.close();
+      await live(fixed, { wire: 'fixed' });
       const g = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false, 'fixed');
       fileSinkFixed.push(parseFloat(g.stdout));
       cFileSinkFixed.push(cpuPerTrip());
@@ -273,16 +250,13 @@ async function pingpong(bin: string): Promise<void> {
     const b = median(base), cb = median(cBase);
     const cpu = (xs: number[]) => (TIME ? `; CPU ${fmt(median(xs), 0)} ns/round trip = ${fmt(median(xs) / cb)}x` : '');
     row(`ping-pong ${PINGPONG} round trips, ${label}`, 'untraced', `${fmt(b, 0)} ns/round trip`, '1.00x', TIME ? `CPU ${fmt(cb, 0)} ns/round trip (user+sys, whole tree)` : '');
-    row('', 'IPC Scope (live collector + trace file)', `${fmt(median(ours), 0)} ns/round trip`, `${fmt(median(ours) / b)}x`,
-      `goal <= 1.10x; page faults ${oursScope}; ${median(events)} events, ${Math.max(...drops)} dropped${cpu(cOurs)}`);
-    row('', 'IPC Scope, page faults with the BPF filter (IPCSCOPE_FAULT_SCOPE=bpf)', `${fmt(median(bpf), 0)} ns/round trip`, `${fmt(median(bpf) / b)}x`,
-      `page faults ${bpfScope}; ${bpfEvents} events, ${bpfDrops} dropped${cpu(cBpf)}; costs every page fault elsewhere (below)`);
-    row('', 'IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', `${fmt(median(inherit), 0)} ns/round trip`, `${fmt(median(inherit) / b)}x`,
-      `page faults ${oursScope}; ${inEvents} events, ${inDrops} dropped${cpu(cInherit)}`);
-    row('', 'IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', `${fmt(median(perTask), 0)} ns/round trip`, `${fmt(median(perTask) / b)}x`,
-      `page faults ${perTaskScope}; ${ptEvents} events, ${ptDrops} dropped${cpu(cPerTask)}`);
-    row('', 'IPC Scope, page faults off', `${fmt(median(noFaults), 0)} ns/round trip`, `${fmt(median(noFaults) / b)}x`,
-      `${nfEvents} events, ${nfDrops} dropped${cpu(cNoFaults)}`);
+    const liveRow = (name: string, v: Live, note: string) => row('', name, `${fmt(median(v.wall), 0)} ns/round trip`,
+      `${fmt(median(v.wall) / b)}x`, `${note}${v.events} events, ${v.drops} dropped${cpu(v.cpu)}`);
+    liveRow('IPC Scope (live collector + trace file)', ours, `goal <= 1.10x; page faults ${ours.scope}; `);
+    liveRow('IPC Scope, page faults with the BPF filter (IPCSCOPE_FAULT_SCOPE=bpf)', bpf, `page faults ${bpf.scope}; costs every page fault elsewhere (below); `);
+    liveRow('IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', inherit, `page faults ${inherit.scope}; `);
+    liveRow('IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', perTask, `page faults ${perTask.scope}; `);
+    liveRow('IPC Scope, page faults off', noFaults, '');
     if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');
     else row('', 'no tracer, perf page-fault events only', `${fmt(median(perfFloor), 0)} ns/round trip`, `${fmt(median(perfFloor) / b)}x`,
       `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them per task)${cpu(cPerfFloor)}`);
@@ -297,8 +271,7 @@ async function pingpong(bin: string): Promise<void> {
     }
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
-    row('', 'IPC Scope, fixed records (wire=fixed)', `${fmt(median(fixed), 0)} ns/round trip`, `${fmt(median(fixed) / b)}x`,
-      `${fxEvents} events, ${fxDrops} dropped${cpu(cFixed)}`);
+    liveRow('IPC Scope, fixed records (wire=fixed)', fixed, '');
     row('', 'same, file sink, page faults off', `${fmt(median(fileSinkFixed), 0)} ns/round trip`, `${fmt(median(fileSinkFixed) / b)}x`,
       `${fmt(fsfWire, 1)} bytes/event sent${cpu(cFileSinkFixed)}`);
     for (const [name, path, n, cmd] of [
