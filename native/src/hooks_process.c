@@ -151,10 +151,10 @@ static int exec_common(int how, int kind, int fd, const char *path, char *const 
     uint32_t bl = exec_blob(blob, sizeof blob, path, argv);
     IPS_EMIT(EXEC, IPS_PHASE_BEGIN, 0, 0, caller, blob, bl, (uint64_t)how, (uint64_t)(int64_t)fd);
     IPS_PAUSE_POINT(EXEC, caller); /* before the BYE below: a held exec is still on its connection */
-    env = ips_exec_env(envp);
     int likely = kind == EX_FD || kind == EX_AT ? 1 : exec_likely(path, kind == EX_SEARCH);
     if (likely) ips_exec_prepare(); /* flush, then BYE: this image's connection ends here */
     else ips_flush_sync();
+    env = ips_exec_env(envp); /* after ips_exec_prepare: it may hand the page-fault set to the next image */
   } else if (ips_cfg.enabled) {
     env = ips_exec_env(envp); /* still keep descendants traced */
   }

@@ -16,21 +16,26 @@
  *    the fork with the parent's tails, so no sample of the child is passed over before it reads; exit and exec give
  *    the reader back; readers of processes that died without doing so (SIGKILL) are reclaimed when a ring fills.
  *    The shared set comes in two scopes:
- *     - cgroup (root, when the collector passed cgroup=DIR, the session's cgroup v2 directory): each process image
- *       (first, exec'd, spawned; not a fork child, which stays where its parent is) makes a leaf DIR-i<pid>-<ns> beside
- *       DIR (not below it: every cgroup level above a task costs each context switch), moves itself in before its
- *       sender thread starts, and opens the pair per CPU on that leaf (PERF_FLAG_PID_CGROUP, no inherit). Cgroup
- *       events live in the CPU's perf context, so the program's tasks carry none (pinned pipe ping-pong, no tracer,
- *       the program in a leaf: +150..170 ns per round trip, where inherited ones cost +600..660 ns); what remains is
- *       the scheduler's perf hook, which any cgroup event turns on for every context switch of the machine.
- *       With bpf=1 (IPCSCOPE_FAULT_SCOPE=bpf) the pair is opened per CPU for every task instead (pid -1), each with
- *       a BPF filter that keeps only the samples of tasks in the leaf (bpf_cgroup_filter): the hook stays off (the
- *       same ping-pong +10..20 ns), but every page fault on the machine then runs every live image's filter
- *       (another program faulting 512 MiB: 1.41 us per fault with no session, 1.80 with one image recording, 3.93
- *       with 21; with cgroup events 1.41 either way), which is why it is not the default. If the filter cannot be
- *       loaded, cgroup events, and shim_info says why. A leaf per image because a cgroup's events also count its
- *       descendants and an exec'd image opens its own rings. Moving costs ~8 ms (an RCU grace period), hence once
- *       per image, never per fork. The fork tree's machinery below is the same.
+ *     - cgroup (root, when the collector passed cgroup=DIR, the session's cgroup v2 directory): the first image of a
+ *       tree makes a leaf DIR-i<pid>-<ns> beside DIR (not below it: every cgroup level above a task costs each context
+ *       switch), moves itself in before its sender thread starts, and opens the pair per CPU for that leaf. Fork
+ *       children stay in it, and so do exec'd images: an image about to exec hands the set over (the fds survive the
+ *       exec, pfset= in IPCSCOPE names them; "handing the set over" below), so a fork-and-exec tree (a shell script,
+ *       make) has one leaf and one set. Only an image that starts without a hand-over (a posix_spawn child, an exec
+ *       the hooks did not see) makes a leaf and a set of its own. Moving costs ~8 ms (an RCU grace period), hence
+ *       once per tree, never per fork or exec. Two ways to open the pair:
+ *        - bpf=1 (the collector's default at root): per CPU for every task (pid -1), each with a BPF filter that
+ *          keeps only the samples of tasks in the leaf (bpf_cgroup_filter). Nothing changes at a context switch
+ *          (pinned pipe ping-pong, no tracer, the program in a leaf: +10..20 ns per round trip), but every page fault
+ *          on the machine runs the filter of every live set (another program faulting 512 MiB: 1.41 us per fault
+ *          with no session, 1.80 beside one set), which is why one set per tree matters.
+ *        - cgroup events (IPCSCOPE_FAULT_SCOPE=cgroup, or the filter cannot be loaded): PERF_FLAG_PID_CGROUP, no
+ *          inherit. They live in the CPU's perf context, so the program's tasks carry none, but any cgroup event
+ *          turns on the scheduler's perf hook for every context switch of the machine: +150..250 ns per round trip
+ *          for the traced ping-pong and about +200 for an untraced one elsewhere on the machine while the session
+ *          records. Page faults elsewhere cost nothing more.
+ *       shim_info says which ran ("on (cgroup, BPF filter)", "on (cgroup)", "on (cgroup; BPF filter: ERROR)", with
+ *       ", handed over at exec" when the image took the set over).
  *     - per task: the inherited events described above (not root, or anything on the cgroup path failed).
  *  - per thread (fallback when the shared set cannot be made, e.g. more CPUs than PF_MAX_CPUS or a locked-memory
  *    limit): each thread opens its own pair, cpu == -1, no inherit, re-armed in every fork child. */
@@ -43,6 +48,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -79,8 +85,13 @@ struct pf_ring {
 /* A reader: one process of the tree. pid 0 free; -(parent's pid) reserved for a fork child not named yet. */
 struct pf_reader {
   _Atomic int pid;
+  /* Nonzero while the process is exec'ing with the set handed to its next image (when it was handed over): the
+   * new image takes the reader on; if none does within EXEC_JOIN_NS (not traced, or the exec failed unnoticed),
+   * the reader is reclaimed like a dead one's. */
+  _Atomic uint64_t exec_ns;
   _Atomic uint64_t tail[PF_RINGS];
 } __attribute__((aligned(64)));
+#define EXEC_JOIN_NS 2000000000ull
 struct pf_table {
   struct pf_reader r[PF_READERS];
   _Atomic uint64_t gc_ns; /* last sweep for dead readers */
@@ -89,6 +100,12 @@ static int pf_shared;            /* 1: the shared design is on in this process *
 static int pf_nrings;
 static struct pf_ring pf_rings[PF_RINGS];
 static struct pf_table *pf_tab;  /* MAP_SHARED: the same pages in every process of the tree */
+static int pf_tab_fd = -1;       /* the memfd behind pf_tab (exec'd images map it again) */
+static size_t pf_pages[2];       /* data pages of the minor- and major-fault rings */
+static int pf_handoff;           /* 1 between ips_perf_exec_prepare and the exec (or its failure) */
+static char pf_join_spec[600];   /* pfset=: the set handed over by the image before an exec (ips_perf_set_join) */
+static int pf_joined;            /* this image took the set over from the image before its exec */
+static uint32_t pf_prev_sender;  /* that image's sender thread: its faults are the shim's, not the program's */
 static int pf_me = -1, pf_pending = -1;
 static int pf_pid;
 static int pf_cgroup;            /* 1: the shared set samples only this image's leaf cgroup */
@@ -99,6 +116,7 @@ static char pf_bpf_error[80];    /* bpf=1 asked for the filter and it failed: wh
 int ips_perf_errno(void) { return atomic_load(&perf_err); }
 int ips_perf_is_fd(int fd) {
   if (fd < 900) return 0;
+  if (fd == pf_tab_fd) return 1;
   for (int i = 0; i < pf_nrings; i++)
     if (pf_rings[i].fd == fd) return 1;
   for (int i = 0; i < MAX_PERF; i++)
@@ -184,6 +202,8 @@ static void shared_unmap(void) {
   pf_nrings = 0;
   if (pf_tab) syscall(SYS_munmap, pf_tab, sizeof *pf_tab);
   pf_tab = NULL;
+  if (pf_tab_fd >= 0) syscall(SYS_close, pf_tab_fd);
+  pf_tab_fd = -1;
   pf_shared = 0;
   pf_me = pf_pending = -1;
 }
@@ -215,15 +235,52 @@ static int bpf_cgroup_filter(uint64_t cgroup_id) {
   return fd < 0 ? -errno : fd;
 }
 
+/* The kernel frees an event's ring buffer when its last mapping goes, and a later mmap makes a new, empty one whose
+ * data_head starts again at 0. When an image exec's while no other process of the tree has the rings mapped, that
+ * is what the next image finds: the readers' tails then point past the new head, and every sample until the head
+ * caught up would be passed over. Each ring's user page carries a mark in its reserved area (the last 8 bytes, which
+ * the kernel never writes); a ring without it is new: the first image to see that starts every reader's tail at 0
+ * again (BUSY keeps a second image joining at that moment from reading with a stale tail). */
+#define RB_MARK 0x4b52414d53504931ull /* "1IPSMARK" */
+#define RB_BUSY 1ull
+static _Atomic uint64_t *rb_mark(int i) {
+  struct perf_event_mmap_page *pc = pf_rings[i].base;
+  return (_Atomic uint64_t *)(void *)&pc->__reserved[sizeof pc->__reserved - 8];
+}
+static void rb_mark_check(int i) {
+  _Atomic uint64_t *m = rb_mark(i);
+  uint64_t v = 0;
+  if (atomic_compare_exchange_strong(m, &v, RB_BUSY)) {
+    for (int k = 0; k < PF_READERS; k++) atomic_store(&pf_tab->r[k].tail[i], 0);
+    atomic_store(m, RB_MARK);
+    return;
+  }
+  for (int spin = 0; v == RB_BUSY && spin < 100000; spin++) v = atomic_load(m);
+}
+
 /* Opens the tree's set on the calling thread (the image's first thread, before any other starts): inherited
  * (cgroup_fd -1); per CPU on the cgroup cgroup_fd (PERF_FLAG_PID_CGROUP) when bpf_fd is -1; else CPU-wide, each
  * event filtered by the program bpf_fd before it is enabled. 0 or -errno. */
 static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd, int bpf_fd) {
   long ncpu = sysconf(_SC_NPROCESSORS_CONF);
   if (ncpu < 1 || ncpu > PF_MAX_CPUS) return -E2BIG;
-  void *t = (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (t == MAP_FAILED) return -errno;
+  /* A memfd, not anonymous memory: an exec'd image of the tree maps the same table again (ips_perf_exec_prepare). */
+  int tfd = (int)syscall(SYS_memfd_create, "ipcscope-faults", MFD_CLOEXEC);
+  if (tfd < 0) return -errno;
+  int hi = (int)syscall(SYS_fcntl, tfd, F_DUPFD_CLOEXEC, 900);
+  if (hi >= 0) { syscall(SYS_close, tfd); tfd = hi; }
+  void *t = syscall(SYS_ftruncate, tfd, (long)sizeof *pf_tab) == 0
+                ? (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0)
+                : MAP_FAILED;
+  if (t == MAP_FAILED) {
+    int e = -errno;
+    syscall(SYS_close, tfd);
+    return e;
+  }
   pf_tab = t;
+  pf_tab_fd = tfd;
+  pf_pages[0] = min_pages;
+  pf_pages[1] = maj_pages;
   size_t psz = (size_t)getpagesize();
   int opened = 0, err = 0;
   pf_nrings = (int)(2 * ncpu);
@@ -251,6 +308,7 @@ static int shared_open_pages(size_t min_pages, size_t maj_pages, int cgroup_fd, 
       break;
     }
     pf_rings[i] = (struct pf_ring){fd, major, base, len};
+    atomic_store(rb_mark(i), RB_MARK);
     opened++;
   }
   if (err || !opened) {
@@ -352,8 +410,11 @@ static void reclaim_dead_readers(void) {
   if (now - last < 100000000ull || !atomic_compare_exchange_strong(&pf_tab->gc_ns, &last, now)) return;
   for (int k = 0; k < PF_READERS; k++) {
     int pid = atomic_load(&pf_tab->r[k].pid);
+    uint64_t ex = atomic_load(&pf_tab->r[k].exec_ns);
     /* a reservation whose parent died in the middle of its fork counts as that parent's */
-    if (pid && k != pf_me && pid_gone(pid > 0 ? pid : -pid)) atomic_compare_exchange_strong(&pf_tab->r[k].pid, &pid, 0);
+    if (pid && k != pf_me && (pid_gone(pid > 0 ? pid : -pid) || (ex && now - ex > EXEC_JOIN_NS)) &&
+        atomic_compare_exchange_strong(&pf_tab->r[k].pid, &pid, 0))
+      atomic_store(&pf_tab->r[k].exec_ns, 0);
   }
 }
 
@@ -419,7 +480,7 @@ static unsigned shared_drain_ring(int i, unsigned budget) {
     struct fault_sample fs;
     if (h.type == PERF_RECORD_SAMPLE && take >= 8 + 32) {
       read_sample(rec, &fs);
-      if ((int)fs.pid == pf_pid && fs.tid != own_tid) {
+      if ((int)fs.pid == pf_pid && fs.tid != own_tid && (!pf_prev_sender || fs.tid != pf_prev_sender)) {
         emit_fault(&fs, pf_rings[i].major);
         n++;
       }
@@ -453,6 +514,7 @@ static int claim_reader(int pid, const struct pf_reader *from) {
   for (int k = 0; k < PF_READERS; k++) {
     int expect = 0;
     if (!atomic_compare_exchange_strong(&pf_tab->r[k].pid, &expect, -pf_pid)) continue;
+    atomic_store(&pf_tab->r[k].exec_ns, 0);
     for (int i = 0; i < pf_nrings; i++) {
       uint64_t t = 0;
       if (from) t = atomic_load(&from->tail[i]);
@@ -465,9 +527,141 @@ static int claim_reader(int pid, const struct pf_reader *from) {
   return -1;
 }
 
-/* exec failed after ips_perf_release: the image keeps its inherited events, so it reads again. */
+/* ---- handing the set over across exec (cgroup scope) ----
+ * The tree's set used to end with each image: an exec'd image made a leaf and a set of its own, so a session of N
+ * live images had N sets, and with the BPF filter every page fault on the machine ran N filters. Now an image about
+ * to exec keeps its reader and leaves the set's fds open across the exec (pfset= in the new image's IPCSCOPE); the
+ * new image maps the same rings and table, takes the reader on (same pid) and stays in the same leaf. A session's
+ * fork-and-exec tree thus has one set; only what starts outside it (a posix_spawn child, a program that exec'd
+ * without the shim's hooks) makes another. */
+static int pf_handoff_reader = -1;
+
+
+static void set_cloexec_all(int on) {
+  if (pf_tab_fd >= 0) syscall(SYS_fcntl, pf_tab_fd, F_SETFD, on ? FD_CLOEXEC : 0);
+  for (int i = 0; i < pf_nrings; i++)
+    if (pf_rings[i].fd >= 0) syscall(SYS_fcntl, pf_rings[i].fd, F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
+/* An exec that will probably succeed, after BYE: stop reading here; hand the set and the reader to the next image. */
+void ips_perf_exec_prepare(void) {
+  pf_handoff = 0;
+  if (!(pf_shared && pf_cgroup && pf_me >= 0 && pf_tab_fd >= 0)) {
+    ips_perf_release();
+    return;
+  }
+  set_cloexec_all(0);
+  atomic_store(&pf_tab->r[pf_me].exec_ns, ips_now_ns() | 1);
+  pf_handoff_reader = pf_me;
+  pf_me = -1; /* this image's sender reads no more (its connection has ended) */
+  pf_handoff = 1;
+}
+
+/* ";pfset=TABFD/MINPAGES/MAJPAGES/BPF/NRINGS/SENDERTID:FD,FD,..." for the exec'd image's IPCSCOPE, or nothing. */
+size_t ips_perf_handoff_item(char *buf, size_t cap) {
+  if (!pf_handoff || cap < 64) return 0;
+  int n = snprintf(buf, cap, ";pfset=%d/%zu/%zu/%d/%d/%u:", pf_tab_fd, pf_pages[0], pf_pages[1], pf_bpf, pf_nrings,
+                   ips_sender_tid);
+  size_t o = n > 0 && (size_t)n < cap ? (size_t)n : cap;
+  for (int i = 0; i < pf_nrings && o + 16 < cap; i++) {
+    n = snprintf(buf + o, cap - o, "%s%d", i ? "," : "", pf_rings[i].fd);
+    if (n > 0) o += (size_t)n;
+  }
+  if (o + 16 >= cap) return 0; /* cut short: better no hand-over than a wrong one */
+  return o;
+}
+
+/* exec failed: after a hand-over, take the set back; after ips_perf_release, the image keeps its inherited events,
+ * so it reads again. */
 void ips_perf_exec_failed(void) {
+  if (pf_handoff) {
+    pf_handoff = 0;
+    set_cloexec_all(1);
+    pf_me = pf_handoff_reader;
+    atomic_store(&pf_tab->r[pf_me].exec_ns, 0);
+    if (atomic_load(&pf_tab->r[pf_me].pid) != pf_pid) pf_me = claim_reader(pf_pid, NULL); /* reclaimed meanwhile */
+    return;
+  }
   if (pf_shared && pf_me < 0) pf_me = claim_reader(pf_pid, NULL);
+}
+
+void ips_perf_set_join(const char *spec) { snprintf(pf_join_spec, sizeof pf_join_spec, "%s", spec); }
+
+/* An inherited fd that is what the previous image said: a perf event, or the table's memfd of the right size. */
+static int fd_is(int fd, const char *what) {
+  char path[40], link[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  long n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof link - 1);
+  if (n <= 0) return 0;
+  link[n] = 0;
+  return !strncmp(link, what, strlen(what));
+}
+
+/* The new image after a hand-over: map the previous image's set and take its reader on. 0 or -errno; on failure
+ * every handed fd is closed (the caller then makes a set of its own). */
+static int shared_join(const char *spec) {
+  int tfd = -1, bpf = 0, nr = 0;
+  unsigned sender = 0;
+  size_t minp = 0, majp = 0;
+  int fds[PF_RINGS];
+  const char *p = strchr(spec, ':');
+  int r = -EINVAL;
+  if (!p || sscanf(spec, "%d/%zu/%zu/%d/%d/%u", &tfd, &minp, &majp, &bpf, &nr, &sender) != 6 || nr < 1 || nr > PF_RINGS) nr = 0;
+  for (int i = 0; i < nr; i++) {
+    fds[i] = -1;
+    if (p && *p) {
+      char *end;
+      fds[i] = (int)strtol(p + 1, &end, 10);
+      p = *end == ',' ? end : NULL;
+      if (!p && i + 1 < nr) nr = 0; /* too few */
+    }
+  }
+  size_t psz = (size_t)getpagesize();
+  int ok = nr > 0 && tfd >= 900 && fd_is(tfd, "/memfd:ipcscope-faults") && minp && majp && minp <= 4096 && majp <= 4096;
+  for (int i = 0; ok && i < nr; i++) ok = fds[i] == -1 || (fds[i] >= 900 && fd_is(fds[i], "anon_inode:[perf_event]"));
+  struct stat st;
+  if (ok && (fstat(tfd, &st) != 0 || st.st_size != (off_t)sizeof *pf_tab)) ok = 0;
+  if (ok) {
+    void *t = (void *)syscall(SYS_mmap, 0, sizeof *pf_tab, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+    if (t == MAP_FAILED) ok = 0;
+    else pf_tab = t;
+  }
+  if (ok) {
+    pf_tab_fd = tfd;
+    pf_pages[0] = minp;
+    pf_pages[1] = majp;
+    pf_nrings = nr;
+    for (int i = 0; i < nr; i++) pf_rings[i].fd = -1;
+    for (int i = 0; i < nr; i++) {
+      if (fds[i] < 0) continue;
+      size_t len = (pf_pages[i & 1] + 1) * psz;
+      void *base = (void *)syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+      if (base == MAP_FAILED) { r = -errno; ok = 0; break; }
+      pf_rings[i] = (struct pf_ring){fds[i], i & 1, base, len};
+      rb_mark_check(i);
+    }
+  }
+  if (ok) {
+    pf_pid = (int)getpid();
+    pf_me = -1;
+    for (int k = 0; k < PF_READERS && pf_me < 0; k++)
+      if (atomic_load(&pf_tab->r[k].pid) == pf_pid) pf_me = k;
+    if (pf_me >= 0) atomic_store(&pf_tab->r[pf_me].exec_ns, 0);
+    else pf_me = claim_reader(pf_pid, NULL); /* reclaimed while the exec took long: from here on */
+    if (pf_me < 0) { r = -EMFILE; ok = 0; }
+  }
+  if (!ok) {
+    shared_unmap(); /* closes what was mapped */
+    if (tfd >= 900 && fd_is(tfd, "/memfd:ipcscope-faults")) syscall(SYS_close, tfd);
+    for (int i = 0; i < nr; i++)
+      if (fds[i] >= 900 && fd_is(fds[i], "anon_inode:[perf_event]")) syscall(SYS_close, fds[i]);
+    return r;
+  }
+  set_cloexec_all(1);
+  pf_bpf = bpf != 0;
+  pf_prev_sender = sender;
+  pf_shared = 1;
+  return 0;
 }
 
 /* The shared set's fds, ascending (all of them exist before the sender thread starts). */
@@ -485,8 +679,8 @@ int ips_perf_shared_fds(int *out, int cap) {
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
 const char *ips_perf_scope(void) {
   if (!(pf_shared && pf_cgroup)) return pf_scope_note;
-  if (pf_bpf) return " (cgroup, BPF filter)";
-  if (!pf_bpf_error[0]) return " (cgroup)";
+  if (pf_bpf) return pf_joined ? " (cgroup, BPF filter, handed over at exec)" : " (cgroup, BPF filter)";
+  if (!pf_bpf_error[0]) return pf_joined ? " (cgroup, handed over at exec)" : " (cgroup)";
   snprintf(pf_scope_note, sizeof pf_scope_note, " (cgroup; BPF filter: %s)", pf_bpf_error);
   return pf_scope_note;
 }
@@ -517,6 +711,17 @@ void ips_perf_process_open(void) {
   int e0 = errno;
   pf_cgroup = 0;
   pf_scope_note[0] = 0;
+  if (ips_cfg.cgroup[0] && pf_join_spec[0]) {
+    int r = shared_join(pf_join_spec);
+    pf_join_spec[0] = 0;
+    if (r == 0) {
+      pf_cgroup = 1;
+      pf_joined = 1;
+      ips_tls.perf_state = 1;
+      errno = e0;
+      return;
+    }
+  }
   if (ips_cfg.cgroup[0]) {
     const char *step = "";
     int r = cgroup_open(&step);

@@ -282,13 +282,14 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "fixedcopy")) snprintf(cfg_fixed_copy, sizeof cfg_fixed_copy, "%s", v);
       else if (!strcmp(k, "cgroup")) snprintf(ips_cfg.cgroup, sizeof ips_cfg.cgroup, "%s", v);
       else if (!strcmp(k, "bpf")) ips_cfg.fault_bpf = atoi(v) != 0;
+      else if (!strcmp(k, "pfset")) ips_perf_set_join(v); /* this image only: never passed on as it is */
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */
         long pid = atol(strchr(v, ':') ? strchr(v, ':') + 1 : "0");
         if (!strncmp(v, "exec:", 5) && pid == getpid()) cfg_from_origin = IPS_ORIGIN_EXEC;
         else if (!strncmp(v, "spawn:", 6) && pid == getppid()) cfg_from_origin = IPS_ORIGIN_SPAWN;
       }
-      if (strcmp(k, "from") && rl + len + 2 < sizeof cfg_raw) {
+      if (strcmp(k, "from") && strcmp(k, "pfset") && rl + len + 2 < sizeof cfg_raw) {
         if (rl) cfg_raw[rl++] = ';';
         memcpy(cfg_raw + rl, p, len);
         rl += len;
@@ -1245,11 +1246,12 @@ static void sender_follow_traffic(void) {
     sender_is_away = away;
 }
 
+uint32_t ips_sender_tid;
 static void *sender_main(void *arg) {
   (void)arg;
   ips_tls.is_sender = 1;
   ips_tls.tid = 0;
-  ips_tid();
+  ips_sender_tid = ips_tid();
   syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"ipcscope-send", 0, 0, 0); /* recognizable in ps/top/gdb */
   sender_unshare_files();
   sender_place();
@@ -1446,7 +1448,7 @@ static int exec_bye_sent;
 void ips_exec_prepare(void) {
   if (!ips_cfg.enabled) return;
   request_bye();
-  ips_perf_release();
+  ips_perf_exec_prepare(); /* after BYE: the sender has read our last samples; the next image reads on */
   exec_bye_sent = 1;
 }
 void ips_exec_failed(void) {
@@ -1468,7 +1470,10 @@ static char **build_env(char *const envp[], const char *origin) {
   if (envp)
     for (; envp[n]; n++)
       if (!strncmp(envp[n], ld, sizeof ld - 1)) old_ld = envp[n] + sizeof ld - 1;
-  bytes = (n + 3) * sizeof(char *) + strlen(shim_path) + (old_ld ? strlen(old_ld) : 0) + sizeof cfg_raw + 128;
+  char pfset[700];
+  size_t pl = strcmp(origin, "exec") ? 0 : ips_perf_handoff_item(pfset, sizeof pfset);
+  pfset[pl] = 0;
+  bytes = (n + 3) * sizeof(char *) + strlen(shim_path) + (old_ld ? strlen(old_ld) : 0) + sizeof cfg_raw + pl + 128;
   /* mmap, not malloc: exec may be called in a fork child of a threaded program. The size leads the block. */
   size_t *blk = raw_mmap(bytes + 16);
   if (!blk) return (char **)envp;
@@ -1484,7 +1489,7 @@ static char **build_env(char *const envp[], const char *origin) {
   if (old_ld && strstr(old_ld, shim_path)) str += sprintf(str, "%s%s", ld, old_ld) + 1;
   else str += sprintf(str, "%s%s%s%s", ld, shim_path, old_ld && *old_ld ? ":" : "", old_ld ? old_ld : "") + 1;
   out[k++] = str;
-  sprintf(str, "%s%s;from=%s:%d", ic, cfg_raw, origin, (int)getpid());
+  sprintf(str, "%s%s;from=%s:%d%s", ic, cfg_raw, origin, (int)getpid(), pfset);
   out[k] = NULL;
   return out;
 }
