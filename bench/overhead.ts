@@ -3,7 +3,8 @@
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with page faults per task (IPCSCOPE_FAULT_SCOPE=task; at root the live row samples
-//     them per CPU on each image's leaf cgroup; IPCSCOPE_FAULT_SCOPE=bpf CPU-wide with a BPF filter on it), with the
+//     them per CPU for every task with a BPF filter on the program's leaf cgroup; IPCSCOPE_FAULT_SCOPE=cgroup as
+//     cgroup events on it), with the
 //     file sink, with fixed records and with no tracer but the perf events the shim opens (per task; in a cgroup:
 //     none, cgroup events, BPF-filtered) show where the cost comes from. One row keeps the
 //     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out.
@@ -13,7 +14,8 @@
 //  3. collector ingest: 8 threads locking flat out: events/s stored, drops, store bytes per event.
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
 //  4. the collector alone: real ws clients in another process sending pre-encoded EVENTS flat out (no shim).
-//  5. at root: what recording costs other programs' page faults (cgroup events against the BPF filter).
+//  5. at root: what a recording session costs other programs: their page faults and their context switches
+//     (the BPF filter against cgroup events).
 // Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,
 // alone,elsewhere runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
@@ -193,15 +195,15 @@ async function pingpong(bin: string): Promise<void> {
   for (const pin of [true, false]) {
     const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
     const base: number[] = [], cBase: number[] = [];
-    // Live-collector runs: ours as shipped, then variants, each a row: page faults with the BPF filter
-    // (IPCSCOPE_FAULT_SCOPE=bpf) instead of cgroup events; the sender threads left on the program's core
+    // Live-collector runs: ours as shipped, then variants, each a row: page faults as cgroup events
+    // (IPCSCOPE_FAULT_SCOPE=cgroup) instead of with the BPF filter; the sender threads left on the program's core
     // (IPCSCOPE_SENDER_CPUS=inherit: what running them on the CPUs the program's affinity leaves out saves; unpinned
     // nothing is left out, so that row is the same setup); page faults per task; without page-fault sampling (a
     // per-thread perf event makes every context switch dearer, and a ping-pong is mostly context switches); with the
     // fixed-record encoding (wire=fixed: what the compact encoding saves)
     type Live = { wall: number[]; cpu: number[]; events: number; drops: number; scope: string };
     const newLive = (): Live => ({ wall: [], cpu: [], events: 0, drops: 0, scope: '' });
-    const [ours, bpf, inherit, perTask, noFaults, fixed] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
+    const [ours, cgEvents, inherit, perTask, noFaults, fixed] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
     const live = async (v: Live, opts: Parameters<typeof runTraced>[1] = {}) => {
       const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), opts);
       v.wall.push(parseFloat(t.stdout));
@@ -227,7 +229,7 @@ async function pingpong(bin: string): Promise<void> {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
       await live(ours);
-      await live(bpf, { env: { IPCSCOPE_FAULT_SCOPE: 'bpf' } });
+      await live(cgEvents, { env: { IPCSCOPE_FAULT_SCOPE: 'cgroup' } });
       await live(inherit, { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
       await live(perTask, { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
       await live(noFaults, { pageFaults: false });
@@ -253,7 +255,7 @@ async function pingpong(bin: string): Promise<void> {
     const liveRow = (name: string, v: Live, note: string) => row('', name, `${fmt(median(v.wall), 0)} ns/round trip`,
       `${fmt(median(v.wall) / b)}x`, `${note}${v.events} events, ${v.drops} dropped${cpu(v.cpu)}`);
     liveRow('IPC Scope (live collector + trace file)', ours, `goal <= 1.10x; page faults ${ours.scope}; `);
-    liveRow('IPC Scope, page faults with the BPF filter (IPCSCOPE_FAULT_SCOPE=bpf)', bpf, `page faults ${bpf.scope}; costs every page fault elsewhere (below); `);
+    liveRow('IPC Scope, page faults as cgroup events (IPCSCOPE_FAULT_SCOPE=cgroup)', cgEvents, `page faults ${cgEvents.scope}; costs every context switch elsewhere (below); `);
     liveRow('IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', inherit, `page faults ${inherit.scope}; `);
     liveRow('IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', perTask, `page faults ${perTask.scope}; `);
     liveRow('IPC Scope, page faults off', noFaults, '');
@@ -267,7 +269,7 @@ async function pingpong(bin: string): Promise<void> {
       row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
         `PERF_FLAG_PID_CGROUP, as the shim opens them at root: turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
       row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
-        `per CPU for every task, samples kept by BPF only for that cgroup (IPCSCOPE_FAULT_SCOPE=bpf)${cpu(cCgroupFloor)}`);
+        `per CPU for every task, samples kept by BPF only for that cgroup (the shim's default at root)${cpu(cCgroupFloor)}`);
     }
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
@@ -440,22 +442,26 @@ function printTable(): void {
 }
 
 /**
- * What recording costs the rest of the machine's page faults: an untraced program faulting 512 MiB (ns per fault,
- * best of three inside it) with no session, then beside a session recording 1 image (sleep) and 21 images (a shell
- * and 20 sleeps), with page faults as cgroup events (the default at root) and with the BPF filter: cgroup events cost
- * nothing here (they cost context switches, above), each live image's BPF filter runs at every fault on the machine.
+ * What a recording session costs the rest of the machine, with the BPF filter (the default at root) and with cgroup
+ * events: an untraced program faulting 512 MiB (ns per fault, best of three inside it) and an untraced pinned
+ * ping-pong (ns per round trip), with no session, then beside a session recording 1 image (sleep) and 21 images (a
+ * shell and 20 sleeps, forked and exec'd: one page-fault set, handed over at each exec). The BPF filter runs once at
+ * every page fault of the machine, per set; cgroup events turn on the scheduler's perf hook at every context switch
+ * of the machine.
  */
-async function faultsElsewhere(faulter: string): Promise<void> {
-  const run = async () => parseFloat(await runPlain([faulter, '512']));
-  const rows: [string, number[]][] = [['no session', []]];
+async function elsewhere(faulter: string, pingpongBin: string): Promise<void> {
+  const fault = async () => parseFloat(await runPlain([faulter, '512']));
+  const pp = async () => parseFloat(await runPlain(['taskset', '-c', '0', pingpongBin, String(PINGPONG)]));
   const sessions: [string, string[], string][] = [
-    ['1 image recording, cgroup events', ['sleep', '30'], ''], ['1 image recording, BPF filter', ['sleep', '30'], 'bpf'],
-    ['21 images recording, cgroup events', ['sh', '-c', 'for i in $(seq 20); do sleep 30 & done; wait'], ''],
-    ['21 images recording, BPF filter', ['sh', '-c', 'for i in $(seq 20); do sleep 30 & done; wait'], 'bpf'],
+    ['1 image recording, BPF filter', ['sleep', '600'], ''], ['1 image recording, cgroup events', ['sleep', '600'], 'cgroup'],
+    ['21 images recording, BPF filter', ['sh', '-c', 'for i in $(seq 20); do sleep 600 & done; wait'], ''],
+    ['21 images recording, cgroup events', ['sh', '-c', 'for i in $(seq 20); do sleep 600 & done; wait'], 'cgroup'],
   ];
-  for (const [name] of sessions) rows.push([name, []]);
+  const faults: number[][] = [[], ...sessions.map(() => [])], trips: number[][] = [[], ...sessions.map(() => [])];
+  const sets: string[] = ['', ...sessions.map(() => '')];
   for (let r = 0; r < REPEATS; r++) {
-    rows[0][1].push(await run());
+    faults[0].push(await fault());
+    trips[0].push(await pp());
     for (let i = 0; i < sessions.length; i++) {
       const [, cmd, scope] = sessions[i];
       const images = cmd[0] === 'sh' ? 21 : 1;
@@ -463,13 +469,19 @@ async function faultsElsewhere(faulter: string): Promise<void> {
       const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe', env: { IPCSCOPE_FAULT_SCOPE: scope } });
       const deadline = Date.now() + 20_000;
       while (collector.liveConnections().length < images && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-      rows[i + 1][1].push(await run());
+      sets[i + 1] = faultScopes(collector);
+      faults[i + 1].push(await fault());
+      trips[i + 1].push(await pp());
       await p.stop();
       await collector.close();
     }
   }
-  const base = median(rows[0][1]);
-  rows.forEach(([name, xs], i) => row(i ? '' : 'page faults elsewhere: an untraced program faulting 512 MiB', name, `${fmt(median(xs), 0)} ns/fault`, `${fmt(median(xs) / base)}x`, i ? '' : 'one minor fault per 4 KiB page'));
+  const names = ['no session', ...sessions.map(([n]) => n)];
+  const fb = median(faults[0]), tb = median(trips[0]);
+  names.forEach((name, i) => row(i ? '' : 'page faults elsewhere: an untraced program faulting 512 MiB', name, `${fmt(median(faults[i]), 0)} ns/fault`,
+    `${fmt(median(faults[i]) / fb)}x`, i ? `page faults ${sets[i]}` : 'one minor fault per 4 KiB page'));
+  names.forEach((name, i) => row(i ? '' : `context switches elsewhere: an untraced ping-pong, pinned, ${PINGPONG} round trips`, name,
+    `${fmt(median(trips[i]), 0)} ns/round trip`, `${fmt(median(trips[i]) / tb)}x`, i ? '' : 'two context switches per round trip'));
 }
 
 async function main(): Promise<void> {
@@ -482,7 +494,7 @@ async function main(): Promise<void> {
   if (want('mutex')) await mutexLoop(ml);
   if (want('ingest')) await ingest(ml);
   if (want('alone')) await collectorAlone();
-  if (want('elsewhere') && process.getuid?.() === 0) await faultsElsewhere(compile('faulter'));
+  if (want('elsewhere') && process.getuid?.() === 0) await elsewhere(compile('faulter'), pp);
   printTable();
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s; load average now ${load()}`);
 }

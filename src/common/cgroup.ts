@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Environment variable: `task` keeps page faults sampled per task even at root; `bpf` samples them CPU-wide with a
- * BPF filter on each image's leaf instead of as cgroup events (native/src/perf.c says what each costs). Benchmarks
- * and tests compare them. */
+/** Environment variable: how page faults are sampled at root. Unset (or `bpf`): per CPU for every task with a BPF
+ * filter on the leaf (one set per fork-and-exec tree); `cgroup`: as cgroup events on the leaf; `task`: per task even
+ * at root (no session cgroup). native/src/perf.c says what each costs the program and the rest of the machine.
+ * Benchmarks and tests compare them. */
 export const FAULT_SCOPE_ENV = 'IPCSCOPE_FAULT_SCOPE';
 
 /** Undoes the octal escapes /proc/self/mountinfo uses for space, tab, newline and backslash. */

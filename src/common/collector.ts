@@ -199,8 +199,9 @@ export class Collector extends EventEmitter {
       `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
       ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
       ...(env[SENDER_CPUS_ENV] === 'inherit' ? ['sendercpus=inherit'] : []),
-      ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup() ? [`cgroup=${this.cgroup!.dir}`] : []),
-      ...(env[FAULT_SCOPE_ENV] === 'bpf' ? ['bpf=1'] : []),
+      // at root: page faults per CPU on the session's cgroup, with the BPF filter unless cgroup events are asked for
+      ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup()
+        ? [`cgroup=${this.cgroup!.dir}`, ...(env[FAULT_SCOPE_ENV] === 'cgroup' ? [] : ['bpf=1'])] : []),
     ].join(';');
     return env;
   }
