@@ -468,7 +468,8 @@ async function elsewhere(faulter: string, pingpongBin: string): Promise<void> {
       const collector = await Collector.start({ snapshots: false });
       const p = TracedProcess.launch({ command: cmd[0], args: cmd.slice(1), collector, stdio: 'pipe', env: { IPCSCOPE_FAULT_SCOPE: scope } });
       const deadline = Date.now() + 20_000;
-      while (collector.liveConnections().length < images && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      while ((collector.liveConnections().length < images || faultScopes(collector) === 'no shim_info') && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 20));
       sets[i + 1] = faultScopes(collector);
       faults[i + 1].push(await fault());
       trips[i + 1].push(await pp());
