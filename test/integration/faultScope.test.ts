@@ -136,6 +136,26 @@ test('exec: the set is handed over, the exec\'d image stays in the leaf and its 
   }
 });
 
+test('fork then exec while the parent holds the rings: the child\'s exec\'d image reads on from the reader its parent reserved', { skip }, async () => {
+  // The other path of the hand-over: the rings stay mapped by the parent, so the kernel keeps them (no new, empty
+  // rings as in the single-process exec above) and the exec'd image reads from where its reader stood.
+  const r = await recordProgram(compileC(FIXTURE), ['forkexec'], { recordArgs: ['--no-snapshots'] });
+  assert.equal(r.exit.status, 0, r.stderr);
+  const s = r.store;
+  const parent = rootPid(s);
+  const out = parseOutput(r.stdout);
+  const child = out.cgroups.get('after')!.pid;
+  assert.notEqual(child, parent);
+  assert.equal(out.cgroups.get('after')!.path, out.cgroups.get('parent')!.path, 'the child\'s exec\'d image is in its parent\'s leaf');
+  assert.deepEqual(s.connections().filter((c) => c.pid === child).map((c) => c.origin), ['fork', 'exec']);
+  const infos = events(s, 'shim_info', { pid: child }).map(blobText);
+  assert.match(infos[infos.length - 1], /page faults: on \(cgroup, BPF filter, handed over at exec\)/);
+  assert.equal(faultsIn(s, parent, out.ranges.get(parent)!), 2048, 'the parent\'s pages once');
+  assert.equal(faultsIn(s, child, out.ranges.get(child)!), 2048, 'the exec\'d child\'s pages once');
+  assert.equal(s.end?.dropped, 0);
+  r.cleanup();
+});
+
 test('a daemon (setsid, double fork, no environment) is killed when the session closes, and the cgroup is removed', { skip }, async () => {
   const collector = await Collector.start({ snapshots: false });
   const target = TracedProcess.launch({ command: compileC(FIXTURE), args: ['daemon'], collector, stdio: 'pipe' });
