@@ -231,15 +231,15 @@ void ips_perf_init(void) IPS_HIDDEN;        /* process start: probe, remember th
 void ips_perf_process_open(void) IPS_HIDDEN; /* image start, first thread, before the sender starts */
 void ips_perf_thread_open(void) IPS_HIDDEN; /* current thread */
 void ips_perf_close_all(void) IPS_HIDDEN;   /* tracing did not start */
-void ips_perf_release(void) IPS_HIDDEN;     /* exit, exec: stop reading the tree's shared rings */
+void ips_perf_release(void) IPS_HIDDEN;     /* exit, exec without hand-over: stop reading the tree's shared rings */
 void ips_perf_exec_failed(void) IPS_HIDDEN;
 /* exec (likely to succeed, after BYE): hand the cgroup scope's set to the next image, else ips_perf_release. */
 void ips_perf_exec_prepare(void) IPS_HIDDEN;
 /* The ";pfset=..." item for the exec'd image's IPCSCOPE after ips_perf_exec_prepare handed the set over; its length
  * (0: none). */
 size_t ips_perf_handoff_item(char *buf, size_t cap) IPS_HIDDEN;
-void ips_perf_set_join(const char *spec) IPS_HIDDEN;
-extern uint32_t ips_sender_tid IPS_HIDDEN; /* this image's sender thread, 0 before it starts */ /* pfset= from IPCSCOPE: join that set at image start */
+void ips_perf_set_join(const char *spec) IPS_HIDDEN; /* pfset= from IPCSCOPE: join that set at image start */
+extern uint32_t ips_sender_tid IPS_HIDDEN; /* this image's sender thread, 0 before it starts */
 void ips_perf_fork_prepare(void) IPS_HIDDEN;
 void ips_perf_fork_parent(int pid) IPS_HIDDEN;
 int ips_perf_shared_fds(int *out, int cap) IPS_HIDDEN;

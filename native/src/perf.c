@@ -239,7 +239,7 @@ static int bpf_cgroup_filter(uint64_t cgroup_id) {
  * data_head starts again at 0. When an image exec's while no other process of the tree has the rings mapped, that
  * is what the next image finds: the readers' tails then point past the new head, and every sample until the head
  * caught up would be passed over. Each ring's user page carries a mark in its reserved area (the last 8 bytes, which
- * the kernel never writes); a ring without it is new: the first image to see that starts every reader's tail at 0
+ * no kernel writes today); a ring without it is new: the first image to see that starts every reader's tail at 0
  * again (BUSY keeps a second image joining at that moment from reading with a stale tail). */
 #define RB_MARK 0x4b52414d53504931ull /* "1IPSMARK" */
 #define RB_BUSY 1ull
@@ -535,7 +535,6 @@ static int claim_reader(int pid, const struct pf_reader *from) {
  * fork-and-exec tree thus has one set; only what starts outside it (a posix_spawn child, a program that exec'd
  * without the shim's hooks) makes another. */
 static int pf_handoff_reader = -1;
-
 
 static void set_cloexec_all(int on) {
   if (pf_tab_fd >= 0) syscall(SYS_fcntl, pf_tab_fd, F_SETFD, on ? FD_CLOEXEC : 0);

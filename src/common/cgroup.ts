@@ -1,7 +1,8 @@
-// A session's cgroup v2 directory: at root the shim samples page faults per CPU on each process image's leaf cgroup
+// A session's cgroup v2 directory: at root the shim samples page faults per CPU for each process tree's leaf cgroup
 // (native/src/perf.c), so the program's tasks carry no perf context of their own. The collector makes it under
-// its own cgroup; each traced process image makes its leaf `<session>-i<pid>-<ns>` beside it (not below: each cgroup
-// level above a task costs every context switch); at the session's end everything still in them is killed
+// its own cgroup; the first image of each traced process tree makes its leaf `<session>-i<pid>-<ns>` beside it (not
+// below: each cgroup level above a task costs every context switch), where its fork children and exec'd images
+// stay; at the session's end everything still in them is killed
 // (cgroup.kill) and the directories are removed, so that nothing outlives the session, whatever it did to leave its
 // process group.
 import { randomBytes } from 'node:crypto';
