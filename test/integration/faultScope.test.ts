@@ -16,16 +16,18 @@ import { isRunning, shimPath, TracedProcess } from '../../src/common/launcher';
 import type { EventStore } from '../../src/common/store';
 import { arg, blobText, CLI, compileC, events, recordProgram, rootPid, whyNoShim } from '../helpers/record';
 
-/** Why the cgroup scope cannot be tried here (not root, no writable cgroup2), or undefined. */
-function whyNoCgroup(): string | undefined {
+/** Why the cgroup scope cannot be tried here (not root, no writable cgroup2), or undefined; and whether cgroups have
+ * a cgroup.pressure file (Linux 6.1 with PSI on), looked up in a session cgroup made for the purpose. */
+function probeCgroup(): { why?: string; pressureFile: boolean } {
   const no = whyNoShim();
-  if (no) return no;
+  if (no) return { why: no, pressureFile: false };
   const r = SessionCgroup.create();
-  if ('why' in r) return r.why;
+  if ('why' in r) return { why: r.why, pressureFile: false };
+  const pressureFile = existsSync(join(r.cgroup.dir, 'cgroup.pressure'));
   rmdirSync(r.cgroup.dir);
-  return undefined;
+  return { pressureFile };
 }
-const skip = whyNoCgroup();
+const { why: skip, pressureFile } = probeCgroup();
 const FIXTURE = 'test/fixtures/record/fault_scope.c';
 
 /** A cgroup path as /proc/PID/cgroup shows it, as a directory under the cgroup2 mount. */
@@ -40,16 +42,18 @@ function sessionOf(leaf: string): string {
   return leaf.replace(/-i\d+-\d+$/, '');
 }
 
-/** The fixture's "cgroup WHO PID PATH" and "range PID LO HI" lines. */
+/** The fixture's "cgroup WHO PID PATH", "pressure WHO V" and "range PID LO HI" lines. */
 function parseOutput(stdout: string) {
   const cgroups = new Map<string, { pid: number; path: string }>();
+  const pressure = new Map<string, string>();
   const ranges = new Map<number, [bigint, bigint]>();
   for (const line of stdout.split('\n')) {
     const f = line.split(' ');
     if (f[0] === 'cgroup') cgroups.set(f[1], { pid: Number(f[2]), path: f.slice(3).join(' ') });
+    if (f[0] === 'pressure') pressure.set(f[1], f[2]);
     if (f[0] === 'range') ranges.set(Number(f[1]), [BigInt(f[2]), BigInt(f[3])]);
   }
-  return { cgroups, ranges };
+  return { cgroups, ranges, pressure };
 }
 
 /** Minor faults per pid inside [lo, hi), and every fault's tid checked against its pid's. */
@@ -95,6 +99,9 @@ test('fork: a child writing every page of a 16 MiB private mapping has its 4096 
     if (name !== 'task') {
       const leaf = out.cgroups.get('parent')!.path;
       assert.match(leaf, new RegExp(`/ipcscope-\\d+-[0-9a-f]+-i${parent}-\\d+$`), 'a leaf beside the session\'s cgroup');
+      // no pressure-stall accounting in the leaf (it costs every context switch); "-": a kernel without the file
+      const psi = out.pressure.get('parent');
+      assert.ok(psi === '0' || (psi === '-' && !pressureFile), `the leaf's cgroup.pressure reads ${psi}`);
       assert.equal(existsSync(cgroupDir(sessionOf(leaf))), false, 'the session cgroup is gone after the session');
       assert.equal(existsSync(cgroupDir(leaf)), false, 'the leaf is gone after the session');
     } else assert.doesNotMatch(out.cgroups.get('parent')!.path, /ipcscope-/, 'per task: no session cgroup');
