@@ -12,16 +12,34 @@
 
 #define NO_OFFSET ((uint64_t)-1) /* read/write at the file position (not pread/pwrite) */
 
+#define IO_ARGS(fd, count, fi, offset, how, peer) \
+  {(uint64_t)(int64_t)(fd), (count), (fi)->otype, (fi)->dev, (fi)->ino, (offset), (how), (peer)}
+_Static_assert(IPS_EV_READ_NARGS == 8 && IPS_EV_WRITE_NARGS == 8, "read/write layout");
+
 void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) {
   if (fi->nonblock) flags |= IPS_FLAG_NON_BLOCKING;
-  const uint64_t args[] = {(uint64_t)(int64_t)fd, count, fi->otype, fi->dev, fi->ino, offset, how, peer};
-  _Static_assert(IPS_EV_READ_NARGS == 8 && IPS_EV_WRITE_NARGS == 8, "read/write layout");
+  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
   if (ips_emit_flags)
     ips_emit_flags(kind, phase, flags, result, err, caller, 8, args, blob, blob_len);
   else
     ips_emit(kind, phase, result, err, caller, 8, args, blob, blob_len);
+}
+
+uint64_t ips_io_begin(uint16_t kind, uint64_t caller, int fd, uint64_t count, const struct ips_fdinfo *fi,
+                      uint64_t offset, unsigned how) {
+  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, fi->peer);
+  return ips_begin_deferred(kind, fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0, caller, 8, args);
+}
+
+/* fi->peer may have been refreshed since the begin: the end then differs and the begin goes out on its own. */
+void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
+                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, const void *blob,
+                uint32_t blob_len) {
+  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, fi->peer);
+  ips_end_deferred(ticket, kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), result, err, caller,
+                   8, args, blob, blob_len);
 }
 
 uint32_t ips_gather_iov(const void *iovp, int iovcnt, size_t total, char *buf, int *truncated) {
@@ -50,16 +68,15 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     uint64_t caller = IPS_CALLER();                                                                     \
     struct ips_fdinfo fi;                                                                               \
     ips_fd_info_or_zero(fd, &fi);                                                                       \
-    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, count, &fi, offset, how, fi.peer,  \
-                NULL, 0);                                                                               \
+    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, caller, fd, count, &fi, offset, how);                 \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
     ips_fd_refresh_peer(fd, &fi);                                                                       \
     int trunc = 0;                                                                                      \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                       \
-    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, \
-                caller, fd, count, &fi, offset, how, fi.peer, buf, pn);                                 \
+    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
+               fd, count, &fi, offset, how, buf, pn);                                                   \
     IPS_RETURN(r, e);                                                                                   \
   } while (0)
 
@@ -69,8 +86,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     struct ips_fdinfo fi;                                                                               \
     ips_fd_info_or_zero(fd, &fi);                                                                       \
     size_t total = iov_total(iov, iovcnt);                                                              \
-    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_BEGIN, 0, 0, 0, caller, fd, total, &fi, offset, how, fi.peer,  \
-                NULL, 0);                                                                               \
+    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, caller, fd, total, &fi, offset, how);                 \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
@@ -78,8 +94,8 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     int trunc = 0;                                                                                      \
     char pv[IPS_PREVIEW_MAX];                                                                           \
     uint32_t pn = r > 0 ? ips_gather_iov(iov, iovcnt, (size_t)r, pv, &trunc) : 0;                       \
-    ips_emit_io(IPS_EV_##KIND, IPS_PHASE_END, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, \
-                caller, fd, total, &fi, offset, how, fi.peer, pv, pn);                                  \
+    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
+               fd, total, &fi, offset, how, pv, pn);                                                    \
     IPS_RETURN(r, e);                                                                                   \
   } while (0)
 

@@ -164,10 +164,24 @@ void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result
       ips_emit(IPS_EV_##KIND, (phase), (int64_t)(result), (err), (caller), IPS_EV_##KIND##_NARGS, \
                ips_args_, (blob), (blob_len));                                                    \
   } while (0)
+/* A begin whose end comes from this thread's next ips_end_deferred (runtime.c, "deferred begins"): kept aside and,
+ * when the call returns before the sender looked and nothing else was recorded in between, sent with the end as one
+ * ring record. The events are the same as ips_emit_flags' begin and end. Returns the ticket for the end (0: the begin
+ * went out at once: stepping, Python, a handler nested in another deferred call). */
+uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsigned nargs, const uint64_t *args)
+    IPS_HIDDEN;
+void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller,
+                      unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* read/write events (same argument layout for both kinds) from an fd-table entry. */
 void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) IPS_HIDDEN;
+/* The same as a deferred begin and its end (the read and write families' hot path). */
+uint64_t ips_io_begin(uint16_t kind, uint64_t caller, int fd, uint64_t count, const struct ips_fdinfo *fi,
+                      uint64_t offset, unsigned how) IPS_HIDDEN;
+void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
+                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, const void *blob,
+                uint32_t blob_len) IPS_HIDDEN;
 /* Copies the first min(total, payload_bytes) bytes spread over iov into buf (>= payload_bytes); sets *truncated. */
 uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, int *truncated) IPS_HIDDEN;
 #define IPS_PREVIEW_MAX 4096

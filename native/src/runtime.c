@@ -319,6 +319,14 @@ struct ips_ring {
   uint64_t tail_seen;                    /* last tail read from the sender's line; refreshed when space looks short */
   _Alignas(64) _Atomic uint64_t head;    /* committed end (producer writes, sender reads) */
   _Alignas(64) _Atomic uint64_t tail;    /* consumed end (sender writes, producer reads when space looks short) */
+  /* A deferred begin (ips_begin_deferred): the producer writes it; the sender claims it when it finds it pending. */
+  _Alignas(64) _Atomic uint64_t pend_state; /* seq << 2 | PEND_* */
+  uint64_t pend_pos;                        /* reserve when stashed: the begin's place among the thread's records */
+  _Alignas(8) uint8_t pend_rec[40 + 8 * IPS_MAX_ARGS]; /* the begin record, as emit_raw would have written it */
+  /* Sender only: a begin it claimed, to go out when the drain reaches claimed_pos. */
+  _Alignas(64) int claimed;
+  uint64_t claimed_pos;
+  _Alignas(8) uint8_t claimed_rec[40 + 8 * IPS_MAX_ARGS];
   _Alignas(64) uint8_t data[RING_SIZE];
 };
 static struct ips_ring *_Atomic ring_list;
@@ -366,6 +374,8 @@ static struct ips_ring *ring_get(void) {
     do r->next = h; while (!atomic_compare_exchange_weak(&ring_list, &h, r));
   }
   r->tid = ips_tid();
+  /* A reused ring: its last thread may have died with a begin pending (cancelled in a read). Idle, same sequence. */
+  atomic_store(&r->pend_state, atomic_load(&r->pend_state) & ~(uint64_t)3);
   ips_tls.ring = r;
   pthread_setspecific(ring_key, r);
   return r;
@@ -401,6 +411,15 @@ struct rec_header {
 _Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
 
 static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
+
+/* Ring-only phase (never on the wire: the sender expands it): an end record that carries its begin, a call whose begin
+ * was deferred and never left the thread (ips_begin_deferred). After its blob, 16 bytes: the begin's ts and flags;
+ * the begin's kind, tid, caller and arguments are the end's, its result and errno 0, no blob. */
+#define RING_PHASE_COMBINED 3
+#define COMBINED_TAIL 16
+static inline size_t ring_rec_size(const struct rec_header *h) {
+  return rec_size(h->nargs, h->blob_len) + (h->phase == RING_PHASE_COMBINED ? COMBINED_TAIL : 0);
+}
 
 static _Atomic int conn_state; /* CONN_NONE (0) while the sender is still connecting */
 static _Atomic uint64_t send_started_ns; /* nonzero while the sender is inside one websocket send */
@@ -474,8 +493,12 @@ static __attribute__((noinline)) void wake_check_slow(struct ips_ring *r, uint64
 }
 
 /* Inlined into each entry point: twelve arguments passed on to one more call cost more than the append itself. */
+static void flush_pending_self(struct ips_ring *r);
+/* flags are final (the wrappers add IPS_FLAG_IN_SIGNAL_HANDLER). begin: non-NULL for a combined record (the deferred
+ * begin it carries); the caller has already taken the pending begin back. */
 static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
-                     uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+                     uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len,
+                     const struct rec_header *begin) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return;
   if (blob_len > 65535) blob_len = 65535;
   if (!blob) blob_len = 0;
@@ -489,7 +512,14 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
       return;
     }
   }
+  /* A begin of this thread still deferred goes first, so the thread's records stay in the order it made them (a
+   * signal handler's call nested in a blocked read, or anything the hook emits between begin and end). */
+  if (!begin && IPS_UNLIKELY((atomic_load_explicit(&r->pend_state, memory_order_relaxed) & 3) == 1)) flush_pending_self(r);
   size_t size = rec_size(nargs, blob_len);
+  if (begin) {
+    size += COMBINED_TAIL;
+    phase = RING_PHASE_COMBINED;
+  }
   /* depth: a plain load and store suffice, since a nested handler puts back what it found before we resume. */
   int depth = atomic_load_explicit(&r->depth, memory_order_relaxed);
   atomic_store_explicit(&r->depth, depth + 1, memory_order_relaxed);
@@ -508,8 +538,8 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
     pos = reserve_slow(r, size, depth);
   if (IPS_UNLIKELY(pos == UINT64_MAX)) goto drop;
   {
-    uint16_t fl = IPS_UNLIKELY(kind == IPS_EV_PAGE_FAULT) ? 0
-                  : (uint16_t)(flags | (ips_tls.sig_depth > 0 ? IPS_FLAG_IN_SIGNAL_HANDLER : 0));
+    uint16_t fl = flags;
+    uint64_t tailw[2] = {begin ? begin->ts : 0, begin ? begin->flags : 0};
     size_t off = pos & RING_MASK;
     if (IPS_LIKELY(off + size <= RING_SIZE)) {
       /* Records are 8-byte multiples, so off is 8-aligned: write the header in place, no staging copy. */
@@ -532,6 +562,7 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
         if (blob_len & 7u) memset(b + (blob_len & ~7u), 0, 8); /* padding zeroed, then overwritten by the tail */
         memcpy(b, blob, blob_len);
       }
+      if (begin) memcpy(p + size - COMBINED_TAIL, tailw, COMBINED_TAIL);
     } else {
       struct rec_header h = {kind, phase, (uint8_t)nargs, (uint16_t)blob_len, fl, tid, err, ts, result, caller};
       ring_put(r, pos, &h, 40);
@@ -542,11 +573,12 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
         uint32_t pad = ((blob_len + 7u) & ~7u) - blob_len;
         if (pad) ring_put(r, pos + 40 + 8 * nargs + blob_len, zeros, pad);
       }
+      if (begin) ring_put(r, pos + size - COMBINED_TAIL, tailw, COMBINED_TAIL);
     }
   }
   goto commit;
 drop:
-  atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&r->dropped, begin ? 2 : 1, memory_order_relaxed); /* a combined record is two events */
 commit:
   atomic_signal_fence(memory_order_seq_cst);
   if (IPS_UNLIKELY(depth != 0)) {
@@ -580,21 +612,104 @@ extern volatile int ips_python_active IPS_HIDDEN;
 void ips_python_sync(void) IPS_HIDDEN;
 #define IPS_PYTHON_SYNC() do { if (IPS_UNLIKELY(ips_python_active)) ips_python_sync(); } while (0)
 
+static inline uint16_t sig_flag(void) { return ips_tls.sig_depth > 0 ? IPS_FLAG_IN_SIGNAL_HANDLER : 0; }
+
 void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
               const uint64_t *args, const void *blob, uint32_t blob_len) {
   IPS_PYTHON_SYNC();
   /* The sender's own events (snapshots on command, dlopen notices) belong to the process: stamp the main tid. */
-  emit_raw(ips_now_ns(), IPS_UNLIKELY(ips_tls.is_sender) ? proc_pid : ips_tid(), kind, phase, 0, result, err, caller,
-           nargs, args, blob, blob_len);
+  emit_raw(ips_now_ns(), IPS_UNLIKELY(ips_tls.is_sender) ? proc_pid : ips_tid(), kind, phase, sig_flag(), result, err,
+           caller, nargs, args, blob, blob_len, NULL);
 }
 void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   IPS_PYTHON_SYNC();
-  emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags, result, err, caller, nargs, args, blob, blob_len);
+  emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags | sig_flag(), result, err, caller, nargs, args, blob, blob_len,
+           NULL);
 }
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
                  unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
-  emit_raw(ts, tid, kind, phase, 0, result, err, caller, nargs, args, blob, blob_len);
+  emit_raw(ts, tid, kind, phase, kind == IPS_EV_PAGE_FAULT ? 0 : sig_flag(), result, err, caller, nargs, args, blob,
+           blob_len, NULL);
+}
+
+/* ---- deferred begins: one ring record for a call that returns before anyone looks ----
+ * A call that can block is a begin and an end. Most return at once (a pipe with room or data), and writing two
+ * records cost a pinned pipe ping-pong ~100 ns per round trip over one. So the begin is kept in the ring's pend_rec
+ * (pend_state PENDING) instead of being appended; the end, finding it still there, nothing else appended since and the
+ * same arguments, appends one combined record that the sender expands into the begin and the end. What anyone sees
+ * is the same two events with the same times. A begin that waits goes out on its own: the sender claims every begin
+ * it finds pending at each round (so a call blocked for long shows as begun within a round, as before), and any
+ * other record of the thread (a signal handler's call, nested) first appends the pending begin itself. The state
+ * word carries a sequence number, so a claim can only take the begin it copied. */
+enum { PEND_IDLE = 0, PEND_PENDING = 1, PEND_CLAIMED = 2, PEND_BUSY = 3 };
+
+/* The thread (or a handler nested on it) takes its pending begin back and appends it. */
+static __attribute__((noinline)) void flush_pending_self(struct ips_ring *r) {
+  uint64_t s = atomic_load_explicit(&r->pend_state, memory_order_relaxed);
+  if ((s & 3) != PEND_PENDING) return;
+  if (!atomic_compare_exchange_strong(&r->pend_state, &s, (s & ~(uint64_t)3) | PEND_CLAIMED)) return; /* the sender's */
+  int saved = errno;
+  const struct rec_header *h = (const struct rec_header *)(const void *)r->pend_rec;
+  emit_raw(h->ts, h->tid, h->kind, h->phase, h->flags, 0, 0, h->caller, h->nargs, (const uint64_t *)(h + 1), NULL, 0,
+           NULL);
+  errno = saved;
+}
+
+uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsigned nargs, const uint64_t *args) {
+  struct ips_ring *r = ips_tls.ring;
+  /* Stepping shows the begin while the thread is held; Python locations go out before the thread's next record. */
+  if (IPS_UNLIKELY(!r || !ips_cfg.enabled || ips_pause_armed || ips_python_active || ips_tls.is_sender ||
+                   nargs > IPS_MAX_ARGS))
+    goto now;
+  uint64_t s = atomic_load_explicit(&r->pend_state, memory_order_relaxed);
+  if (IPS_UNLIKELY((s & 3) == PEND_PENDING || (s & 3) == PEND_BUSY)) goto now; /* nested in a handler: the slot is taken */
+  uint64_t seq = (s >> 2) + 1;
+  atomic_store_explicit(&r->pend_state, seq << 2 | PEND_BUSY, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  struct rec_header *h = (struct rec_header *)(void *)r->pend_rec;
+  h->kind = kind;
+  h->phase = IPS_PHASE_BEGIN;
+  h->nargs = (uint8_t)nargs;
+  h->blob_len = 0;
+  h->flags = (uint16_t)(flags | sig_flag());
+  h->tid = ips_tid();
+  h->err = 0;
+  h->ts = ips_now_ns();
+  h->result = 0;
+  h->caller = caller;
+  uint64_t *a = (uint64_t *)(void *)(h + 1);
+  for (unsigned i = 0; i < nargs; i++) a[i] = args[i];
+  r->pend_pos = atomic_load_explicit(&r->reserve, memory_order_relaxed);
+  atomic_store_explicit(&r->pend_state, seq << 2 | PEND_PENDING, memory_order_release);
+  return seq;
+now:
+  ips_emit_flags(kind, IPS_PHASE_BEGIN, flags, 0, 0, caller, nargs, args, NULL, 0);
+  return 0;
+}
+
+void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller,
+                      unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
+  struct ips_ring *r = ips_tls.ring;
+  if (ticket && r) {
+    uint64_t want = ticket << 2 | PEND_PENDING;
+    const struct rec_header *b = (const struct rec_header *)(const void *)r->pend_rec;
+    if (atomic_load_explicit(&r->pend_state, memory_order_relaxed) == want) {
+      if (b->kind == kind && b->caller == caller && b->nargs == nargs && !ips_python_active &&
+          atomic_load_explicit(&r->reserve, memory_order_relaxed) == r->pend_pos &&
+          !memcmp(b + 1, args, 8 * (size_t)nargs)) {
+        if (atomic_compare_exchange_strong(&r->pend_state, &want, ticket << 2 | PEND_IDLE)) {
+          /* b stays as it is until this thread's next begin: read it in place. */
+          emit_raw(ips_now_ns(), b->tid, kind, IPS_PHASE_END, flags | sig_flag(), result, err, caller, nargs, args,
+                   blob, blob_len, b);
+          return;
+        }
+        /* The sender claimed it in between: it sends the begin; the end goes alone. */
+      } else
+        flush_pending_self(r); /* something came between, or the arguments changed: begin first, on its own */
+    }
+  }
+  ips_emit_flags(kind, IPS_PHASE_END, flags, result, err, caller, nargs, args, blob, blob_len);
 }
 
 /* ---------------------------------------------------------------- the sink: websocket or file */
@@ -831,6 +946,32 @@ static inline __attribute__((always_inline)) void msg_put_compact(const struct r
   enc_ts = h->ts;
 }
 
+/* One record (header h, its arguments and blob right after it) into the message, in the session's encoding. */
+static void put_rec(const struct rec_header *h) {
+  if (cfg_wire_fixed) memcpy(msg_reserve(rec_size(h->nargs, h->blob_len)), h, rec_size(h->nargs, h->blob_len));
+  else msg_put_compact(h);
+}
+
+/* A combined ring record (RING_PHASE_COMBINED; writable: the ring's bytes between tail and head, or a copy) goes out
+ * as the two events it stands for: its begin, then itself as the end. */
+static __attribute__((noinline)) void put_combined(struct rec_header *h) {
+  uint64_t tailw[2];
+  memcpy(tailw, (const uint8_t *)h + rec_size(h->nargs, h->blob_len), COMBINED_TAIL);
+  _Alignas(8) uint8_t b[40 + 8 * IPS_MAX_ARGS];
+  struct rec_header bh = *h;
+  bh.phase = IPS_PHASE_BEGIN;
+  bh.flags = (uint16_t)tailw[1];
+  bh.blob_len = 0;
+  bh.err = 0;
+  bh.ts = tailw[0];
+  bh.result = 0;
+  memcpy(b, &bh, 40);
+  memcpy(b + 40, h + 1, 8 * (size_t)h->nargs);
+  put_rec((const struct rec_header *)(const void *)b);
+  h->phase = IPS_PHASE_END;
+  put_rec(h);
+}
+
 /* Events the sender makes itself (dropped counts) go straight into the message. */
 static void msg_add(uint32_t tid, uint16_t kind, unsigned nargs, const uint64_t *args) {
   _Alignas(8) uint8_t rec[40 + 8 * IPS_MAX_ARGS];
@@ -858,6 +999,7 @@ static uint64_t drain_ring_fixed(struct ips_ring *r, uint64_t tail, uint64_t hea
     if (lim >= 40) memcpy(dst, r->data + off, lim);
     while (e + 40 <= lim) {
       const struct rec_header *h = (const struct rec_header *)(const void *)(dst + e);
+      if (h->phase == RING_PHASE_COMBINED) break; /* two events: one at a time, below */
       size_t size = rec_size(h->nargs, h->blob_len);
       if (e + size > lim) break;
       e += size;
@@ -868,11 +1010,14 @@ static uint64_t drain_ring_fixed(struct ips_ring *r, uint64_t tail, uint64_t hea
       msg_count += n;
       tail += e;
     } else {
-      /* A record across the ring's end, or a full message: one at a time (msg_reserve flushes). */
+      /* A record across the ring's end, a full message or a combined record: one at a time (msg_reserve flushes). */
+      static _Alignas(8) uint8_t one[40 + 8 * IPS_MAX_ARGS + 65536 + COMBINED_TAIL];
       struct rec_header h;
       ring_get_bytes(r, tail, &h, 40);
-      size_t size = rec_size(h.nargs, h.blob_len);
-      ring_get_bytes(r, tail, msg_reserve(size), size);
+      size_t size = ring_rec_size(&h);
+      ring_get_bytes(r, tail, one, size);
+      if (h.phase == RING_PHASE_COMBINED) put_combined((struct rec_header *)(void *)one);
+      else put_rec((const struct rec_header *)(const void *)one);
       tail += size;
     }
     atomic_store_explicit(&r->tail, tail, memory_order_release);
@@ -884,22 +1029,24 @@ static uint64_t drain_ring_fixed(struct ips_ring *r, uint64_t tail, uint64_t hea
  * reads every header anyway, so records are read in place (sequential, prefetch-friendly); only one that wraps the
  * ring's end is copied out first. */
 static uint64_t drain_ring_compact(struct ips_ring *r, uint64_t tail, uint64_t head) {
-  static _Alignas(8) uint8_t wrapped[40 + 8 * IPS_MAX_ARGS + 65536];
+  static _Alignas(8) uint8_t wrapped[40 + 8 * IPS_MAX_ARGS + 65536 + COMBINED_TAIL];
   while (tail < head) {
     /* The tail is published every 64 KiB, so a producer waiting for room need not wait for the whole ring. */
     uint64_t stop = head - tail > 65536 ? tail + 65536 : head;
     while (tail < stop) {
       size_t off = tail & RING_MASK;
-      const struct rec_header *h = (const struct rec_header *)(const void *)(r->data + off);
+      struct rec_header *h = (struct rec_header *)(void *)(r->data + off);
       size_t size;
-      if (IPS_LIKELY(off + 40 <= RING_SIZE) && off + (size = rec_size(h->nargs, h->blob_len)) <= RING_SIZE) {
-        msg_put_compact(h);
+      if (IPS_LIKELY(off + 40 <= RING_SIZE) && off + (size = ring_rec_size(h)) <= RING_SIZE) {
+        if (IPS_LIKELY(h->phase != RING_PHASE_COMBINED)) msg_put_compact(h);
+        else put_combined(h);
       } else {
         struct rec_header hc;
         ring_get_bytes(r, tail, &hc, 40);
-        size = rec_size(hc.nargs, hc.blob_len);
+        size = ring_rec_size(&hc);
         ring_get_bytes(r, tail, wrapped, size);
-        msg_put_compact((const struct rec_header *)(const void *)wrapped);
+        if (hc.phase == RING_PHASE_COMBINED) put_combined((struct rec_header *)(void *)wrapped);
+        else msg_put_compact((const struct rec_header *)(const void *)wrapped);
       }
       tail += size;
     }
@@ -908,14 +1055,40 @@ static uint64_t drain_ring_compact(struct ips_ring *r, uint64_t tail, uint64_t h
   return tail;
 }
 
+static uint64_t drain_ring(struct ips_ring *r, uint64_t tail, uint64_t head) {
+  return cfg_wire_fixed ? drain_ring_fixed(r, tail, head) : drain_ring_compact(r, tail, head);
+}
+
+/* Takes a begin the ring's thread deferred (ips_begin_deferred) and still holds: its call has been running since at
+ * least the last round, so it goes out now, in its place among the thread's records. */
+static void claim_pending(struct ips_ring *r) {
+  if (r->claimed) return;
+  uint64_t s = atomic_load_explicit(&r->pend_state, memory_order_acquire);
+  if ((s & 3) != PEND_PENDING) return;
+  uint64_t pos = r->pend_pos;
+  memcpy(r->claimed_rec, r->pend_rec, sizeof r->claimed_rec);
+  /* The copy is the begin of sequence s only if the state is still s: the thread rewrites the slot only after taking
+   * it back (IDLE or CLAIMED, and a new sequence for the next begin). */
+  if (!atomic_compare_exchange_strong(&r->pend_state, &s, (s & ~(uint64_t)3) | PEND_CLAIMED)) return;
+  r->claimed_pos = pos;
+  r->claimed = 1;
+}
+
 /* Moves every committed record of every ring into messages. */
 static void drain_rings(void) {
   for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next) {
     int st = atomic_load(&r->state);
     if (st == RING_FREE) continue;
+    claim_pending(r);
     uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    tail = cfg_wire_fixed ? drain_ring_fixed(r, tail, head) : drain_ring_compact(r, tail, head);
+    if (r->claimed && r->claimed_pos <= head) {
+      /* Every record the thread appended before the begin is committed (the begin was stashed after them). */
+      if (tail < r->claimed_pos) tail = drain_ring(r, tail, r->claimed_pos);
+      put_rec((const struct rec_header *)(const void *)r->claimed_rec);
+      r->claimed = 0;
+    }
+    tail = drain_ring(r, tail, head);
     uint64_t d = atomic_load_explicit(&r->dropped, memory_order_relaxed);
     if (d != r->dropped_reported) {
       uint64_t n = d - r->dropped_reported, tot = atomic_fetch_add(&total_dropped, n) + n;
@@ -924,6 +1097,7 @@ static void drain_rings(void) {
       msg_add(r->tid, IPS_EV_DROPPED, 2, a);
     }
     if (st == RING_DEAD && atomic_load(&r->head) == tail) {
+      r->claimed = 0;
       atomic_store(&r->head, 0);
       atomic_store(&r->tail, 0);
       atomic_store(&r->reserve, 0);
@@ -1681,6 +1855,7 @@ void ips_fork_child(void) {
     atomic_store(&r->depth, 0);
     r->tail_seen = 0;
     r->dropped_reported = atomic_load(&r->dropped);
+    r->claimed = 0; /* the parent's sender's; this process's sends nothing of the parent */
     atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
     if (r == ips_tls.ring) r->tid = ips_tls.tid;
   }

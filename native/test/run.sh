@@ -57,7 +57,7 @@ w_dirs=""
 fail=0
 failed_names=""
 
-WIRE_TESTS="f_t_rt_signal f_t_rt_threads f_t_rt_ws f_t_hk_payload f_t_rt_fork d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix x_encode"
+WIRE_TESTS="f_t_rt_signal f_t_rt_defer w_t_rt_defer f_t_rt_threads f_t_rt_ws f_t_hk_payload f_t_rt_fork d_decode w_t_rt_signal w_t_hk_payload w_t_hk_fdops w_t_rt_threads w_t_rt_faults w_wire_mix x_encode"
 wire=""
 [ -n "$IPS_TEST_WIRE" ] && wire=";wire=$IPS_TEST_WIRE"
 if [ $# -gt 0 ]; then names="$*"; else names="$(ls test/t_*.c 2>/dev/null | sed 's|test/||; s|\.c$||') $WIRE_TESTS"; fi
