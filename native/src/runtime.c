@@ -492,9 +492,12 @@ static __attribute__((noinline)) void wake_check_slow(struct ips_ring *r, uint64
   errno = saved;
 }
 
-/* Inlined into each entry point: twelve arguments passed on to one more call cost more than the append itself. */
+/* Deferred begins (below, ips_begin_deferred): the state of a ring's pend_rec. */
+enum { PEND_IDLE = 0, PEND_PENDING = 1, PEND_CLAIMED = 2, PEND_BUSY = 3 };
 static void flush_pending_self(struct ips_ring *r);
-/* flags are final (the wrappers add IPS_FLAG_IN_SIGNAL_HANDLER). begin: non-NULL for a combined record (the deferred
+
+/* Inlined into each entry point: twelve arguments passed on to one more call cost more than the append itself.
+ * flags are final (the wrappers add IPS_FLAG_IN_SIGNAL_HANDLER). begin: non-NULL for a combined record (the deferred
  * begin it carries); the caller has already taken the pending begin back. */
 static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
                      uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len,
@@ -514,7 +517,8 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
   }
   /* A begin of this thread still deferred goes first, so the thread's records stay in the order it made them (a
    * signal handler's call nested in a blocked read, or anything the hook emits between begin and end). */
-  if (!begin && IPS_UNLIKELY((atomic_load_explicit(&r->pend_state, memory_order_relaxed) & 3) == 1)) flush_pending_self(r);
+  if (!begin && IPS_UNLIKELY((atomic_load_explicit(&r->pend_state, memory_order_relaxed) & 3) == PEND_PENDING))
+    flush_pending_self(r);
   size_t size = rec_size(nargs, blob_len);
   if (begin) {
     size += COMBINED_TAIL;
@@ -641,8 +645,8 @@ void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_
  * is the same two events with the same times. A begin that waits goes out on its own: the sender claims every begin
  * it finds pending at each round (so a call blocked for long shows as begun within a round, as before), and any
  * other record of the thread (a signal handler's call, nested) first appends the pending begin itself. The state
- * word carries a sequence number, so a claim can only take the begin it copied. */
-enum { PEND_IDLE = 0, PEND_PENDING = 1, PEND_CLAIMED = 2, PEND_BUSY = 3 };
+ * word carries a sequence number, so a claim can only take the begin it copied; BUSY marks a begin being written (a
+ * handler arriving then records its own calls at once). */
 
 /* The thread (or a handler nested on it) takes its pending begin back and appends it. */
 static __attribute__((noinline)) void flush_pending_self(struct ips_ring *r) {
