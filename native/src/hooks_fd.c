@@ -27,17 +27,18 @@ void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, i
     ips_emit(kind, phase, result, err, caller, 8, args, blob, blob_len);
 }
 
-uint64_t ips_io_begin(uint16_t kind, uint64_t caller, int fd, uint64_t count, const struct ips_fdinfo *fi,
-                      uint64_t offset, unsigned how) {
-  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, fi->peer);
-  return ips_begin_deferred(kind, fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0, caller, 8, args);
+uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller, int fd, uint64_t count,
+                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) {
+  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
+  return ips_begin_deferred(kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), caller, 8, args);
 }
 
-/* fi->peer may have been refreshed since the begin: the end then differs and the begin goes out on its own. */
+/* A peer learned since the begin (a refreshed Unix peer, a datagram's sender) makes the end differ: the begin then
+ * goes out on its own. */
 void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
-                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, const void *blob,
-                uint32_t blob_len) {
-  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, fi->peer);
+                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
+                const void *blob, uint32_t blob_len) {
+  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
   ips_end_deferred(ticket, kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), result, err, caller,
                    8, args, blob, blob_len);
 }
@@ -68,7 +69,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     uint64_t caller = IPS_CALLER();                                                                     \
     struct ips_fdinfo fi;                                                                               \
     ips_fd_info_or_zero(fd, &fi);                                                                       \
-    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, caller, fd, count, &fi, offset, how);                 \
+    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, 0, caller, fd, count, &fi, offset, how, fi.peer);     \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
@@ -76,7 +77,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     int trunc = 0;                                                                                      \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                       \
     ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
-               fd, count, &fi, offset, how, buf, pn);                                                   \
+               fd, count, &fi, offset, how, fi.peer, buf, pn);                                          \
     IPS_RETURN(r, e);                                                                                   \
   } while (0)
 
@@ -86,7 +87,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     struct ips_fdinfo fi;                                                                               \
     ips_fd_info_or_zero(fd, &fi);                                                                       \
     size_t total = iov_total(iov, iovcnt);                                                              \
-    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, caller, fd, total, &fi, offset, how);                 \
+    uint64_t ticket = ips_io_begin(IPS_EV_##KIND, 0, caller, fd, total, &fi, offset, how, fi.peer);     \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
     int e = errno;                                                                                      \
@@ -95,7 +96,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     char pv[IPS_PREVIEW_MAX];                                                                           \
     uint32_t pn = r > 0 ? ips_gather_iov(iov, iovcnt, (size_t)r, pv, &trunc) : 0;                       \
     ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
-               fd, total, &fi, offset, how, pv, pn);                                                    \
+               fd, total, &fi, offset, how, fi.peer, pv, pn);                                           \
     IPS_RETURN(r, e);                                                                                   \
   } while (0)
 

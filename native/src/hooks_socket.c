@@ -219,25 +219,25 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
 }
 
 #define SEND_CONTIG(how, fd, buf, len, flags, peer_expr, call)                                                     \
-  do {                                                                                                        \
-    uint64_t caller = IPS_CALLER();                                                                           \
-    struct ips_fdinfo fi;                                                                                     \
-    ips_fd_info_or_zero(fd, &fi);                                                                             \
-    uint64_t pr = (peer_expr);                                                                                \
-    ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, len, &fi, (uint64_t)-1, \
-                how, pr, NULL, 0);                                                                            \
-    IPS_PAUSE_POINT(WRITE, caller);                                                                           \
-    ssize_t r = call;                                                                                         \
-    int e = errno;                                                                                            \
-    if (!pr) {                                                                                                \
-      ips_fd_refresh_peer(fd, &fi);                                                                           \
-      pr = fi.peer;                                                                                           \
-    }                                                                                                         \
-    int trunc = 0;                                                                                            \
-    uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
-    ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r, \
-                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                         \
-    IPS_RETURN(r, e);                                                                                         \
+  do {                                                                                                             \
+    uint64_t caller = IPS_CALLER();                                                                                \
+    struct ips_fdinfo fi;                                                                                          \
+    ips_fd_info_or_zero(fd, &fi);                                                                                  \
+    uint64_t pr = (peer_expr);                                                                                     \
+    uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, len, &fi, (uint64_t)-1,          \
+                how, pr);                                                                                          \
+    IPS_PAUSE_POINT(WRITE, caller);                                                                                \
+    ssize_t r = call;                                                                                              \
+    int e = errno;                                                                                                 \
+    if (!pr) {                                                                                                     \
+      ips_fd_refresh_peer(fd, &fi);                                                                                \
+      pr = fi.peer;                                                                                                \
+    }                                                                                                              \
+    int trunc = 0;                                                                                                 \
+    uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                                  \
+    ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,            \
+                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                              \
+    IPS_RETURN(r, e);                                                                                              \
   } while (0)
 
 IPS_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
@@ -267,8 +267,8 @@ IPS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   ips_fd_info_or_zero(fd, &fi);
   uint64_t peer = m && m->msg_name ? ips_pack_sockaddr(m->msg_name, m->msg_namelen) : fi.peer;
   size_t total = msg_total(m);
-  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, total, &fi, (uint64_t)-1,
-              IPS_WRITE_HOW_SENDMSG, peer, NULL, 0);
+  uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
+              IPS_WRITE_HOW_SENDMSG, peer);
   IPS_PAUSE_POINT(WRITE, caller);
   ssize_t r = real_sendmsg(fd, m, flags);
   int e = errno;
@@ -277,7 +277,7 @@ IPS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   int trunc = 0;
   char pv[IPS_PREVIEW_MAX];
   uint32_t pn = r > 0 ? ips_gather_iov(m->msg_iov, (int)m->msg_iovlen, (size_t)r, pv, &trunc) : 0;
-  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,
+  ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,
               r < 0 ? e : 0, caller, fd, total, &fi, (uint64_t)-1, IPS_WRITE_HOW_SENDMSG, peer, pv, pn);
   if (r >= 0) fd_passes(m, IPS_FD_PASS_DIRECTION_SEND, fd, &fi, 0, caller);
   IPS_RETURN(r, e);
@@ -295,8 +295,8 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
   for (unsigned i = 0; i < vlen; i++) total += msg_total(&v[i].msg_hdr);
   uint64_t peer = vlen && v[0].msg_hdr.msg_name ? ips_pack_sockaddr(v[0].msg_hdr.msg_name, v[0].msg_hdr.msg_namelen)
                                                 : fi.peer;
-  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, total, &fi, (uint64_t)-1,
-              IPS_WRITE_HOW_SENDMMSG, peer, NULL, 0);
+  uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
+              IPS_WRITE_HOW_SENDMMSG, peer);
   IPS_PAUSE_POINT(WRITE, caller);
   int r = real_sendmmsg(fd, v, vlen, flags);
   int e = errno;
@@ -306,7 +306,7 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
   char pv[IPS_PREVIEW_MAX];
   uint32_t pn = r > 0 ? ips_gather_iov(v[0].msg_hdr.msg_iov, (int)v[0].msg_hdr.msg_iovlen, v[0].msg_len, pv, &trunc)
                       : 0;
-  ips_emit_io(IPS_EV_WRITE, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), bytes,
+  ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), bytes,
               r < 0 ? e : 0, caller, fd, total, &fi, (uint64_t)-1, IPS_WRITE_HOW_SENDMMSG, peer, pv, pn);
   for (int i = 0; i < r; i++) fd_passes(&v[i].msg_hdr, IPS_FD_PASS_DIRECTION_SEND, fd, &fi, 0, caller);
   IPS_RETURN(r, e);
@@ -317,8 +317,8 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
     uint64_t caller = IPS_CALLER();                                                                           \
     struct ips_fdinfo fi;                                                                                     \
     ips_fd_info_or_zero(fd, &fi);                                                                             \
-    ips_emit_io(IPS_EV_READ, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, len, &fi, (uint64_t)-1,  \
-                how, fi.peer, NULL, 0);                                                                       \
+    uint64_t ticket = ips_io_begin(IPS_EV_READ, msg_flags_nb(flags), caller, fd, len, &fi, (uint64_t)-1,      \
+                how, fi.peer);                                                                                \
     IPS_PAUSE_POINT(READ, caller);                                                                            \
     ssize_t r = call;                                                                                         \
     int e = errno;                                                                                            \
@@ -330,7 +330,7 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
     }                                                                                                         \
     int trunc = 0;                                                                                            \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
-    ips_emit_io(IPS_EV_READ, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r, \
+    ips_io_end(ticket, IPS_EV_READ, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,        \
                 r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                         \
     IPS_RETURN(r, e);                                                                                         \
   } while (0)
@@ -385,8 +385,8 @@ IPS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
   struct ips_fdinfo fi;
   ips_fd_info_or_zero(fd, &fi);
   size_t total = msg_total(m);
-  ips_emit_io(IPS_EV_READ, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, total, &fi, (uint64_t)-1,
-              IPS_READ_HOW_RECVMSG, fi.peer, NULL, 0);
+  uint64_t ticket = ips_io_begin(IPS_EV_READ, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
+              IPS_READ_HOW_RECVMSG, fi.peer);
   IPS_PAUSE_POINT(READ, caller);
   ssize_t r = real_recvmsg(fd, m, flags);
   int e = errno;
@@ -399,7 +399,7 @@ IPS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
   int trunc = 0;
   char pv[IPS_PREVIEW_MAX];
   uint32_t pn = r > 0 ? ips_gather_iov(m->msg_iov, (int)m->msg_iovlen, (size_t)r, pv, &trunc) : 0;
-  ips_emit_io(IPS_EV_READ, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,
+  ips_io_end(ticket, IPS_EV_READ, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,
               r < 0 ? e : 0, caller, fd, total, &fi, (uint64_t)-1, IPS_READ_HOW_RECVMSG, peer, pv, pn);
   if (r >= 0) fd_passes(m, IPS_FD_PASS_DIRECTION_RECV, fd, &fi, flags, caller);
   IPS_RETURN(r, e);
@@ -413,8 +413,8 @@ IPS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags, str
   ips_fd_info_or_zero(fd, &fi);
   size_t total = 0;
   for (unsigned i = 0; i < vlen; i++) total += msg_total(&v[i].msg_hdr);
-  ips_emit_io(IPS_EV_READ, IPS_PHASE_BEGIN, msg_flags_nb(flags), 0, 0, caller, fd, total, &fi, (uint64_t)-1,
-              IPS_READ_HOW_RECVMMSG, fi.peer, NULL, 0);
+  uint64_t ticket = ips_io_begin(IPS_EV_READ, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
+              IPS_READ_HOW_RECVMMSG, fi.peer);
   IPS_PAUSE_POINT(READ, caller);
   int r = real_recvmmsg(fd, v, vlen, flags, timeout);
   int e = errno;
@@ -429,7 +429,7 @@ IPS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags, str
   char pv[IPS_PREVIEW_MAX];
   uint32_t pn = r > 0 ? ips_gather_iov(v[0].msg_hdr.msg_iov, (int)v[0].msg_hdr.msg_iovlen, v[0].msg_len, pv, &trunc)
                       : 0;
-  ips_emit_io(IPS_EV_READ, IPS_PHASE_END, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), bytes,
+  ips_io_end(ticket, IPS_EV_READ, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), bytes,
               r < 0 ? e : 0, caller, fd, total, &fi, (uint64_t)-1, IPS_READ_HOW_RECVMMSG, peer, pv, pn);
   for (int i = 0; i < r; i++) fd_passes(&v[i].msg_hdr, IPS_FD_PASS_DIRECTION_RECV, fd, &fi, flags, caller);
   IPS_RETURN(r, e);

@@ -176,12 +176,12 @@ void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t re
 void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) IPS_HIDDEN;
-/* The same as a deferred begin and its end (the read and write families' hot path). */
-uint64_t ips_io_begin(uint16_t kind, uint64_t caller, int fd, uint64_t count, const struct ips_fdinfo *fi,
-                      uint64_t offset, unsigned how) IPS_HIDDEN;
+/* The same as a deferred begin and its end (the read, write, send and recv families' hot path). */
+uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller, int fd, uint64_t count,
+                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) IPS_HIDDEN;
 void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
-                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, const void *blob,
-                uint32_t blob_len) IPS_HIDDEN;
+                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
+                const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* Copies the first min(total, payload_bytes) bytes spread over iov into buf (>= payload_bytes); sets *truncated. */
 uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, int *truncated) IPS_HIDDEN;
 #define IPS_PREVIEW_MAX 4096

@@ -2,7 +2,8 @@
  * one combined record which the sender expands into its begin and end; one that waits has its begin sent on its own
  * (claimed by the sender at its next round, or appended by a signal handler's call nested in it). Whichever way each
  * call went, the events must be what they always were:
- *   1. 2000 write/read pairs of 7 bytes on a pipe with room and data, and 100 writev/readv pairs of 4 + 5 bytes;
+ *   1. 2000 write/read pairs of 7 bytes on a pipe with room and data, 100 writev/readv pairs of 4 + 5 bytes, and 500
+ *      send/recv pairs of 11 bytes on a Unix socketpair;
  *   2. a read of 33 bytes blocked on an empty pipe until a child writes 300 ms later: its begin is stamped when it
  *      started, before the child's write;
  *   3. 20 reads of 44 bytes blocked on an empty pipe until a SIGALRM handler (a 200 us timer) writes 5 bytes to
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +35,10 @@ int main(void) {
     struct iovec w[2] = {{"four", 4}, {"five5", 5}}, r[2] = {{buf, 4}, {buf + 4, 5}};
     if (writev(p[1], w, 2) != 9 || readv(p[0], r, 2) != 9) return 12;
   }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 20;
+  for (int i = 0; i < 500; i++)
+    if (send(sv[0], "eleven byte", 11, 0) != 11 || recv(sv[1], buf, 11, 0) != 11) return 21;
 
   pid_t child = fork();
   if (child == 0) {
