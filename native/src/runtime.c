@@ -662,9 +662,10 @@ static __attribute__((noinline)) void flush_pending_self(struct ips_ring *r) {
 
 uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsigned nargs, const uint64_t *args) {
   struct ips_ring *r = ips_tls.ring;
-  /* Stepping shows the begin while the thread is held; Python locations go out before the thread's next record. */
+  /* Stepping shows the begin while the thread is held; Python locations go out before the thread's next record; a
+   * sender asleep for long (idle, 20 ms) is woken by an appended record, so a call that may block is seen at once. */
   if (IPS_UNLIKELY(!r || !ips_cfg.enabled || ips_pause_armed || ips_python_active || ips_tls.is_sender ||
-                   nargs > IPS_MAX_ARGS))
+                   nargs > IPS_MAX_ARGS || atomic_load_explicit(&sender_idle, memory_order_relaxed)))
     goto now;
   uint64_t s = atomic_load_explicit(&r->pend_state, memory_order_relaxed);
   if (IPS_UNLIKELY((s & 3) == PEND_PENDING || (s & 3) == PEND_BUSY)) goto now; /* nested in a handler: the slot is taken */
