@@ -219,8 +219,8 @@ async function pingpong(bin: string): Promise<void> {
     // no tracer at all, only the shim's page-fault sampling set up by the program itself (`pingpong N perf`): what
     // a context switch costs once every task has a perf context, the floor under the page-fault rows above
     const perfFloor: number[] = [], cPerfFloor: number[] = [];
-    // at root the program in a cgroup of its own (`pingpong N cgroup`: the scheduler's per-cgroup accounting walks
-    // every level above a task at each context switch), with the events as cgroup events on it as the shim opens them at root
+    // at root the program in a cgroup of its own, with its pressure-stall accounting off as the shim's leaves have it
+    // (`pingpong N cgroup`: PSI still walks every level above a task at each sleep, wake-up and switch), with the events as cgroup events on it as the shim opens them at root
     // (`perf-cgroup-events`), and per CPU filtered by BPF on it instead (`pingpong N perf-cgroup`, the shim's bpf=1)
     const cgroupFloor: number[] = [], cCgroupFloor: number[] = [];
     const cgroupOnly: number[] = [], cCgroupOnly: number[] = [], cgroupEvents: number[] = [], cCgroupEvents: number[] = [];
@@ -265,7 +265,7 @@ async function pingpong(bin: string): Promise<void> {
     if (!cgroupFloor.length) row('', 'no tracer, in a cgroup, with or without perf events', 'could not run', '', cgroupFloorError.slice(0, 120));
     else {
       row('', 'no tracer, the program in a cgroup of its own', `${fmt(median(cgroupOnly), 0)} ns/round trip`, `${fmt(median(cgroupOnly) / b)}x`,
-        `no perf event: what the cgroup alone costs a context switch (per-cgroup accounting, per level)${cpu(cCgroupOnly)}`);
+        `no perf event: what the cgroup alone costs a context switch (PSI off in it, as in the shim's leaves)${cpu(cCgroupOnly)}`);
       row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
         `PERF_FLAG_PID_CGROUP, as the shim opens them at root: turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
       row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
