@@ -219,25 +219,25 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
 }
 
 #define SEND_CONTIG(how, fd, buf, len, flags, peer_expr, call)                                                     \
-  do {                                                                                                             \
-    uint64_t caller = IPS_CALLER();                                                                                \
-    struct ips_fdinfo fi;                                                                                          \
-    ips_fd_info_or_zero(fd, &fi);                                                                                  \
-    uint64_t pr = (peer_expr);                                                                                     \
-    uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, len, &fi, (uint64_t)-1,          \
-                how, pr);                                                                                          \
-    IPS_PAUSE_POINT(WRITE, caller);                                                                                \
-    ssize_t r = call;                                                                                              \
-    int e = errno;                                                                                                 \
-    if (!pr) {                                                                                                     \
-      ips_fd_refresh_peer(fd, &fi);                                                                                \
-      pr = fi.peer;                                                                                                \
-    }                                                                                                              \
-    int trunc = 0;                                                                                                 \
-    uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                                  \
-    ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,            \
-                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                              \
-    IPS_RETURN(r, e);                                                                                              \
+  do {                                                                                                        \
+    uint64_t caller = IPS_CALLER();                                                                           \
+    struct ips_fdinfo fi;                                                                                     \
+    ips_fd_info_or_zero(fd, &fi);                                                                             \
+    uint64_t pr = (peer_expr);                                                                                \
+    uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, len, &fi, (uint64_t)-1,     \
+                how, pr);                                                                                     \
+    IPS_PAUSE_POINT(WRITE, caller);                                                                           \
+    ssize_t r = call;                                                                                         \
+    int e = errno;                                                                                            \
+    if (!pr) {                                                                                                \
+      ips_fd_refresh_peer(fd, &fi);                                                                           \
+      pr = fi.peer;                                                                                           \
+    }                                                                                                         \
+    int trunc = 0;                                                                                            \
+    uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
+    ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,       \
+                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                         \
+    IPS_RETURN(r, e);                                                                                         \
   } while (0)
 
 IPS_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
