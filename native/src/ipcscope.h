@@ -167,7 +167,7 @@ void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result
 /* A begin whose end comes from this thread's next ips_end_deferred (runtime.c, "deferred begins"): kept aside and,
  * when the call returns before the sender looked and nothing else was recorded in between, sent with the end as one
  * ring record. The events are the same as ips_emit_flags' begin and end. Returns the ticket for the end (0: the begin
- * went out at once: stepping, Python, a handler nested in another deferred call). */
+ * went out at once: stepping, Python, a long-idle sender to wake, a handler nested in another deferred call). */
 uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsigned nargs, const uint64_t *args)
     IPS_HIDDEN;
 void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller,
