@@ -7,7 +7,9 @@
 //     cgroup events on it), with the
 //     file sink, with fixed records and with no tracer but the perf events the shim opens (per task; in a cgroup:
 //     none, cgroup events, BPF-filtered) show where the cost comes from. One row keeps the
-//     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out.
+//     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out,
+//     one leaves the collector (this process) to the scheduler (IPCSCOPE_COLLECTOR_CPUS=inherit) instead of moving it
+//     off the program's CPU.
 //  2. an uncontended pthread_mutex_lock/unlock loop: ns per pair untraced and traced, every acquisition recorded?
 //     Beside it LTTng-UST's pthread wrapper recording into a session (liblttng-ust1 and lttng-tools, where
 //     installed) and ltrace -f.
@@ -80,9 +82,10 @@ async function runPlain(cmd: string[], env: NodeJS.ProcessEnv = process.env): Pr
 
 interface TracedRun { stdout: string; collector: Collector; firstEventMs: number; lastEventMs: number; wallMs: number }
 /** Runs a command under our shim with a live collector streaming a trace file; the caller closes the collector. */
-async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed'; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
+async function runTraced(cmd: string[], opts: { pageFaults?: boolean; wire?: 'compact' | 'fixed'; env?: NodeJS.ProcessEnv; moveOffProgramCpus?: boolean } = {}): Promise<TracedRun> {
   await settle();
-  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults, wire: opts.wire });
+  const collector = await Collector.start({ traceFile: join(work, 'bench.ipctrace'), pageFaults: opts.pageFaults, snapshots: opts.pageFaults,
+    wire: opts.wire, moveOffProgramCpus: opts.moveOffProgramCpus });
   let firstEventMs = 0, lastEventMs = 0;
   collector.on('events', () => { const t = performance.now(); if (!firstEventMs) firstEventMs = t; lastEventMs = t; });
   const t0 = performance.now();
@@ -188,7 +191,7 @@ async function pingpong(bin: string): Promise<void> {
   const strace = which('strace'), ltrace = which('ltrace');
   // Besides the program's own wall time per round trip, the CPU time its whole tree used (user+sys of every process
   // and thread, the shim's sender threads included; /usr/bin/time), which other work on a busy machine moves far
-  // less. The collector's own CPU is not in it (another process, not pinned).
+  // less. The collector's own CPU is not in it (this process, moved off the program's CPU while that is pinned).
   const timeFile = join(work, 'pp-cpu.txt');
   const timed = (cmd: string[]) => (TIME ? [TIME, '-f', '%U %S', '-o', timeFile, ...cmd] : cmd);
   const cpuPerTrip = () => { if (!TIME) return NaN; const [u, sy] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(parseFloat); return ((u + sy) * 1e9) / PINGPONG; };
@@ -200,10 +203,11 @@ async function pingpong(bin: string): Promise<void> {
     // (IPCSCOPE_SENDER_CPUS=inherit: what running them on the CPUs the program's affinity leaves out saves; unpinned
     // nothing is left out, so that row is the same setup); page faults per task; without page-fault sampling (a
     // per-thread perf event makes every context switch dearer, and a ping-pong is mostly context switches); with the
-    // fixed-record encoding (wire=fixed: what the compact encoding saves)
+    // fixed-record encoding (wire=fixed: what the compact encoding saves); the collector (this process) left to the
+    // scheduler instead of moved off the program's CPU (IPCSCOPE_COLLECTOR_CPUS=inherit; unpinned, the same setup)
     type Live = { wall: number[]; cpu: number[]; events: number; drops: number; scope: string };
     const newLive = (): Live => ({ wall: [], cpu: [], events: 0, drops: 0, scope: '' });
-    const [ours, cgEvents, inherit, perTask, noFaults, fixed] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
+    const [ours, cgEvents, inherit, perTask, noFaults, fixed, stays] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
     const live = async (v: Live, opts: Parameters<typeof runTraced>[1] = {}) => {
       const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), opts);
       v.wall.push(parseFloat(t.stdout));
@@ -231,6 +235,7 @@ async function pingpong(bin: string): Promise<void> {
       await live(ours);
       await live(cgEvents, { env: { IPCSCOPE_FAULT_SCOPE: 'cgroup' } });
       await live(inherit, { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
+      await live(stays, { moveOffProgramCpus: false });
       await live(perTask, { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
       await live(noFaults, { pageFaults: false });
       const f = await runFileSink(timed(pinned(pin, [bin, String(PINGPONG)])), [kindId('read'), kindId('write')], false);
@@ -257,6 +262,7 @@ async function pingpong(bin: string): Promise<void> {
     liveRow('IPC Scope (live collector + trace file)', ours, `goal <= 1.10x; page faults ${ours.scope}; `);
     liveRow('IPC Scope, page faults as cgroup events (IPCSCOPE_FAULT_SCOPE=cgroup)', cgEvents, `page faults ${cgEvents.scope}; costs every context switch elsewhere (below); `);
     liveRow('IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', inherit, `page faults ${inherit.scope}; `);
+    liveRow('IPC Scope, collector left to the scheduler (IPCSCOPE_COLLECTOR_CPUS=inherit)', stays, `page faults ${stays.scope}; `);
     liveRow('IPC Scope, page faults per task (IPCSCOPE_FAULT_SCOPE=task)', perTask, `page faults ${perTask.scope}; `);
     liveRow('IPC Scope, page faults off', noFaults, '');
     if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');

@@ -18,6 +18,7 @@ import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
 import { FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
+import { COLLECTOR_CPUS_ENV, CollectorCpus } from './cpuAffinity';
 
 /** Environment variable: `inherit` keeps each process's sender thread on the CPUs of the program (benchmarks compare);
  * by default the shim moves it to the CPUs the program's affinity leaves out, if any (native/src/runtime.c). */
@@ -37,6 +38,9 @@ export interface CollectorOptions {
   ingestSliceMs?: number;
   /** How the shim encodes EVENTS (docs/protocol.md): compact (default) or fixed records, for comparison. */
   wire?: 'compact' | 'fixed';
+  /** Move this process off the CPUs the traced program is pinned to while it is (src/common/cpuAffinity.ts); default
+   *  true unless IPCSCOPE_COLLECTOR_CPUS=inherit. */
+  moveOffProgramCpus?: boolean;
 }
 
 export const TOOL_VERSION: string = packageVersion;
@@ -123,6 +127,10 @@ export class Collector extends EventEmitter {
   /** The session's cgroup (page faults sampled per CPU on it, src/common/cgroup.ts): undefined until a target needs
    *  it, null when it could not be made. */
   private cgroup: SessionCgroup | null | undefined;
+  /** Where this process runs while traced programs are pinned (undefined: left alone). */
+  private readonly cpus: CollectorCpus | undefined;
+  private cpuTimer: NodeJS.Timeout | undefined;
+  private cpuCheck: NodeJS.Timeout | undefined;
 
   private constructor(private readonly opts: CollectorOptions) {
     super();
@@ -131,6 +139,32 @@ export class Collector extends EventEmitter {
     this.sessionId = opts.sessionId ?? randomBytes(8).toString('hex');
     this.secret = randomBytes(32);
     this.secretHex = this.secret.toString('hex');
+    const move = opts.moveOffProgramCpus ?? process.env[COLLECTOR_CPUS_ENV] !== 'inherit';
+    this.cpus = move ? new CollectorCpus((level, message) => this.note(level, message)) : undefined;
+  }
+
+  /** Where the collector runs (src/common/cpuAffinity.ts): a new image pinned to some of our CPUs moves us at once
+   *  (before its WELCOME); every second while images are live, and soon after one closes while we are moved, all live
+   *  images are looked at again (a program may pin itself after it started; a pinned one may have ended). */
+  private placeCpus(reason: 'hello' | 'close' | 'tick', pid = 0): void {
+    const cpus = this.cpus;
+    if (!cpus || this.closing) return;
+    const live = () => this.liveConnections().map((c) => c.pid);
+    if (reason === 'hello') {
+      if (cpus.pinned(pid)) cpus.update(live());
+    } else if (reason === 'tick') {
+      const pids = live();
+      cpus.update(pids);
+      if (!pids.length) { clearInterval(this.cpuCheck); this.cpuCheck = undefined; }
+      return;
+    } else if (cpus.moved && !this.cpuTimer) {
+      this.cpuTimer = setTimeout(() => { this.cpuTimer = undefined; if (!this.closing) cpus.update(live()); }, 20);
+      this.cpuTimer.unref();
+    }
+    if (!this.cpuCheck && reason === 'hello') {
+      this.cpuCheck = setInterval(() => this.placeCpus('tick'), 1000);
+      this.cpuCheck.unref();
+    }
   }
 
   static async start(opts: CollectorOptions = {}): Promise<Collector> {
@@ -359,6 +393,8 @@ export class Collector extends EventEmitter {
     st.info = info;
     this.store.addConnection(info);
     this.writer?.connection(info, json);
+    // Before the WELCOME the image waits for: a pinned program starts with its CPUs already free of us.
+    this.placeCpus('hello', h.pid);
     st.ws.send(encodeJson(MessageType.Welcome, st.seqOut++, {
       session: this.sessionId, connection: st.id, payloadBytes: this.opts.payloadBytes ?? 64, pageFaults: this.opts.pageFaults !== false,
     }));
@@ -389,6 +425,7 @@ export class Collector extends EventEmitter {
     this.store.closed.set(st.id, closed);
     this.writer?.closed(st.id, closed);
     this.emit('closed', st.id, { bye: Boolean(st.bye), reason: why });
+    this.placeCpus('close');
   }
 
   /** Whether a process environment (the NUL-separated text of /proc/PID/environ) carries this session's IPCSCOPE. */
@@ -494,6 +531,9 @@ export class Collector extends EventEmitter {
         const problems = await this.cgroup.remove();
         if (problems.length) this.note('warning', `the session's cgroup ${this.cgroup.dir} was not removed cleanly: ${problems.join('; ')}`);
       }
+      clearTimeout(this.cpuTimer);
+      clearInterval(this.cpuCheck);
+      this.cpus?.restore(); // back on our own CPUs (the extension host outlives its sessions)
       // Terminated sockets report 'close' a little later: wait for them (bounded) so their CLOSED chunks precede END.
       const open = [...this.conns.values()].filter((c) => !c.socketClosed);
       const allClosed = Promise.all(open.map((c) => new Promise<void>((r) => { if (c.socketClosed) r(); else c.ws.once('close', () => setImmediate(r)); })));
