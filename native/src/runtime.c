@@ -327,7 +327,8 @@ struct ips_ring {
   _Alignas(64) int claimed;
   uint64_t claimed_pos;
   _Alignas(8) uint8_t claimed_rec[40 + 8 * IPS_MAX_ARGS];
-  /* Sender only (and the forking thread while nothing else runs, ring_populate below): ring pages made present. */
+  /* Ring pages made present (ring_populate below): the sender's, once the ring is listed (before: its thread's; in a
+   * fork child: the forking thread's until the new sender starts). */
   uint64_t pop_base, pop_pos; /* since pop_base (absolute positions), pages up to pop_pos are present and private */
   uint64_t pop_seen;          /* reserve at the sender's last round: how fast the thread writes */
   uint32_t pop_gen;           /* fork_gen when pop_base was set */
@@ -367,14 +368,15 @@ static void ring_thread_gone(void *p) {
  * (copy-on-write, in parent and child alike), and the page-fault sampling then records those as the program's own
  * faults, fault by fault: 414 of the 678 page faults in the trace of a pinned pipe ping-pong (200,000 round trips)
  * were ours, most of them on the ring in its first ~20 ms (its speed did not change measurably without them: 5818
- * vs 5816 ns per round trip, 11 runs). Pages populated this way are not page faults (no sample). The sender keeps each live ring's writer twice what it wrote in the last round ahead (at least
- * POPULATE_MIN, at most POPULATE_AHEAD: a thread that writes little keeps costing little memory) until every page of
- * the ring has been done since the last fork (fork_gen). A new ring gets its first POPULATE_MIN bytes at once, on
- * its thread. Nothing is done inside fork itself: populating 256 KiB there on each side made a traced fork and exit
- * +290 us slower (2851 vs 2559 us), and waking both senders for it at each fork +950 us (a child that exits at once
- * waited for its sender's copying before its BYE), while a child that execs or exits soon never needed the copies.
- * So a child's first sender round (~4 ms) and a writer faster than the sender (a mutex loop at 16 M events/s) still
- * fault on what they outrun. */
+ * vs 5816 ns per round trip, 11 runs). Pages populated this way are not page faults (no sample). The sender keeps
+ * each live ring's writer twice what it wrote in the last round ahead (at least POPULATE_MIN, at most
+ * POPULATE_AHEAD: a thread that writes little keeps costing little memory) until every page of the ring has been
+ * done since the last fork (fork_gen). A new ring gets its first POPULATE_MIN bytes at once, on its thread.
+ * Nothing is done inside fork itself: populating 256 KiB there on each side made a traced fork and exit +290 us
+ * slower (2851 vs 2559 us), and waking both senders for it at each fork +950 us (a child that exits at once waited
+ * for its sender's copying before its BYE), while a child that execs or exits soon never needed the copies. So
+ * what a fork child writes before its sender's first round (~4 ms), and a writer faster than the sender (a mutex
+ * loop at 16 M events/s), still fault. */
 #define POPULATE_AHEAD (256u * 1024u)
 #define POPULATE_MIN (32u * 1024u)
 #ifndef MADV_POPULATE_WRITE
@@ -401,14 +403,6 @@ static void ring_populate(struct ips_ring *r, uint64_t from, uint64_t to) {
     off = 0;
   }
   errno = saved;
-}
-
-/* From position `at` on, nothing is known present: populate the next `bytes` now. */
-static void ring_repopulate_now(struct ips_ring *r, uint64_t at, uint64_t bytes) {
-  r->pop_base = r->pop_pos = r->pop_seen = at;
-  r->pop_gen = atomic_load(&fork_gen);
-  ring_populate(r, at, at + bytes);
-  r->pop_pos = at + bytes;
 }
 
 /* Sender, each round, each live ring. */
@@ -441,7 +435,9 @@ static struct ips_ring *ring_get(void) {
   if (!r) {
     r = raw_mmap(sizeof *r);
     if (!r) return NULL;
-    ring_repopulate_now(r, 0, POPULATE_MIN);
+    ring_populate(r, 0, POPULATE_MIN); /* before it is listed: the sender's from then on */
+    r->pop_pos = POPULATE_MIN;
+    r->pop_gen = atomic_load(&fork_gen);
     atomic_store(&r->state, RING_LIVE);
     struct ips_ring *h = atomic_load(&ring_list);
     do r->next = h; while (!atomic_compare_exchange_weak(&ring_list, &h, r));
@@ -1181,7 +1177,7 @@ static void drain_rings(void) {
       atomic_store(&r->tail, 0);
       atomic_store(&r->reserve, 0);
       r->tail_seen = 0;
-      r->pop_gen = atomic_load(&fork_gen) - 1; /* positions start again at 0: the next writer's pages are looked at again */
+      r->pop_gen = atomic_load(&fork_gen) - 1; /* positions start again at 0: look at the pages again */
       atomic_store(&r->state, RING_FREE);
     }
   }

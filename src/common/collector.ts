@@ -150,20 +150,26 @@ export class Collector extends EventEmitter {
     const cpus = this.cpus;
     if (!cpus || this.closing) return;
     const live = () => this.liveConnections().map((c) => c.pid);
-    if (reason === 'hello') {
-      if (cpus.pinned(pid)) cpus.update(live());
-    } else if (reason === 'tick') {
-      const pids = live();
-      cpus.update(pids);
-      if (!pids.length) { clearInterval(this.cpuCheck); this.cpuCheck = undefined; }
-      return;
-    } else if (cpus.moved && !this.cpuTimer) {
-      this.cpuTimer = setTimeout(() => { this.cpuTimer = undefined; if (!this.closing) cpus.update(live()); }, 20);
-      this.cpuTimer.unref();
-    }
-    if (!this.cpuCheck && reason === 'hello') {
-      this.cpuCheck = setInterval(() => this.placeCpus('tick'), 1000);
-      this.cpuCheck.unref();
+    switch (reason) {
+      case 'hello':
+        if (cpus.pinned(pid)) cpus.update(live());
+        if (!this.cpuCheck) {
+          this.cpuCheck = setInterval(() => this.placeCpus('tick'), 1000);
+          this.cpuCheck.unref();
+        }
+        break;
+      case 'tick': {
+        const pids = live();
+        cpus.update(pids);
+        if (!pids.length) { clearInterval(this.cpuCheck); this.cpuCheck = undefined; }
+        break;
+      }
+      case 'close':
+        if (cpus.moved && !this.cpuTimer) {
+          this.cpuTimer = setTimeout(() => { this.cpuTimer = undefined; if (!this.closing) cpus.update(live()); }, 20);
+          this.cpuTimer.unref();
+        }
+        break;
     }
   }
 

@@ -8,6 +8,10 @@
 // program, do not count), and goes back to its own CPUs when no pinned image is live and when the session closes.
 // Node has no sched_setaffinity: util-linux's `taskset -a -p` sets it for every thread of a pid (threads made later
 // inherit the mask of the thread that makes them). IPCSCOPE_COLLECTOR_CPUS=inherit turns this off.
+// The price, left as it is: unlike the senders (which go back to the program's CPUs from 4 M events/s), the collector
+// stays confined under heavy traffic, and falls behind a little there (pinned mutex loop, ~20 M events/s: 89..93 ns
+// per lock/unlock pair left alone, 93..98 confined, 5 runs each, four times). Going home when it kept its confined
+// CPUs busy (process.cpuUsage) did not win that back and sent it home during a ping-pong's start as well.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -69,11 +73,11 @@ interface Shared { home: Set<number> | undefined; current: Set<number> | undefin
 let shared: Shared | undefined;
 
 /**
- * The collector's side of CPU placement. `update(pids)` looks at the live traced images' affinities: the images
- * pinned to a strict subset of the process's CPUs, together, leave some out: it asks for those; otherwise (none
- * pinned, or they cover every CPU) for all of them. The process runs on what every collector in it asks for (all of its CPUs if that leaves
- * none). A change is applied at once (synchronously: the collector calls this before it welcomes a new image, so a
- * pinned program's first round trips already have its CPU to themselves).
+ * The collector's side of CPU placement. `update(pids)` looks at the live traced images' affinities: if the images
+ * pinned to a strict subset of the process's CPUs leave some out together, it asks for those; otherwise (none
+ * pinned, or they cover every CPU) for all of them. The process runs on what every collector in it asks for (all of
+ * its CPUs if that leaves none). A change is applied at once (synchronously: the collector calls this before it
+ * welcomes a new image, so a pinned program's first round trips already have its CPU to themselves).
  */
 export class CollectorCpus {
   private readonly shared: Shared;
@@ -90,15 +94,12 @@ export class CollectorCpus {
     this.wanted = this.shared.home;
   }
 
-  /** The CPUs this process had before any collector moved it (undefined: unreadable, nothing is ever moved). */
-  get home(): ReadonlySet<number> | undefined { return this.shared.home; }
-  /** Where the process runs now (what was last applied). */
-  get cpus(): ReadonlySet<number> | undefined { return this.shared.current; }
-
   /** Whether the process pid may run on only some of our CPUs (gone or unreadable: no). */
-  pinned(pid: number): boolean {
+  pinned(pid: number): boolean { return this.pinnedTo(pid) !== undefined; }
+  /** The CPUs of pid if it is pinned (see pinned). */
+  private pinnedTo(pid: number): Set<number> | undefined {
     const home = this.shared.home, c = cpusAllowed(pid);
-    return Boolean(home && c && [...home].some((x) => !c.has(x)));
+    return home && c && [...home].some((x) => !c.has(x)) ? c : undefined;
   }
   /** Whether the process runs elsewhere than on its own CPUs now. */
   get moved(): boolean {
@@ -113,7 +114,7 @@ export class CollectorCpus {
     for (const pid of pids) {
       // Only pinned images count: an unpinned one (a `time` or shell waiting for the pinned program, a make) may run
       // anywhere, the CPUs we move to included.
-      if (this.pinned(pid)) for (const x of cpusAllowed(pid) ?? []) program.add(x);
+      for (const x of this.pinnedTo(pid) ?? []) program.add(x);
     }
     if (!home || home.size < 2 || !program.size) return { cpus: home, program };
     const away = new Set([...home].filter((c) => !program.has(c)));
