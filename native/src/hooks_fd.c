@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -103,92 +104,107 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
 IPS_EXPORT ssize_t read(int fd, void *buf, size_t n) {
   IPS_REAL_DECL(read, ssize_t, int, void *, size_t);
   if (!ips_hook_enter()) return real_read(fd, buf, n);
-  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET, real_read(fd, buf, n));
+  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET,
+          IPS_CANCELLABLE(ssize_t, real_read(fd, buf, n), SYS_read, fd, buf, n, 0, 0, 0));
 }
 
 IPS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
   IPS_REAL_DECL(__read_chk, ssize_t, int, void *, size_t, size_t);
-  if (!ips_hook_enter()) return real___read_chk(fd, buf, n, buflen);
-  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET, real___read_chk(fd, buf, n, buflen));
+  if (n > buflen || !ips_hook_enter()) return real___read_chk(fd, buf, n, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET,
+          IPS_CANCELLABLE(ssize_t, real___read_chk(fd, buf, n, buflen), SYS_read, fd, buf, n, 0, 0, 0));
 }
 
 IPS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) {
   IPS_REAL_DECL(pread, ssize_t, int, void *, size_t, off_t);
   if (!ips_hook_enter()) return real_pread(fd, buf, n, off);
-  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real_pread(fd, buf, n, off));
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pread(fd, buf, n, off), SYS_pread64, fd, buf, n, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) {
   IPS_REAL_DECL(pread64, ssize_t, int, void *, size_t, off64_t);
   if (!ips_hook_enter()) return real_pread64(fd, buf, n, off);
-  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real_pread64(fd, buf, n, off));
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pread64(fd, buf, n, off), SYS_pread64, fd, buf, n, off, 0, 0));
 }
 
-/* _FORTIFY_SOURCE variants (Debian builds its packages with them). */
+/* _FORTIFY_SOURCE variants (Debian builds its packages with them). n > buflen: glibc's __chk_fail, untraced. */
 IPS_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) {
   IPS_REAL_DECL(__pread_chk, ssize_t, int, void *, size_t, off_t, size_t);
-  if (!ips_hook_enter()) return real___pread_chk(fd, buf, n, off, buflen);
-  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real___pread_chk(fd, buf, n, off, buflen));
+  if (n > buflen || !ips_hook_enter()) return real___pread_chk(fd, buf, n, off, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real___pread_chk(fd, buf, n, off, buflen), SYS_pread64, fd, buf, n, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen) {
   IPS_REAL_DECL(__pread64_chk, ssize_t, int, void *, size_t, off64_t, size_t);
-  if (!ips_hook_enter()) return real___pread64_chk(fd, buf, n, off, buflen);
-  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off, real___pread64_chk(fd, buf, n, off, buflen));
+  if (n > buflen || !ips_hook_enter()) return real___pread64_chk(fd, buf, n, off, buflen);
+  IO_CONTIG(READ, IPS_READ_HOW_PREAD, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real___pread64_chk(fd, buf, n, off, buflen), SYS_pread64, fd, buf, n, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt) {
   IPS_REAL_DECL(readv, ssize_t, int, const struct iovec *, int);
   if (!ips_hook_enter()) return real_readv(fd, iov, iovcnt);
-  IO_VEC(READ, IPS_READ_HOW_READV, fd, iov, iovcnt, NO_OFFSET, real_readv(fd, iov, iovcnt));
+  IO_VEC(READ, IPS_READ_HOW_READV, fd, iov, iovcnt, NO_OFFSET,
+          IPS_CANCELLABLE(ssize_t, real_readv(fd, iov, iovcnt), SYS_readv, fd, iov, iovcnt, 0, 0, 0));
 }
 
 IPS_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t off) {
   IPS_REAL_DECL(preadv, ssize_t, int, const struct iovec *, int, off_t);
   if (!ips_hook_enter()) return real_preadv(fd, iov, iovcnt, off);
-  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off, real_preadv(fd, iov, iovcnt, off));
+  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_preadv(fd, iov, iovcnt, off), SYS_preadv, fd, iov, iovcnt, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int iovcnt, off64_t off) {
   IPS_REAL_DECL(preadv64, ssize_t, int, const struct iovec *, int, off64_t);
   if (!ips_hook_enter()) return real_preadv64(fd, iov, iovcnt, off);
-  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off, real_preadv64(fd, iov, iovcnt, off));
+  IO_VEC(READ, IPS_READ_HOW_PREADV, fd, iov, iovcnt, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_preadv64(fd, iov, iovcnt, off), SYS_preadv, fd, iov, iovcnt, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
   IPS_REAL_DECL(write, ssize_t, int, const void *, size_t);
   if (!ips_hook_enter()) return real_write(fd, buf, n);
-  IO_CONTIG(WRITE, IPS_WRITE_HOW_WRITE, fd, buf, n, NO_OFFSET, real_write(fd, buf, n));
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_WRITE, fd, buf, n, NO_OFFSET,
+          IPS_CANCELLABLE(ssize_t, real_write(fd, buf, n), SYS_write, fd, buf, n, 0, 0, 0));
 }
 
 IPS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
   IPS_REAL_DECL(pwrite, ssize_t, int, const void *, size_t, off_t);
   if (!ips_hook_enter()) return real_pwrite(fd, buf, n, off);
-  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off, real_pwrite(fd, buf, n, off));
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pwrite(fd, buf, n, off), SYS_pwrite64, fd, buf, n, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off) {
   IPS_REAL_DECL(pwrite64, ssize_t, int, const void *, size_t, off64_t);
   if (!ips_hook_enter()) return real_pwrite64(fd, buf, n, off);
-  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off, real_pwrite64(fd, buf, n, off));
+  IO_CONTIG(WRITE, IPS_WRITE_HOW_PWRITE, fd, buf, n, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pwrite64(fd, buf, n, off), SYS_pwrite64, fd, buf, n, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
   IPS_REAL_DECL(writev, ssize_t, int, const struct iovec *, int);
   if (!ips_hook_enter()) return real_writev(fd, iov, iovcnt);
-  IO_VEC(WRITE, IPS_WRITE_HOW_WRITEV, fd, iov, iovcnt, NO_OFFSET, real_writev(fd, iov, iovcnt));
+  IO_VEC(WRITE, IPS_WRITE_HOW_WRITEV, fd, iov, iovcnt, NO_OFFSET,
+          IPS_CANCELLABLE(ssize_t, real_writev(fd, iov, iovcnt), SYS_writev, fd, iov, iovcnt, 0, 0, 0));
 }
 
 IPS_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off) {
   IPS_REAL_DECL(pwritev, ssize_t, int, const struct iovec *, int, off_t);
   if (!ips_hook_enter()) return real_pwritev(fd, iov, iovcnt, off);
-  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off, real_pwritev(fd, iov, iovcnt, off));
+  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pwritev(fd, iov, iovcnt, off), SYS_pwritev, fd, iov, iovcnt, off, 0, 0));
 }
 
 IPS_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt, off64_t off) {
   IPS_REAL_DECL(pwritev64, ssize_t, int, const struct iovec *, int, off64_t);
   if (!ips_hook_enter()) return real_pwritev64(fd, iov, iovcnt, off);
-  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off, real_pwritev64(fd, iov, iovcnt, off));
+  IO_VEC(WRITE, IPS_WRITE_HOW_PWRITEV, fd, iov, iovcnt, (uint64_t)off,
+          IPS_CANCELLABLE(ssize_t, real_pwritev64(fd, iov, iovcnt, off), SYS_pwritev, fd, iov, iovcnt, off, 0, 0));
 }
 
 /* ---- open family ---- */

@@ -243,14 +243,15 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
 IPS_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
   IPS_REAL_DECL(send, ssize_t, int, const void *, size_t, int);
   if (!ips_hook_enter()) return real_send(fd, buf, len, flags);
-  SEND_CONTIG(IPS_WRITE_HOW_SEND, fd, buf, len, flags, fi.peer, real_send(fd, buf, len, flags));
+  SEND_CONTIG(IPS_WRITE_HOW_SEND, fd, buf, len, flags, fi.peer,
+              IPS_CANCELLABLE(ssize_t, real_send(fd, buf, len, flags), SYS_sendto, fd, buf, len, flags, 0, 0));
 }
 
 IPS_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tl) {
   IPS_REAL_DECL(sendto, ssize_t, int, const void *, size_t, int, const struct sockaddr *, socklen_t);
   if (!ips_hook_enter()) return real_sendto(fd, buf, len, flags, to, tl);
   SEND_CONTIG(IPS_WRITE_HOW_SENDTO, fd, buf, len, flags, to ? ips_pack_sockaddr(to, tl) : fi.peer,
-              real_sendto(fd, buf, len, flags, to, tl));
+              IPS_CANCELLABLE(ssize_t, real_sendto(fd, buf, len, flags, to, tl), SYS_sendto, fd, buf, len, flags, to, tl));
 }
 
 static size_t msg_total(const struct msghdr *m) {
@@ -270,7 +271,7 @@ IPS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   uint64_t ticket = ips_io_begin(IPS_EV_WRITE, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
               IPS_WRITE_HOW_SENDMSG, peer);
   IPS_PAUSE_POINT(WRITE, caller);
-  ssize_t r = real_sendmsg(fd, m, flags);
+  ssize_t r = IPS_CANCELLABLE(ssize_t, real_sendmsg(fd, m, flags), SYS_sendmsg, fd, m, flags, 0, 0, 0);
   int e = errno;
   ips_fd_refresh_peer(fd, &fi);
   if (!peer) peer = fi.peer;
@@ -348,15 +349,17 @@ IPS_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
   struct sockaddr *f = dgram ? (struct sockaddr *)&own : NULL;
   socklen_t *l = dgram ? &ownlen : NULL;
   RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, f, l,
-              dgram ? real_recvfrom(fd, buf, len, flags, f, l) : real_recv(fd, buf, len, flags));
+              dgram ? IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len, flags, f, l)
+                    : IPS_CANCELLABLE(ssize_t, real_recv(fd, buf, len, flags), SYS_recvfrom, fd, buf, len, flags, 0, 0));
 }
 
 IPS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags) {
   IPS_REAL_DECL(__recv_chk, ssize_t, int, void *, size_t, size_t, int);
-  if (!ips_hook_enter()) return real___recv_chk(fd, buf, len, buflen, flags);
+  if (len > buflen || !ips_hook_enter()) return real___recv_chk(fd, buf, len, buflen, flags); /* glibc's __chk_fail */
   socklen_t *none = NULL;
   RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, (struct sockaddr *)NULL, none,
-              real___recv_chk(fd, buf, len, buflen, flags));
+              IPS_CANCELLABLE(ssize_t, real___recv_chk(fd, buf, len, buflen, flags), SYS_recvfrom, fd, buf, len, flags, 0,
+                              0));
 }
 
 /* When the program does not ask for the source address of a datagram, ask for it ourselves (same call). */
@@ -367,15 +370,17 @@ IPS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct soc
   socklen_t ownlen = sizeof own;
   struct sockaddr *f = from ? from : (struct sockaddr *)&own;
   socklen_t *l = from ? fl : &ownlen;
-  RECV_CONTIG(IPS_READ_HOW_RECVFROM, fd, buf, len, flags, f, l, real_recvfrom(fd, buf, len, flags, f, l));
+  RECV_CONTIG(IPS_READ_HOW_RECVFROM, fd, buf, len, flags, f, l,
+              IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len, flags, f, l));
 }
 
 IPS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
                                   socklen_t *fl) {
   IPS_REAL_DECL(__recvfrom_chk, ssize_t, int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
-  if (!ips_hook_enter()) return real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl);
+  if (len > buflen || !ips_hook_enter()) return real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl);
   RECV_CONTIG(IPS_READ_HOW_RECVFROM, fd, buf, len, flags, from, fl,
-              real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl));
+              IPS_CANCELLABLE(ssize_t, real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl), SYS_recvfrom, fd, buf,
+                              len, flags, from, fl));
 }
 
 IPS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
@@ -388,7 +393,7 @@ IPS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
   uint64_t ticket = ips_io_begin(IPS_EV_READ, msg_flags_nb(flags), caller, fd, total, &fi, (uint64_t)-1,
               IPS_READ_HOW_RECVMSG, fi.peer);
   IPS_PAUSE_POINT(READ, caller);
-  ssize_t r = real_recvmsg(fd, m, flags);
+  ssize_t r = IPS_CANCELLABLE(ssize_t, real_recvmsg(fd, m, flags), SYS_recvmsg, fd, m, flags, 0, 0, 0);
   int e = errno;
   ips_fd_refresh_peer(fd, &fi);
   uint64_t peer = fi.peer;

@@ -200,6 +200,7 @@ struct ips_tls {
   struct ips_ring *ring;
   int perf_state;       /* 0 not tried, 1 open, -1 failed */
   int sig_depth;        /* > 0 inside a traced signal handler */
+  int *raw_slot;        /* this thread's ring's in_raw word (cancel.c), NULL until the thread has a ring */
 };
 extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
 extern const char ips_shim_version[] IPS_HIDDEN;
@@ -274,5 +275,49 @@ int ips_pfn_readable(void) IPS_HIDDEN;
 void ips_signals_init(void) IPS_HIDDEN;     /* fatal-signal handlers where the program has none */
 /* raw syscalls that never go through any hook */
 long ips_sys(long n, long a, long b, long c, long d, long e, long f) IPS_HIDDEN;
+
+
+/* ---- cancellation points without glibc's bracket (cancel.c, which explains why) ---- */
+#define IPS_SC_FALLBACK ((long)INT64_MIN)
+extern volatile int ips_cancel_seen IPS_HIDDEN;
+int ips_thread_in_raw(uint32_t tid) IPS_HIDDEN; /* runtime.c: that thread's in_raw word (1 when unknown) */
+/* The system call nr with up to six arguments, made here (inline: a `ret` between the `syscall` and the hook would be
+ * one more mispredicted return after the kernel refilled the return stack): the kernel's result (-errno on failure),
+ * or IPS_SC_FALLBACK when the process has called pthread_cancel or the thread has no ring yet (the caller then calls
+ * glibc's function). in_raw is 1 from before the check until the call has returned; the previous value is put back
+ * (a hook in a signal handler nested in another's call). x86-64 only. */
+static inline long ips_cancellable(long nr, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+  int *slot = ips_tls.raw_slot;
+  long r = IPS_SC_FALLBACK;
+  if (IPS_LIKELY(slot != NULL)) {
+    int prev = *(volatile int *)slot;
+    *(volatile int *)slot = 1;
+    if (IPS_LIKELY(!ips_cancel_seen)) {
+      register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+      __asm__ volatile("syscall"
+                       : "=a"(r)
+                       : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                       : "rcx", "r11", "memory");
+    }
+    *(volatile int *)slot = prev;
+  }
+  return r;
+#else
+  (void)nr; (void)a; (void)b; (void)c; (void)d; (void)e; (void)f;
+  return IPS_SC_FALLBACK;
+#endif
+}
+/* In a hook of the read/write or send/recv families, instead of the real call: `IPS_CANCELLABLE(ssize_t,
+ * real_read(fd, buf, n), SYS_read, fd, buf, n, 0, 0, 0)`. Sets errno like glibc. */
+#define IPS_CANCELLABLE(type, realcall, nr, a, b, c, d, e, f)                                                     \
+  __extension__({                                                                                                \
+    long ips_sc_ = ips_cancellable((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f));      \
+    type ips_sr_;                                                                                                \
+    if (IPS_UNLIKELY(ips_sc_ == IPS_SC_FALLBACK)) ips_sr_ = (realcall);                                          \
+    else if (IPS_UNLIKELY((unsigned long)ips_sc_ > -4096ul)) { errno = (int)-ips_sc_; ips_sr_ = (type)-1; }      \
+    else ips_sr_ = (type)ips_sc_;                                                                                \
+    ips_sr_;                                                                                                     \
+  })
 
 #endif

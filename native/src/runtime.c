@@ -317,6 +317,7 @@ struct ips_ring {
   _Alignas(64) _Atomic uint64_t reserve; /* reserved end */
   _Atomic int depth;                     /* appends in progress on this thread (nested by signal handlers) */
   uint64_t tail_seen;                    /* last tail read from the sender's line; refreshed when space looks short */
+  int in_raw;                            /* 1 while the thread is inside ips_cancel_sc (cancel.c) */
   _Alignas(64) _Atomic uint64_t head;    /* committed end (producer writes, sender reads) */
   _Alignas(64) _Atomic uint64_t tail;    /* consumed end (sender writes, producer reads when space looks short) */
   /* A deferred begin (ips_begin_deferred): the producer writes it; the sender claims it when it finds it pending. */
@@ -357,6 +358,7 @@ static void ring_thread_gone(void *p) {
   struct ips_ring *r = p;
   if (r && ips_tls.ring == r) {
     ips_tls.ring = NULL;
+    ips_tls.raw_slot = NULL;
     ips_tls.dead = 1;
     ips_perf_thread_gone(r->tid);
     atomic_store(&r->state, RING_DEAD);
@@ -445,9 +447,17 @@ static struct ips_ring *ring_get(void) {
   r->tid = ips_tid();
   /* A reused ring: its last thread may have died with a begin pending (cancelled in a read). Idle, same sequence. */
   atomic_store(&r->pend_state, atomic_load(&r->pend_state) & ~(uint64_t)3);
+  r->in_raw = 0;
   ips_tls.ring = r;
+  ips_tls.raw_slot = &r->in_raw;
   pthread_setspecific(ring_key, r);
   return r;
+}
+
+int ips_thread_in_raw(uint32_t tid) {
+  for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next)
+    if (atomic_load(&r->state) == RING_LIVE && r->tid == tid) return __atomic_load_n(&r->in_raw, __ATOMIC_ACQUIRE);
+  return 1; /* no ring known for it: assume it may be */
 }
 
 static inline void ring_put(struct ips_ring *r, uint64_t pos, const void *src, size_t len) {
