@@ -89,6 +89,7 @@ static int target_maybe_in_raw(uint32_t tid) {
 IPS_EXPORT int pthread_cancel(pthread_t t) {
   IPS_REAL_DECL(pthread_cancel, int, pthread_t);
   __atomic_store_n(&ips_cancel_seen, 1, __ATOMIC_SEQ_CST);
+  if (!ips_cfg.enabled) return real_pthread_cancel(t); /* no hook makes a direct call then */
   int rc = real_pthread_cancel(t);
 #if defined(__x86_64__)
   if (rc == 0 && !pthread_equal(t, pthread_self())) {

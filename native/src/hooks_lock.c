@@ -138,8 +138,9 @@ IPS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
   if (!ips_hook_enter()) return real_pthread_mutex_unlock(m);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(MUTEX_UNLOCK, caller);
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_pthread_mutex_unlock(m);
-  IPS_EMIT(MUTEX_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, P(m));
+  IPS_EMIT_TS(ts, MUTEX_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, P(m));
   ips_hook_leave();
   return r;
 }
@@ -248,8 +249,9 @@ IPS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   if (!ips_hook_enter()) return real_pthread_rwlock_unlock(l);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(RWLOCK_UNLOCK, caller);
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_pthread_rwlock_unlock(l);
-  IPS_EMIT(RWLOCK_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, P(l));
+  IPS_EMIT_TS(ts, RWLOCK_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, P(l));
   ips_hook_leave();
   return r;
 }
@@ -304,8 +306,9 @@ IPS_EXPORT int pthread_cond_signal(pthread_cond_t *c) {
   if (!ips_hook_enter()) return real_pthread_cond_signal(c);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(COND_SIGNAL, caller);
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_pthread_cond_signal(c);
-  IPS_EMIT(COND_SIGNAL, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, P(c), 0);
+  IPS_EMIT_TS(ts, COND_SIGNAL, IPS_PHASE_INSTANT, r, 0, caller, P(c), 0);
   ips_hook_leave();
   return r;
 }
@@ -315,8 +318,9 @@ IPS_EXPORT int pthread_cond_broadcast(pthread_cond_t *c) {
   if (!ips_hook_enter()) return real_pthread_cond_broadcast(c);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(COND_SIGNAL, caller);
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_pthread_cond_broadcast(c);
-  IPS_EMIT(COND_SIGNAL, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, P(c), 1);
+  IPS_EMIT_TS(ts, COND_SIGNAL, IPS_PHASE_INSTANT, r, 0, caller, P(c), 1);
   ips_hook_leave();
   return r;
 }
@@ -356,8 +360,9 @@ IPS_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) {
   IPS_REAL_DECL(pthread_spin_unlock, int, pthread_spinlock_t *);
   if (!ips_hook_enter()) return real_pthread_spin_unlock(l);
   uint64_t caller = IPS_CALLER();
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_pthread_spin_unlock(l);
-  IPS_EMIT(SPIN_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, NULL, 0, P(l));
+  IPS_EMIT_TS(ts, SPIN_UNLOCK, IPS_PHASE_INSTANT, r, 0, caller, P(l));
   ips_hook_leave();
   return r;
 }
@@ -440,9 +445,10 @@ IPS_EXPORT int sem_post(sem_t *s) {
   if (!ips_hook_enter()) return real_sem_post(s);
   uint64_t caller = IPS_CALLER();
   IPS_PAUSE_POINT(SEM_POST, caller);
+  uint64_t ts = ips_now_ns(); /* before the call: a waiter it wakes stamps its own end after this */
   int r = real_sem_post(s);
   int e = errno;
-  IPS_EMIT(SEM_POST, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, NULL, 0, P(s));
+  IPS_EMIT_TS(ts, SEM_POST, IPS_PHASE_INSTANT, r, r < 0 ? e : 0, caller, P(s));
   IPS_RETURN(r, e);
 }
 

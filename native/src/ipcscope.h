@@ -86,6 +86,17 @@ uint32_t ips_tid(void) IPS_HIDDEN;      /* cached gettid */
     ips_emit(IPS_EV_##KIND, (phase), (int64_t)(result), (err), (caller), IPS_EV_##KIND##_NARGS,   \
              ips_args_, (blob), (blob_len));                                                      \
   } while (0)
+/* Same, stamped ts (taken before the real call: an unlock, signal or post is stamped before the waiter it wakes can
+ * stamp the end of its wait, whichever CPU it runs on, so a model reading events in time order sees cause first).
+ * No blob. */
+void ips_emit_ts(uint64_t ts, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
+                 const uint64_t *args) IPS_HIDDEN;
+#define IPS_EMIT_TS(ts, KIND, phase, result, err, caller, ...)                                       \
+  do {                                                                                            \
+    const uint64_t ips_args_[] = {__VA_ARGS__};                                                   \
+    _Static_assert(sizeof(ips_args_) / 8 == IPS_EV_##KIND##_NARGS, "wrong arg count for " #KIND); \
+    ips_emit_ts((ts), IPS_EV_##KIND, (phase), (int64_t)(result), (err), (caller), IPS_EV_##KIND##_NARGS, ips_args_); \
+  } while (0)
 /* For kinds with no arguments. */
 #define IPS_EMIT0(KIND, phase, result, err, caller, blob, blob_len) \
   ips_emit(IPS_EV_##KIND, (phase), (int64_t)(result), (err), (caller), 0, NULL, (blob), (blob_len))

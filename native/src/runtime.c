@@ -710,6 +710,11 @@ void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result
   emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags | sig_flag(), result, err, caller, nargs, args, blob, blob_len,
            NULL);
 }
+void ips_emit_ts(uint64_t ts, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
+                 const uint64_t *args) {
+  IPS_PYTHON_SYNC();
+  emit_raw(ts, ips_tid(), kind, phase, sig_flag(), result, err, caller, nargs, args, NULL, 0, NULL);
+}
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
                  unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   emit_raw(ts, tid, kind, phase, kind == IPS_EV_PAGE_FAULT ? 0 : sig_flag(), result, err, caller, nargs, args, blob,

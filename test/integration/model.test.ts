@@ -146,8 +146,8 @@ test('mutex handed between 4 threads: contention counted, waits attributed to th
   }
   const handoffs = m.flows.filter((f) => f.kind === 'lock' && f.object === l.key);
   assert.ok(handoffs.length >= waits.length);
-  // Each hand-off goes from one thread's unlock to another thread's lock (the unlock may be stamped a little after
-  // the lock it allowed: the shim stamps it when pthread_mutex_unlock returns).
+  // Each hand-off goes from one thread's unlock to another thread's lock (the shim stamps an unlock when
+  // pthread_mutex_unlock starts, so it comes before the lock it allowed).
   const U = kindId('mutex_unlock');
   assert.ok(handoffs.every((f) => f.from.tid !== f.to.tid && r.store.get(f.from.index).kind === U && r.store.get(f.to.index).kind === L));
 });
@@ -193,6 +193,21 @@ test('condition variable misuse on a real run: lost wakeup and a signal without 
   const waits = m.waits.filter((w) => w.kind === kindId('cond_wait'));
   assert.equal(waits.length, 2);
   assert.equal(waits[1].by?.index, unlocked[0].events[0]);
+});
+
+test('wake-ups on one CPU: every condition-variable wait that blocked is ended by a signal stamped before its end', { skip }, async () => {
+  // The woken thread usually runs before the signalling call returns; the shim stamps signals, unlocks and posts
+  // when the call starts, so the signal comes first in time order and the model can name it.
+  const { r, m } = await model('wake_order');
+  assert.equal(r.exit.code, 0, r.stderr);
+  assert.match(r.stdout, /300 rounds/);
+  const waits = m.waits.filter((w) => w.kind === kindId('cond_wait'));
+  assert.ok(waits.length >= 100, `${waits.length} cond waits`);
+  const unnamed = waits.filter((w) => !w.by);
+  assert.equal(unnamed.length, 0, `${unnamed.length} of ${waits.length} cond waits without the signal that ended them`);
+  for (const w of waits) assert.equal(r.store.get(w.by!.index).kind, kindId('cond_signal'));
+  for (const w of m.waits.filter((x) => x.kind === kindId('mutex_lock') && x.by))
+    assert.ok(w.by!.ts <= w.t1!, 'a lock wait ends after the unlock that ended it');
 });
 
 test('copy-on-write: a child writing half the pages of a 16 MiB private mapping leaves exactly that many private', { skip }, async () => {
