@@ -251,7 +251,8 @@ IPS_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const 
   IPS_REAL_DECL(sendto, ssize_t, int, const void *, size_t, int, const struct sockaddr *, socklen_t);
   if (!ips_hook_enter()) return real_sendto(fd, buf, len, flags, to, tl);
   SEND_CONTIG(IPS_WRITE_HOW_SENDTO, fd, buf, len, flags, to ? ips_pack_sockaddr(to, tl) : fi.peer,
-              IPS_CANCELLABLE(ssize_t, real_sendto(fd, buf, len, flags, to, tl), SYS_sendto, fd, buf, len, flags, to, tl));
+              IPS_CANCELLABLE(ssize_t, real_sendto(fd, buf, len, flags, to, tl), SYS_sendto, fd, buf, len, flags, to,
+                              tl));
 }
 
 static size_t msg_total(const struct msghdr *m) {
@@ -349,13 +350,16 @@ IPS_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
   struct sockaddr *f = dgram ? (struct sockaddr *)&own : NULL;
   socklen_t *l = dgram ? &ownlen : NULL;
   RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, f, l,
-              dgram ? IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len, flags, f, l)
-                    : IPS_CANCELLABLE(ssize_t, real_recv(fd, buf, len, flags), SYS_recvfrom, fd, buf, len, flags, 0, 0));
+              dgram ? IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len,
+                                      flags, f, l)
+                    : IPS_CANCELLABLE(ssize_t, real_recv(fd, buf, len, flags), SYS_recvfrom, fd, buf, len, flags, 0,
+                                      0));
 }
 
 IPS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags) {
   IPS_REAL_DECL(__recv_chk, ssize_t, int, void *, size_t, size_t, int);
-  if (len > buflen || !ips_hook_enter()) return real___recv_chk(fd, buf, len, buflen, flags); /* glibc's __chk_fail */
+  /* len > buflen: glibc's __chk_fail, untraced. */
+  if (len > buflen || !ips_hook_enter()) return real___recv_chk(fd, buf, len, buflen, flags);
   socklen_t *none = NULL;
   RECV_CONTIG(IPS_READ_HOW_RECV, fd, buf, len, flags, (struct sockaddr *)NULL, none,
               IPS_CANCELLABLE(ssize_t, real___recv_chk(fd, buf, len, buflen, flags), SYS_recvfrom, fd, buf, len, flags, 0,
@@ -371,13 +375,15 @@ IPS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct soc
   struct sockaddr *f = from ? from : (struct sockaddr *)&own;
   socklen_t *l = from ? fl : &ownlen;
   RECV_CONTIG(IPS_READ_HOW_RECVFROM, fd, buf, len, flags, f, l,
-              IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len, flags, f, l));
+              IPS_CANCELLABLE(ssize_t, real_recvfrom(fd, buf, len, flags, f, l), SYS_recvfrom, fd, buf, len, flags, f,
+                              l));
 }
 
 IPS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
                                   socklen_t *fl) {
   IPS_REAL_DECL(__recvfrom_chk, ssize_t, int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
-  if (len > buflen || !ips_hook_enter()) return real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl);
+  if (len > buflen || !ips_hook_enter()) /* len > buflen: glibc's __chk_fail, untraced */
+    return real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl);
   RECV_CONTIG(IPS_READ_HOW_RECVFROM, fd, buf, len, flags, from, fl,
               IPS_CANCELLABLE(ssize_t, real___recvfrom_chk(fd, buf, len, buflen, flags, from, fl), SYS_recvfrom, fd, buf,
                               len, flags, from, fl));

@@ -287,7 +287,6 @@ void ips_signals_init(void) IPS_HIDDEN;     /* fatal-signal handlers where the p
 /* raw syscalls that never go through any hook */
 long ips_sys(long n, long a, long b, long c, long d, long e, long f) IPS_HIDDEN;
 
-
 /* ---- cancellation points without glibc's bracket (cancel.c, which explains why) ---- */
 #define IPS_SC_FALLBACK ((long)INT64_MIN)
 extern volatile int ips_cancel_seen IPS_HIDDEN;

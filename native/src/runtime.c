@@ -317,7 +317,7 @@ struct ips_ring {
   _Alignas(64) _Atomic uint64_t reserve; /* reserved end */
   _Atomic int depth;                     /* appends in progress on this thread (nested by signal handlers) */
   uint64_t tail_seen;                    /* last tail read from the sender's line; refreshed when space looks short */
-  int in_raw;                            /* 1 while the thread is inside ips_cancel_sc (cancel.c) */
+  int in_raw;                            /* 1 while the thread is in a direct system call (ips_cancellable) */
   _Alignas(64) _Atomic uint64_t head;    /* committed end (producer writes, sender reads) */
   _Alignas(64) _Atomic uint64_t tail;    /* consumed end (sender writes, producer reads when space looks short) */
   /* A deferred begin (ips_begin_deferred): the producer writes it; the sender claims it when it finds it pending. */
