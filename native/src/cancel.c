@@ -6,9 +6,11 @@
  * thread blocked in them can be cancelled. Untraced, a single-threaded program skips that bracket: it is ours to
  * pay. And after a system call that blocked, every `ret` to a frame made before it mispredicts (the kernel refills
  * the return stack on a context switch), so a hook that reaches the kernel through glibc's function pays one more
- * than the program alone. The hooks of the read/write and send/recv families therefore make the system call
- * themselves, inline (IPS_CANCELLABLE in ipcscope.h), for as long as the process has never called pthread_cancel: no
- * thread can be cancelled then. Measured: docs/architecture.md.
+ * than the program alone. The hooks of cancellation points that are one plain system call in glibc (the read/write
+ * and send/recv families, connect, accept, poll, epoll_wait/epoll_pwait, mq_send/receive, msgsnd/msgrcv; not ppoll,
+ * whose timeout glibc copies, nor the _chk variants' failing case) therefore make the system call themselves, inline
+ * (IPS_CANCELLABLE in ipcscope.h), for as long as the process has never called pthread_cancel: no thread can be
+ * cancelled then. Measured: docs/architecture.md.
  *
  * From the first pthread_cancel on, every hook calls glibc's function again, which acts on a pending cancellation as
  * before. What is left is a thread already inside our direct call when the first pthread_cancel comes: glibc marks

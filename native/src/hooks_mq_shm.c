@@ -61,7 +61,9 @@ static int send_common(mqd_t q, const char *msg, size_t len, unsigned prio, cons
   IPS_EMITF(MQ_SEND, IPS_PHASE_BEGIN, nb, 0, 0, caller, NULL, 0, (uint64_t)q, len, prio, fi.dev, fi.ino,
             (uint64_t)timed);
   IPS_PAUSE_POINT(MQ_SEND, caller);
-  int r = timed ? real_mq_timedsend(q, msg, len, prio, abs) : real_mq_send(q, msg, len, prio);
+  int r = timed ? IPS_CANCELLABLE(int, real_mq_timedsend(q, msg, len, prio, abs), SYS_mq_timedsend, q, msg, len, prio,
+                                  abs, 0)
+                : IPS_CANCELLABLE(int, real_mq_send(q, msg, len, prio), SYS_mq_timedsend, q, msg, len, prio, 0, 0);
   int e = errno;
   int trunc = 0;
   uint32_t pn = r == 0 ? ips_preview_len(len, &trunc) : 0;
@@ -94,7 +96,10 @@ static ssize_t receive_common(mqd_t q, char *msg, size_t len, unsigned *prio, co
   IPS_PAUSE_POINT(MQ_RECEIVE, caller);
   unsigned got_prio = 0;
   unsigned *pp = prio ? prio : &got_prio; /* we want the priority even when the program does not */
-  ssize_t r = timed ? real_mq_timedreceive(q, msg, len, pp, abs) : real_mq_receive(q, msg, len, pp);
+  ssize_t r = timed ? IPS_CANCELLABLE(ssize_t, real_mq_timedreceive(q, msg, len, pp, abs), SYS_mq_timedreceive, q,
+                                      msg, len, pp, abs, 0)
+                    : IPS_CANCELLABLE(ssize_t, real_mq_receive(q, msg, len, pp), SYS_mq_timedreceive, q, msg, len, pp,
+                                      0, 0);
   int e = errno;
   int trunc = 0;
   uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;
@@ -163,7 +168,7 @@ IPS_EXPORT int msgsnd(int id, const void *msgp, size_t size, int flags) {
   uint16_t nb = (flags & IPC_NOWAIT) ? IPS_FLAG_NON_BLOCKING : 0;
   IPS_EMITF(MSGSND, IPS_PHASE_BEGIN, nb, 0, 0, caller, NULL, 0, (uint64_t)id, size, (uint64_t)mtype, (uint64_t)flags);
   IPS_PAUSE_POINT(MSGSND, caller);
-  int r = real_msgsnd(id, msgp, size, flags);
+  int r = IPS_CANCELLABLE(int, real_msgsnd(id, msgp, size, flags), SYS_msgsnd, id, msgp, size, flags, 0, 0);
   int e = errno;
   int trunc = 0;
   uint32_t pn = r == 0 && msgp ? ips_preview_len(size, &trunc) : 0;
@@ -180,7 +185,8 @@ IPS_EXPORT ssize_t msgrcv(int id, void *msgp, size_t size, long mtype, int flags
   IPS_EMITF(MSGRCV, IPS_PHASE_BEGIN, nb, 0, 0, caller, NULL, 0, (uint64_t)id, size, (uint64_t)mtype, 0,
             (uint64_t)flags);
   IPS_PAUSE_POINT(MSGRCV, caller);
-  ssize_t r = real_msgrcv(id, msgp, size, mtype, flags);
+  ssize_t r = IPS_CANCELLABLE(ssize_t, real_msgrcv(id, msgp, size, mtype, flags), SYS_msgrcv, id, msgp, size, mtype,
+                              flags, 0);
   int e = errno;
   long got = 0;
   if (r >= 0 && msgp) memcpy(&got, msgp, sizeof got);

@@ -1,13 +1,13 @@
 /* Readiness: select/pselect, poll/ppoll, epoll and eventfd. The waits are begin/end with the sets as blobs
  * (docs/events.md): what was asked on begin, what was ready on end. */
 #include "ipcscope.h"
-
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #define MAX_ENTRIES (IPS_PREVIEW_MAX / 8) /* blob entries kept per event (the rest are counted in nfds) */
@@ -80,7 +80,8 @@ static int poll_common(int (*real_poll)(struct pollfd *, nfds_t, int),
   uint64_t tns = real_poll ? (timeout < 0 ? (uint64_t)-1 : (uint64_t)timeout * 1000000ull) : ts_ns(ts);
   IPS_EMIT(POLL, IPS_PHASE_BEGIN, 0, 0, caller, fds, fds ? poll_blob_len(n) : 0, (uint64_t)n, tns, how);
   IPS_PAUSE_POINT(POLL, caller);
-  int r = real_poll ? real_poll(fds, n, timeout) : real_ppoll(fds, n, ts, mask);
+  int r = real_poll ? IPS_CANCELLABLE(int, real_poll(fds, n, timeout), SYS_poll, fds, n, timeout, 0, 0, 0)
+                    : real_ppoll(fds, n, ts, mask); /* glibc keeps *ts as it was: not the kernel's way */
   int e = errno;
   IPS_EMIT(POLL, IPS_PHASE_END, r, r < 0 ? e : 0, caller, fds, fds ? poll_blob_len(n) : 0, (uint64_t)n, tns, how);
   IPS_RETURN(r, e);
@@ -195,14 +196,16 @@ IPS_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, i
   IPS_REAL_DECL(epoll_wait, int, int, struct epoll_event *, int, int);
   if (!ips_hook_enter()) return real_epoll_wait(epfd, events, maxevents, timeout);
   EPOLL_WAIT_BODY(IPS_EPOLL_WAIT_HOW_EPOLL_WAIT, timeout < 0 ? (uint64_t)-1 : (uint64_t)timeout * 1000000ull,
-                  real_epoll_wait(epfd, events, maxevents, timeout));
+                  IPS_CANCELLABLE(int, real_epoll_wait(epfd, events, maxevents, timeout), SYS_epoll_wait, epfd, events,
+                                  maxevents, timeout, 0, 0));
 }
 
 IPS_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask) {
   IPS_REAL_DECL(epoll_pwait, int, int, struct epoll_event *, int, int, const sigset_t *);
   if (!ips_hook_enter()) return real_epoll_pwait(epfd, events, maxevents, timeout, mask);
   EPOLL_WAIT_BODY(IPS_EPOLL_WAIT_HOW_EPOLL_PWAIT, timeout < 0 ? (uint64_t)-1 : (uint64_t)timeout * 1000000ull,
-                  real_epoll_pwait(epfd, events, maxevents, timeout, mask));
+                  IPS_CANCELLABLE(int, real_epoll_pwait(epfd, events, maxevents, timeout, mask), SYS_epoll_pwait, epfd,
+                                  events, maxevents, timeout, mask, 8 /* the kernel's sigset_t */));
 }
 
 IPS_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *ts,

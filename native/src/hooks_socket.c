@@ -114,7 +114,8 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flag
   IPS_EMITF(ACCEPT, IPS_PHASE_BEGIN, lfi.nonblock ? IPS_FLAG_NON_BLOCKING : 0, 0, 0, caller, NULL, 0,
             (uint64_t)(int64_t)fd, (uint64_t)flags, lfi.ino, 0, 0, lfi.dev);
   IPS_PAUSE_POINT(ACCEPT, caller);
-  int r = four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+  int r = four ? IPS_CANCELLABLE(int, real_accept4(fd, addr, len, flags), SYS_accept4, fd, addr, len, flags, 0, 0)
+               : IPS_CANCELLABLE(int, real_accept(fd, addr, len), SYS_accept, fd, addr, len, 0, 0, 0);
   int e = errno;
   struct ips_fdinfo fi;
   memset(&fi, 0, sizeof fi);
@@ -155,7 +156,7 @@ IPS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len) {
   uint16_t fl = fi.nonblock ? IPS_FLAG_NON_BLOCKING : 0;
   IPS_EMITF(CONNECT, IPS_PHASE_BEGIN, fl, 0, 0, caller, NULL, 0, (uint64_t)(int64_t)fd, fi.ino, 0, fi.dev);
   IPS_PAUSE_POINT(CONNECT, caller);
-  int r = real_connect(fd, addr, len);
+  int r = IPS_CANCELLABLE(int, real_connect(fd, addr, len), SYS_connect, fd, addr, len, 0, 0, 0);
   int e = errno;
   char text[320];
   uint32_t tl = 0;
