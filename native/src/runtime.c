@@ -333,7 +333,10 @@ struct ips_ring {
   uint64_t pop_base, pop_pos; /* since pop_base (absolute positions), pages up to pop_pos are present and private */
   uint64_t pop_seen;          /* reserve at the sender's last round: how fast the thread writes */
   uint32_t pop_gen;           /* fork_gen when pop_base was set */
-  _Alignas(64) uint8_t data[RING_SIZE];
+  int pop_restart;            /* positions start again at 0 (a reused ring): look at the pages again */
+  int wiped;                  /* data is MADV_WIPEONFORK: a fork leaves this process's pages as they were */
+  /* Page-aligned, so that data alone can be wiped on fork (the header above is copied like any memory). */
+  _Alignas(4096) uint8_t data[RING_SIZE];
 };
 static struct ips_ring *_Atomic ring_list;
 static pthread_key_t ring_key;
@@ -377,15 +380,20 @@ static void ring_thread_gone(void *p) {
  * Nothing is done inside fork itself: populating 256 KiB there on each side made a traced fork and exit +290 us
  * slower (2851 vs 2559 us), and waking both senders for it at each fork +950 us (a child that exits at once waited
  * for its sender's copying before its BYE), while a child that execs or exits soon never needed the copies. So
- * what a fork child writes before its sender's first round (~4 ms), and a writer faster than the sender (a mutex
- * loop at 16 M events/s), still fault. */
+ * what a writer faster than the sender (a mutex loop at 16 M events/s) outruns still faults. A ring's data is also
+ * MADV_WIPEONFORK (ring_get): a fork then leaves the parent's ring pages private and present (no copy-on-write, no
+ * populating again, and fork does not copy their page-table entries), and gives the child fresh zero pages, of which
+ * the forking thread's first POPULATE_MIN bytes are populated in the child at once and the rest by its sender. */
 #define POPULATE_AHEAD (256u * 1024u)
 #define POPULATE_MIN (32u * 1024u)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
 static int populate_off;            /* the kernel has no MADV_POPULATE_WRITE */
-static _Atomic uint32_t fork_gen;   /* forks this process made: each leaves every ring page copy-on-write */
+static _Atomic uint32_t fork_gen;   /* forks this process made: each leaves every unwiped ring page copy-on-write */
 
 /* Makes the ring pages of positions [from, to) present and private. errno is kept. */
 static void ring_populate(struct ips_ring *r, uint64_t from, uint64_t to) {
@@ -411,10 +419,11 @@ static void ring_populate(struct ips_ring *r, uint64_t from, uint64_t to) {
 static void ring_populate_ahead(struct ips_ring *r) {
   uint64_t res = atomic_load_explicit(&r->reserve, memory_order_relaxed);
   uint32_t g = atomic_load_explicit(&fork_gen, memory_order_relaxed);
-  if (r->pop_gen != g) { /* a fork since (or a reset ring): every page is copy-on-write again */
-    r->pop_gen = g;
+  if (r->pop_restart || (r->pop_gen != g && !r->wiped)) { /* a fork since, or a reused ring: populate again */
+    r->pop_restart = 0;
     r->pop_base = r->pop_pos = r->pop_seen = res;
   }
+  r->pop_gen = g;
   uint64_t rate = res - r->pop_seen;
   r->pop_seen = res;
   if (populate_off || r->pop_pos - r->pop_base >= RING_SIZE) return;
@@ -437,6 +446,12 @@ static struct ips_ring *ring_get(void) {
   if (!r) {
     r = raw_mmap(sizeof *r);
     if (!r) return NULL;
+    /* A fork child gets fresh zero pages here instead of the parent's, copy-on-write (Linux 4.14): the parent keeps
+     * writing its ring with no fault after a fork, and the child, which starts its ring empty anyway, copies
+     * nothing. Where the kernel refuses, both sides copy on write as before (fork_gen). */
+    int saved = errno;
+    r->wiped = syscall(SYS_madvise, r->data, (size_t)RING_SIZE, MADV_WIPEONFORK) == 0;
+    errno = saved;
     ring_populate(r, 0, POPULATE_MIN); /* before it is listed: the sender's from then on */
     r->pop_pos = POPULATE_MIN;
     r->pop_gen = atomic_load(&fork_gen);
@@ -1192,7 +1207,7 @@ static void drain_rings(void) {
       atomic_store(&r->tail, 0);
       atomic_store(&r->reserve, 0);
       r->tail_seen = 0;
-      r->pop_gen = atomic_load(&fork_gen) - 1; /* positions start again at 0: look at the pages again */
+      r->pop_restart = 1;
       atomic_store(&r->state, RING_FREE);
     }
   }
@@ -1930,7 +1945,7 @@ void ips_fork_prepare(void) {
 }
 void ips_fork_parent(void) {
   in_traced_fork = 0;
-  atomic_fetch_add(&fork_gen, 1); /* every ring page is copy-on-write now: the sender populates them again */
+  atomic_fetch_add(&fork_gen, 1); /* rings not wiped on fork are copy-on-write now: the sender populates them again */
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
 }
 
@@ -1950,9 +1965,15 @@ void ips_fork_child(void) {
     r->claimed = 0; /* the parent's sender's; this process's sends nothing of the parent */
     atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
     if (r == ips_tls.ring) r->tid = ips_tls.tid;
-    /* Copy-on-write since the fork: the new sender populates this thread's ring from its first round. */
+    /* Fresh zero pages (wiped) or copy-on-write since the fork: the new sender populates this thread's ring from its
+     * first round; what this thread writes before that (its process start, the handshake) gets POPULATE_MIN now. */
     r->pop_base = r->pop_pos = r->pop_seen = 0;
+    r->pop_restart = 0;
     r->pop_gen = atomic_load(&fork_gen);
+    if (r == ips_tls.ring) {
+      ring_populate(r, 0, POPULATE_MIN);
+      r->pop_pos = POPULATE_MIN;
+    }
   }
   atomic_store(&total_dropped, 0);
   atomic_store(&flush_req, 0);
