@@ -1,6 +1,7 @@
 /* Readiness: select/pselect, poll/ppoll, epoll and eventfd. The waits are begin/end with the sets as blobs
  * (docs/events.md): what was asked on begin, what was ready on end. */
 #include "ipcscope.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
