@@ -45,10 +45,25 @@ export function formatCpuList(cpus: Iterable<number>): string {
   return out.join(',');
 }
 
-/** The Cpus_allowed_list of a process's main thread, or undefined (gone, unreadable). */
+/** PF_KTHREAD in the flags of /proc/PID/stat (include/linux/sched.h), for kernels without the status line. */
+const PF_KTHREAD = 0x00200000;
+
+/** Whether pid is a kernel thread: never a traced image, whatever a HELLO says (per-CPU kworkers are pinned). */
+function isKernelThread(pid: number | 'self', status: string): boolean {
+  const k = /^Kthread:\s*(\d)/m.exec(status); // Linux 6.8 and later
+  if (k) return k[1] === '1';
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return Number.isFinite(flags) && (flags & PF_KTHREAD) !== 0;
+  } catch { return false; }
+}
+
+/** The Cpus_allowed_list of a process's main thread, or undefined (gone, unreadable, a kernel thread). */
 export function cpusAllowed(pid: number | 'self'): Set<number> | undefined {
   let text: string;
   try { text = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return undefined; }
+  if (isKernelThread(pid, text)) return undefined;
   const m = /^Cpus_allowed_list:\s*(\S*)\s*$/m.exec(text);
   return m ? parseCpuList(m[1]) : undefined;
 }

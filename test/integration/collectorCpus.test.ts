@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Collector } from '../../src/common/collector';
-import { COLLECTOR_CPUS_ENV, cpusAllowed, formatCpuList, parseCpuList } from '../../src/common/cpuAffinity';
+import { COLLECTOR_CPUS_ENV, CollectorCpus, cpusAllowed, formatCpuList, parseCpuList } from '../../src/common/cpuAffinity';
 import { TracedProcess } from '../../src/common/launcher';
 import { recordProgram, whyNoShim } from '../helpers/record';
 
@@ -46,6 +46,30 @@ test('CPU lists: parsed and printed the way the kernel writes them', () => {
   assert.equal(parseCpuList('4-2'), undefined);
   assert.equal(formatCpuList([8, 0, 2, 1, 5, 7]), '0-2,5,7-8');
   assert.equal(formatCpuList([]), '');
+});
+
+test('a kernel thread is never taken for a traced image: a HELLO naming a pinned kworker moves nothing', (t) => {
+  // Per-CPU kernel threads (kworker/0:0, ksoftirqd/0) are pinned; a stale or made-up pid in a HELLO may name one (the
+  // unit tests' made-up pid 9 was kworker/0:0 on a freshly booted machine, and the collector moved off CPU 0).
+  let kthread: number | undefined;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+      const cpus = /^Cpus_allowed_list:\s*(\d+)\s*$/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'));
+      if (flags & 0x00200000 && cpus && home?.has(Number(cpus[1])) && home.size > 1) { kthread = Number(e); break; }
+    } catch { /* gone */ }
+  }
+  if (kthread === undefined) { t.skip('no kernel thread pinned to one of our CPUs'); return; }
+  assert.equal(cpusAllowed(kthread), undefined);
+  const cpus = new CollectorCpus(() => {});
+  try {
+    assert.equal(cpus.pinned(kthread), false);
+    assert.deepEqual(cpus.want([kthread]).program, new Set());
+    cpus.update([kthread]);
+    assert.equal(cpus.moved, false);
+  } finally { cpus.restore(); }
 });
 
 test('ipcscope record: while the program is pinned to CPU 0, every collector thread runs on the other CPUs', { skip }, async () => {
