@@ -29,8 +29,11 @@ struct ips_config {
   int page_faults;
   int snapshots;
   int pause_enabled;      /* stepping support (issue 6) */
-  char cgroup[512];       /* cgroup=PATH: the session's cgroup v2 directory (root only; perf.c), "" when none */
+  char cgroup[512];       /* cgroup=PATH: the session's cgroup (root only; perf.c), "" when none: v2, or with pidf= a
+                           * v1 freezer cgroup */
   int fault_bpf;          /* bpf=1: sample page faults CPU-wide with a BPF filter on the leaf, not as cgroup events */
+  int pidf_parent, pidf_tgid; /* pidf=A/B: task_struct's real_parent and tgid offsets: the BPF filter keeps the
+                               * tree's pids, the tree goes into the freezer cgroup= (no leaf); 0 when not given */
 };
 extern struct ips_config ips_cfg IPS_HIDDEN;
 

@@ -110,6 +110,7 @@ static int pf_me = -1, pf_pending = -1;
 static int pf_pid;
 static int pf_cgroup;            /* 1: the shared set samples only this image's leaf cgroup */
 static int pf_bpf;               /* 1: CPU-wide with the BPF filter (bpf=1); 0: cgroup events (PERF_FLAG_PID_CGROUP) */
+#define PF_BPF_PIDS 2            /* pf_bpf: CPU-wide with the pid filter (pidf=) */
 static char pf_scope_note[200];  /* ips_perf_scope() */
 static char pf_bpf_error[80];    /* bpf=1 asked for the filter and it failed: why */
 
@@ -235,6 +236,89 @@ static int bpf_cgroup_filter(uint64_t cgroup_id) {
   return fd < 0 ? -errno : fd;
 }
 
+/* The pid scope's filter (pidf=, the collector's default at root where a v1 freezer hierarchy is mounted): the tree
+ * stays in its cgroup v2 (a leaf of its own cost a pinned pipe ping-pong ~140 ns per round trip where the machine
+ * runs at the v2 root: the scheduler accounts each switch to every non-root cgroup), and the samples kept are those
+ * of the processes in an LRU hash of tgids: the image that opens the set puts its own in, and a sample of a task not
+ * in it is kept (and its tgid put in) when its real parent's is, so a fork child counts from its first fault, before
+ * any code of ours ran in it. task_struct's layout comes from the collector (the kernel's BTF, src/common/btf.ts).
+ * LRU: the tgids of processes gone make room first; a new tgid that reused a gone one's number is sampled for nobody
+ * (every reader takes only its own pid's samples). A map fd (close-on-exec) or -errno. */
+#define PIDF_ENTRIES 16384
+static int bpf_pid_map(void) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_type = BPF_MAP_TYPE_LRU_HASH;
+  a.key_size = 4;
+  a.value_size = 4;
+  a.max_entries = PIDF_ENTRIES;
+  int fd = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof a);
+  return fd < 0 ? -errno : fd;
+}
+static int bpf_pid_add(int map, uint32_t tgid) {
+  uint32_t one = 1;
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)map;
+  a.key = (uint64_t)(uintptr_t)&tgid;
+  a.value = (uint64_t)(uintptr_t)&one;
+  a.flags = BPF_ANY;
+  return syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof a) == 0 ? 0 : -errno;
+}
+#define BI(c, d, s_, o, i) {.code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i)}
+static int bpf_pid_filter(int map, int off_parent, int off_tgid) {
+  const struct bpf_insn insns[] = {
+      /* 0 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid),
+      /* 1 */ BI(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32),
+      /* 2 */ BI(BPF_STX | BPF_MEM | BPF_W, 10, 0, -4, 0), /* fp[-4] = tgid */
+      /* 3 */ BI(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map), BI(0, 0, 0, 0, 0),
+      /* 5 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+      /* 6 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+      /* 7 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+      /* 8 */ BI(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 29, 0), /* ours: keep (38) */
+      /* 9 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_task),
+      /* 10 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 3, 0, 0, 0),
+      /* 11 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, off_parent),
+      /* 12 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 1, 10, 0, 0),
+      /* 13 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -16),
+      /* 14 */ BI(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 8),
+      /* 15 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel), /* fp[-16] = task->real_parent */
+      /* 16 */ BI(BPF_LDX | BPF_MEM | BPF_DW, 3, 10, -16, 0),
+      /* 17 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, off_tgid),
+      /* 18 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 1, 10, 0, 0),
+      /* 19 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -8),
+      /* 20 */ BI(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 4),
+      /* 21 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel), /* fp[-8] = real_parent->tgid */
+      /* 22 */ BI(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 17, 0), /* unreadable: drop (40) */
+      /* 23 */ BI(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map), BI(0, 0, 0, 0, 0),
+      /* 25 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+      /* 26 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8),
+      /* 27 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+      /* 28 */ BI(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 11, 0), /* the parent is not ours: drop (40) */
+      /* 29 */ BI(BPF_ST | BPF_MEM | BPF_W, 10, 0, -12, 1),
+      /* 30 */ BI(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map), BI(0, 0, 0, 0, 0),
+      /* 32 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+      /* 33 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+      /* 34 */ BI(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0),
+      /* 35 */ BI(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -12),
+      /* 36 */ BI(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, BPF_ANY),
+      /* 37 */ BI(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem), /* the child is ours from now on */
+      /* 38 */ BI(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1),
+      /* 39 */ BI(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+      /* 40 */ BI(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+      /* 41 */ BI(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+  };
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_PERF_EVENT;
+  a.insns = (uint64_t)(uintptr_t)insns;
+  a.insn_cnt = sizeof insns / sizeof insns[0];
+  a.license = (uint64_t)(uintptr_t)"GPL"; /* bpf_probe_read_kernel is GPL-only */
+  int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  return fd < 0 ? -errno : fd;
+}
+#undef BI
+
 /* The kernel frees an event's ring buffer when its last mapping goes, and a later mmap makes a new, empty one whose
  * data_head starts again at 0. When an image exec's while no other process of the tree has the rings mapped, that
  * is what the next image finds: the readers' tails then point past the new head, and every sample until the head
@@ -354,7 +438,9 @@ static int write_file_at(const char *dir, const char *name, const char *text) {
  * walking up to the root (pinned pipe ping-pong, no tracer: one level below the collector's cgroup +100..130 ns per
  * round trip, two +170..200); the leaf's own level is mostly taken back by turning its PSI off (below). 0, or -errno with *step naming what failed (the caller falls
  * back to the inherited set). */
+static int pidf_open(const char **step);
 static int cgroup_open(const char **step) {
+  if (ips_cfg.pidf_parent) return pidf_open(step);
   char leaf[sizeof ips_cfg.cgroup + 64];
   struct stat sst;
   *step = "session";
@@ -398,6 +484,34 @@ static int cgroup_open(const char **step) {
   }
   if (r != 0) r = shared_open(dfd, -1);
   syscall(SYS_close, dfd); /* cgroup events hold the cgroup themselves */
+  return r;
+}
+
+/* The pid scope: moves this process into the session's freezer cgroup (the kill container; a v1 cgroup costs the
+ * program's context switches nothing), puts its tgid in a new map and opens the set CPU-wide with the pid filter.
+ * 0, or -errno with *step naming what failed (the caller falls back to the inherited set). */
+static int pidf_open(const char **step) {
+  *step = "session";
+  struct stat sst;
+  if (stat(ips_cfg.cgroup, &sst) != 0) return -errno;
+  if (!S_ISDIR(sst.st_mode)) return -ENOTDIR;
+  *step = "move";
+  int r = write_file_at(ips_cfg.cgroup, "cgroup.procs", "0");
+  if (r) return r;
+  *step = "map";
+  int map = bpf_pid_map();
+  if (map < 0) return map;
+  r = bpf_pid_add(map, (uint32_t)getpid());
+  *step = "filter";
+  int prog = r ? r : bpf_pid_filter(map, ips_cfg.pidf_parent, ips_cfg.pidf_tgid);
+  syscall(SYS_close, map); /* the program holds the map */
+  if (prog < 0) return prog;
+  *step = "open";
+  pf_bpf = 0;
+  pf_bpf_error[0] = 0;
+  r = shared_open(-1, prog);
+  syscall(SYS_close, prog); /* the events hold the program */
+  if (r == 0) pf_bpf = PF_BPF_PIDS;
   return r;
 }
 
@@ -670,7 +784,7 @@ static int shared_join(const char *spec) {
     return r;
   }
   set_cloexec_all(1);
-  pf_bpf = bpf != 0;
+  pf_bpf = bpf == PF_BPF_PIDS ? PF_BPF_PIDS : bpf != 0;
   pf_prev_sender = sender;
   pf_shared = 1;
   return 0;
@@ -691,6 +805,7 @@ int ips_perf_shared_fds(int *out, int cap) {
 int ips_perf_fds_fixed(void) { return pf_shared || !ips_cfg.page_faults; }
 const char *ips_perf_scope(void) {
   if (!(pf_shared && pf_cgroup)) return pf_scope_note;
+  if (pf_bpf == PF_BPF_PIDS) return pf_joined ? " (pid filter, handed over at exec)" : " (pid filter)";
   if (pf_bpf) return pf_joined ? " (cgroup, BPF filter, handed over at exec)" : " (cgroup, BPF filter)";
   if (!pf_bpf_error[0]) return pf_joined ? " (cgroup, handed over at exec)" : " (cgroup)";
   snprintf(pf_scope_note, sizeof pf_scope_note, " (cgroup; BPF filter: %s)", pf_bpf_error);

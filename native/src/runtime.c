@@ -255,6 +255,7 @@ static void parse_config(const char *s) {
   cfg_fixed_copy[0] = 0;
   ips_cfg.cgroup[0] = 0;
   ips_cfg.fault_bpf = 0;
+  ips_cfg.pidf_parent = ips_cfg.pidf_tgid = 0;
   const char *p = s;
   while (*p) {
     const char *end = strchr(p, ';');
@@ -282,6 +283,13 @@ static void parse_config(const char *s) {
       else if (!strcmp(k, "fixedcopy")) snprintf(cfg_fixed_copy, sizeof cfg_fixed_copy, "%s", v);
       else if (!strcmp(k, "cgroup")) snprintf(ips_cfg.cgroup, sizeof ips_cfg.cgroup, "%s", v);
       else if (!strcmp(k, "bpf")) ips_cfg.fault_bpf = atoi(v) != 0;
+      else if (!strcmp(k, "pidf")) {
+        int a = 0, b = 0;
+        if (sscanf(v, "%d/%d", &a, &b) == 2 && a > 0 && b > 0 && a < 65536 && b < 65536) {
+          ips_cfg.pidf_parent = a;
+          ips_cfg.pidf_tgid = b;
+        }
+      }
       else if (!strcmp(k, "pfset")) ips_perf_set_join(v); /* this image only: never passed on as it is */
       else if (!strcmp(k, "from")) {
         /* from=exec:PID / from=spawn:PID, set by our exec/spawn hooks; only believed when it fits this process. */

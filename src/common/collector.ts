@@ -17,7 +17,8 @@ import { TraceFileWriter } from './traceFile';
 import { loopBudget } from './loopBudget';
 import { ENUMS, kindId, VOCABULARY_VERSION } from './vocabulary';
 import { pythonHookDir, shimPath } from './launcher';
-import { FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
+import { kernelTaskOffsets } from './btf';
+import { type CgroupKind, FAULT_SCOPE_ENV, SessionCgroup } from './cgroup';
 import { COLLECTOR_CPUS_ENV, CollectorCpus } from './cpuAffinity';
 
 /** Environment variable: `inherit` keeps each process's sender thread on the CPUs of the program (benchmarks compare);
@@ -124,9 +125,9 @@ export class Collector extends EventEmitter {
   ingestPauses = 0;
   /** Filled in by the owner (CLI) before close() so the END chunk carries the target's fate. */
   exitInfo: { code: number | null; signal: string | null } = { code: null, signal: null };
-  /** The session's cgroup (page faults sampled per CPU on it, src/common/cgroup.ts): undefined until a target needs
-   *  it, null when it could not be made. */
-  private cgroup: SessionCgroup | null | undefined;
+  /** The session's cgroups by kind (page faults sampled per CPU for the trees in them, src/common/cgroup.ts): absent
+   *  until a target needs one, null when it could not be made. */
+  private cgroups = new Map<CgroupKind, SessionCgroup | null>();
   /** Where this process runs while traced programs are pinned (undefined: left alone). */
   private readonly cpus: CollectorCpus | undefined;
   private cpuTimer: NodeJS.Timeout | undefined;
@@ -239,21 +240,45 @@ export class Collector extends EventEmitter {
       `faults=${o.pageFaults === false ? 0 : 1}`, `snapshots=${o.snapshots === false ? 0 : 1}`, 'pause=0',
       ...(o.wire === 'fixed' ? ['wire=fixed'] : []),
       ...(env[SENDER_CPUS_ENV] === 'inherit' ? ['sendercpus=inherit'] : []),
-      // at root: page faults per CPU on the session's cgroup, with the BPF filter unless cgroup events are asked for
-      ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' && this.sessionCgroup()
-        ? [`cgroup=${this.cgroup!.dir}`, ...(env[FAULT_SCOPE_ENV] === 'cgroup' ? [] : ['bpf=1'])] : []),
+      // at root: page faults per CPU for every task, filtered by the tree's pids or its cgroup, or cgroup events
+      ...(o.pageFaults !== false && env[FAULT_SCOPE_ENV] !== 'task' ? this.faultScopeItems(env[FAULT_SCOPE_ENV] ?? '') : []),
     ].join(';');
     return env;
   }
 
-  /** The session's cgroup, made at the first target that samples page faults; false (and an info note) when not. */
-  private sessionCgroup(): boolean {
-    if (this.cgroup === undefined && !this.closing) {
-      const r = SessionCgroup.create();
-      this.cgroup = 'cgroup' in r ? r.cgroup : null;
-      if ('why' in r) this.note('info', `page faults are sampled per task, not per session cgroup: ${r.why}`);
+  /** IPCSCOPE items for the fault scope asked for (FAULT_SCOPE_ENV: '', pid, bpf or cgroup): `pid` (the default
+   *  where it can be had) needs a freezer cgroup and the kernel's task_struct offsets, `bpf` and `cgroup` a v2 one.
+   *  None (per task, with an info note once) when no session cgroup can be made. */
+  private faultScopeItems(scope: string): string[] {
+    if (scope === '' || scope === 'pid') {
+      const off = kernelTaskOffsets();
+      const freezer = 'why' in off ? undefined : this.sessionCgroup('freezer', scope === 'pid');
+      if (freezer && !('why' in off)) return [`cgroup=${freezer.dir}`, 'bpf=1', `pidf=${off.realParent}/${off.tgid}`];
+      if (scope === 'pid' && 'why' in off) this.noteOnce(`page faults are not filtered by pid (the kernel's task_struct layout is unknown: ${off.why}); by cgroup instead`);
     }
-    return Boolean(this.cgroup);
+    const v2 = this.sessionCgroup('v2', true);
+    return v2 ? [`cgroup=${v2.dir}`, ...(scope === 'cgroup' ? [] : ['bpf=1'])] : [];
+  }
+
+  private notedOnce = new Set<string>();
+  private noteOnce(message: string): void {
+    if (this.notedOnce.has(message)) return;
+    this.notedOnce.add(message);
+    this.note('info', message);
+  }
+
+  /** The session's cgroup of a kind, made at the first target that needs it; undefined (and, when `say`, an info
+   *  note) when it cannot be made. */
+  private sessionCgroup(kind: CgroupKind, say: boolean): SessionCgroup | undefined {
+    if (!this.cgroups.has(kind) && !this.closing) {
+      const r = SessionCgroup.create(kind);
+      this.cgroups.set(kind, 'cgroup' in r ? r.cgroup : null);
+      if ('why' in r && say) {
+        this.noteOnce(kind === 'v2' ? `page faults are sampled per task, not per session cgroup: ${r.why}`
+          : `page faults are not filtered by pid (no freezer cgroup for the session: ${r.why}); by cgroup instead`);
+      }
+    }
+    return this.cgroups.get(kind) ?? undefined;
   }
 
   note(level: SessionNote['level'], message: string, conn?: number): void {
@@ -533,9 +558,10 @@ export class Collector extends EventEmitter {
     this.closing ??= (async () => {
       // The target tree has been stopped or has ended: whatever is left in the session's cgroup (a daemon that left
       // the process group and cleared its environment) goes now, and its connection closes like any other.
-      if (this.cgroup) {
-        const problems = await this.cgroup.remove();
-        if (problems.length) this.note('warning', `the session's cgroup ${this.cgroup.dir} was not removed cleanly: ${problems.join('; ')}`);
+      for (const cg of this.cgroups.values()) {
+        if (!cg) continue;
+        const problems = await cg.remove();
+        if (problems.length) this.note('warning', `the session's cgroup ${cg.dir} was not removed cleanly: ${problems.join('; ')}`);
       }
       clearTimeout(this.cpuTimer);
       clearInterval(this.cpuCheck);

@@ -1,8 +1,10 @@
-// Page faults sampled per CPU on each image's leaf cgroup (root; as cgroup events, or CPU-wide with a BPF filter on
-// the leaf): real programs under the real shim and collector. A program lands in a leaf beside the session's cgroup; its fork children and exec'd
-// images stay in it and share its set (handed over across exec), every
-// fault is recorded once under the right pid (the same counts as the per-task design), and nothing of the session,
-// neither a directory nor a daemon that left the process group, outlives it.
+// Page faults sampled per CPU at root: CPU-wide with a BPF filter on the tree's pids, the tree in the session's freezer
+// cgroup (the `pid` scope, the default where a v1 freezer hierarchy is mounted), or on each image's leaf cgroup (as
+// cgroup events, or CPU-wide with a BPF filter on the leaf): real programs under the real shim and collector. A
+// program lands in a leaf beside the session's cgroup, or stays in its cgroup v2 and moves into the session's freezer
+// cgroup; its fork children and exec'd images stay there and share its set (handed over across exec), every fault
+// is recorded once under the right pid (the same counts as the per-task design), and nothing of the session, neither
+// a directory nor a daemon that left the process group, outlives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,7 +12,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTraceFile } from '../../src/common/traceFile';
-import { cgroup2Mount, FAULT_SCOPE_ENV, ownCgroupDir, SessionCgroup } from '../../src/common/cgroup';
+import { cgroup2Mount, FAULT_SCOPE_ENV, ownCgroupDir, ownCgroupPath, SessionCgroup } from '../../src/common/cgroup';
+import { kernelTaskOffsets } from '../../src/common/btf';
 import { Collector } from '../../src/common/collector';
 import { isRunning, shimPath, TracedProcess } from '../../src/common/launcher';
 import type { EventStore } from '../../src/common/store';
@@ -29,10 +32,21 @@ function probeCgroup(): { why?: string; pressureFile: boolean } {
 }
 const { why: skip, pressureFile } = probeCgroup();
 const FIXTURE = 'test/fixtures/record/fault_scope.c';
+/** Why the pid scope cannot be tried here (no freezer hierarchy, no BTF), or undefined. */
+const skipPid = skip ?? (() => {
+  const off = kernelTaskOffsets();
+  if ('why' in off) return off.why;
+  const r = SessionCgroup.create('freezer');
+  if ('why' in r) return r.why;
+  rmdirSync(r.cgroup.dir);
+  return undefined;
+})();
+/** Our own cgroup v2 path: where a program traced with the pid scope stays. */
+const ownV2 = ownCgroupPath(readFileSync('/proc/self/cgroup', 'utf8'));
 
-/** A cgroup path as /proc/PID/cgroup shows it, as a directory under the cgroup2 mount. */
-function cgroupDir(path: string): string {
-  const m = cgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'))!;
+/** A cgroup path as /proc/PID/cgroup shows it, as a directory under the cgroup2 (or v1 freezer) mount. */
+function cgroupDir(path: string, kind: 'v2' | 'freezer' = 'v2'): string {
+  const m = cgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'), kind)!;
   return join(m.mountPoint, m.root === '/' ? path : path.slice(m.root.length));
 }
 
@@ -42,18 +56,20 @@ function sessionOf(leaf: string): string {
   return leaf.replace(/-i\d+-\d+$/, '');
 }
 
-/** The fixture's "cgroup WHO PID PATH", "pressure WHO V" and "range PID LO HI" lines. */
+/** The fixture's "cgroup WHO PID PATH", "freezer WHO PID PATH", "pressure WHO V" and "range PID LO HI" lines. */
 function parseOutput(stdout: string) {
   const cgroups = new Map<string, { pid: number; path: string }>();
+  const freezers = new Map<string, { pid: number; path: string }>();
   const pressure = new Map<string, string>();
   const ranges = new Map<number, [bigint, bigint]>();
   for (const line of stdout.split('\n')) {
     const f = line.split(' ');
     if (f[0] === 'cgroup') cgroups.set(f[1], { pid: Number(f[2]), path: f.slice(3).join(' ') });
+    if (f[0] === 'freezer') freezers.set(f[1], { pid: Number(f[2]), path: f.slice(3).join(' ') });
     if (f[0] === 'pressure') pressure.set(f[1], f[2]);
     if (f[0] === 'range') ranges.set(Number(f[1]), [BigInt(f[2]), BigInt(f[3])]);
   }
-  return { cgroups, ranges, pressure };
+  return { cgroups, freezers, ranges, pressure };
 }
 
 /** Minor faults per pid inside [lo, hi), and every fault's tid checked against its pid's. */
@@ -76,7 +92,7 @@ function shimScope(s: EventStore, pid: number): string {
 test('fork: a child writing every page of a 16 MiB private mapping has its 4096 faults recorded once under its pid, as per task', { skip }, async () => {
   const bin = compileC(FIXTURE);
   const cg = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'cgroup' } });
-  const cgBpf = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: '' } }); // the default
+  const cgBpf = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'bpf' } });
   const task = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: 'task' } });
   const counts: Record<string, { parent: number; child: number }> = {};
   const scopes = {
@@ -114,11 +130,40 @@ test('fork: a child writing every page of a 16 MiB private mapping has its 4096 
   task.cleanup();
 });
 
+test('pid scope (the default here): the tree stays in its cgroup v2, moves into the session\'s freezer cgroup, and a fork child\'s 4096 faults are recorded once from its first', { skip: skipPid }, async () => {
+  const bin = compileC(FIXTURE);
+  for (const scope of ['', 'pid']) { // the default picks the pid scope where it can be had
+    const r = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: scope } });
+    assert.equal(r.exit.status, 0, r.stderr);
+    const s = r.store;
+    const parent = rootPid(s);
+    const child = Number(events(s, 'fork', { pid: parent })[0].result);
+    const out = parseOutput(r.stdout);
+    const range = out.ranges.get(parent)!;
+    assert.match(shimScope(s, parent), /page faults: on \(pid filter\)/);
+    assert.match(shimScope(s, child), /page faults: on \(pid filter\)/);
+    // the child's faults were kept from the first on: its tgid went into the filter's map at its first fault (its
+    // parent's was there), before any code of ours ran in it; every page once on each side
+    assert.deepEqual([faultsIn(s, parent, range), faultsIn(s, child, range)], [4096, 4096], `${scope || 'default'}`);
+    // no leaf: both stay where the collector is in cgroup v2; both in the session's freezer cgroup
+    assert.equal(out.cgroups.get('parent')!.path, ownV2);
+    assert.equal(out.cgroups.get('child')!.path, ownV2);
+    const fz = out.freezers.get('parent')!.path;
+    assert.match(fz, /\/ipcscope-\d+-[0-9a-f]+$/, 'in the session\'s freezer cgroup');
+    assert.equal(out.freezers.get('child')!.path, fz);
+    assert.equal(existsSync(cgroupDir(fz, 'freezer')), false, 'the freezer cgroup is gone after the session');
+    assert.equal(s.end?.dropped, 0);
+    // nothing of another program: every fault recorded is of the tree's two pids
+    assert.deepEqual([...new Set(events(s, 'page_fault').map((e) => e.pid))].sort(), [parent, child].sort());
+    r.cleanup();
+  }
+});
+
 test('exec: the set is handed over, the exec\'d image stays in the leaf and its faults are recorded once, under its pid and connection', { skip }, async () => {
   // One set per fork-and-exec tree: the exec'd image maps the previous image's rings again (the kernel made them anew,
   // nobody else having them mapped) and reads on with its reader; no second leaf, no second set (with the BPF filter,
   // a second set would be a second program run at every page fault of the machine).
-  for (const scope of ['cgroup', '']) { // cgroup events; the default (BPF filter)
+  for (const scope of ['cgroup', 'bpf', ...(skipPid ? [] : ['pid'])]) { // cgroup events; BPF filter on the leaf; on pids
     const r = await recordProgram(compileC(FIXTURE), ['exec'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: scope } });
     assert.equal(r.exit.status, 0, r.stderr);
     const s = r.store;
@@ -127,18 +172,23 @@ test('exec: the set is handed over, the exec\'d image stays in the leaf and its 
     assert.deepEqual(images.map((c) => c.origin), ['initial', 'exec']);
     const out = parseOutput(r.stdout);
     const before = out.cgroups.get('before')!.path, after = out.cgroups.get('after')!.path;
-    assert.equal(after, before, `${scope || 'bpf'}: the exec'd image stays in the leaf it inherited`);
-    assert.match(before, /-i\d+-\d+$/, 'a leaf beside the session\'s cgroup');
+    assert.equal(after, before, `${scope}: the exec'd image stays in the cgroup it inherited`);
+    if (scope === 'pid') {
+      assert.equal(before, ownV2, 'pid scope: no leaf');
+      assert.equal(out.freezers.get('after')!.path, out.freezers.get('before')!.path);
+      assert.match(out.freezers.get('before')!.path, /\/ipcscope-\d+-[0-9a-f]+$/);
+    } else assert.match(before, /-i\d+-\d+$/, 'a leaf beside the session\'s cgroup');
     const infos = events(s, 'shim_info', { pid }).map(blobText);
     assert.equal(infos.length, 2, 'one shim_info per image');
     assert.doesNotMatch(infos[0], /handed over/);
-    assert.match(infos[1], scope === '' ? /page faults: on \(cgroup, BPF filter, handed over at exec\)/ : /page faults: on \(cgroup, handed over at exec\)/);
+    assert.match(infos[1], { bpf: /page faults: on \(cgroup, BPF filter, handed over at exec\)/, pid: /page faults: on \(pid filter, handed over at exec\)/ }[scope] ?? /page faults: on \(cgroup, handed over at exec\)/);
     const range = out.ranges.get(pid)!;
-    assert.equal(faultsIn(s, pid, range), 2048, `${scope || 'bpf'}: every page of the 8 MiB mapping once`);
+    assert.equal(faultsIn(s, pid, range), 2048, `${scope}: every page of the 8 MiB mapping once`);
     const conns = new Set(events(s, 'page_fault', { pid }).filter((e) => arg(e, 'page_fault', 'addr') >= range[0] && arg(e, 'page_fault', 'addr') < range[1]).map((e) => e.conn));
     assert.deepEqual([...conns], [images[1].conn], 'all of them from the exec\'d image');
     assert.equal(s.end?.dropped, 0);
-    for (const d of [sessionOf(before), before]) assert.equal(existsSync(cgroupDir(d)), false, `${d} is gone after the session`);
+    if (scope === 'pid') assert.equal(existsSync(cgroupDir(out.freezers.get('before')!.path, 'freezer')), false, 'the freezer cgroup is gone');
+    else for (const d of [sessionOf(before), before]) assert.equal(existsSync(cgroupDir(d)), false, `${d} is gone after the session`);
     r.cleanup();
   }
 });
@@ -146,45 +196,61 @@ test('exec: the set is handed over, the exec\'d image stays in the leaf and its 
 test('fork then exec while the parent holds the rings: the child\'s exec\'d image reads on from the reader its parent reserved', { skip }, async () => {
   // The other path of the hand-over: the rings stay mapped by the parent, so the kernel keeps them (no new, empty
   // rings as in the single-process exec above) and the exec'd image reads from where its reader stood.
-  const r = await recordProgram(compileC(FIXTURE), ['forkexec'], { recordArgs: ['--no-snapshots'] });
-  assert.equal(r.exit.status, 0, r.stderr);
-  const s = r.store;
-  const parent = rootPid(s);
-  const out = parseOutput(r.stdout);
-  const child = out.cgroups.get('after')!.pid;
-  assert.notEqual(child, parent);
-  assert.equal(out.cgroups.get('after')!.path, out.cgroups.get('parent')!.path, 'the child\'s exec\'d image is in its parent\'s leaf');
-  assert.deepEqual(s.connections().filter((c) => c.pid === child).map((c) => c.origin), ['fork', 'exec']);
-  const infos = events(s, 'shim_info', { pid: child }).map(blobText);
-  assert.match(infos[infos.length - 1], /page faults: on \(cgroup, BPF filter, handed over at exec\)/);
-  assert.equal(faultsIn(s, parent, out.ranges.get(parent)!), 2048, 'the parent\'s pages once');
-  assert.equal(faultsIn(s, child, out.ranges.get(child)!), 2048, 'the exec\'d child\'s pages once');
-  assert.equal(s.end?.dropped, 0);
-  r.cleanup();
+  for (const scope of ['bpf', ...(skipPid ? [] : ['pid'])]) {
+    const r = await recordProgram(compileC(FIXTURE), ['forkexec'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: scope } });
+    assert.equal(r.exit.status, 0, r.stderr);
+    const s = r.store;
+    const parent = rootPid(s);
+    const out = parseOutput(r.stdout);
+    const child = out.cgroups.get('after')!.pid;
+    assert.notEqual(child, parent);
+    assert.equal(out.cgroups.get('after')!.path, out.cgroups.get('parent')!.path, 'the child\'s exec\'d image is in its parent\'s cgroup');
+    if (scope === 'pid') assert.equal(out.freezers.get('after')!.path, out.freezers.get('parent')!.path, 'and freezer cgroup');
+    assert.deepEqual(s.connections().filter((c) => c.pid === child).map((c) => c.origin), ['fork', 'exec']);
+    const infos = events(s, 'shim_info', { pid: child }).map(blobText);
+    assert.match(infos[infos.length - 1], scope === 'pid' ? /page faults: on \(pid filter, handed over at exec\)/ : /page faults: on \(cgroup, BPF filter, handed over at exec\)/);
+    assert.equal(faultsIn(s, parent, out.ranges.get(parent)!), 2048, `${scope}: the parent's pages once`);
+    assert.equal(faultsIn(s, child, out.ranges.get(child)!), 2048, `${scope}: the exec'd child's pages once`);
+    assert.equal(s.end?.dropped, 0);
+    r.cleanup();
+  }
 });
 
-test('a daemon (setsid, double fork, no environment) is killed when the session closes, and the cgroup is removed', { skip }, async () => {
-  const collector = await Collector.start({ snapshots: false });
-  const target = TracedProcess.launch({ command: compileC(FIXTURE), args: ['daemon'], collector, stdio: 'pipe' });
-  let stdout = '';
-  const daemonLine = new Promise<void>((res) => target.on('stdout', (d: Buffer) => { stdout += d.toString(); if (/^cgroup daemon .*\n/m.test(stdout)) res(); }));
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([daemonLine, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no daemon line: ${stdout}`)), 10_000); })]);
-  clearTimeout(timer);
-  assert.deepEqual(await target.exited, { code: 0, signal: null });
-  const daemon = parseOutput(stdout).cgroups.get('daemon')!;
-  const session = cgroupDir(sessionOf(daemon.path)), leaf = cgroupDir(daemon.path);
-  assert.ok(isRunning(daemon.pid), 'the daemon outlives its program');
-  assert.ok(existsSync(session), `${session} exists while the session runs`);
-  await collector.close(); // no target.stop(): the session's end alone must take the daemon
-  assert.equal(isRunning(daemon.pid), false, `daemon ${daemon.pid} still running`);
-  assert.equal(existsSync(session), false, `${session} left behind`);
-  assert.equal(existsSync(leaf), false, `${leaf} left behind`);
-  assert.deepEqual(collector.notes.filter((n) => /cgroup/.test(n.message)), []);
-  const conn = collector.store.connections().find((c) => c.pid === daemon.pid);
-  assert.ok(conn, 'the daemon was traced');
-  assert.match(collector.store.closed.get(conn.conn)?.reason ?? '', /without BYE/, 'its connection ended with it');
-});
+for (const scope of ['bpf', 'pid']) {
+  test(`${scope} scope: a daemon (setsid, double fork, no environment) is killed when the session closes, and the cgroup is removed`, { skip: scope === 'pid' ? skipPid : skip }, async () => {
+    const saved = process.env[FAULT_SCOPE_ENV];
+    process.env[FAULT_SCOPE_ENV] = scope;
+    const collector = await Collector.start({ snapshots: false });
+    try {
+      const target = TracedProcess.launch({ command: compileC(FIXTURE), args: ['daemon'], collector, stdio: 'pipe' });
+      let stdout = '';
+      const daemonLine = new Promise<void>((res) => target.on('stdout', (d: Buffer) => { stdout += d.toString(); if (/^cgroup daemon .*\n/m.test(stdout)) res(); }));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([daemonLine, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no daemon line: ${stdout}`)), 10_000); })]);
+      clearTimeout(timer);
+      assert.deepEqual(await target.exited, { code: 0, signal: null });
+      const out = parseOutput(stdout), daemon = out.cgroups.get('daemon')!;
+      // the session's cgroup and the leaf (bpf), or the session's freezer cgroup (pid: the daemon stays in our v2 one)
+      const dirs = scope === 'pid' ? [cgroupDir(out.freezers.get('daemon')!.path, 'freezer')] : [cgroupDir(sessionOf(daemon.path)), cgroupDir(daemon.path)];
+      if (scope === 'pid') {
+        assert.equal(daemon.path, ownV2);
+        assert.match(dirs[0], /\/ipcscope-\d+-[0-9a-f]+$/);
+      }
+      assert.ok(isRunning(daemon.pid), 'the daemon outlives its program');
+      assert.ok(existsSync(dirs[0]), `${dirs[0]} exists while the session runs`);
+      await collector.close(); // no target.stop(): the session's end alone must take the daemon
+      assert.equal(isRunning(daemon.pid), false, `daemon ${daemon.pid} still running`);
+      for (const d of dirs) assert.equal(existsSync(d), false, `${d} left behind`);
+      assert.deepEqual(collector.notes.filter((n) => /cgroup/.test(n.message)), []);
+      const conn = collector.store.connections().find((c) => c.pid === daemon.pid);
+      assert.ok(conn, 'the daemon was traced');
+      assert.match(collector.store.closed.get(conn.conn)?.reason ?? '', /without BYE/, 'its connection ended with it');
+    } finally {
+      await collector.close();
+      if (saved === undefined) delete process.env[FAULT_SCOPE_ENV]; else process.env[FAULT_SCOPE_ENV] = saved;
+    }
+  });
+}
 
 test('the shim cannot make its leaf (cgroup= names no directory): it samples per task, says why in shim_info, loses nothing', { skip }, async () => {
   const collector = await Collector.start({ snapshots: false });
@@ -236,9 +302,15 @@ test('a session cgroup left empty by a collector that died (SIGKILL) is removed 
   const stale = join(own.dir, `ipcscope-${dead.pid}-0123abcd`), staleLeaf = `${stale}-i1-2`;
   mkdirSync(stale);
   mkdirSync(join(staleLeaf, 'made-by-the-program'), { recursive: true });
+  const freezer = ownCgroupDir('freezer'), staleFreezer = 'dir' in freezer ? join(freezer.dir, `ipcscope-${dead.pid}-4567cdef`) : undefined;
+  if (staleFreezer && !skipPid) mkdirSync(join(staleFreezer, 'made-by-the-program'), { recursive: true });
   const collector = await Collector.start({ snapshots: false });
-  assert.match(collector.envFor().IPCSCOPE!, /;cgroup=/);
+  assert.match(collector.envFor({ [FAULT_SCOPE_ENV]: 'bpf' }).IPCSCOPE!, /;cgroup=/);
   assert.equal(existsSync(stale), false, `${stale} left behind`);
   assert.equal(existsSync(staleLeaf), false, `${staleLeaf} left behind`);
+  if (staleFreezer && !skipPid) {
+    assert.match(collector.envFor({ [FAULT_SCOPE_ENV]: 'pid' }).IPCSCOPE!, /;cgroup=[^;]*;bpf=1;pidf=\d+\/\d+/);
+    assert.equal(existsSync(staleFreezer), false, `${staleFreezer} left behind`);
+  }
   await collector.close();
 });
