@@ -3,10 +3,11 @@
 //     trace file, as `ipcscope record` does) / strace -f / ltrace -f / LTTng-UST's pthread wrapper, pinned to one
 //     core with taskset -c 0 and unpinned. Each figure is the median of runs interleaved with the untraced ones.
 //     Rows without page faults, with page faults per task (IPCSCOPE_FAULT_SCOPE=task; at root the live row samples
-//     them per CPU for every task with a BPF filter on the program's leaf cgroup; IPCSCOPE_FAULT_SCOPE=cgroup as
+//     them per CPU for every task with a BPF filter on the tree's pids where a v1 freezer hierarchy is mounted;
+//     IPCSCOPE_FAULT_SCOPE=bpf with a BPF filter on the program's leaf cgroup; IPCSCOPE_FAULT_SCOPE=cgroup as
 //     cgroup events on it), with the
-//     file sink, with fixed records and with no tracer but the perf events the shim opens (per task; in a cgroup:
-//     none, cgroup events, BPF-filtered) show where the cost comes from. One row keeps the
+//     file sink, with fixed records and with no tracer but the perf events the shim opens (per task; BPF-filtered on
+//     pids; in a cgroup: none, cgroup events, BPF-filtered) show where the cost comes from. One row keeps the
 //     shim's sender threads on the program's core (IPCSCOPE_SENDER_CPUS=inherit) instead of the CPUs it leaves out,
 //     one leaves the collector (this process) to the scheduler (IPCSCOPE_COLLECTOR_CPUS=inherit) instead of moving it
 //     off the program's CPU.
@@ -17,13 +18,14 @@
 // Goals (the issue): ping-pong ≤ 1.10×, ≤ 100 ns added per mutex pair, ≥ 2 M events/s stored, ≤ 48 bytes/event.
 //  4. the collector alone: real ws clients in another process sending pre-encoded EVENTS flat out (no shim).
 //  5. at root: what a recording session costs other programs: their page faults and their context switches
-//     (the BPF filter against cgroup events).
+//     (the BPF filter on pids or on a leaf against cgroup events).
 // Environment: IPCSCOPE_BENCH_QUICK=1 shrinks every run tenfold (a smoke run); IPCSCOPE_BENCH_ONLY=pingpong,mutex,ingest,
 // alone,elsewhere runs a subset.
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { kernelTaskOffsets } from '../src/common/btf';
 import { Collector } from '../src/common/collector';
 import { shimPath, TracedProcess } from '../src/common/launcher';
 import { kindId } from '../src/common/vocabulary';
@@ -199,7 +201,8 @@ async function pingpong(bin: string): Promise<void> {
     const label = pin ? 'pinned (taskset -c 0)' : 'unpinned';
     const base: number[] = [], cBase: number[] = [];
     // Live-collector runs: ours as shipped, then variants, each a row: page faults as cgroup events
-    // (IPCSCOPE_FAULT_SCOPE=cgroup) instead of with the BPF filter; the sender threads left on the program's core
+    // (IPCSCOPE_FAULT_SCOPE=cgroup) instead of with the BPF filter, or filtered on a cgroup v2 leaf
+    // (IPCSCOPE_FAULT_SCOPE=bpf) instead of on pids; the sender threads left on the program's core
     // (IPCSCOPE_SENDER_CPUS=inherit: what running them on the CPUs the program's affinity leaves out saves; unpinned
     // nothing is left out, so that row is the same setup); page faults per task; without page-fault sampling (a
     // per-thread perf event makes every context switch dearer, and a ping-pong is mostly context switches); with the
@@ -207,7 +210,7 @@ async function pingpong(bin: string): Promise<void> {
     // scheduler instead of moved off the program's CPU (IPCSCOPE_COLLECTOR_CPUS=inherit; unpinned, the same setup)
     type Live = { wall: number[]; cpu: number[]; events: number; drops: number; scope: string };
     const newLive = (): Live => ({ wall: [], cpu: [], events: 0, drops: 0, scope: '' });
-    const [ours, cgEvents, inherit, perTask, noFaults, fixed, stays] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
+    const [ours, cgEvents, inherit, perTask, noFaults, fixed, stays, leaf] = [newLive(), newLive(), newLive(), newLive(), newLive(), newLive(), newLive(), newLive()];
     const live = async (v: Live, opts: Parameters<typeof runTraced>[1] = {}) => {
       const t = await runTraced(timed(pinned(pin, [bin, String(PINGPONG)])), opts);
       v.wall.push(parseFloat(t.stdout));
@@ -229,11 +232,17 @@ async function pingpong(bin: string): Promise<void> {
     const cgroupFloor: number[] = [], cCgroupFloor: number[] = [];
     const cgroupOnly: number[] = [], cCgroupOnly: number[] = [], cgroupEvents: number[] = [], cCgroupEvents: number[] = [];
     let cgroupFloorError = '';
+    // and with no cgroup: the events per CPU for every task with the pid filter (`pingpong N perf-pid A/B`, the
+    // shim's default pid scope at root)
+    const pidFloor: number[] = [], cPidFloor: number[] = [];
+    const offsets = kernelTaskOffsets();
+    let pidFloorError = 'why' in offsets ? offsets.why : '';
     for (let r = 0; r < REPEATS; r++) {
       base.push(parseFloat(await runPlain(timed(pinned(pin, [bin, String(PINGPONG)])))));
       cBase.push(cpuPerTrip());
       await live(ours);
       await live(cgEvents, { env: { IPCSCOPE_FAULT_SCOPE: 'cgroup' } });
+      await live(leaf, { env: { IPCSCOPE_FAULT_SCOPE: 'bpf' } });
       await live(inherit, { env: { IPCSCOPE_SENDER_CPUS: 'inherit' } });
       await live(stays, { moveOffProgramCpus: false });
       await live(perTask, { env: { IPCSCOPE_FAULT_SCOPE: 'task' } });
@@ -249,6 +258,11 @@ async function pingpong(bin: string): Promise<void> {
       fsfWire = g.wireBytesPerEvent;
       const pf = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf']))).catch(() => undefined); // no perf here: said below
       if (pf !== undefined) { perfFloor.push(parseFloat(pf)); cPerfFloor.push(cpuPerTrip()); }
+      if (!('why' in offsets)) {
+        const pp = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), 'perf-pid', `${offsets.realParent}/${offsets.tgid}`])))
+          .catch((e: Error) => { pidFloorError = e.message; return undefined; });
+        if (pp !== undefined) { pidFloor.push(parseFloat(pp)); cPidFloor.push(cpuPerTrip()); }
+      }
       for (const [mode, xs, cs] of [['cgroup', cgroupOnly, cCgroupOnly], ['perf-cgroup', cgroupFloor, cCgroupFloor], ['perf-cgroup-events', cgroupEvents, cCgroupEvents]] as const) {
         const pc = await runPlain(timed(pinned(pin, [bin, String(PINGPONG), mode]))).catch((e: Error) => { cgroupFloorError = e.message; return undefined; });
         if (pc !== undefined) { xs.push(parseFloat(pc)); cs.push(cpuPerTrip()); }
@@ -260,6 +274,7 @@ async function pingpong(bin: string): Promise<void> {
     const liveRow = (name: string, v: Live, note: string) => row('', name, `${fmt(median(v.wall), 0)} ns/round trip`,
       `${fmt(median(v.wall) / b)}x`, `${note}${v.events} events, ${v.drops} dropped${cpu(v.cpu)}`);
     liveRow('IPC Scope (live collector + trace file)', ours, `goal <= 1.10x; page faults ${ours.scope}; `);
+    liveRow('IPC Scope, page faults filtered on a cgroup v2 leaf (IPCSCOPE_FAULT_SCOPE=bpf)', leaf, `page faults ${leaf.scope}; `);
     liveRow('IPC Scope, page faults as cgroup events (IPCSCOPE_FAULT_SCOPE=cgroup)', cgEvents, `page faults ${cgEvents.scope}; costs every context switch elsewhere (below); `);
     liveRow('IPC Scope, senders on the program\'s core (IPCSCOPE_SENDER_CPUS=inherit)', inherit, `page faults ${inherit.scope}; `);
     liveRow('IPC Scope, collector left to the scheduler (IPCSCOPE_COLLECTOR_CPUS=inherit)', stays, `page faults ${stays.scope}; `);
@@ -268,6 +283,9 @@ async function pingpong(bin: string): Promise<void> {
     if (!perfFloor.length) row('', 'no tracer, perf page-fault events only', 'perf_event_open refused', '', '');
     else row('', 'no tracer, perf page-fault events only', `${fmt(median(perfFloor), 0)} ns/round trip`, `${fmt(median(perfFloor) / b)}x`,
       `the kernel's cost of a perf context on every task (inherited, per-CPU, as the shim opens them per task)${cpu(cPerfFloor)}`);
+    if (!pidFloor.length) row('', 'no tracer, perf page-fault events, BPF filter on pids', 'could not run', '', pidFloorError.slice(0, 120));
+    else row('', 'no tracer, perf page-fault events, BPF filter on pids', `${fmt(median(pidFloor), 0)} ns/round trip`, `${fmt(median(pidFloor) / b)}x`,
+      `per CPU for every task, samples kept by BPF for the program's pids, no cgroup (the shim's default at root)${cpu(cPidFloor)}`);
     if (!cgroupFloor.length) row('', 'no tracer, in a cgroup, with or without perf events', 'could not run', '', cgroupFloorError.slice(0, 120));
     else {
       row('', 'no tracer, the program in a cgroup of its own', `${fmt(median(cgroupOnly), 0)} ns/round trip`, `${fmt(median(cgroupOnly) / b)}x`,
@@ -275,7 +293,7 @@ async function pingpong(bin: string): Promise<void> {
       row('', 'same + perf page-fault events as cgroup events', `${fmt(median(cgroupEvents), 0)} ns/round trip`, `${fmt(median(cgroupEvents) / b)}x`,
         `PERF_FLAG_PID_CGROUP, as the shim opens them at root: turns on the perf hook at every context switch${cpu(cCgroupEvents)}`);
       row('', 'same + perf page-fault events, BPF filter', `${fmt(median(cgroupFloor), 0)} ns/round trip`, `${fmt(median(cgroupFloor) / b)}x`,
-        `per CPU for every task, samples kept by BPF only for that cgroup (the shim's default at root)${cpu(cCgroupFloor)}`);
+        `per CPU for every task, samples kept by BPF only for that cgroup (the shim's bpf scope)${cpu(cCgroupFloor)}`);
     }
     row('', 'IPC Scope, file sink, page faults off', `${fmt(median(fileSink), 0)} ns/round trip`, `${fmt(median(fileSink) / b)}x`,
       `${fsEvents} read/write events, ${fsDrops} dropped, ${fmt(fsWire, 1)} bytes/event sent${cpu(cFileSink)}`);
@@ -448,8 +466,8 @@ function printTable(): void {
 }
 
 /**
- * What a recording session costs the rest of the machine, with the BPF filter (the default at root) and with cgroup
- * events: an untraced program faulting 512 MiB (ns per fault, best of three inside it) and an untraced pinned
+ * What a recording session costs the rest of the machine, with the BPF filter on pids (the default at root), on a
+ * leaf cgroup, and with cgroup events: an untraced program faulting 512 MiB (ns per fault, best of three inside it) and an untraced pinned
  * ping-pong (ns per round trip), with no session, then beside a session recording 1 image (sleep) and 21 images (a
  * shell and 20 sleeps, forked and exec'd: one page-fault set, handed over at each exec). The BPF filter runs once at
  * every page fault of the machine, per set; cgroup events turn on the scheduler's perf hook at every context switch
@@ -459,8 +477,9 @@ async function elsewhere(faulter: string, pingpongBin: string): Promise<void> {
   const fault = async () => parseFloat(await runPlain([faulter, '512']));
   const pp = async () => parseFloat(await runPlain(['taskset', '-c', '0', pingpongBin, String(PINGPONG)]));
   const sessions: [string, string[], string][] = [
-    ['1 image recording, BPF filter', ['sleep', '600'], ''], ['1 image recording, cgroup events', ['sleep', '600'], 'cgroup'],
-    ['21 images recording, BPF filter', ['sh', '-c', 'for i in $(seq 20); do sleep 600 & done; wait'], ''],
+    ['1 image recording, default (pid filter at root)', ['sleep', '600'], ''],
+    ['1 image recording, BPF filter on its leaf', ['sleep', '600'], 'bpf'], ['1 image recording, cgroup events', ['sleep', '600'], 'cgroup'],
+    ['21 images recording, default (pid filter at root)', ['sh', '-c', 'for i in $(seq 20); do sleep 600 & done; wait'], ''],
     ['21 images recording, cgroup events', ['sh', '-c', 'for i in $(seq 20); do sleep 600 & done; wait'], 'cgroup'],
   ];
   const faults: number[][] = [[], ...sessions.map(() => [])], trips: number[][] = [[], ...sessions.map(() => [])];
