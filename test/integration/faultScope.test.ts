@@ -83,6 +83,16 @@ function faultsIn(s: EventStore, pid: number, [lo, hi]: [bigint, bigint]): numbe
   return fs.length;
 }
 
+/** A `fault_scope fork` recording: the parent, its fork child, the fixture's lines and the mapping's range. */
+function forkRun(r: { store: EventStore; stdout: string }) {
+  const s = r.store, parent = rootPid(s);
+  const child = Number(events(s, 'fork', { pid: parent })[0].result);
+  const out = parseOutput(r.stdout);
+  const range = out.ranges.get(parent)!;
+  assert.ok(range, r.stdout);
+  return { s, parent, child, out, range };
+}
+
 function shimScope(s: EventStore, pid: number): string {
   const [info] = events(s, 'shim_info', { pid });
   assert.ok(info, `shim_info from pid ${pid}`);
@@ -102,12 +112,7 @@ test('fork: a child writing every page of a 16 MiB private mapping has its 4096 
   };
   for (const [name, r] of [['cgroup', cg], ['cgroupBpf', cgBpf], ['task', task]] as const) {
     assert.equal(r.exit.status, 0, r.stderr);
-    const s = r.store;
-    const parent = rootPid(s);
-    const child = Number(events(s, 'fork', { pid: parent })[0].result);
-    const out = parseOutput(r.stdout);
-    const range = out.ranges.get(parent)!;
-    assert.ok(range, r.stdout);
+    const { s, parent, child, out, range } = forkRun(r);
     assert.match(shimScope(s, parent), scopes[name]);
     counts[name] = { parent: faultsIn(s, parent, range), child: faultsIn(s, child, range) };
     // the fork child stays in its parent's leaf (one move per image, not per fork)
@@ -135,11 +140,7 @@ test('pid scope (the default here): the tree stays in its cgroup v2, moves into 
   for (const scope of ['', 'pid']) { // the default picks the pid scope where it can be had
     const r = await recordProgram(bin, ['fork'], { recordArgs: ['--no-snapshots'], env: { [FAULT_SCOPE_ENV]: scope } });
     assert.equal(r.exit.status, 0, r.stderr);
-    const s = r.store;
-    const parent = rootPid(s);
-    const child = Number(events(s, 'fork', { pid: parent })[0].result);
-    const out = parseOutput(r.stdout);
-    const range = out.ranges.get(parent)!;
+    const { s, parent, child, out, range } = forkRun(r);
     assert.match(shimScope(s, parent), /page faults: on \(pid filter\)/);
     assert.match(shimScope(s, child), /page faults: on \(pid filter\)/);
     // the child's faults were kept from the first on: its tgid went into the filter's map at its first fault (its
