@@ -36,7 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-IPS_HIDDEN volatile int ips_cancel_seen; /* the process called pthread_cancel at least once (inherited by fork) */
+IPS_HIDDEN IPS_HOT_DATA volatile int ips_cancel_seen; /* the process called pthread_cancel at least once (inherited by fork) */
 
 #if defined(__x86_64__)
 #define SIGCANCEL_NR 32 /* glibc's SIGCANCEL: __SIGRTMIN */

@@ -43,6 +43,9 @@ struct slot {
 };
 
 static struct slot *chunks[MAX_CHUNKS];
+/* chunks[0] (fds 0..1023, the ones nearly every program uses) again, beside the other hot variables (IPS_HOT_DATA):
+ * the 8 KiB directory is one more page to touch per event otherwise. */
+static struct slot *chunk0 IPS_HOT_DATA;
 
 /* Learned once: st_dev of pipefs (anonymous pipes) and of /dev/shm. 0 until learned. */
 static uint64_t pipefs_dev, devshm_dev;
@@ -64,8 +67,12 @@ static void learn_devs(void) {
   __atomic_store_n(&devs_learned, 1, __ATOMIC_RELEASE);
 }
 
-static struct slot *slot_for(int fd, int create) {
+static inline __attribute__((always_inline)) struct slot *slot_for(int fd, int create) {
   if (fd < 0) return NULL;
+  if ((unsigned)fd < CHUNK_SLOTS) {
+    struct slot *c0 = __atomic_load_n(&chunk0, __ATOMIC_ACQUIRE);
+    if (IPS_LIKELY(c0 != NULL)) return &c0[fd];
+  }
   unsigned c = (unsigned)fd >> CHUNK_SHIFT;
   if (c >= MAX_CHUNKS) return NULL;
   struct slot *ch = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
@@ -83,6 +90,7 @@ static struct slot *slot_for(int fd, int create) {
       ch = expected;
     }
   }
+  if (c == 0) __atomic_store_n(&chunk0, ch, __ATOMIC_RELEASE);
   return &ch[(unsigned)fd & (CHUNK_SLOTS - 1)];
 }
 
@@ -98,7 +106,7 @@ static void slot_write(int fd, const struct ips_fdinfo *info, int valid) {
   __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
-static int slot_read(int fd, struct ips_fdinfo *out) {
+static inline __attribute__((always_inline)) int slot_read(int fd, struct ips_fdinfo *out) {
   struct slot *s = slot_for(fd, 0);
   if (!s) return 0;
   uint32_t a = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
@@ -225,25 +233,34 @@ int ips_fd_probe(int fd, struct ips_fdinfo *out) {
   return 0;
 }
 
-int ips_fd_info(int fd, struct ips_fdinfo *out) {
-  if (slot_read(fd, out)) {
-    if (IPS_UNLIKELY(out->otype == IPS_OTYPE_SOCKET_UNIX && !out->peer && out->peer_tries)) {
-      out->peer_tries--;
-      out->peer = ips_unix_peer_ino(out->ino);
-      slot_write(fd, out, 1);
-    }
-    return 0;
+/* A miss (fstat, getsockopt, sock_diag) keeps errno: the read/write hooks no longer restore it after a call that
+ * succeeded (IPS_IO_RETURN). */
+static __attribute__((noinline)) int fd_info_slow(int fd, struct ips_fdinfo *out, int hit) {
+  int saved = errno, r = 0;
+  if (hit) {
+    out->peer_tries--;
+    out->peer = ips_unix_peer_ino(out->ino);
+    slot_write(fd, out, 1);
+  } else if (ips_fd_probe(fd, out) != 0) {
+    r = -1;
+  } else {
+    slot_write(fd, out, 1);
   }
-  if (ips_fd_probe(fd, out) != 0) return -1;
-  slot_write(fd, out, 1);
-  return 0;
+  errno = saved;
+  return r;
 }
 
-void ips_fd_refresh_peer(int fd, struct ips_fdinfo *fi) {
-  if (IPS_UNLIKELY(fi->otype == IPS_OTYPE_SOCKET_UNIX && !fi->peer && fi->peer_tries)) {
-    struct ips_fdinfo now;
-    if (ips_fd_info(fd, &now) == 0 && now.ino == fi->ino) fi->peer = now.peer;
+int ips_fd_info(int fd, struct ips_fdinfo *out) {
+  if (IPS_LIKELY(slot_read(fd, out))) {
+    if (IPS_UNLIKELY(out->otype == IPS_OTYPE_SOCKET_UNIX && !out->peer && out->peer_tries)) return fd_info_slow(fd, out, 1);
+    return 0;
   }
+  return fd_info_slow(fd, out, 0);
+}
+
+void ips_fd_refresh_peer_slow(int fd, struct ips_fdinfo *fi) {
+  struct ips_fdinfo now;
+  if (ips_fd_info(fd, &now) == 0 && now.ino == fi->ino) fi->peer = now.peer;
 }
 
 void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) {
@@ -265,13 +282,6 @@ void ips_fd_forget_range(unsigned first, unsigned last) {
 }
 
 void ips_fd_forget_all(void) { ips_fd_forget_range(0, ~0u); }
-
-uint32_t ips_preview_len(size_t len, int *truncated) {
-  size_t cap = ips_cfg.payload_bytes < IPS_PREVIEW_MAX ? ips_cfg.payload_bytes : IPS_PREVIEW_MAX; /* stack buffers */
-  size_t n = len < cap ? len : cap;
-  if (truncated) *truncated = cap && len > n; /* previews off (payload=0) is not a truncated preview */
-  return (uint32_t)n;
-}
 
 /* ---- Unix socket peers: what `ss -x` does, for one inode ---- */
 uint64_t ips_unix_peer_ino(uint64_t ino) {

@@ -73,13 +73,13 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     uint64_t ticket = ips_io_begin(IPS_EV_##KIND, 0, caller, fd, count, &fi, offset, how, fi.peer);     \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
-    int e = errno;                                                                                      \
+    int e = IPS_IO_ERRNO(r);                                                                            \
     ips_fd_refresh_peer(fd, &fi);                                                                       \
     int trunc = 0;                                                                                      \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                       \
-    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
+    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, e, caller,             \
                fd, count, &fi, offset, how, fi.peer, buf, pn);                                          \
-    IPS_RETURN(r, e);                                                                                   \
+    IPS_IO_RETURN(r, e);                                                                                \
   } while (0)
 
 #define IO_VEC(KIND, how, fd, iov, iovcnt, offset, call)                                                \
@@ -91,17 +91,17 @@ static size_t iov_total(const struct iovec *iov, int iovcnt) {
     uint64_t ticket = ips_io_begin(IPS_EV_##KIND, 0, caller, fd, total, &fi, offset, how, fi.peer);     \
     IPS_PAUSE_POINT(KIND, caller);                                                                      \
     ssize_t r = call;                                                                                   \
-    int e = errno;                                                                                      \
+    int e = IPS_IO_ERRNO(r);                                                                            \
     ips_fd_refresh_peer(fd, &fi);                                                                       \
     int trunc = 0;                                                                                      \
     char pv[IPS_PREVIEW_MAX];                                                                           \
     uint32_t pn = r > 0 ? ips_gather_iov(iov, iovcnt, (size_t)r, pv, &trunc) : 0;                       \
-    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, r < 0 ? e : 0, caller,  \
+    ips_io_end(ticket, IPS_EV_##KIND, trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0, r, e, caller,             \
                fd, total, &fi, offset, how, fi.peer, pv, pn);                                           \
-    IPS_RETURN(r, e);                                                                                   \
+    IPS_IO_RETURN(r, e);                                                                                \
   } while (0)
 
-IPS_EXPORT ssize_t read(int fd, void *buf, size_t n) {
+IPS_EXPORT IPS_HOT ssize_t read(int fd, void *buf, size_t n) {
   IPS_REAL_DECL(read, ssize_t, int, void *, size_t);
   if (!ips_hook_enter()) return real_read(fd, buf, n);
   IO_CONTIG(READ, IPS_READ_HOW_READ, fd, buf, n, NO_OFFSET,
@@ -165,7 +165,7 @@ IPS_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int iovcnt, off64_t
           IPS_CANCELLABLE(ssize_t, real_preadv64(fd, iov, iovcnt, off), SYS_preadv, fd, iov, iovcnt, off, 0, 0));
 }
 
-IPS_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
+IPS_EXPORT IPS_HOT ssize_t write(int fd, const void *buf, size_t n) {
   IPS_REAL_DECL(write, ssize_t, int, const void *, size_t);
   if (!ips_hook_enter()) return real_write(fd, buf, n);
   IO_CONTIG(WRITE, IPS_WRITE_HOW_WRITE, fd, buf, n, NO_OFFSET,

@@ -42,7 +42,7 @@ static struct {
   void (*err_clear)(void);
 } py;
 
-volatile int ips_python_active; /* hidden (ipcscope.h is not changed for one flag); read by runtime.c's emit path */
+IPS_HOT_DATA volatile int ips_python_active; /* hidden (ipcscope.h is not changed for one flag); read by runtime.c's emit path */
 
 /* ---- files: interned once, referenced by pointer ---- */
 #define MAX_FILES 512

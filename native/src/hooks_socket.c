@@ -229,7 +229,7 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
                 how, pr);                                                                                     \
     IPS_PAUSE_POINT(WRITE, caller);                                                                           \
     ssize_t r = call;                                                                                         \
-    int e = errno;                                                                                            \
+    int e = IPS_IO_ERRNO(r);                                                                                  \
     if (!pr) {                                                                                                \
       ips_fd_refresh_peer(fd, &fi);                                                                           \
       pr = fi.peer;                                                                                           \
@@ -237,11 +237,11 @@ static void fd_passes(const struct msghdr *m, int direction, int via, const stru
     int trunc = 0;                                                                                            \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
     ips_io_end(ticket, IPS_EV_WRITE, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,       \
-                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                         \
-    IPS_RETURN(r, e);                                                                                         \
+                e, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                                     \
+    IPS_IO_RETURN(r, e);                                                                                      \
   } while (0)
 
-IPS_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
+IPS_EXPORT IPS_HOT ssize_t send(int fd, const void *buf, size_t len, int flags) {
   IPS_REAL_DECL(send, ssize_t, int, const void *, size_t, int);
   if (!ips_hook_enter()) return real_send(fd, buf, len, flags);
   SEND_CONTIG(IPS_WRITE_HOW_SEND, fd, buf, len, flags, fi.peer,
@@ -324,7 +324,7 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
                 how, fi.peer);                                                                                \
     IPS_PAUSE_POINT(READ, caller);                                                                            \
     ssize_t r = call;                                                                                         \
-    int e = errno;                                                                                            \
+    int e = IPS_IO_ERRNO(r);                                                                                  \
     ips_fd_refresh_peer(fd, &fi);                                                                             \
     uint64_t pr = fi.peer;                                                                                    \
     if (r >= 0 && (from) && (fromlen)) {                                                                      \
@@ -334,12 +334,12 @@ IPS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags) {
     int trunc = 0;                                                                                            \
     uint32_t pn = r > 0 ? ips_preview_len((size_t)r, &trunc) : 0;                                             \
     ips_io_end(ticket, IPS_EV_READ, msg_flags_nb(flags) | (trunc ? IPS_FLAG_PREVIEW_TRUNCATED : 0), r,        \
-                r < 0 ? e : 0, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                         \
-    IPS_RETURN(r, e);                                                                                         \
+                e, caller, fd, len, &fi, (uint64_t)-1, how, pr, buf, pn);                                     \
+    IPS_IO_RETURN(r, e);                                                                                      \
   } while (0)
 
 /* On a datagram socket recv is recvfrom without the address; we ask for it (same call) to learn the sender. */
-IPS_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
+IPS_EXPORT IPS_HOT ssize_t recv(int fd, void *buf, size_t len, int flags) {
   IPS_REAL_DECL(recv, ssize_t, int, void *, size_t, int);
   IPS_REAL_DECL(recvfrom, ssize_t, int, void *, size_t, int, struct sockaddr *, socklen_t *);
   if (!ips_hook_enter()) return real_recv(fd, buf, len, flags);

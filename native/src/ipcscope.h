@@ -21,6 +21,15 @@
 #define IPS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define IPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define IPS_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+/* The hot path in one place. A pinned pipe ping-pong switches process at every call, and what a call touches comes
+ * back cold each time, page by page (this VM's nested paging makes a TLB miss dear): the flags, clock, fd-table root
+ * and real_* pointers every hook reads were spread over eight data pages and the hot functions over ten code pages.
+ * IPS_HOT_DATA puts a variable in .data1, which GNU ld's default script gathers from every object into one output
+ * section after .data (about 2.5 KiB: one or two pages); IPS_HOT puts a function in .text.hot.ipcscope, which the
+ * script gathers with every .text.hot* at the start of .text: the read/write and send/recv path, about 7.5 KiB (the
+ * less used hooks of those families stay out, so that this path keeps to two pages). */
+#define IPS_HOT_DATA __attribute__((section(".data1")))
+#define IPS_HOT __attribute__((section(".text.hot.ipcscope")))
 
 /* ---- configuration (parsed once from $IPCSCOPE by the runtime's constructor) ---- */
 struct ips_config {
@@ -35,7 +44,7 @@ struct ips_config {
   int pidf_parent, pidf_tgid; /* pidf=A/B: task_struct's real_parent and tgid offsets: the BPF filter keeps the
                                * tree's pids, the tree goes into the freezer cgroup= (no leaf); 0 when not given */
 };
-extern struct ips_config ips_cfg IPS_HIDDEN;
+extern struct ips_config ips_cfg IPS_HIDDEN IPS_HOT_DATA;
 
 /* ---- entering a hook ----
  * Every hook is written as:
@@ -52,8 +61,8 @@ extern struct ips_config ips_cfg IPS_HIDDEN;
  * ips_hook_enter() returns 0 when tracing is off, when this thread is already inside a hook (recursion guard, a
  * __thread flag with initial-exec TLS), or when the thread is the shim's own sender thread. It saves errno.
  * ips_hook_leave() clears the guard. Use ips_errno_keep() to capture the real call's errno before emitting. */
-int ips_hook_enter(void) IPS_HIDDEN;
-void ips_hook_leave(void) IPS_HIDDEN;
+int ips_hook_enter(void) IPS_HIDDEN IPS_HOT;
+void ips_hook_leave(void) IPS_HIDDEN IPS_HOT;
 /* Optional: right after the real call, keep its errno; ips_hook_leave() then sets errno back to it (ips_emit itself
  * never changes errno, so a hook that emits nothing errno-changing between the real call and leave needs no keep). */
 int ips_errno_keep(void) IPS_HIDDEN;
@@ -66,7 +75,7 @@ int ips_close_range_sparing(unsigned first, unsigned last, int flags, int (*real
 void *ips_real(const char *name) IPS_HIDDEN;
 void *ips_real_versioned(const char *name, const char *version) IPS_HIDDEN;
 #define IPS_REAL_DECL(name, ret, ...)                                                   \
-  static ret (*real_##name)(__VA_ARGS__);                                              \
+  static ret (*real_##name)(__VA_ARGS__) IPS_HOT_DATA;                                 \
   if (IPS_UNLIKELY(!real_##name)) real_##name = (ret (*)(__VA_ARGS__))ips_real(#name)
 
 /* ---- emitting events ----
@@ -79,8 +88,8 @@ void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t ca
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err,
                  uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* Two iovecs for the blob (e.g. a readv preview assembled from pieces is done by the caller into a stack buffer). */
-uint64_t ips_now_ns(void) IPS_HIDDEN;   /* CLOCK_MONOTONIC */
-uint32_t ips_tid(void) IPS_HIDDEN;      /* cached gettid */
+uint64_t ips_now_ns(void) IPS_HIDDEN IPS_HOT;   /* CLOCK_MONOTONIC */
+uint32_t ips_tid(void) IPS_HIDDEN IPS_HOT;    /* cached gettid */
 
 #define IPS_EMIT(KIND, phase, result, err, caller, blob, blob_len, ...)                              \
   do {                                                                                            \
@@ -115,13 +124,20 @@ struct ips_fdinfo {
                         no inode until the server accept()s it) */
 };
 /* Looks the fd up, filling the cache with fstat (and getsockopt for sockets) on a miss. Returns 0 or -1 (bad fd). */
-int ips_fd_info(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
+int ips_fd_info(int fd, struct ips_fdinfo *out) IPS_HIDDEN IPS_HOT;
 void ips_fd_set(int fd, const struct ips_fdinfo *info) IPS_HIDDEN;
 void ips_fd_forget(int fd) IPS_HIDDEN;
 void ips_fd_forget_all(void) IPS_HIDDEN; /* after exec the new image starts empty anyway; used by tests */
 void ips_fd_forget_range(unsigned first, unsigned last) IPS_HIDDEN; /* close_range, closefrom */
-/* Payload preview helper: copies min(len, ips_cfg.payload_bytes) bytes; returns the count and sets *truncated. */
-uint32_t ips_preview_len(size_t len, int *truncated) IPS_HIDDEN;
+/* Payload preview helper: how many bytes to copy (min(len, ips_cfg.payload_bytes)); sets *truncated. Inline: the
+ * read/write hooks ask twice per call. */
+#define IPS_PREVIEW_MAX 4096
+static inline uint32_t ips_preview_len(size_t len, int *truncated) {
+  size_t cap = ips_cfg.payload_bytes < IPS_PREVIEW_MAX ? ips_cfg.payload_bytes : IPS_PREVIEW_MAX; /* stack buffers */
+  size_t n = len < cap ? len : cap;
+  if (truncated) *truncated = cap && len > n; /* previews off (payload=0) is not a truncated preview */
+  return (uint32_t)n;
+}
 
 /* ---- runtime services the hooks use ---- */
 /* Flush everything buffered and wait (bounded, ~1 s) until the sender has handed it to the socket: before exec,
@@ -137,7 +153,7 @@ void ips_snapshot(int reason) IPS_HIDDEN;
 char **ips_exec_env(char *const envp[]) IPS_HIDDEN;
 
 /* ---- stepping (issue 6): one predictable branch on the hot path when pausing is off ---- */
-extern volatile int ips_pause_armed IPS_HIDDEN;
+extern volatile int ips_pause_armed IPS_HIDDEN IPS_HOT_DATA;
 void ips_pause_point_slow(uint16_t kind, uint64_t caller) IPS_HIDDEN;
 /* Or'ed into kind at a second pause point once a lock turned out to be contended (the "lock contended" filter). */
 #define IPS_PAUSE_CONTENDED 0x8000
@@ -152,10 +168,13 @@ void ips_pause_fork_child(void) IPS_HIDDEN; /* after a fork child connected: hol
 /* Classify an fd from scratch (fstat, fstatfs, getsockopt, sock_diag for Unix peers); no caching. 0 or -1. */
 int ips_fd_probe(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
 /* Looks up fd; on a bad fd fills *out with zeros (otype unknown) so callers can always emit. */
-void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) IPS_HIDDEN;
+void ips_fd_info_or_zero(int fd, struct ips_fdinfo *out) IPS_HIDDEN IPS_HOT;
 /* A blocking read/write on a connect()ed Unix socket may have outlived the server's accept: look the peer up again
- * (bounded by peer_tries) so the end event names it. */
-void ips_fd_refresh_peer(int fd, struct ips_fdinfo *fi) IPS_HIDDEN;
+ * (bounded by peer_tries) so the end event names it. errno is kept. */
+void ips_fd_refresh_peer_slow(int fd, struct ips_fdinfo *fi) IPS_HIDDEN;
+static inline void ips_fd_refresh_peer(int fd, struct ips_fdinfo *fi) {
+  if (IPS_UNLIKELY(fi->otype == IPS_OTYPE_SOCKET_UNIX && !fi->peer && fi->peer_tries)) ips_fd_refresh_peer_slow(fd, fi);
+}
 /* The peer inode of a Unix socket inode, from NETLINK_SOCK_DIAG (UDIAG_SHOW_PEER), or 0. */
 uint64_t ips_unix_peer_ino(uint64_t ino) IPS_HIDDEN;
 /* Packed IPv4 address for `addr`/`peer` arguments (docs/events.md), 0 when not AF_INET. */
@@ -183,24 +202,29 @@ void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result
  * ring record. The events are the same as ips_emit_flags' begin and end. Returns the ticket for the end (0: the begin
  * went out at once: stepping, Python, a long-idle sender to wake, a handler nested in another deferred call). */
 uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsigned nargs, const uint64_t *args)
-    IPS_HIDDEN;
+    IPS_HIDDEN IPS_HOT;
 void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller,
-                      unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) IPS_HIDDEN;
+                      unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) IPS_HIDDEN IPS_HOT;
 /* read/write events (same argument layout for both kinds) from an fd-table entry. */
 void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* The same as a deferred begin and its end (the read, write, send and recv families' hot path). */
 uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller, int fd, uint64_t count,
-                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) IPS_HIDDEN;
+                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) IPS_HIDDEN IPS_HOT;
 void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                 uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
-                const void *blob, uint32_t blob_len) IPS_HIDDEN;
+                const void *blob, uint32_t blob_len) IPS_HIDDEN IPS_HOT;
 /* Copies the first min(total, payload_bytes) bytes spread over iov into buf (>= payload_bytes); sets *truncated. */
 uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, int *truncated) IPS_HIDDEN;
-#define IPS_PREVIEW_MAX 4096
 /* Leave a hook returning r with errno e (the real call's), whatever our own work did to errno. */
 #define IPS_RETURN(r, e) do { ips_hook_leave(); errno = (e); return (r); } while (0)
+/* The read/write and send/recv families: the real call's errno, read only when it failed (IPS_IO_ERRNO), and put
+ * back only then (IPS_IO_RETURN). A call that succeeded leaves errno alone, and so does everything the hook does
+ * after it (the emit path and the peer refresh keep errno), so the two libc calls a save and a restore cost on every
+ * event are left out. */
+#define IPS_IO_ERRNO(r) ((r) < 0 ? errno : 0)
+#define IPS_IO_RETURN(r, e) do { if ((r) < 0) errno = (e); ips_hook_leave(); return (r); } while (0)
 
 /* ---- runtime internals (runtime.c, ws.c, perf.c, pagemap.c, hooks_process.c, hooks_signal.c) ---- */
 #include <sys/types.h>
@@ -292,7 +316,7 @@ long ips_sys(long n, long a, long b, long c, long d, long e, long f) IPS_HIDDEN;
 
 /* ---- cancellation points without glibc's bracket (cancel.c, which explains why) ---- */
 #define IPS_SC_FALLBACK ((long)INT64_MIN)
-extern volatile int ips_cancel_seen IPS_HIDDEN;
+extern volatile int ips_cancel_seen IPS_HIDDEN IPS_HOT_DATA;
 int ips_thread_in_raw(uint32_t tid) IPS_HIDDEN; /* runtime.c: that thread's in_raw word (1 when unknown) */
 /* The system call nr with up to six arguments, made here (inline: a `ret` between the `syscall` and the hook would be
  * one more mispredicted return after the kernel refilled the return stack): the kernel's result (-errno on failure),

@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 const char ips_shim_version[] = "0.1.0";
-struct ips_config ips_cfg;
-volatile int ips_pause_armed;
+struct ips_config ips_cfg IPS_HOT_DATA;
+volatile int ips_pause_armed IPS_HOT_DATA;
 __thread struct ips_tls ips_tls __attribute__((tls_model("initial-exec")));
 
 /* ---------------------------------------------------------------- small helpers (no libc state, no hooks) */
@@ -96,8 +96,8 @@ static uint64_t vdso_now_ns(void) {
 static struct {
   _Atomic uint32_t seq;
   _Atomic uint64_t tsc0, ns0, mult; /* ns = ns0 + (tsc - tsc0) * mult / 2^32 */
-} clk __attribute__((aligned(64)));
-static int clk_on;       /* read per event: the mapping is valid */
+} clk __attribute__((aligned(64))) IPS_HOT_DATA;
+static int clk_on IPS_HOT_DATA; /* read per event: the mapping is valid */
 static int clk_allowed;  /* TSC usable here (decided once per image) */
 static uint64_t clk_anchor_tsc, clk_anchor_ns, clk_last_ns; /* sender (and init) only */
 
@@ -354,7 +354,8 @@ static _Atomic uint64_t total_dropped;
 /* Sender wake-up: an eventfd the producers write when a ring is half full or when the sender sleeps long. */
 /* A futex word, not an eventfd: producers must never write to an fd number the program may have closed and reused. */
 static _Atomic uint32_t wake_word;
-static _Atomic int wake_pending, sender_idle;
+static _Atomic int wake_pending;
+static _Atomic int sender_idle IPS_HOT_DATA; /* read per event */
 static _Atomic int sender_running; /* 1 while a sender thread drains */
 
 void ips_count_dropped(uint64_t n) { atomic_fetch_add(&dropped_noring, n); }
@@ -481,6 +482,23 @@ int ips_thread_in_raw(uint32_t tid) {
   for (struct ips_ring *r = atomic_load(&ring_list); r; r = r->next)
     if (atomic_load(&r->state) == RING_LIVE && r->tid == tid) return __atomic_load_n(&r->in_raw, __ATOMIC_ACQUIRE);
   return 1; /* no ring known for it: assume it may be */
+}
+
+/* The hot path calls no libc function: memcmp and a memcpy of a variable length are calls into libc's code, one more
+ * page to come back cold to at every event of a ping-pong. */
+static inline __attribute__((always_inline)) int words_equal(const uint64_t *a, const uint64_t *b, unsigned n) {
+  uint64_t d = 0;
+  for (unsigned i = 0; i < n; i++) d |= a[i] ^ b[i];
+  return d == 0;
+}
+static inline __attribute__((always_inline)) void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    __builtin_memcpy(&w, src + i, 8);
+    __builtin_memcpy(dst + i, &w, 8);
+  }
+  for (; i < n; i++) dst[i] = src[i];
 }
 
 static inline void ring_put(struct ips_ring *r, uint64_t pos, const void *src, size_t len) {
@@ -666,7 +684,7 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
       if (blob_len) {
         uint8_t *b = p + 40 + 8 * (size_t)nargs;
         if (blob_len & 7u) memset(b + (blob_len & ~7u), 0, 8); /* padding zeroed, then overwritten by the tail */
-        memcpy(b, blob, blob_len);
+        copy_bytes(b, blob, blob_len);
       }
       if (begin) memcpy(p + size - COMBINED_TAIL, tailw, COMBINED_TAIL);
     } else {
@@ -714,7 +732,7 @@ commit:
 
 /* ---- python_location (hooks_python.c): a Python target's file:line goes out before the thread's next event
  * whenever it changed. One predictable branch in every process where no Python hook was installed. */
-extern volatile int ips_python_active IPS_HIDDEN;
+extern volatile int ips_python_active IPS_HIDDEN IPS_HOT_DATA;
 void ips_python_sync(void) IPS_HIDDEN;
 #define IPS_PYTHON_SYNC() do { if (IPS_UNLIKELY(ips_python_active)) ips_python_sync(); } while (0)
 
@@ -794,6 +812,14 @@ uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsi
   for (unsigned i = 0; i < nargs; i++) a[i] = args[i];
   r->pend_pos = atomic_load_explicit(&r->reserve, memory_order_relaxed);
   atomic_store_explicit(&r->pend_state, seq << 2 | PEND_PENDING, memory_order_release);
+  /* Where the end's record will go: fetched for writing now, while the call runs (a ping-pong's read switches
+   * process; its write wakes the other), not when the end stores into lines a full ring lap has left cold. A
+   * combined read/write record with a 64-byte preview is 184 bytes. */
+  const uint8_t *next = r->data + (r->pend_pos & RING_MASK);
+  __builtin_prefetch(next, 1, 3);
+  __builtin_prefetch(next + 64, 1, 3);
+  __builtin_prefetch(next + 128, 1, 3);
+  __builtin_prefetch(next + 191, 1, 3);
   return seq;
 now:
   ips_emit_flags(kind, IPS_PHASE_BEGIN, flags, 0, 0, caller, nargs, args, NULL, 0);
@@ -809,7 +835,7 @@ void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t re
     if (atomic_load_explicit(&r->pend_state, memory_order_relaxed) == want) {
       if (b->kind == kind && b->caller == caller && b->nargs == nargs && !ips_python_active &&
           atomic_load_explicit(&r->reserve, memory_order_relaxed) == r->pend_pos &&
-          !memcmp(b + 1, args, 8 * (size_t)nargs)) {
+          words_equal((const uint64_t *)(const void *)(b + 1), args, nargs)) {
         if (atomic_compare_exchange_strong(&r->pend_state, &want, ticket << 2 | PEND_IDLE)) {
           /* b stays as it is until this thread's next begin: read it in place. */
           emit_raw(ips_now_ns(), b->tid, kind, IPS_PHASE_END, flags | sig_flag(), result, err, caller, nargs, args,
