@@ -13,35 +13,17 @@
 
 #define NO_OFFSET ((uint64_t)-1) /* read/write at the file position (not pread/pwrite) */
 
-#define IO_ARGS(fd, count, fi, offset, how, peer) \
-  {(uint64_t)(int64_t)(fd), (count), (fi)->otype, (fi)->dev, (fi)->ino, (offset), (how), (peer)}
 _Static_assert(IPS_EV_READ_NARGS == 8 && IPS_EV_WRITE_NARGS == 8, "read/write layout");
 
 void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) {
   if (fi->nonblock) flags |= IPS_FLAG_NON_BLOCKING;
-  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
+  const uint64_t args[] = IPS_IO_ARGS(fd, count, fi, offset, how, peer);
   if (ips_emit_flags)
     ips_emit_flags(kind, phase, flags, result, err, caller, 8, args, blob, blob_len);
   else
     ips_emit(kind, phase, result, err, caller, 8, args, blob, blob_len);
-}
-
-uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller, int fd, uint64_t count,
-                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) {
-  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
-  return ips_begin_deferred(kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), caller, 8, args);
-}
-
-/* A peer learned since the begin (a refreshed Unix peer, a datagram's sender) makes the end differ: the begin then
- * goes out on its own. */
-void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
-                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
-                const void *blob, uint32_t blob_len) {
-  const uint64_t args[] = IO_ARGS(fd, count, fi, offset, how, peer);
-  ips_end_deferred(ticket, kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), result, err, caller,
-                   8, args, blob, blob_len);
 }
 
 uint32_t ips_gather_iov(const void *iovp, int iovcnt, size_t total, char *buf, int *truncated) {

@@ -61,8 +61,39 @@ extern struct ips_config ips_cfg IPS_HIDDEN IPS_HOT_DATA;
  * ips_hook_enter() returns 0 when tracing is off, when this thread is already inside a hook (recursion guard, a
  * __thread flag with initial-exec TLS), or when the thread is the shim's own sender thread. It saves errno.
  * ips_hook_leave() clears the guard. Use ips_errno_keep() to capture the real call's errno before emitting. */
-int ips_hook_enter(void) IPS_HIDDEN IPS_HOT;
-void ips_hook_leave(void) IPS_HIDDEN IPS_HOT;
+#include <sys/types.h>
+struct ips_ring;
+struct ips_tls {
+  int in_hook;          /* recursion guard */
+  int is_sender;        /* the shim's sender thread: every hook passes straight through */
+  int saved_errno;
+  int errno_kept;
+  uint32_t tid;
+  int dead;             /* after the thread's key destructor ran: drop */
+  struct ips_ring *ring;
+  int perf_state;       /* 0 not tried, 1 open, -1 failed */
+  int sig_depth;        /* > 0 inside a traced signal handler */
+  int *raw_slot;        /* this thread's ring's in_raw word (cancel.c), NULL until the thread has a ring */
+};
+extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
+void ips_thread_init(void) IPS_HIDDEN;
+/* Inline: every hook enters and leaves, and two calls per hook were a tenth of the hook path's own cost. */
+static inline __attribute__((always_inline)) int ips_hook_enter(void) {
+  if (IPS_UNLIKELY(!ips_cfg.enabled)) return 0;
+  /* Two 4-byte loads, not the one 8-byte load the compiler would merge them into: hook_leave's 4-byte store to
+   * in_hook is usually still in the store buffer, and a wider load cannot be forwarded from it (a stall per hook). */
+  if (*(volatile int *)&ips_tls.in_hook || *(volatile int *)&ips_tls.is_sender) return 0;
+  ips_tls.in_hook = 1;
+  /* errno is not read here: hook_leave only restores what ips_errno_keep saved (a libc call per hook saved). */
+  ips_tls.errno_kept = 0;
+  if (IPS_UNLIKELY(!ips_tls.perf_state) && ips_cfg.page_faults) ips_thread_init();
+  return 1;
+}
+static inline __attribute__((always_inline)) void ips_hook_leave(void) {
+  if (IPS_UNLIKELY(ips_tls.errno_kept)) errno = ips_tls.saved_errno;
+  ips_tls.errno_kept = 0;
+  ips_tls.in_hook = 0;
+}
 /* Optional: right after the real call, keep its errno; ips_hook_leave() then sets errno back to it (ips_emit itself
  * never changes errno, so a hook that emits nothing errno-changing between the real call and leave needs no keep). */
 int ips_errno_keep(void) IPS_HIDDEN;
@@ -89,7 +120,10 @@ void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_
                  uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* Two iovecs for the blob (e.g. a readv preview assembled from pieces is done by the caller into a stack buffer). */
 uint64_t ips_now_ns(void) IPS_HIDDEN IPS_HOT;   /* CLOCK_MONOTONIC */
-uint32_t ips_tid(void) IPS_HIDDEN IPS_HOT;    /* cached gettid */
+uint32_t ips_tid_slow(void) IPS_HIDDEN;      /* gettid, cached */
+static inline __attribute__((always_inline)) uint32_t ips_tid(void) {
+  return IPS_LIKELY(ips_tls.tid) ? ips_tls.tid : ips_tid_slow();
+}
 
 #define IPS_EMIT(KIND, phase, result, err, caller, blob, blob_len, ...)                              \
   do {                                                                                            \
@@ -210,11 +244,22 @@ void ips_emit_io(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, i
                  uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
                  const void *blob, uint32_t blob_len) IPS_HIDDEN;
 /* The same as a deferred begin and its end (the read, write, send and recv families' hot path). */
-uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller, int fd, uint64_t count,
-                      const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) IPS_HIDDEN IPS_HOT;
-void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t result, int err, uint64_t caller, int fd,
-                uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer,
-                const void *blob, uint32_t blob_len) IPS_HIDDEN IPS_HOT;
+#define IPS_IO_ARGS(fd, count, fi, offset, how, peer) \
+  {(uint64_t)(int64_t)(fd), (count), (fi)->otype, (fi)->dev, (fi)->ino, (offset), (how), (peer)}
+static inline __attribute__((always_inline)) uint64_t ips_io_begin(uint16_t kind, uint16_t flags, uint64_t caller,
+    int fd, uint64_t count, const struct ips_fdinfo *fi, uint64_t offset, unsigned how, uint64_t peer) {
+  const uint64_t args[] = IPS_IO_ARGS(fd, count, fi, offset, how, peer);
+  return ips_begin_deferred(kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), caller, 8, args);
+}
+/* A peer learned since the begin (a refreshed Unix peer, a datagram's sender) makes the end differ: the begin then
+ * goes out on its own. */
+static inline __attribute__((always_inline)) void ips_io_end(uint64_t ticket, uint16_t kind, uint16_t flags,
+    int64_t result, int err, uint64_t caller, int fd, uint64_t count, const struct ips_fdinfo *fi, uint64_t offset,
+    unsigned how, uint64_t peer, const void *blob, uint32_t blob_len) {
+  const uint64_t args[] = IPS_IO_ARGS(fd, count, fi, offset, how, peer);
+  ips_end_deferred(ticket, kind, (uint16_t)(flags | (fi->nonblock ? IPS_FLAG_NON_BLOCKING : 0)), result, err, caller,
+                   8, args, blob, blob_len);
+}
 /* Copies the first min(total, payload_bytes) bytes spread over iov into buf (>= payload_bytes); sets *truncated. */
 uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, int *truncated) IPS_HIDDEN;
 /* Leave a hook returning r with errno e (the real call's), whatever our own work did to errno. */
@@ -227,20 +272,6 @@ uint32_t ips_gather_iov(const void *iov, int iovcnt, size_t total, char *buf, in
 #define IPS_IO_RETURN(r, e) do { if ((r) < 0) errno = (e); ips_hook_leave(); return (r); } while (0)
 
 /* ---- runtime internals (runtime.c, ws.c, perf.c, pagemap.c, hooks_process.c, hooks_signal.c) ---- */
-#include <sys/types.h>
-struct ips_tls {
-  int in_hook;          /* recursion guard */
-  int is_sender;        /* the shim's sender thread: every hook passes straight through */
-  int saved_errno;
-  int errno_kept;
-  uint32_t tid;
-  int dead;             /* after the thread's key destructor ran: drop */
-  struct ips_ring *ring;
-  int perf_state;       /* 0 not tried, 1 open, -1 failed */
-  int sig_depth;        /* > 0 inside a traced signal handler */
-  int *raw_slot;        /* this thread's ring's in_raw word (cancel.c), NULL until the thread has a ring */
-};
-extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
 extern const char ips_shim_version[] IPS_HIDDEN;
 int ips_sender_alive(void) IPS_HIDDEN;
 int ips_shim_owns(uint64_t start, uint64_t end) IPS_HIDDEN; /* the shim's own memory (snapshots skip it) */
@@ -257,7 +288,6 @@ enum { IPS_MSG_HELLO = 1, IPS_MSG_WELCOME = 2, IPS_MSG_EVENTS = 3, IPS_MSG_COMMA
        IPS_MSG_ERROR = 6, IPS_MSG_REPLY = 7 };
 char **ips_spawn_env(char *const envp[]) IPS_HIDDEN;  /* like ips_exec_env, origin spawn */
 void ips_exec_env_free(char **env) IPS_HIDDEN;
-void ips_thread_init(void) IPS_HIDDEN;
 void ips_thread_register(void) IPS_HIDDEN;            /* remember pthread_self() → tid (new threads, main) */
 uint32_t ips_thread_tid_of(unsigned long thread) IPS_HIDDEN; /* 0 when unknown */
 void ips_dl_scan(void) IPS_HIDDEN;          /* sender: report objects loaded since the last scan (dlopen) */

@@ -174,7 +174,8 @@ static void clk_resync(void) {
 #endif
 }
 
-uint64_t ips_now_ns(void) {
+/* Inline in the deferred begin and end (the hot path); ips_now_ns() for everyone else. */
+static inline __attribute__((always_inline)) uint64_t now_ns(void) {
 #if defined(__x86_64__)
   if (IPS_LIKELY(clk_on)) {
     uint32_t s = atomic_load_explicit(&clk.seq, memory_order_acquire);
@@ -192,8 +193,9 @@ uint64_t ips_now_ns(void) {
 #endif
   return vdso_now_ns();
 }
-uint32_t ips_tid(void) {
-  if (IPS_UNLIKELY(!ips_tls.tid)) ips_tls.tid = (uint32_t)syscall(SYS_gettid);
+uint64_t ips_now_ns(void) { return now_ns(); }
+uint32_t ips_tid_slow(void) {
+  if (!ips_tls.tid) ips_tls.tid = (uint32_t)syscall(SYS_gettid);
   return ips_tls.tid;
 }
 
@@ -209,26 +211,10 @@ void *ips_real_versioned(const char *name, const char *version) {
 
 /* ---------------------------------------------------------------- recursion guard */
 
-int ips_hook_enter(void) {
-  if (IPS_UNLIKELY(!ips_cfg.enabled)) return 0;
-  /* Two 4-byte loads, not the one 8-byte load the compiler would merge them into: hook_leave's 4-byte store to
-   * in_hook is usually still in the store buffer, and a wider load cannot be forwarded from it (a stall per hook). */
-  if (*(volatile int *)&ips_tls.in_hook || *(volatile int *)&ips_tls.is_sender) return 0;
-  ips_tls.in_hook = 1;
-  /* errno is not read here: hook_leave only restores what ips_errno_keep saved (a libc call per hook saved). */
-  ips_tls.errno_kept = 0;
-  if (IPS_UNLIKELY(!ips_tls.perf_state) && ips_cfg.page_faults) ips_thread_init();
-  return 1;
-}
 int ips_errno_keep(void) {
   ips_tls.saved_errno = errno;
   ips_tls.errno_kept = 1;
   return ips_tls.saved_errno;
-}
-void ips_hook_leave(void) {
-  if (ips_tls.errno_kept) errno = ips_tls.saved_errno;
-  ips_tls.errno_kept = 0;
-  ips_tls.in_hook = 0;
 }
 
 /* ---------------------------------------------------------------- configuration */
@@ -805,7 +791,7 @@ uint64_t ips_begin_deferred(uint16_t kind, uint16_t flags, uint64_t caller, unsi
   h->flags = (uint16_t)(flags | sig_flag());
   h->tid = ips_tid();
   h->err = 0;
-  h->ts = ips_now_ns();
+  h->ts = now_ns();
   h->result = 0;
   h->caller = caller;
   uint64_t *a = (uint64_t *)(void *)(h + 1);
@@ -838,7 +824,7 @@ void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t re
           words_equal((const uint64_t *)(const void *)(b + 1), args, nargs)) {
         if (atomic_compare_exchange_strong(&r->pend_state, &want, ticket << 2 | PEND_IDLE)) {
           /* b stays as it is until this thread's next begin: read it in place. */
-          emit_raw(ips_now_ns(), b->tid, kind, IPS_PHASE_END, flags | sig_flag(), result, err, caller, nargs, args,
+          emit_raw(now_ns(), b->tid, kind, IPS_PHASE_END, flags | sig_flag(), result, err, caller, nargs, args,
                    blob, blob_len, b);
           return;
         }
