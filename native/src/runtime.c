@@ -318,9 +318,12 @@ struct ips_ring {
   _Alignas(64) _Atomic uint64_t pend_state; /* seq << 2 | PEND_* */
   uint64_t pend_pos;                        /* reserve when stashed: the begin's place among the thread's records */
   _Alignas(8) uint8_t pend_rec[40 + 8 * IPS_MAX_ARGS]; /* the begin record, as emit_raw would have written it */
-  /* Sender only: a begin it claimed, to go out when the drain reaches claimed_pos. */
+  /* Sender only: a begin it claimed, to go out when the drain reaches claimed_pos; claimed_seq, the sequence number
+   * of the last begin it claimed (0: none), so that the same begin carried again by a combined record (the thread
+   * ended its call in the instant of the claim, see ips_end_deferred) goes out once. */
   _Alignas(64) int claimed;
   uint64_t claimed_pos;
+  uint64_t claimed_seq;
   _Alignas(8) uint8_t claimed_rec[40 + 8 * IPS_MAX_ARGS];
   /* Ring pages made present (ring_populate below): the sender's, once the ring is listed (before: its thread's; in a
    * fork child: the forking thread's until the new sender starts). */
@@ -519,7 +522,8 @@ _Static_assert(sizeof(struct rec_header) == 40, "record header is 40 bytes");
 static inline size_t rec_size(unsigned nargs, uint32_t blob_len) { return 40 + 8 * (size_t)nargs + ((blob_len + 7u) & ~7u); }
 
 /* Ring-only phase (never on the wire: the sender expands it): an end record that carries its begin, a call whose begin
- * was deferred and never left the thread (ips_begin_deferred). After its blob, 16 bytes: the begin's ts and flags;
+ * was deferred and never left the thread (ips_begin_deferred). After its blob, 16 bytes: the begin's ts, and its flags
+ * with the begin's sequence number (48 bits) above them;
  * the begin's kind, tid, caller and arguments are the end's, its result and errno 0, no blob. */
 #define RING_PHASE_COMBINED 3
 #define COMBINED_TAIL 16
@@ -539,6 +543,19 @@ static inline uint64_t reserve_add(_Atomic uint64_t *p, uint64_t n) {
   return n;
 #else
   return atomic_fetch_add_explicit(p, n, memory_order_relaxed);
+#endif
+}
+
+/* Compare-and-swap that is atomic with respect to this thread's signal handlers only (x86-64: cmpxchg without the lock
+ * prefix, which would drain the store buffer behind the event the thread just wrote). Used where a race with another
+ * CPU is resolved otherwise (the deferred end, below). */
+static inline int cas_this_cpu(_Atomic uint64_t *p, uint64_t want, uint64_t to) {
+#if defined(__x86_64__)
+  uint64_t prev = want;
+  __asm__ volatile("cmpxchgq %2, %1" : "+a"(prev), "+m"(*(uint64_t *)p) : "r"(to) : "memory", "cc");
+  return prev == want;
+#else
+  return atomic_compare_exchange_strong(p, &want, to);
 #endif
 }
 
@@ -607,7 +624,7 @@ static void flush_pending_self(struct ips_ring *r);
  * begin it carries); the caller has already taken the pending begin back. */
 static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err,
                      uint64_t caller, unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len,
-                     const struct rec_header *begin) {
+                     const struct rec_header *begin, uint64_t begin_seq) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return;
   if (blob_len > 65535) blob_len = 65535;
   if (!blob) blob_len = 0;
@@ -649,7 +666,7 @@ static inline __attribute__((always_inline)) void emit_raw(uint64_t ts, uint32_t
   if (IPS_UNLIKELY(pos == UINT64_MAX)) goto drop;
   {
     uint16_t fl = flags;
-    uint64_t tailw[2] = {begin ? begin->ts : 0, begin ? begin->flags : 0};
+    uint64_t tailw[2] = {begin ? begin->ts : 0, begin ? begin->flags | begin_seq << 16 : 0};
     size_t off = pos & RING_MASK;
     if (IPS_LIKELY(off + size <= RING_SIZE)) {
       /* Records are 8-byte multiples, so off is 8-aligned: write the header in place, no staging copy. */
@@ -729,23 +746,23 @@ void ips_emit(uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t ca
   IPS_PYTHON_SYNC();
   /* The sender's own events (snapshots on command, dlopen notices) belong to the process: stamp the main tid. */
   emit_raw(ips_now_ns(), IPS_UNLIKELY(ips_tls.is_sender) ? proc_pid : ips_tid(), kind, phase, sig_flag(), result, err,
-           caller, nargs, args, blob, blob_len, NULL);
+           caller, nargs, args, blob, blob_len, NULL, 0);
 }
 void ips_emit_flags(uint16_t kind, uint8_t phase, uint16_t flags, int64_t result, int err, uint64_t caller,
                     unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   IPS_PYTHON_SYNC();
   emit_raw(ips_now_ns(), ips_tid(), kind, phase, flags | sig_flag(), result, err, caller, nargs, args, blob, blob_len,
-           NULL);
+           NULL, 0);
 }
 void ips_emit_ts(uint64_t ts, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller, unsigned nargs,
                  const uint64_t *args) {
   IPS_PYTHON_SYNC();
-  emit_raw(ts, ips_tid(), kind, phase, sig_flag(), result, err, caller, nargs, args, NULL, 0, NULL);
+  emit_raw(ts, ips_tid(), kind, phase, sig_flag(), result, err, caller, nargs, args, NULL, 0, NULL, 0);
 }
 void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_t result, int err, uint64_t caller,
                  unsigned nargs, const uint64_t *args, const void *blob, uint32_t blob_len) {
   emit_raw(ts, tid, kind, phase, kind == IPS_EV_PAGE_FAULT ? 0 : sig_flag(), result, err, caller, nargs, args, blob,
-           blob_len, NULL);
+           blob_len, NULL, 0);
 }
 
 /* ---- deferred begins: one ring record for a call that returns before anyone looks ----
@@ -757,7 +774,12 @@ void ips_emit_at(uint64_t ts, uint32_t tid, uint16_t kind, uint8_t phase, int64_
  * it finds pending at each round (so a call blocked for long shows as begun within a round, as before), and any
  * other record of the thread (a signal handler's call, nested) first appends the pending begin itself. The state
  * word carries a sequence number, so a claim can only take the begin it copied; BUSY marks a begin being written (a
- * handler arriving then records its own calls at once). */
+ * handler arriving then records its own calls at once).
+ * The end takes its begin back with a compare-and-swap that only this CPU sees atomically (cas_this_cpu: a locked one
+ * cost the pinned ping-pong ~25 ns per round trip). The sender's claim, on another CPU, may then succeed in the same
+ * instant as the end's swap: the end has written a combined record and the sender has sent the begin. The combined
+ * record carries the begin's sequence number, and the sender sends only the end of one whose begin it claimed
+ * (put_combined), so each event still goes out exactly once. */
 
 /* The thread (or a handler nested on it) takes its pending begin back and appends it. */
 static __attribute__((noinline)) void flush_pending_self(struct ips_ring *r) {
@@ -767,7 +789,7 @@ static __attribute__((noinline)) void flush_pending_self(struct ips_ring *r) {
   int saved = errno;
   const struct rec_header *h = (const struct rec_header *)(const void *)r->pend_rec;
   emit_raw(h->ts, h->tid, h->kind, h->phase, h->flags, 0, 0, h->caller, h->nargs, (const uint64_t *)(h + 1), NULL, 0,
-           NULL);
+           NULL, 0);
   errno = saved;
 }
 
@@ -822,13 +844,13 @@ void ips_end_deferred(uint64_t ticket, uint16_t kind, uint16_t flags, int64_t re
       if (b->kind == kind && b->caller == caller && b->nargs == nargs && !ips_python_active &&
           atomic_load_explicit(&r->reserve, memory_order_relaxed) == r->pend_pos &&
           words_equal((const uint64_t *)(const void *)(b + 1), args, nargs)) {
-        if (atomic_compare_exchange_strong(&r->pend_state, &want, ticket << 2 | PEND_IDLE)) {
+        if (cas_this_cpu(&r->pend_state, want, ticket << 2 | PEND_IDLE)) {
           /* b stays as it is until this thread's next begin: read it in place. */
           emit_raw(now_ns(), b->tid, kind, IPS_PHASE_END, flags | sig_flag(), result, err, caller, nargs, args,
-                   blob, blob_len, b);
+                   blob, blob_len, b, ticket);
           return;
         }
-        /* The sender claimed it in between: it sends the begin; the end goes alone. */
+        /* The sender (or a handler nested here) claimed it just before: the begin is theirs; the end goes alone. */
       } else
         flush_pending_self(r); /* something came between, or the arguments changed: begin first, on its own */
     }
@@ -1077,10 +1099,16 @@ static void put_rec(const struct rec_header *h) {
 }
 
 /* A combined ring record (RING_PHASE_COMBINED; writable: the ring's bytes between tail and head, or a copy) goes out
- * as the two events it stands for: its begin, then itself as the end. */
-static __attribute__((noinline)) void put_combined(struct rec_header *h) {
+ * as the two events it stands for: its begin, then itself as the end; only the end when this sender claimed that
+ * begin already (r's claimed_seq: the thread ended its call in the instant of the claim). */
+static __attribute__((noinline)) void put_combined(struct ips_ring *r, struct rec_header *h) {
   uint64_t tailw[2];
   memcpy(tailw, (const uint8_t *)h + rec_size(h->nargs, h->blob_len), COMBINED_TAIL);
+  if (r->claimed_seq && tailw[1] >> 16 == (r->claimed_seq & 0xffffffffffffull)) {
+    h->phase = IPS_PHASE_END;
+    put_rec(h);
+    return;
+  }
   _Alignas(8) uint8_t b[40 + 8 * IPS_MAX_ARGS];
   struct rec_header bh = *h;
   bh.phase = IPS_PHASE_BEGIN;
@@ -1140,7 +1168,7 @@ static uint64_t drain_ring_fixed(struct ips_ring *r, uint64_t tail, uint64_t hea
       ring_get_bytes(r, tail, &h, 40);
       size_t size = ring_rec_size(&h);
       ring_get_bytes(r, tail, one, size);
-      if (h.phase == RING_PHASE_COMBINED) put_combined((struct rec_header *)(void *)one);
+      if (h.phase == RING_PHASE_COMBINED) put_combined(r, (struct rec_header *)(void *)one);
       else put_rec((const struct rec_header *)(const void *)one);
       tail += size;
     }
@@ -1163,13 +1191,13 @@ static uint64_t drain_ring_compact(struct ips_ring *r, uint64_t tail, uint64_t h
       size_t size;
       if (IPS_LIKELY(off + 40 <= RING_SIZE) && off + (size = ring_rec_size(h)) <= RING_SIZE) {
         if (IPS_LIKELY(h->phase != RING_PHASE_COMBINED)) msg_put_compact(h);
-        else put_combined(h);
+        else put_combined(r, h);
       } else {
         struct rec_header hc;
         ring_get_bytes(r, tail, &hc, 40);
         size = ring_rec_size(&hc);
         ring_get_bytes(r, tail, wrapped, size);
-        if (hc.phase == RING_PHASE_COMBINED) put_combined((struct rec_header *)(void *)wrapped);
+        if (hc.phase == RING_PHASE_COMBINED) put_combined(r, (struct rec_header *)(void *)wrapped);
         else msg_put_compact((const struct rec_header *)(const void *)wrapped);
       }
       tail += size;
@@ -1195,6 +1223,7 @@ static void claim_pending(struct ips_ring *r) {
    * it back (IDLE or CLAIMED, and a new sequence for the next begin). */
   if (!atomic_compare_exchange_strong(&r->pend_state, &s, (s & ~(uint64_t)3) | PEND_CLAIMED)) return;
   r->claimed_pos = pos;
+  r->claimed_seq = s >> 2;
   r->claimed = 1;
 }
 
@@ -1983,6 +2012,7 @@ void ips_fork_child(void) {
     r->tail_seen = 0;
     r->dropped_reported = atomic_load(&r->dropped);
     r->claimed = 0; /* the parent's sender's; this process's sends nothing of the parent */
+    r->claimed_seq = 0;
     atomic_store(&r->state, r == ips_tls.ring ? RING_LIVE : RING_FREE);
     if (r == ips_tls.ring) r->tid = ips_tls.tid;
     /* Fresh zero pages (wiped) or copy-on-write since the fork: the new sender populates this thread's ring from its
