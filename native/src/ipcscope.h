@@ -26,7 +26,7 @@
  * and real_* pointers every hook reads were spread over eight data pages and the hot functions over ten code pages.
  * IPS_HOT_DATA puts a variable in .data1, which GNU ld's default script gathers from every object into one output
  * section after .data (about 2.5 KiB: one or two pages); IPS_HOT puts a function in .text.hot.ipcscope, which the
- * script gathers with every .text.hot* at the start of .text: the read/write and send/recv path, about 7.5 KiB (the
+ * script gathers with every .text.hot* at the start of .text: the read/write and send/recv path, about 8 KiB (the
  * less used hooks of those families stay out, so that this path keeps to two pages). */
 #define IPS_HOT_DATA __attribute__((section(".data1")))
 #define IPS_HOT __attribute__((section(".text.hot.ipcscope")))
@@ -54,13 +54,13 @@ extern struct ips_config ips_cfg IPS_HIDDEN IPS_HOT_DATA;
  *     if (!ips_hook_enter()) return real_write(fd, buf, n);   // not tracing, or re-entered from our own code
  *     uint64_t caller = IPS_CALLER();
  *     ... ips_emit(...) / real call / ips_emit(...) ...
- *     ips_hook_leave();   // restores errno to what the real call left
- *     return r;
+ *     IPS_RETURN(r, e);   // leaves the hook with the real call's result and errno
  *   }
  *
  * ips_hook_enter() returns 0 when tracing is off, when this thread is already inside a hook (recursion guard, a
- * __thread flag with initial-exec TLS), or when the thread is the shim's own sender thread. It saves errno.
- * ips_hook_leave() clears the guard. Use ips_errno_keep() to capture the real call's errno before emitting. */
+ * __thread flag with initial-exec TLS), or when the thread is the shim's own sender thread. It does not read errno:
+ * ips_hook_leave() clears the guard and puts back only what ips_errno_keep() saved (use it to capture the real call's
+ * errno before emitting). */
 #include <sys/types.h>
 struct ips_ring;
 struct ips_tls {
@@ -77,7 +77,7 @@ struct ips_tls {
 };
 extern __thread struct ips_tls ips_tls IPS_HIDDEN __attribute__((tls_model("initial-exec")));
 void ips_thread_init(void) IPS_HIDDEN;
-/* Inline: every hook enters and leaves, and two calls per hook were a tenth of the hook path's own cost. */
+/* Inline: every hook enters and leaves (two calls fewer per hook). */
 static inline __attribute__((always_inline)) int ips_hook_enter(void) {
   if (IPS_UNLIKELY(!ips_cfg.enabled)) return 0;
   /* Two 4-byte loads, not the one 8-byte load the compiler would merge them into: hook_leave's 4-byte store to
